@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is set up from here.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test lint format install serve worker clean-venv
+
+$(STAMP): requirements.txt requirements-face.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel "setuptools<82"
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-face.txt
+	$(PY) scripts/check_face_stack.py
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Kiosk: http://$(HOST):$(PORT)/kiosk/   Branch enrolment: http://$(HOST):$(PORT)/branch/"
+	$(MAKE) serve
+
+# Processes, not threads: dlib is not safe in concurrent request threads.
+serve: $(STAMP)
+	$(VENV)/bin/gunicorn atmsite.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--worker-class sync --timeout 60 --access-logfile - --config atmsite/gunicorn_conf.py
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A atmsite worker --loglevel=INFO --concurrency=2
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Card
+from .pan import pan_validate
+
+
+class CardIssueForm(forms.ModelForm):
+    """The clerk types the number printed on the card stock; it is hashed and never stored or shown again."""
+
+    pan = forms.CharField(
+        label="Card number",
+        max_length=23,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text="Only the last four digits are kept.",
+    )
+
+    class Meta:
+        model = Card
+        fields = ["customer", "account", "expires_on"]
+
+    def clean_pan(self) -> str:
+        try:
+            return pan_validate(self.cleaned_data["pan"])
+        except ValidationError as error:
+            raise ValidationError(error.messages[0]) from None

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from .pan import pan_mask
+
+E164 = RegexValidator(
+    r"^\+[1-9]\d{6,14}$", "Enter the phone in international E.164 form, e.g. +447700900123."
+)
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Customer(models.Model):
+    full_name = models.CharField(max_length=200)
+    phone = models.CharField(
+        max_length=16, validators=[E164], help_text="E.164; the WhatsApp one-time codes go to this number."
+    )
+    email = models.EmailField(blank=True)
+    biometric_consent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the customer consented to face verification (set at enrolment).",
+    )
+    biometric_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["full_name"]
+        indexes = [models.Index(fields=["phone"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class BankAccount(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FROZEN = "frozen", "Frozen"
+        CLOSED = "closed", "Closed"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="accounts")
+    number = models.CharField(max_length=34, unique=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    balance = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    daily_withdrawal_limit = models.DecimalField(
+        **MONEY, default=Decimal("1000.00"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            # The last line of defence: even a buggy service cannot overdraw.
+            models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(daily_withdrawal_limit__gte=0), name="account_limit_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.currency})"
+
+
+class Card(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        BLOCKED = "blocked", "Blocked"
+        EXPIRED = "expired", "Expired"
+        STOLEN = "stolen", "Reported stolen"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cards")
+    account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="cards")
+    pan_hmac = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="Keyed HMAC-SHA256 of the PAN, for lookup only."
+    )
+    last4 = models.CharField(max_length=4, editable=False)
+    expires_on = models.DateField(help_text="Last day the card is valid.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    blocked_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer__full_name", "last4"]
+        indexes = [models.Index(fields=["last4"])]
+
+    def __str__(self) -> str:
+        return self.masked_pan
+
+    @property
+    def masked_pan(self) -> str:
+        return pan_mask(self.last4)
+
+
+class Transaction(models.Model):
+    """Append-only ledger row. Balances change only through accounts.services, under an account row lock."""
+
+    class Kind(models.TextChoices):
+        WITHDRAWAL = "withdrawal", "Withdrawal"
+        DEPOSIT = "deposit", "Deposit"
+
+    account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY, help_text="Always positive; the kind says which way money moved.")
+    balance_after = models.DecimalField(**MONEY)
+    card = models.ForeignKey(Card, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kiosk = models.ForeignKey(
+        "kiosk.Kiosk", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=64)
+    details = models.JSONField(default=dict, blank=True, help_text="E.g. the notes dispensed.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"], name="ledger_idempotency_key_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} → {self.balance_after}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("Ledger rows are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Ledger rows are append-only")

@@ -1,0 +1,28 @@
+"""Reads for customers, cards and the ledger."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from atmsite.errors import ApplicationError
+
+from .models import BankAccount, Card, Transaction
+from .pan import pan_hash, pan_validate
+
+
+def card_get_by_pan(*, pan: str) -> Card:
+    """The card for a typed or read PAN; unknown numbers and invalid ones get the same kind of refusal."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        digits = pan_validate(pan)
+    except ValidationError as error:
+        raise ApplicationError(error.messages[0], code="card_invalid") from None
+    card = Card.objects.select_related("customer", "account").filter(pan_hmac=pan_hash(digits)).first()
+    if card is None:
+        raise ApplicationError("This card is not known to the bank.", code="card_unknown", status_code=404)
+    return card
+
+
+def transactions_recent(*, account: BankAccount, limit: int = 10) -> QuerySet[Transaction]:
+    return account.transactions.select_related("kiosk").order_by("-created_at", "-id")[:limit]

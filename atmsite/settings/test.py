@@ -1,0 +1,20 @@
+"""Test settings: SQLite by default; TEST_DATABASE_URL switches the whole run to PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("ATM_VAR_DIR", tempfile.mkdtemp(prefix="atm-test-var-"))
+
+from .base import *  # noqa: F403
+from .base import env
+
+_test_db = env.str("TEST_DATABASE_URL", default="")
+if _test_db:
+    DATABASES = {"default": env.db_url_config(_test_db)}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never used outside tests
+OTP_SENDER = "test"
+CELERY_TASK_ALWAYS_EAGER = True
+AXES_ENABLED = True

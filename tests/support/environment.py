@@ -1,0 +1,51 @@
+"""Where the optional parts of the suite come from, and what happens when they are missing.
+
+On a laptop a missing PostgreSQL, Redis, Chromium or photo folder skips the tests that need it, with the
+reason. Under CI=true nothing may be skipped for that reason: the test fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a laptop, fail under CI."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this part must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def faces_dir() -> Path:
+    path = Path(os.environ.get("ATM_FACES_DIR", REPO.parent / "shared" / "faces")).resolve()
+    if not (path / "MANIFEST.csv").is_file():
+        unavailable(f"real face photos not found at {path} (set ATM_FACES_DIR)")
+    return path
+
+
+def chromium_path() -> str:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
+        if candidate and Path(candidate).exists():
+            return candidate
+    unavailable("Debian chromium is not installed (apt-get install chromium chromium-driver)")
+    raise AssertionError("unreachable")
+
+
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        unavailable("TEST_REDIS_URL is not set: Redis / real Celery worker tests skipped")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis at {url} does not answer: {error}")
+    return url
