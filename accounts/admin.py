@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -15,8 +16,8 @@ from .models import BankAccount, Card, Customer, Transaction
 
 class CardInline(admin.TabularInline):
     model = Card
-    fields = ["masked_pan", "account", "expires_on", "status"]
-    readonly_fields = fields
+    fields = ("masked_pan", "account", "expires_on", "status")
+    readonly_fields = ("masked_pan", "account", "expires_on", "status")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -98,7 +99,7 @@ class CardAdmin(admin.ModelAdmin):
             return []
         return ["masked_pan", "customer", "account", "expires_on", "status", "blocked_reason", "created_at"]
 
-    def get_fields(self, request: HttpRequest, obj: Card | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Card | None = None) -> Any:
         if obj is None:
             return ["customer", "account", "pan", "expires_on"]
         return self.get_readonly_fields(request, obj)
@@ -107,7 +108,7 @@ class CardAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Card | None = None, change: bool = False, **kwargs: Any
     ) -> Any:
         if obj is not None:
-            kwargs["form"] = admin.ModelAdmin.form
+            kwargs["form"] = forms.ModelForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Card, form: Any, change: bool) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
@@ -12,7 +13,7 @@ from .pan import pan_mask
 E164 = RegexValidator(
     r"^\+[1-9]\d{6,14}$", "Enter the phone in international E.164 form, e.g. +447700900123."
 )
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY_DIGITS, MONEY_PLACES = 14, 2
 
 
 class Customer(models.Model):
@@ -49,9 +50,14 @@ class BankAccount(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="accounts")
     number = models.CharField(max_length=34, unique=True)
     currency = models.CharField(max_length=3, default="EUR")
-    balance = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    balance = models.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=Decimal("0.00")
+    )
     daily_withdrawal_limit = models.DecimalField(
-        **MONEY, default=Decimal("1000.00"), validators=[MinValueValidator(Decimal("0"))]
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("1000.00"),
+        validators=[MinValueValidator(Decimal("0"))],
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -109,8 +115,12 @@ class Transaction(models.Model):
 
     account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="transactions")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY, help_text="Always positive; the kind says which way money moved.")
-    balance_after = models.DecimalField(**MONEY)
+    amount = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        help_text="Always positive; the kind says which way money moved.",
+    )
+    balance_after = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     card = models.ForeignKey(Card, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kiosk = models.ForeignKey(
         "kiosk.Kiosk", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -132,10 +142,10 @@ class Transaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} → {self.balance_after}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("Ledger rows are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Ledger rows are append-only")

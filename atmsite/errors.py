@@ -16,7 +16,7 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A refusal the caller can understand: a code for programs, a message for people, an HTTP status."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self,

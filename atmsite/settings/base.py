@@ -21,7 +21,7 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=True)
 
 
-def secret(name: str, *, multiple: bool = False) -> str | list[str]:
+def secret(name: str) -> str:
     """NAME or NAME_FILE from the environment; in development only, a generated key kept in var/."""
     file_path = env.str(f"{name}_FILE", default="")
     raw = Path(file_path).read_text().strip() if file_path else env.str(name, default="")
@@ -29,15 +29,13 @@ def secret(name: str, *, multiple: bool = False) -> str | list[str]:
         if not DEBUG:
             raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example)")
         raw = dev_secret(VAR_DIR, name)
-    if multiple:
-        return [part.strip() for part in raw.split(",") if part.strip()]
     return raw
 
 
 SECRET_KEY = secret("SECRET_KEY")
 # Fernet keys for templates, photos and snapshots, newest first: add a new key in front, run
 # `manage.py rotate_keys`, then drop the old one.
-FIELD_ENCRYPTION_KEY = secret("FIELD_ENCRYPTION_KEY", multiple=True)
+FIELD_ENCRYPTION_KEY = [key.strip() for key in secret("FIELD_ENCRYPTION_KEY").split(",") if key.strip()]
 CARD_HMAC_KEY = secret("CARD_HMAC_KEY")
 OTP_HMAC_KEY = secret("OTP_HMAC_KEY")
 

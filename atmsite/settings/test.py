@@ -14,6 +14,7 @@ _test_db = env.str("TEST_DATABASE_URL", default="")
 if _test_db:
     DATABASES = {"default": env.db_url_config(_test_db)}
 
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns on every request otherwise
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never used outside tests
 OTP_SENDER = "test"
 CELERY_TASK_ALWAYS_EAGER = True
