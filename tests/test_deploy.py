@@ -1,0 +1,66 @@
+"""Production is switched on by environment variables alone, and Django's deployment checks pass."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+
+from cryptography.fernet import Fernet
+
+from tests.support.environment import REPO
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
+    "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "CARD_HMAC_KEY": "card-hmac-key-for-the-check",
+    "OTP_HMAC_KEY": "otp-hmac-key-for-the-check",
+    "ALLOWED_HOSTS": "atm.example-bank.com",
+    "DATABASE_URL": "sqlite:////tmp/atm-deploy-check.sqlite3",
+    "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "ATM_VAR_DIR": tempfile.mkdtemp(),
+    }
+    return subprocess.run(
+        [sys.executable, "-W", "ignore", "manage.py", *args],
+        cwd=REPO,
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "atmsite.settings.base"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_under_production_variables():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CARD_HMAC_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "CARD_HMAC_KEY must be set" in result.stderr
+
+
+def test_console_otp_sender_is_refused_in_production():
+    result = _manage("check", env={**PRODUCTION_ENV, "OTP_SENDER": "console"})
+    assert result.returncode != 0
+    assert "OTP_SENDER=console" in result.stderr
+
+
+def test_openapi_schema_generates_without_warnings():
+    result = _manage("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null", env={})
+    assert result.returncode == 0, result.stderr[-3000:]
