@@ -1,6 +1,37 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised on any attempt to change or remove an audit event through the ORM."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """The trail is append-only: events are added only by audit.services.audit_event_record.
+
+    A database superuser can still edit rows with SQL; `manage.py audit_verify` is what detects that.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[Any]:
+        raise AppendOnlyError("Audit events are appended one by one through audit_event_record.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+
+    def _personal_erase(self) -> int:
+        # The one sanctioned change (audit_customer_erase): `personal` is outside the hash (only its salted
+        # digest is chained), so blanking it keeps every link valid.
+        return super().update(personal={}, personal_erased=True)
 
 
 class AuditEvent(models.Model):
@@ -46,6 +77,7 @@ class AuditEvent(models.Model):
         WITHDRAWAL = "money.withdrawal", "Withdrawal"
         DEPOSIT = "money.deposit", "Deposit"
         KEYS_ROTATED = "security.keys_rotated", "Encryption keys rotated"
+        AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
@@ -70,12 +102,62 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-seq"]
         indexes = [models.Index(fields=["kind", "created_at"])]
+        permissions = [
+            ("view_snapshot", "Can view failed-attempt snapshots"),
+            ("mark_snapshot", "Can mark failed-attempt snapshots as reviewed or fraud suspected"),
+            ("export_auditevent", "Can export the audit trail as CSV"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+        # Always INSERT: a hand-built instance carrying an existing pk must fail, never overwrite that row.
+        kwargs["force_insert"] = True
+        kwargs.pop("force_update", None)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+
+class AuditSnapshot(models.Model):
+    """The camera frame of a failed attempt, stored as Fernet ciphertext (atmsite.crypto) under MEDIA_ROOT.
+
+    Unlike the event it belongs to, this row is review metadata: auditors mark it, retention purges the file
+    (purged_at set, row kept) and erasure deletes it. Its file name is random and the file is never served
+    directly; the admin decrypts it on the fly for holders of audit.view_snapshot.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        REVIEWED = "reviewed", "Reviewed"
+        FRAUD_SUSPECTED = "fraud_suspected", "Fraud suspected"
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="snapshots")
+    storage_name = models.CharField(max_length=255, help_text="Encrypted file name in default storage.")
+    created_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When retention deleted the file; the row stays."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Snapshot {self.pk} of event #{self.event_id}"
 
 
 class AuditChainHead(models.Model):
