@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 admin.site.site_header = "Biometric ATM — back office"
 admin.site.site_title = "ATM back office"
 admin.site.index_title = "Bank operations"
+# Bulk "delete selected" bypasses services and writes its admin log with bulk_create (no audit event).
+admin.site.disable_action("delete_selected")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -13,5 +15,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/accounts/", include("accounts.urls")),
+    path("api/kiosk/", include("kiosk.urls")),
+    path("kiosk/", include("kiosk.page_urls")),
+    path("branch/", include("biometrics.branch_urls")),
+    path("api/biometrics/", include("biometrics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
