@@ -1,0 +1,263 @@
+"""Accuracy benchmark on a folder of labelled face photos (pure functions, no Django).
+
+Every photo is encoded through the product's enrolment path (``decode_image`` ->
+``detect_faces(purpose="enrol")`` -> ``encode_face``), so the figures describe what the kiosk will
+compare against, not an idealised pipeline. A comparison *matches* when ``distance <= threshold``.
+
+Two protocols:
+
+* pairs: every unordered pair of encoded photos; same identity -> genuine score, else impostor.
+* gallery (leave-one-out 1:N): each photo is a probe against every identity's *other* photos and
+  the identity's score is the minimum distance (what a per-customer template set gives). Its own
+  identity -> genuine score (skipped when the identity has no other photo), others -> impostor.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+BENCHMARK_KINDS = frozenset({"portrait", "aligned_crop_150px"})
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestRow:
+    path: Path  # absolute
+    identity: str
+    kind: str
+
+
+@dataclass(slots=True)
+class EncodedSet:
+    """Encodings of the photos that produced a face; ``failed`` lists the photos that did not."""
+
+    encodings: np.ndarray  # (N, 128) float32
+    identities: list[str]
+    paths: list[Path]
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    genuine: np.ndarray  # float64 distances
+    impostor: np.ndarray
+
+
+def load_manifest(faces_dir: Path, *, kinds: Iterable[str] = BENCHMARK_KINDS) -> list[ManifestRow]:
+    """Rows of ``faces_dir/MANIFEST.csv`` with an identity and one of ``kinds``, in file order."""
+    wanted = frozenset(kinds)
+    rows: list[ManifestRow] = []
+    with (faces_dir / "MANIFEST.csv").open(newline="", encoding="utf-8") as handle:
+        for record in csv.DictReader(handle):
+            identity = (record.get("identity") or "").strip()
+            kind = (record.get("kind") or "").strip()
+            if not identity or kind not in wanted:
+                continue
+            rows.append(ManifestRow(path=faces_dir / record["path"].strip(), identity=identity, kind=kind))
+    return rows
+
+
+def encode_photo(data: bytes) -> np.ndarray:
+    """Encode the largest face of one photo exactly as enrolment does; raises ValueError if none."""
+    from biometrics import engine  # imported here so the scoring functions work without dlib
+
+    image = engine.decode_image(data)
+    faces = engine.detect_faces(image, purpose="enrol")
+    if not faces:
+        raise ValueError("no face found")
+    return engine.encode_face(image, faces[0])
+
+
+def encode_manifest(
+    rows: Sequence[ManifestRow], *, encoder: Callable[[bytes], np.ndarray] = encode_photo
+) -> EncodedSet:
+    encodings: list[np.ndarray] = []
+    identities: list[str] = []
+    paths: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    for row in rows:
+        try:
+            encoding = encoder(row.path.read_bytes())
+        except (OSError, ValueError) as exc:  # ImageRejected is a ValueError
+            failed.append((row.path, str(exc)))
+            continue
+        encodings.append(np.asarray(encoding, dtype=np.float32))
+        identities.append(row.identity)
+        paths.append(row.path)
+    matrix = np.vstack(encodings) if encodings else np.empty((0, 128), dtype=np.float32)
+    return EncodedSet(encodings=matrix, identities=identities, paths=paths, failed=failed)
+
+
+def distance_matrix(encodings: np.ndarray) -> np.ndarray:
+    """All pairwise euclidean distances (float64 for exact benchmark figures)."""
+    matrix = np.asarray(encodings, dtype=np.float64)
+    squared = np.einsum("ij,ij->i", matrix, matrix)
+    d2 = squared[:, None] - 2.0 * matrix @ matrix.T + squared[None, :]
+    np.fill_diagonal(d2, 0.0)
+    return np.sqrt(np.maximum(d2, 0.0))
+
+
+def pair_scores(encodings: np.ndarray, identities: Sequence[str]) -> Scores:
+    labels = np.asarray(identities)
+    dist = distance_matrix(encodings)
+    upper_i, upper_j = np.triu_indices(len(labels), k=1)
+    same = labels[upper_i] == labels[upper_j]
+    values = dist[upper_i, upper_j]
+    return Scores(genuine=values[same], impostor=values[~same])
+
+
+def gallery_scores(encodings: np.ndarray, identities: Sequence[str]) -> Scores:
+    """Leave-one-out: each probe vs the minimum distance to every identity's other photos."""
+    labels = np.asarray(identities)
+    dist = distance_matrix(encodings)
+    np.fill_diagonal(dist, np.inf)  # a probe never matches its own photo
+    genuine: list[float] = []
+    impostor: list[float] = []
+    for identity in dict.fromkeys(labels.tolist()):
+        members = labels == identity
+        per_probe = dist[:, members].min(axis=1)  # (N,) min distance to this identity
+        for probe, score in enumerate(per_probe):
+            if not np.isfinite(score):
+                continue  # the probe is this identity's only photo: nothing left to match
+            (genuine if members[probe] else impostor).append(float(score))
+    return Scores(genuine=np.asarray(genuine), impostor=np.asarray(impostor))
+
+
+def error_rates(scores: Scores, threshold: float) -> tuple[float, float]:
+    """(FNMR, FMR) at ``threshold``; a comparison matches when distance <= threshold."""
+    fnmr = float(np.mean(scores.genuine > threshold)) if scores.genuine.size else 0.0
+    fmr = float(np.mean(scores.impostor <= threshold)) if scores.impostor.size else 0.0
+    return fnmr, fmr
+
+
+def roc_points(scores: Scores) -> list[tuple[float, float, float]]:
+    """(threshold, FMR, FNMR) at every distinct score, ascending threshold; starts at (0, 0, 1)-ish."""
+    thresholds = np.unique(np.concatenate([scores.genuine, scores.impostor, [0.0]]))
+    genuine = np.sort(scores.genuine)
+    impostor = np.sort(scores.impostor)
+    matched_genuine = np.searchsorted(genuine, thresholds, side="right")
+    matched_impostor = np.searchsorted(impostor, thresholds, side="right")
+    fnmr = 1.0 - matched_genuine / max(genuine.size, 1)
+    fmr = matched_impostor / max(impostor.size, 1)
+    return [(float(t), float(a), float(b)) for t, a, b in zip(thresholds, fmr, fnmr, strict=True)]
+
+
+def equal_error_rate(scores: Scores) -> tuple[float, float]:
+    """(EER, threshold): where FMR and FNMR cross; 0.0 when the two score sets are separated.
+
+    Over the step curves the crossing is the threshold minimising max(FMR, FNMR); that maximum is
+    the EER (the conservative reading of a discrete curve).
+    """
+    if not scores.genuine.size or not scores.impostor.size:
+        return 0.0, float("nan")
+    points = roc_points(scores)
+    best = min(points, key=lambda point: (max(point[1], point[2]), point[0]))
+    threshold, fmr, fnmr = best
+    if max(fmr, fnmr) == 0.0:
+        # Separated: report the midpoint of the gap as the threshold, not the edge.
+        gap_low = float(np.max(scores.genuine))
+        gap_high = float(np.min(scores.impostor))
+        return 0.0, (gap_low + gap_high) / 2
+    return max(fmr, fnmr), threshold
+
+
+def summary(rows: Sequence[ManifestRow], encoded: EncodedSet, *, threshold: float) -> dict[str, object]:
+    """The benchmark's JSON object for ``rows`` (the selected photos) and their encodings."""
+    pairs = pair_scores(encoded.encodings, encoded.identities)
+    gallery = gallery_scores(encoded.encodings, encoded.identities)
+    pair_fnmr, pair_fmr = error_rates(pairs, threshold)
+    gallery_fnmr, gallery_fmr = error_rates(gallery, threshold)
+    eer, _ = equal_error_rate(pairs)
+    return {
+        "identities": len({row.identity for row in rows}),
+        "images": len(rows),
+        "encoded": len(encoded.identities),
+        "threshold": threshold,
+        "pairs": {
+            "genuine": int(pairs.genuine.size),
+            "impostor": int(pairs.impostor.size),
+            "fnmr": round(pair_fnmr, 6),
+            "fmr": round(pair_fmr, 6),
+            "eer": round(eer, 6),
+        },
+        "gallery": {
+            "genuine": int(gallery.genuine.size),
+            "impostor": int(gallery.impostor.size),
+            "fnmr": round(gallery_fnmr, 6),
+            "fmr": round(gallery_fmr, 6),
+        },
+    }
+
+
+def roc_png(curves: dict[str, Scores], *, threshold: float) -> bytes:
+    """PNG (Pillow, no matplotlib): left the ROC (log FMR vs 1-FNMR), right FNMR and FMR against the
+    threshold, which shows the gap between the score sets when the ROC is a perfect corner."""
+    panel_w, height = 520, 460
+    canvas = Image.new("RGB", (2 * panel_w, height), "white")
+    draw = ImageDraw.Draw(canvas)
+    colours = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
+    left, top, plot_w, plot_h = 60, 30, panel_w - 80, height - 110
+    fewest = min((scores.impostor.size for scores in curves.values() if scores.impostor.size), default=10)
+    log_min = float(np.floor(np.log10(1.0 / max(fewest, 10))))  # one impostor match is the finest step
+
+    def roc_xy(fmr: float, accept: float) -> tuple[float, float]:
+        x = left + (np.log10(max(fmr, 10**log_min)) - log_min) / -log_min * plot_w
+        return float(x), top + (1.0 - accept) * plot_h
+
+    x_max = 1.2
+
+    def rate_xy(distance: float, rate: float) -> tuple[float, float]:
+        return panel_w + left + min(distance, x_max) / x_max * plot_w, top + (1.0 - rate) * plot_h
+
+    grid = (225, 225, 225)
+    for origin in (left, panel_w + left):
+        draw.rectangle([origin, top, origin + plot_w, top + plot_h], outline="black")
+        for tenth in range(0, 11, 2):
+            y = top + (1.0 - tenth / 10) * plot_h
+            draw.line([origin, y, origin + plot_w, y], fill=grid)
+            draw.text((origin - 28, y - 6), f"{tenth / 10:.1f}", fill="black")
+    for exponent in range(int(log_min), 1):
+        x, _ = roc_xy(10.0**exponent, 0.0)
+        draw.line([x, top, x, top + plot_h], fill=grid)
+        draw.text((x - 12, top + plot_h + 6), f"1e{exponent}", fill="black")
+    for step in range(0, 13, 2):
+        x, _ = rate_xy(step / 10, 0.0)
+        draw.line([x, top, x, top + plot_h], fill=grid)
+        draw.text((x - 8, top + plot_h + 6), f"{step / 10:.1f}", fill="black")
+    draw.text((left, 8), "ROC: 1 - FNMR against FMR (log)", fill="black")
+    draw.text((panel_w + left, 8), "FNMR (solid) and FMR (dashed) against the threshold", fill="black")
+    threshold_x, _ = rate_xy(threshold, 0.0)
+    draw.line([threshold_x, top, threshold_x, top + plot_h], fill="black", width=1)
+
+    for index, (name, scores) in enumerate(curves.items()):
+        colour = colours[index % len(colours)]
+        points = roc_points(scores)
+        roc = [roc_xy(fmr, 1.0 - fnmr) for _, fmr, fnmr in points]
+        if len(roc) >= 2:
+            draw.line(roc, fill=colour, width=2)
+        fnmr_line = [rate_xy(t, fnmr) for t, _, fnmr in points if t <= x_max]
+        fmr_line = [rate_xy(t, fmr) for t, fmr, _ in points if t <= x_max]
+        if len(fnmr_line) >= 2:
+            draw.line(fnmr_line, fill=colour, width=2)
+        for first, second in zip(fmr_line[::2], fmr_line[1::2], strict=False):
+            draw.line([first, second], fill=colour, width=2)
+        fnmr, fmr = error_rates(scores, threshold)
+        marker_x, marker_y = roc_xy(fmr, 1.0 - fnmr)
+        draw.ellipse([marker_x - 5, marker_y - 5, marker_x + 5, marker_y + 5], outline=colour, width=2)
+        eer, _ = equal_error_rate(scores)
+        label = (
+            f"{name}: {scores.genuine.size} genuine / {scores.impostor.size} impostor; at {threshold:.2f} "
+            f"FNMR {fnmr:.4f} FMR {fmr:.4f}; EER {eer:.4f}; "
+            f"genuine max {np.max(scores.genuine, initial=0):.3f}, "
+            f"impostor min {np.min(scores.impostor, initial=2):.3f}"
+        )
+        draw.text((left, height - 50 + 16 * index), label, fill=colour)
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()
