@@ -439,3 +439,90 @@ def distances(known: np.ndarray, probe: np.ndarray) -> np.ndarray:
     known = known.reshape(-1, ENCODING_SIZE)
     diff = known - probe
     return np.sqrt(np.einsum("ij,ij->i", diff, diff)).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Video clips (branch enrolment may upload a short clip instead of ten stills)
+# --------------------------------------------------------------------------------------------------
+
+VIDEO_MAX_BYTES = 20 * 1024 * 1024
+
+
+def decode_video_frames(
+    data: bytes, *, max_frames: int = 150, max_pixels: int = 2_100_000, every: int = 1
+) -> list[np.ndarray]:
+    """Decode a short clip (WebM/MP4/...) into RGB frames, at most ``max_frames``, keeping every ``every``-th.
+
+    OpenCV's bundled FFmpeg reads only from a path, so the bytes go to a private temporary file. Frame size
+    is checked on the first frame (a 4K clip would cost seconds per frame to analyse) and refused over
+    ``max_pixels``.
+    """
+    import tempfile
+
+    if not data:
+        raise ImageRejected("empty", "The clip is empty.")
+    if len(data) > VIDEO_MAX_BYTES:
+        raise ImageRejected("too_large", "The clip is too large (at most 20 MB).")
+    frames: list[np.ndarray] = []
+    with tempfile.NamedTemporaryFile(suffix=".video") as handle:
+        handle.write(data)
+        handle.flush()
+        capture = cv2.VideoCapture(handle.name)
+        try:
+            if not capture.isOpened():
+                raise ImageRejected("not_a_video", "The data is not a recognised video clip.")
+            index = 0
+            while len(frames) < max_frames:
+                ok, bgr = capture.read()
+                if not ok or bgr is None:
+                    break
+                if bgr.shape[0] * bgr.shape[1] > max_pixels:
+                    raise ImageRejected("too_large", "The clip's frames are too large (at most 1920x1080).")
+                if index % every == 0:
+                    frames.append(np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+                index += 1
+        finally:
+            capture.release()
+    if not frames:
+        raise ImageRejected("not_a_video", "The clip has no readable frames.")
+    return frames
+
+
+def jpeg_encode(image: np.ndarray, *, quality: int = 85) -> bytes:
+    """RGB array → JPEG bytes (snapshots, stills picked from a clip)."""
+    ok, buffer = cv2.imencode(
+        ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return buffer.tobytes()
+
+
+# --------------------------------------------------------------------------------------------------
+# The seed project's per-frame path, kept only as the speed benchmark's baseline
+# --------------------------------------------------------------------------------------------------
+
+
+class SeedReference:
+    """The student project's kiosk loop, faithfully: the frame shrunk to 1/4, HOG with one upsample on the
+    small copy (face_recognition.face_locations' default), the 5-point shape and one encoding of the
+    1/4-scale face (face_encodings' default), then ``compare_faces`` against every stored encoding held as a
+    Python list — which numpy converts into a fresh float64 array on every frame."""
+
+    def __init__(self) -> None:
+        models_dir = _models_dir()
+        self.hog = dlib.get_frontal_face_detector()
+        self.shape5 = dlib.shape_predictor(str(models_dir / "shape_predictor_5_face_landmarks.dat"))
+        self.encoder = dlib.face_recognition_model_v1(
+            str(models_dir / "dlib_face_recognition_resnet_model_v1.dat")
+        )
+
+    def frame_matches(self, frame_rgb: np.ndarray, known: list[np.ndarray], tolerance: float = 0.55) -> bool:
+        small = cv2.resize(frame_rgb, (0, 0), fx=0.25, fy=0.25)
+        matched = False
+        for rect in self.hog(small, 1):
+            shape = self.shape5(small, rect)
+            encoding = np.array(self.encoder.compute_face_descriptor(small, shape, 1))
+            distances = np.linalg.norm(np.array(known) - encoding, axis=1)  # face_recognition.face_distance
+            matched = matched or bool(np.any(distances <= tolerance))  # compare_faces
+        return matched

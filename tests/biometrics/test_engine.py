@@ -511,3 +511,20 @@ def test_truncated_jpeg_is_refused_even_if_someone_enabled_truncated_loading(fac
         decode_image(data[: len(data) // 2])
     assert caught.value.code == "corrupt"
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+def test_video_clip_decodes_to_rgb_frames(faces_dir):
+    from biometrics import engine
+
+    data = (faces_dir / "video" / "short_hamilton_clip.mp4").read_bytes()
+    frames = engine.decode_video_frames(data, max_frames=10, every=3)
+    assert len(frames) == 10
+    assert frames[0].shape == (360, 640, 3) and frames[0].dtype == np.uint8
+
+
+@pytest.mark.parametrize("data", [b"", b"definitely not a video", b"\x1a\x45\xdf\xa3" + b"\0" * 100])
+def test_non_video_bytes_are_refused(data):
+    from biometrics import engine
+
+    with pytest.raises(engine.ImageRejected):
+        engine.decode_video_frames(data)
