@@ -1,0 +1,309 @@
+"""Kiosk API: everything the kiosk page does, so another front end can drive the same flow.
+
+Authentication: the kiosk device credential (`Authorization: Kiosk <token>` or the kiosk cookie). A kiosk sees
+only its own sessions; another kiosk's session id answers 404. Errors: {"code", "detail", ...} with a 4xx.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from atmsite.errors import ApplicationError
+
+from . import schema  # noqa: F401 - registers the OpenAPI description of KioskAuthentication
+from .authentication import IsKiosk, KioskAuthentication
+from .conf import kiosk_setting
+from .models import Cassette, Kiosk, KioskSession
+from .services import operations, otp, sessions
+
+# Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
+ACCOUNT_MESSAGES = {
+    "card_invalid": gettext_lazy("This is not a valid card number."),
+    "card_unknown": gettext_lazy("This card is not known to the bank."),
+    "amount_invalid": gettext_lazy("The amount is not a number."),
+    "amount_not_positive": gettext_lazy("The amount must be greater than zero."),
+    "amount_precision": gettext_lazy("The amount must be a whole number of notes."),
+    "amount_too_large": gettext_lazy("The amount is too large."),
+    "idempotency_conflict": gettext_lazy("This idempotency key was already used for a different operation."),
+    "account_inactive": gettext_lazy("The account is not active."),
+    "insufficient_funds": gettext_lazy("Insufficient funds."),
+    "daily_limit": gettext_lazy("This withdrawal would exceed the daily limit."),
+}
+
+
+class KioskApi(APIView):
+    authentication_classes = [KioskAuthentication]
+    permission_classes = [IsKiosk]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ApplicationError) and exc.code in ACCOUNT_MESSAGES:
+            exc.message = str(ACCOUNT_MESSAGES[exc.code])
+        return super().handle_exception(exc)
+
+    @property
+    def kiosk(self) -> Kiosk:
+        return self.request.auth.kiosk  # type: ignore[union-attr]
+
+
+class SessionOutput(serializers.Serializer):
+    """The session as the kiosk shows it. Deadlines are the server's; the page only displays them."""
+
+    id = serializers.UUIDField(source="public_id")
+    state = serializers.CharField()
+    message = serializers.CharField()
+    first_name = serializers.CharField()
+    masked_pan = serializers.CharField(source="card.masked_pan")
+    face_failure_reason = serializers.CharField()
+    can_request_otp = serializers.BooleanField()
+    end_reason = serializers.CharField()
+    frame_nonce = serializers.CharField(allow_null=True)
+    next_seq = serializers.IntegerField()
+    match_streak = serializers.IntegerField()
+    frames_required = serializers.IntegerField()
+    seconds_left = serializers.DictField(child=serializers.IntegerField())
+
+
+def session_view(session: KioskSession) -> dict[str, Any]:
+    now = timezone.now()
+    face_phase = session.state in (KioskSession.State.CARD_ENTERED, KioskSession.State.FACE_PENDING)
+    message: Any = ""
+    if session.state in (KioskSession.State.FACE_FAILED, KioskSession.State.ENDED):
+        message = sessions.FAILURE_MESSAGES.get(session.face_failure_reason, "")
+    if session.state == KioskSession.State.ENDED:
+        message = sessions.END_MESSAGES.get(session.end_reason, message)
+    left = (
+        {
+            name: max(0, int((deadline - now).total_seconds()))
+            for name, deadline in sessions.session_deadlines(session).items()
+        }
+        if session.is_open
+        else {}
+    )
+    return {
+        "public_id": session.public_id,
+        "state": session.state,
+        "message": str(message),
+        "first_name": sessions._first_name(session.card),
+        "card": session.card,
+        "face_failure_reason": session.face_failure_reason,
+        "can_request_otp": session.state in (KioskSession.State.FACE_FAILED, KioskSession.State.OTP_SENT),
+        "end_reason": session.end_reason,
+        "frame_nonce": session.frame_nonce if face_phase else None,
+        "next_seq": session.frame_seq + 1,
+        "match_streak": session.match_streak,
+        "frames_required": kiosk_setting("FACE_MATCH_FRAMES_REQUIRED"),
+        "seconds_left": left,
+    }
+
+
+def _session_response(session: KioskSession, code: int = status.HTTP_200_OK) -> Response:
+    return Response(SessionOutput(session_view(session)).data, status=code)
+
+
+class KioskInfoApi(KioskApi):
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        location = serializers.CharField()
+        currency = serializers.CharField()
+        notes = serializers.ListField(child=serializers.IntegerField())
+        withdrawal_presets = serializers.ListField(child=serializers.IntegerField())
+        frames_required = serializers.IntegerField()
+
+    @extend_schema(responses=OutputSerializer, summary="This kiosk's configuration")
+    def get(self, request: Request) -> Response:
+        notes = list(
+            Cassette.objects.filter(kiosk=self.kiosk, count__gt=0)
+            .order_by("denomination")
+            .values_list("denomination", flat=True)
+        )
+        data = {
+            "name": self.kiosk.name,
+            "location": self.kiosk.location,
+            "currency": self.kiosk.currency,
+            "notes": notes,
+            "withdrawal_presets": kiosk_setting("KIOSK_WITHDRAWAL_PRESETS"),
+            "frames_required": kiosk_setting("FACE_MATCH_FRAMES_REQUIRED"),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class SessionStartApi(KioskApi):
+    class InputSerializer(serializers.Serializer):
+        card_number = serializers.CharField(max_length=40, write_only=True)
+
+    @extend_schema(
+        request=InputSerializer, responses={201: SessionOutput}, summary="Card entered: start a session"
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = sessions.session_start(kiosk=self.kiosk, pan=data.validated_data["card_number"])
+        return _session_response(session, status.HTTP_201_CREATED)
+
+
+class SessionStatusApi(KioskApi):
+    @extend_schema(responses=SessionOutput, summary="Session state (applies server-side timeouts)")
+    def get(self, request: Request, session_id: str) -> Response:
+        return _session_response(sessions.session_refresh(kiosk=self.kiosk, public_id=session_id))
+
+
+class SessionFrameApi(KioskApi):
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        frame = serializers.FileField(help_text="JPEG, about 640×480.")
+        nonce = serializers.CharField(max_length=64)
+        seq = serializers.IntegerField(min_value=1, max_value=10_000_000)
+
+    class OutputSerializer(serializers.Serializer):
+        outcome = serializers.CharField()
+        boxes = serializers.ListField(child=serializers.DictField(child=serializers.IntegerField()))
+        match_percent = serializers.IntegerField(allow_null=True)
+        message = serializers.CharField()
+        frame_width = serializers.IntegerField()
+        frame_height = serializers.IntegerField()
+        session = SessionOutput()
+
+    @extend_schema(
+        request=InputSerializer, responses=OutputSerializer, summary="One camera frame for the face check"
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["frame"]
+        if upload.size > kiosk_setting("KIOSK_FRAME_MAX_BYTES"):
+            # Refused before reading it into memory.
+            raise ApplicationError(_("The frame is too large."), code="frame_too_large", status_code=413)
+        result = sessions.session_frame_submit(
+            kiosk=self.kiosk,
+            public_id=session_id,
+            nonce=data.validated_data["nonce"],
+            seq=data.validated_data["seq"],
+            data=upload.read(),
+        )
+        body = {
+            "outcome": result.outcome,
+            "boxes": result.boxes,
+            "match_percent": result.match_percent,
+            "message": result.message,
+            "frame_width": result.frame_size[0],
+            "frame_height": result.frame_size[1],
+            "session": session_view(result.session),
+        }
+        return Response(self.OutputSerializer(body).data)
+
+
+class OtpRequestApi(KioskApi):
+    @extend_schema(request=None, responses=SessionOutput, summary="Send a one-time code over WhatsApp")
+    def post(self, request: Request, session_id: str) -> Response:
+        return _session_response(otp.otp_request(kiosk=self.kiosk, public_id=session_id))
+
+
+class OtpVerifyApi(KioskApi):
+    parser_classes = [JSONParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=12, write_only=True)
+
+    @extend_schema(request=InputSerializer, responses=SessionOutput, summary="Check the one-time code")
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _session_response(
+            otp.otp_verify(kiosk=self.kiosk, public_id=session_id, code=data.validated_data["code"])
+        )
+
+
+class BalanceApi(KioskApi):
+    class OutputSerializer(serializers.Serializer):
+        balance = serializers.DecimalField(max_digits=14, decimal_places=2, source="account.balance")
+        currency = serializers.CharField(source="account.currency")
+        available_today = serializers.DecimalField(max_digits=14, decimal_places=2)
+        masked_pan = serializers.CharField(source="session.card.masked_pan")
+
+    @extend_schema(responses=OutputSerializer, summary="Account balance")
+    def get(self, request: Request, session_id: str) -> Response:
+        balance = operations.session_balance(kiosk=self.kiosk, public_id=session_id)
+        return Response(self.OutputSerializer(balance).data)
+
+
+class ReceiptOutput(serializers.Serializer):
+    transaction_id = serializers.IntegerField(source="transaction.pk")
+    kind = serializers.CharField(source="transaction.kind")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, source="transaction.amount")
+    balance_after = serializers.DecimalField(
+        max_digits=14, decimal_places=2, source="transaction.balance_after"
+    )
+    currency = serializers.CharField(source="transaction.account.currency")
+    created_at = serializers.DateTimeField(source="transaction.created_at")
+    notes = serializers.SerializerMethodField()
+    repeated = serializers.BooleanField()
+    masked_pan = serializers.CharField(source="session.card.masked_pan")
+    kiosk = serializers.CharField(source="session.kiosk.name")
+
+    def get_notes(self, receipt: operations.Receipt) -> list[dict[str, int]]:
+        return [{"denomination": value, "count": count} for value, count in receipt.notes.items()]
+
+
+class _MoneyInput(serializers.Serializer):
+    amount = serializers.CharField(max_length=20)
+    idempotency_key = serializers.CharField(max_length=64)
+
+
+class WithdrawalApi(KioskApi):
+    InputSerializer = _MoneyInput
+    OutputSerializer = ReceiptOutput
+
+    @extend_schema(
+        request=_MoneyInput, responses={201: ReceiptOutput, 200: ReceiptOutput}, summary="Withdraw cash"
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        receipt = operations.session_withdraw(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
+        return Response(self.OutputSerializer(receipt).data, status=code)
+
+
+class DepositApi(KioskApi):
+    InputSerializer = _MoneyInput
+    OutputSerializer = ReceiptOutput
+
+    @extend_schema(
+        request=_MoneyInput, responses={201: ReceiptOutput, 200: ReceiptOutput}, summary="Deposit cash"
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        receipt = operations.session_deposit(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
+        return Response(self.OutputSerializer(receipt).data, status=code)
+
+
+class StatementApi(KioskApi):
+    class OutputSerializer(serializers.Serializer):
+        kind = serializers.CharField()
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+        balance_after = serializers.DecimalField(max_digits=14, decimal_places=2)
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer(many=True), summary="The last 10 transactions")
+    def get(self, request: Request, session_id: str) -> Response:
+        _session, entries = operations.session_statement(kiosk=self.kiosk, public_id=session_id)
+        return Response(self.OutputSerializer(entries, many=True).data)
+
+
+class SessionEndApi(KioskApi):
+    @extend_schema(request=None, responses=SessionOutput, summary="End the session")
+    def post(self, request: Request, session_id: str) -> Response:
+        return _session_response(sessions.session_end(kiosk=self.kiosk, public_id=session_id))

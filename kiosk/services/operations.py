@@ -1,0 +1,232 @@
+"""ATM operations for a verified session (state in_menu): balance, withdrawal, deposit, statement.
+
+Every step refreshes the idle timer. Money operations take the locks in the order kiosk → session →
+account (withdrawal_create locks the account) → audit head, so cassettes and ledger move together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import BankAccount, Transaction
+from accounts.selectors import transactions_recent
+from accounts.services import deposit_create, money_parse, withdrawal_create
+from atmsite.errors import ApplicationError
+
+from ..conf import kiosk_setting
+from ..models import Cassette, Kiosk, KioskSession
+from .notes import notes_for_amount
+from .sessions import State, session_get, session_lock, session_refresh, session_require, session_touch
+
+MENU_STATES = (State.VERIFIED, State.IN_MENU)
+
+
+def _menu_session(*, kiosk: Kiosk, public_id: Any, now: datetime) -> KioskSession:
+    """Lock the session, check it is verified and in time, enter the menu and refresh the idle timer."""
+    session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
+    session_require(session, states=MENU_STATES, now=now)
+    if session.state == State.VERIFIED:
+        session.state = State.IN_MENU
+        session.save(update_fields=["state"])
+    session_touch(session, now=now)
+    return session
+
+
+def _withdrawn_today(account: BankAccount) -> Decimal:
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    total = account.transactions.filter(kind=Transaction.Kind.WITHDRAWAL, created_at__gte=start).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or Decimal("0")
+
+
+@dataclass(frozen=True)
+class Balance:
+    session: KioskSession
+    account: BankAccount
+    available_today: Decimal
+
+
+def session_balance(*, kiosk: Kiosk, public_id: Any) -> Balance:
+    session_refresh(kiosk=kiosk, public_id=public_id)  # commits passed deadlines first
+    with transaction.atomic():
+        session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
+        account = BankAccount.objects.get(pk=session.card.account_id)
+        available = max(Decimal("0"), account.daily_withdrawal_limit - _withdrawn_today(account))
+        return Balance(session=session, account=account, available_today=min(available, account.balance))
+
+
+def session_statement(*, kiosk: Kiosk, public_id: Any) -> tuple[KioskSession, list[Transaction]]:
+    session_refresh(kiosk=kiosk, public_id=public_id)
+    with transaction.atomic():
+        session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
+        account = BankAccount.objects.get(pk=session.card.account_id)
+        return session, list(transactions_recent(account=account, limit=10))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    session: KioskSession
+    transaction: Transaction
+    notes: dict[int, int]
+    repeated: bool  # True when the idempotency key had already been used: nothing moved this time
+
+
+def _whole_amount(raw: Any) -> int:
+    amount = money_parse(raw)  # 400 for negative, zero, non-numbers, too many decimals
+    if amount != amount.to_integral_value():
+        raise ApplicationError(
+            _("The amount must be a whole number of notes."), code="amount_not_notes", status_code=400
+        )
+    return int(amount)
+
+
+def _check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not 8 <= len(key) <= 64:
+        raise ApplicationError(
+            _("An idempotency key of 8 to 64 characters is required."), code="idempotency_key"
+        )
+    return key
+
+
+def _previous(account: BankAccount, *, key: str, kind: str, amount: int) -> Transaction | None:
+    previous = Transaction.objects.filter(account=account, idempotency_key=key).first()
+    if previous is not None and (previous.kind != kind or previous.amount != Decimal(amount)):
+        raise ApplicationError(
+            _("This idempotency key was already used for a different operation."),
+            code="idempotency_conflict",
+            status_code=409,
+        )
+    return previous
+
+
+def session_withdraw(*, kiosk: Kiosk, public_id: Any, amount: Any, idempotency_key: str) -> Receipt:
+    """Dispense `amount` in notes from this kiosk's cassettes and debit the account, atomically.
+
+    A repeated idempotency key (a double tap, a retried request) returns the first receipt and dispenses
+    nothing: the check runs under the kiosk and account locks, before any cassette is touched.
+    """
+    whole = _whole_amount(amount)
+    key = _check_key(idempotency_key)
+    # Passed deadlines are committed in their own transaction, before the kiosk lock (lock order).
+    session_refresh(kiosk=kiosk, public_id=public_id)
+    with transaction.atomic():
+        return _withdraw(kiosk=kiosk, public_id=public_id, whole=whole, key=key)
+
+
+def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
+    now = timezone.now()
+    # The kiosk row lock serialises every cassette change of this kiosk (lock order: kiosk first).
+    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    if locked_kiosk.status != Kiosk.Status.ACTIVE:
+        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
+    session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
+    # Then the account: the same lock withdrawal_create takes, held here so the idempotency check and the
+    # cassette debit see the committed ledger.
+    account = BankAccount.objects.select_for_update().get(pk=session.card.account_id)
+    previous = _previous(account, key=key, kind=Transaction.Kind.WITHDRAWAL, amount=whole)
+    if previous is not None:
+        notes = {int(value): count for value, count in previous.details.get("notes", {}).items()}
+        return Receipt(session=session, transaction=previous, notes=notes, repeated=True)
+    if account.currency != locked_kiosk.currency:
+        raise ApplicationError(
+            _("This kiosk dispenses %(currency)s only.") % {"currency": locked_kiosk.currency},
+            code="currency_mismatch",
+            status_code=409,
+        )
+    cassettes = {c.denomination: c for c in Cassette.objects.filter(kiosk=locked_kiosk)}
+    stock = {value: c.count for value, c in cassettes.items() if c.count > 0}
+    if not stock:
+        raise ApplicationError(_("This kiosk has no cash left."), code="kiosk_no_cash", status_code=409)
+    smallest = min(stock)
+    if whole % smallest:
+        raise ApplicationError(
+            _("The amount must be a multiple of %(note)d.") % {"note": smallest},
+            code="amount_not_notes",
+            status_code=400,
+            extra={"smallest_note": smallest},
+        )
+    if whole > sum(value * count for value, count in stock.items()):
+        raise ApplicationError(
+            _("This kiosk does not have enough cash for this amount."), code="kiosk_cash", status_code=409
+        )
+    plan = notes_for_amount(amount=whole, available=stock, max_notes=kiosk_setting("KIOSK_MAX_NOTES"))
+    if plan is None:
+        raise ApplicationError(
+            _("This amount cannot be paid out with the notes in this kiosk. Try another amount."),
+            code="kiosk_notes",
+            status_code=409,
+        )
+    # withdrawal_create checks funds, the daily limit and the account status; any refusal rolls back the
+    # whole transaction, cassette debits included.
+    entry = withdrawal_create(
+        account=account,
+        amount=Decimal(whole),
+        idempotency_key=key,
+        card=session.card,
+        kiosk=locked_kiosk,
+        details={
+            "notes": {str(value): count for value, count in plan.items()},
+            "session": str(session.public_id),
+        },
+    )
+    for value, count in plan.items():
+        cassette = cassettes[value]
+        cassette.count -= count
+        cassette.save(update_fields=["count"])
+    return Receipt(session=session, transaction=entry, notes=plan, repeated=False)
+
+
+def session_deposit(*, kiosk: Kiosk, public_id: Any, amount: Any, idempotency_key: str) -> Receipt:
+    """Credit cash notes put into the kiosk (counted by the note acceptor; here, the amount entered).
+
+    Deposited notes go to a separate bin, not to the dispensing cassettes.
+    """
+    whole = _whole_amount(amount)
+    key = _check_key(idempotency_key)
+    session_refresh(kiosk=kiosk, public_id=public_id)
+    with transaction.atomic():
+        return _deposit(kiosk=kiosk, public_id=public_id, whole=whole, key=key)
+
+
+def _deposit(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
+    now = timezone.now()
+    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
+    account = BankAccount.objects.select_for_update().get(pk=session.card.account_id)
+    previous = _previous(account, key=key, kind=Transaction.Kind.DEPOSIT, amount=whole)
+    if previous is not None:
+        return Receipt(session=session, transaction=previous, notes={}, repeated=True)
+    if account.currency != locked_kiosk.currency:
+        raise ApplicationError(
+            _("This kiosk accepts %(currency)s only.") % {"currency": locked_kiosk.currency},
+            code="currency_mismatch",
+            status_code=409,
+        )
+    accepted = sorted(Cassette.objects.filter(kiosk=locked_kiosk).values_list("denomination", flat=True))
+    smallest = accepted[0] if accepted else 1
+    if whole % smallest:
+        raise ApplicationError(
+            _("The amount must be a multiple of %(note)d.") % {"note": smallest},
+            code="amount_not_notes",
+            status_code=400,
+            extra={"smallest_note": smallest},
+        )
+    entry = deposit_create(
+        account=account,
+        amount=Decimal(whole),
+        idempotency_key=key,
+        card=session.card,
+        kiosk=locked_kiosk,
+        details={"channel": "kiosk", "session": str(session.public_id)},
+    )
+    return Receipt(session=session, transaction=entry, notes={}, repeated=False)

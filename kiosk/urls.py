@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import apis
+
+app_name = "kiosk-api"
+urlpatterns = [
+    path("me/", apis.KioskInfoApi.as_view(), name="info"),
+    path("sessions/", apis.SessionStartApi.as_view(), name="session-start"),
+    path("sessions/<str:session_id>/", apis.SessionStatusApi.as_view(), name="session-status"),
+    path("sessions/<str:session_id>/frames/", apis.SessionFrameApi.as_view(), name="session-frame"),
+    path("sessions/<str:session_id>/otp/", apis.OtpRequestApi.as_view(), name="otp-request"),
+    path("sessions/<str:session_id>/otp/verify/", apis.OtpVerifyApi.as_view(), name="otp-verify"),
+    path("sessions/<str:session_id>/balance/", apis.BalanceApi.as_view(), name="balance"),
+    path("sessions/<str:session_id>/withdrawals/", apis.WithdrawalApi.as_view(), name="withdraw"),
+    path("sessions/<str:session_id>/deposits/", apis.DepositApi.as_view(), name="deposit"),
+    path("sessions/<str:session_id>/statement/", apis.StatementApi.as_view(), name="statement"),
+    path("sessions/<str:session_id>/end/", apis.SessionEndApi.as_view(), name="session-end"),
+]

@@ -1,0 +1,109 @@
+"""The kiosk page and the provisioning link. The page is static HTML + JS; all decisions are the API's."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from atmsite.errors import ApplicationError
+
+from .authentication import kiosk_from_request
+from .conf import kiosk_setting
+from .models import Cassette
+from .services.credentials import kiosk_provisioning_code_redeem
+
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
+
+
+def _language_from_query(request: HttpRequest) -> str | None:
+    lang = request.GET.get("lang", "")
+    if lang in LANGUAGE_CODES:
+        translation.activate(lang)
+        request.LANGUAGE_CODE = lang
+        return lang
+    return None
+
+
+def _remember_language(response: HttpResponse, lang: str | None) -> HttpResponse:
+    if lang:
+        # The API calls then answer in the same language (LocaleMiddleware reads this cookie).
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, max_age=365 * 24 * 3600, samesite="Strict")
+    return response
+
+
+def _strings() -> dict[str, str]:
+    """Texts the script shows itself (everything else arrives translated from the API)."""
+    return {
+        "camera_error": _("The camera is not available. You can use a one-time code instead."),
+        "network_error": _("Connection problem. Please try again."),
+        "match": _("Match"),
+        "verifying": _("Checking your face…"),
+        "dispensing": _("Please take your cash."),
+        "deposited": _("Deposit received."),
+        "withdrawal": _("Withdrawal"),
+        "deposit": _("Deposit"),
+        "balance_after": _("Balance after"),
+        "notes": _("Notes"),
+        "no_transactions": _("No transactions yet."),
+        "seconds_left": _("Time left: %(seconds)s s"),
+        "otp_sent": _("A code was sent to your phone on WhatsApp."),
+        "session_ended": _("Session ended. Take your card."),
+        "balance_title": _("Your balance"),
+        "available_today": _("Available to withdraw today"),
+        "statement_title": _("Last transactions"),
+    }
+
+
+@require_http_methods(["GET"])
+def kiosk_page(request: HttpRequest) -> HttpResponse:
+    lang = _language_from_query(request)
+    kiosk = kiosk_from_request(request)
+    if kiosk is None:
+        return _remember_language(render(request, "kiosk/not_provisioned.html", status=403), lang)
+    notes = list(
+        Cassette.objects.filter(kiosk=kiosk, count__gt=0)
+        .order_by("denomination")
+        .values_list("denomination", flat=True)
+    )
+    demo_cards = []
+    if settings.DEBUG:
+        # Development only: the demo bank's public card numbers, to try the kiosk without typing.
+        from accounts.demo import DEMO_CUSTOMERS
+
+        demo_cards = [{"pan": demo.pan, "name": demo.full_name} for demo in DEMO_CUSTOMERS]
+    config = {
+        "api": "/api/kiosk/",
+        "currency": kiosk.currency,
+        "presets": kiosk_setting("KIOSK_WITHDRAWAL_PRESETS"),
+        "smallest_note": notes[0] if notes else 1,
+        "frames_required": kiosk_setting("FACE_MATCH_FRAMES_REQUIRED"),
+        "frame_interval_ms": 200,
+        "strings": _strings(),
+    }
+    context = {"kiosk": kiosk, "config": config, "demo_cards": demo_cards, "languages": settings.LANGUAGES}
+    return _remember_language(render(request, "kiosk/kiosk.html", context), lang)
+
+
+@require_http_methods(["GET", "POST"])
+def kiosk_provision(request: HttpRequest, code: str) -> HttpResponse:
+    """GET shows a confirmation (link previews must not burn the code); POST redeems it, sets the cookie."""
+    if request.method == "GET":
+        return render(request, "kiosk/provision.html", {"code": code})
+    try:
+        _credential, token = kiosk_provisioning_code_redeem(code=code)
+    except ApplicationError as error:
+        return render(request, "kiosk/provision.html", {"code": code, "error": error.message}, status=400)
+    response = HttpResponseRedirect("/kiosk/")
+    response.set_cookie(
+        kiosk_setting("KIOSK_CREDENTIAL_COOKIE"),
+        token,
+        max_age=kiosk_setting("KIOSK_CREDENTIAL_COOKIE_AGE_S"),
+        httponly=True,
+        secure=not settings.DEBUG,
+        samesite="Strict",
+    )
+    return response

@@ -1,0 +1,378 @@
+/* Kiosk page. The server decides every step; this script shows what it says and sends what it asks for.
+   CSP 'self': no inline code; configuration comes from the json_script blocks in the page. */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("kiosk-config").textContent);
+  var demoCards = JSON.parse(document.getElementById("kiosk-demo-cards").textContent);
+  var S = config.strings;
+  var app = document.getElementById("app");
+  var csrf = app.dataset.csrf;
+  var session = null;       // the server's view of the session (SessionOutput)
+  var stream = null;        // camera MediaStream
+  var faceLoop = false;     // true while frames are being sent
+  var pollTimer = null;
+  var pendingKey = {};      // idempotency keys per money form, reused on retries / double taps
+  var busy = false;
+
+  function $(id) { return document.getElementById(id); }
+
+  function show(name) {
+    document.querySelectorAll("[data-screen]").forEach(function (el) {
+      el.hidden = el.dataset.screen !== name;
+    });
+    hideError();
+  }
+
+  function showError(text) { var e = $("error"); e.textContent = text; e.hidden = false; }
+  function hideError() { $("error").hidden = true; }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var bytes = new Uint8Array(16); crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function api(method, path, body) {
+    var options = { method: method, credentials: "same-origin", headers: { "X-CSRFToken": csrf } };
+    if (body instanceof FormData) {
+      options.body = body;
+    } else if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(config.api + path, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  function sessionPath(action) { return "sessions/" + session.id + "/" + (action ? action + "/" : ""); }
+
+  /* ---------- keypads ---------- */
+  document.querySelectorAll(".keypad").forEach(function (pad) {
+    var input = $(pad.dataset.target);
+    ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "C"].forEach(function (key) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "key"; b.textContent = key;
+      b.addEventListener("click", function () {
+        if (key === "⌫") { input.value = input.value.slice(0, -1); }
+        else if (key === "C") { input.value = ""; }
+        else if (input.value.length < (input.maxLength > 0 ? input.maxLength : 30)) { input.value += key; }
+      });
+      pad.appendChild(b);
+    });
+  });
+
+  demoCards.forEach(function (card) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "btn btn--demo"; b.textContent = card.name + " ·" + card.pan.slice(-4);
+    b.addEventListener("click", function () { startSession(card.pan); });
+    $("demo-cards") && $("demo-cards").appendChild(b);
+  });
+
+  /* ---------- session flow ---------- */
+  function startSession(pan) {
+    if (busy) { return; }
+    busy = true;
+    api("POST", "sessions/", { card_number: pan }).then(function (r) {
+      busy = false;
+      $("card-number").value = "";
+      if (!r.ok) { showError(r.data.detail || S.network_error); return; }
+      follow(r.data);
+    }, function () { busy = false; showError(S.network_error); });
+  }
+
+  /* Route to the screen for the server's state. */
+  function follow(data) {
+    session = data;
+    updateTimer();
+    var state = data.state;
+    if (state === "card_entered" || state === "face_pending") {
+      if (!faceLoop) { startFace(); }
+      return;
+    }
+    stopFace();
+    if (state === "face_failed") {
+      $("failure-message").textContent = data.message;
+      show("otp-offer");
+    } else if (state === "otp_sent") {
+      show("otp");
+    } else if (state === "verified" || state === "in_menu") {
+      if (!document.querySelector('[data-screen="menu"]').hidden) { return; }
+      var onMenuScreens = ["withdraw", "deposit", "result"].some(function (n) {
+        return !document.querySelector('[data-screen="' + n + '"]').hidden;
+      });
+      if (!onMenuScreens) { show("menu"); }
+    } else if (state === "ended") {
+      finish(data.message || S.session_ended);
+    }
+    startPolling();
+  }
+
+  function finish(message) {
+    stopFace();
+    stopPolling();
+    session = null;
+    $("timer").textContent = "";
+    $("message-body").textContent = message;
+    show("message");
+    window.setTimeout(function () {
+      if (session === null) { show("card"); }
+    }, 8000);
+  }
+
+  function updateTimer() {
+    if (!session || !session.seconds_left) { $("timer").textContent = ""; return; }
+    var left = session.seconds_left;
+    var secs = Math.min.apply(null, Object.keys(left).map(function (k) { return left[k]; }));
+    $("timer").textContent = isFinite(secs) ? S.seconds_left.replace("%(seconds)s", secs) : "";
+  }
+
+  /* The server enforces timeouts; polling only shows them (it does not keep the session alive). */
+  function startPolling() {
+    stopPolling();
+    pollTimer = window.setInterval(function () {
+      if (!session || faceLoop) { return; }
+      api("GET", sessionPath("")).then(function (r) {
+        if (r.ok && session) {
+          if (r.data.state !== session.state) { follow(r.data); } else { session = r.data; updateTimer(); }
+        } else if (r.status === 404 || r.status === 401) { finish(S.session_ended); }
+      });
+    }, 2000);
+  }
+  function stopPolling() { if (pollTimer) { window.clearInterval(pollTimer); pollTimer = null; } }
+
+  /* ---------- face check ---------- */
+  var video = $("video");
+  var overlay = $("overlay");
+  var grab = document.createElement("canvas");
+  grab.width = 640; grab.height = 480;
+
+  function startFace() {
+    show("face");
+    $("face-message").textContent = S.verifying;
+    $("face-progress").style.width = "0%";
+    faceLoop = true;
+    stopPolling();
+    var ready = stream ? Promise.resolve(stream) : navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" }, audio: false
+    });
+    ready.then(function (s) {
+      stream = s;
+      video.srcObject = s;
+      return video.play();
+    }).then(function () {
+      sendFrame();
+    }).catch(function () {
+      faceLoop = false;
+      showError(S.camera_error);
+      startPolling();
+    });
+  }
+
+  function stopFace() {
+    faceLoop = false;
+    var ctx = overlay.getContext("2d");
+    ctx.clearRect(0, 0, overlay.width, overlay.height);
+    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; video.srcObject = null; }
+  }
+
+  /* One request in flight at most; about config.frame_interval_ms between frame starts. */
+  function sendFrame() {
+    if (!faceLoop || !session) { return; }
+    if (video.readyState < 2) { window.setTimeout(sendFrame, 100); return; }
+    var started = Date.now();
+    grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
+    grab.toBlob(function (blob) {
+      if (!faceLoop || !session) { return; }
+      var form = new FormData();
+      form.append("frame", blob, "frame.jpg");
+      form.append("nonce", session.frame_nonce || "");
+      form.append("seq", String(session.next_seq));
+      api("POST", sessionPath("frames"), form).then(function (r) {
+        if (r.ok) {
+          drawResult(r.data);
+          $("face-message").textContent = r.data.message;
+          follow(r.data.session);
+        } else if (r.data.code === "frame_sequence" || r.data.code === "frame_replayed") {
+          /* resynchronise with the server and carry on */
+          return api("GET", sessionPath("")).then(function (s) { if (s.ok) { session = s.data; follow(s.data); } });
+        } else if (r.status === 409 || r.status === 404) {
+          return api("GET", sessionPath("")).then(function (s) { if (s.ok) { follow(s.data); } else { finish(r.data.detail); } });
+        } else {
+          $("face-message").textContent = r.data.detail || S.network_error;
+        }
+      }, function () {
+        $("face-message").textContent = S.network_error;
+      }).then(function () {
+        var wait = Math.max(0, config.frame_interval_ms - (Date.now() - started));
+        if (faceLoop) { window.setTimeout(sendFrame, wait); }
+      });
+    }, "image/jpeg", 0.85);
+  }
+
+  /* Boxes come in frame pixels; the preview is mirrored, so x is flipped to match what people see. */
+  function drawResult(result) {
+    var w = overlay.clientWidth, h = overlay.clientHeight;
+    overlay.width = w; overlay.height = h;
+    var ctx = overlay.getContext("2d");
+    ctx.clearRect(0, 0, w, h);
+    var sx = w / result.frame_width, sy = h / result.frame_height;
+    var good = result.outcome === "match";
+    ctx.lineWidth = 4;
+    ctx.font = "bold " + Math.round(h / 22) + "px sans-serif";
+    result.boxes.forEach(function (box) {
+      var left = w - box.right * sx, top = box.top * sy;
+      var bw = (box.right - box.left) * sx, bh = (box.bottom - box.top) * sy;
+      ctx.strokeStyle = good ? "#22c55e" : "#ef4444";
+      ctx.strokeRect(left, top, bw, bh);
+      if (result.boxes.length === 1) {
+        var label = session.first_name + (result.match_percent !== null ? " · " + S.match + " " + result.match_percent + "%" : "");
+        ctx.fillStyle = "rgba(0,0,0,0.6)";
+        ctx.fillRect(left, Math.max(0, top - h / 16), Math.max(bw, ctx.measureText(label).width + 12), h / 16);
+        ctx.fillStyle = "#fff";
+        ctx.fillText(label, left + 6, Math.max(h / 22, top - h / 60));
+      }
+    });
+    var needed = result.session.frames_required || config.frames_required;
+    $("face-progress").style.width = Math.min(100, 100 * result.session.match_streak / needed) + "%";
+  }
+
+  /* ---------- OTP ---------- */
+  function otpRequest() {
+    if (busy) { return; }
+    busy = true;
+    api("POST", sessionPath("otp")).then(function (r) {
+      busy = false;
+      if (r.ok) { follow(r.data); show("otp"); } else { handleRefusal(r); }
+    }, function () { busy = false; showError(S.network_error); });
+  }
+
+  $("otp-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (busy) { return; }
+    busy = true;
+    var code = $("otp-code").value;
+    $("otp-code").value = "";
+    api("POST", sessionPath("otp/verify"), { code: code }).then(function (r) {
+      busy = false;
+      if (r.ok) { follow(r.data); } else { handleRefusal(r); }
+    }, function () { busy = false; showError(S.network_error); });
+  });
+
+  function handleRefusal(r) {
+    if (r.data.code === "session_ended" || r.data.code === "session_timeout" || r.data.code === "card_blocked" || r.status === 404) {
+      finish(r.data.detail || S.session_ended);
+      return;
+    }
+    showError(r.data.detail || S.network_error);
+  }
+
+  /* ---------- menu ---------- */
+  function money(value) { return value + " " + config.currency; }
+
+  function receipt(title, rows) {
+    $("result-title").textContent = title;
+    var body = $("result-body");
+    body.textContent = "";
+    rows.forEach(function (row) {
+      var line = document.createElement("div");
+      line.className = "receipt__row";
+      var k = document.createElement("span"); k.textContent = row[0];
+      var v = document.createElement("strong"); v.textContent = row[1];
+      line.appendChild(k); line.appendChild(v); body.appendChild(line);
+    });
+    show("result");
+  }
+
+  function balance() {
+    api("GET", sessionPath("balance")).then(function (r) {
+      if (!r.ok) { handleRefusal(r); return; }
+      receipt(S.balance_title, [[S.balance_title, money(r.data.balance)], [S.available_today, money(r.data.available_today)]]);
+    }, function () { showError(S.network_error); });
+  }
+
+  function statement() {
+    api("GET", sessionPath("statement")).then(function (r) {
+      if (!r.ok) { handleRefusal(r); return; }
+      var rows = r.data.map(function (t) {
+        var sign = t.kind === "withdrawal" ? "−" : "+";
+        return [new Date(t.created_at).toLocaleString(document.documentElement.lang), sign + money(t.amount)];
+      });
+      receipt(S.statement_title, rows.length ? rows : [[S.no_transactions, ""]]);
+    }, function () { showError(S.network_error); });
+  }
+
+  function moneyRequest(kind, amount) {
+    if (busy) { return; }
+    busy = true;
+    if (!pendingKey[kind]) { pendingKey[kind] = newKey(); }
+    var path = kind === "withdraw" ? "withdrawals" : "deposits";
+    api("POST", sessionPath(path), { amount: String(amount), idempotency_key: pendingKey[kind] }).then(function (r) {
+      busy = false;
+      if (!r.ok) {
+        if (r.status < 500) { pendingKey[kind] = null; }
+        handleRefusal(r);
+        return;
+      }
+      pendingKey[kind] = null;
+      var d = r.data;
+      var rows = [[kind === "withdraw" ? S.withdrawal : S.deposit, money(d.amount)], [S.balance_after, money(d.balance_after)]];
+      if (d.notes.length) {
+        rows.push([S.notes, d.notes.map(function (n) { return n.count + " × " + n.denomination; }).join(", ")]);
+      }
+      rows.push(["", d.masked_pan + " · " + d.kiosk]);
+      rows.push(["", new Date(d.created_at).toLocaleString(document.documentElement.lang)]);
+      receipt(kind === "withdraw" ? S.dispensing : S.deposited, rows);
+    }, function () { busy = false; showError(S.network_error); });
+  }
+
+  $("note-hint").textContent = "× " + config.smallest_note + " " + config.currency;
+  config.presets.forEach(function (amount) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "btn btn--tile"; b.textContent = money(amount);
+    b.addEventListener("click", function () { moneyRequest("withdraw", amount); });
+    $("presets").appendChild(b);
+  });
+
+  $("card-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    startSession($("card-number").value);
+  });
+  $("withdraw-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    moneyRequest("withdraw", $("withdraw-amount").value);
+    $("withdraw-amount").value = "";
+  });
+  $("deposit-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    moneyRequest("deposit", $("deposit-amount").value);
+    $("deposit-amount").value = "";
+  });
+
+  var actions = {
+    "cancel": endSession,
+    "end": endSession,
+    "otp-request": otpRequest,
+    "balance": balance,
+    "statement": statement,
+    "menu": function () { show("menu"); },
+    "show-withdraw": function () { pendingKey.withdraw = null; show("withdraw"); },
+    "show-deposit": function () { pendingKey.deposit = null; show("deposit"); },
+    "restart": function () { show("card"); }
+  };
+  document.querySelectorAll("[data-action]").forEach(function (el) {
+    el.addEventListener("click", function () { actions[el.dataset.action](); });
+  });
+
+  function endSession() {
+    if (!session) { show("card"); return; }
+    api("POST", sessionPath("end")).then(function (r) {
+      finish((r.data && r.data.message) || S.session_ended);
+    }, function () { finish(S.session_ended); });
+  }
+
+  show("card");
+})();

@@ -1,0 +1,124 @@
+"""The kiosk page end to end in headless Chromium: a real photo as the camera, the real face engine."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import BankAccount, Transaction
+from kiosk.models import Cassette, KioskSession
+from kiosk.services.credentials import kiosk_credential_rotate
+from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
+
+PAN = make_pan(51)
+
+
+@pytest.fixture
+def noisy_camera(tmp_path, faces_dir):
+    """A still photo as a camera with sensor noise: the server refuses byte-identical frames as replays."""
+    import numpy as np
+
+    from tests.support import camera
+
+    def make(photo: str):
+        source = faces_dir / photo
+        if not source.is_file():
+            pytest.skip(f"photo {source} not found")
+        boxed = camera.letterbox(camera.read_rgb(source), width=640, height=480).astype(np.int16)
+        rng = np.random.default_rng(7)
+        frames = (
+            np.clip(boxed + rng.integers(-3, 4, boxed.shape), 0, 255).astype(np.uint8) for _ in range(15)
+        )
+        return camera.y4m_from_frames(frames, tmp_path / f"{source.stem}.y4m", width=640, height=480)
+
+    return make
+
+
+@pytest.fixture
+def obama_card(transactional_db, faces_dir):
+    from biometrics.services import enrollment
+    from biometrics.services.gallery_sync import gallery_reset
+    from biometrics.services.verification import cache_clear
+
+    gallery_reset()
+    cache_clear()
+    obama = CustomerFactory(full_name="Barack Obama")
+    enrollment.customer_consent_record(customer=obama, actor=None)
+    photos = [faces_dir / "people" / "barack_obama" / f"obama_{n}.jpg" for n in (1, 2, 3, 4)]
+    enrolment = enrollment.enrolment_start(customer=obama, actor=None, photos_required=len(photos))
+    for path in photos:
+        enrollment.enrolment_photo_add(
+            enrolment=enrolment, data=path.read_bytes(), actor=None, require_pose_change=False
+        )
+    enrollment.enrolment_submit(
+        enrolment=enrolment, actor=None, allow_partial=True
+    )  # encodes on commit (eager)
+    account = BankAccountFactory(customer=obama, balance=Decimal("500.00"))
+    return CardFactory(account=account, customer=obama, pan=PAN)
+
+
+def _screenshot(page, name: str) -> None:
+    """KIOSK_SCREENSHOTS=<dir> keeps pictures of the screens for a person to look at (not asserted)."""
+    folder = os.environ.get("KIOSK_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"))
+
+
+def _kiosk_page(live_server, browser, kiosk, lang: str = "en"):
+    _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "kiosk_credential", "value": token, "url": live_server.url}])
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{live_server.url}/kiosk/?lang={lang}")
+    return page, problems
+
+
+def test_owner_verifies_by_face_and_withdraws(live_server, browser_factory, noisy_camera, obama_card):
+    kiosk = KioskFactory(name="Browser kiosk", cassettes={50: 10, 20: 10, 10: 10})
+    browser = browser_factory(noisy_camera("people/barack_obama/obama_5_480p.jpg"))
+    page, problems = _kiosk_page(live_server, browser, kiosk)
+    _screenshot(page, "1-card")
+    page.fill("#card-number", PAN)
+    page.click("#card-form button[type=submit]")
+    page.wait_for_selector('[data-screen="face"]:not([hidden])', timeout=10_000)
+    page.wait_for_timeout(800)
+    _screenshot(page, "2-face")
+    # The server verifies after K matching frames; the page then shows the menu.
+    page.wait_for_selector('[data-screen="menu"]:not([hidden])', timeout=30_000)
+    session = KioskSession.objects.get(kiosk=kiosk)
+    assert (session.state, session.verified_by) == ("verified", "face")
+    assert session.frames_seen >= 3
+    _screenshot(page, "3-menu")
+    page.click('[data-action="show-withdraw"]')
+    page.click("#presets button >> text=50 EUR")
+    page.wait_for_selector('[data-screen="result"]:not([hidden])', timeout=10_000)
+    _screenshot(page, "4-receipt")
+    receipt = page.inner_text("#result-body")
+    assert "50" in receipt and "450" in receipt
+    assert Transaction.objects.filter(account=obama_card.account, kind="withdrawal").count() == 1
+    assert BankAccount.objects.get(pk=obama_card.account_id).balance == Decimal("450.00")
+    assert Cassette.objects.get(kiosk=kiosk, denomination=50).count == 9
+    page.click('[data-screen="result"] [data-action="end"]')
+    page.wait_for_selector('[data-screen="message"]:not([hidden])', timeout=10_000)
+    assert KioskSession.objects.get(kiosk=kiosk).state == "ended"
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
+
+
+def test_two_people_are_refused_in_russian(live_server, browser_factory, noisy_camera, obama_card):
+    kiosk = KioskFactory(name="Browser kiosk 2")
+    browser = browser_factory(noisy_camera("scenes/obama_and_biden.jpg"))
+    page, problems = _kiosk_page(live_server, browser, kiosk, lang="ru")
+    assert "Введите номер карты" in page.inner_text('[data-screen="card"]')
+    page.fill("#card-number", PAN)
+    page.click("#card-form button[type=submit]")
+    page.wait_for_selector('[data-screen="otp-offer"]:not([hidden])', timeout=30_000)
+    assert "Перед камерой было больше одного человека" in page.inner_text("#failure-message")
+    _screenshot(page, "5-otp-offer-ru")
+    session = KioskSession.objects.get(kiosk=kiosk)
+    assert (session.state, session.face_failure_reason) == ("face_failed", "several_faces")
+    assert not [p for p in problems if "Content Security Policy" in p], problems

@@ -1,0 +1,145 @@
+"""Kiosk fixtures: a provisioned kiosk, an API client carrying its credential, and a scripted face engine."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from PIL import Image
+from rest_framework.test import APIClient
+
+from kiosk.otp_senders import TestSender
+from kiosk.services import face
+from kiosk.services.credentials import kiosk_credential_rotate
+
+_counter = itertools.count(1)
+
+
+def jpeg_frame(width: int = 64, height: int = 48) -> bytes:
+    """A small, always different JPEG (the server refuses a repeated identical frame as a replay)."""
+    value = next(_counter)
+    pixels = np.full((height, width, 3), value % 251, dtype=np.uint8)
+    pixels[0, 0] = [value % 256, (value // 256) % 256, 7]
+    pixels[height // 2 :, :, 1] = (value * 37) % 256
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+@dataclass
+class ScriptedVerdict:
+    outcome: str
+    boxes: list[dict] = field(default_factory=lambda: [{"top": 10, "right": 40, "bottom": 40, "left": 10}])
+    distance: float | None = 0.3
+    match_percent: int | None = 90
+    landmarks: list | None = None
+    other_customer_id: int | None = None
+    reason: str = ""
+
+
+class FaceScript:
+    """What the fake engine answers, frame after frame (the last outcome repeats)."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[str] = ["match"]
+        self.calls = 0
+        self.enrolled = True
+
+    def play(self, *outcomes: str) -> None:
+        self.outcomes = list(outcomes)
+
+    def verify(self, *, customer_id: int, image: np.ndarray) -> ScriptedVerdict:
+        outcome = self.outcomes[min(self.calls, len(self.outcomes) - 1)]
+        self.calls += 1
+        boxes = {"several_faces": 2, "no_face": 0}.get(outcome, 1)
+        verdict = ScriptedVerdict(outcome=outcome)
+        verdict.boxes = verdict.boxes * boxes
+        if outcome != "match":
+            verdict.match_percent = 20 if outcome in ("no_match", "mismatch") else None
+        if outcome == "mismatch":
+            verdict.other_customer_id = 999
+        return verdict
+
+
+@pytest.fixture
+def face_script(monkeypatch: pytest.MonkeyPatch) -> FaceScript:
+    script = FaceScript()
+    monkeypatch.setattr(face, "frame_verify", script.verify)
+    monkeypatch.setattr(face, "customer_has_active_templates", lambda *, customer_id: script.enrolled)
+    return script
+
+
+@pytest.fixture
+def outbox() -> Iterator[list]:
+    TestSender.outbox.clear()
+    yield TestSender.outbox
+    TestSender.outbox.clear()
+
+
+@pytest.fixture
+def kiosk_token(kiosk: object) -> str:
+    _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
+    return token
+
+
+@pytest.fixture
+def api(kiosk_token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Kiosk {kiosk_token}")
+    return client
+
+
+class KioskDriver:
+    """Drives the kiosk API as the page does."""
+
+    def __init__(self, client: APIClient) -> None:
+        self.client = client
+        self.session: dict = {}
+
+    @property
+    def sid(self) -> str:
+        return self.session["id"]
+
+    def start(self, pan: str):
+        response = self.client.post("/api/kiosk/sessions/", {"card_number": pan}, format="json")
+        if response.status_code == 201:
+            self.session = response.json()
+        return response
+
+    def frame(self, data: bytes | None = None, *, seq: int | None = None, nonce: str | None = None):
+        payload = {
+            "frame": io.BytesIO(data if data is not None else jpeg_frame()),
+            "nonce": nonce if nonce is not None else self.session["frame_nonce"],
+            "seq": seq if seq is not None else self.session["next_seq"],
+        }
+        payload["frame"].name = "frame.jpg"
+        response = self.client.post(f"/api/kiosk/sessions/{self.sid}/frames/", payload, format="multipart")
+        if response.status_code == 200:
+            self.session = response.json()["session"]
+        return response
+
+    def status(self):
+        response = self.client.get(f"/api/kiosk/sessions/{self.sid}/")
+        if response.status_code == 200:
+            self.session = response.json()
+        return response
+
+    def verify_face(self, frames: int = 3) -> None:
+        for _ in range(frames):
+            assert self.frame().status_code == 200
+        assert self.session["state"] == "verified", self.session
+
+    def post(self, action: str, data: dict | None = None):
+        return self.client.post(f"/api/kiosk/sessions/{self.sid}/{action}/", data or {}, format="json")
+
+    def get(self, action: str):
+        return self.client.get(f"/api/kiosk/sessions/{self.sid}/{action}/")
+
+
+@pytest.fixture
+def driver(api: APIClient, face_script: FaceScript, outbox: list) -> KioskDriver:
+    return KioskDriver(api)

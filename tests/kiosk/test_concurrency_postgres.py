@@ -1,0 +1,89 @@
+"""Concurrent withdrawals through the kiosk service on one account and one kiosk (real PostgreSQL locks)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Transaction
+from atmsite.errors import ApplicationError
+from kiosk.models import Cassette, KioskSession
+from kiosk.services.operations import session_withdraw
+from tests.factories import BankAccountFactory, CardFactory, KioskFactory
+
+pytestmark = pytest.mark.postgres
+
+
+def test_concurrent_withdrawals_keep_cash_and_ledger_consistent(postgres):
+    account = BankAccountFactory(balance=Decimal("1000.00"), daily_withdrawal_limit=Decimal("5000.00"))
+    card = CardFactory(account=account, customer=account.customer)
+    kiosk = KioskFactory(cassettes={50: 4, 20: 6, 10: 5})  # 370 in the kiosk
+    now = timezone.now()
+    session = KioskSession.objects.create(
+        public_id=uuid.uuid4(),
+        kiosk=kiosk,
+        card=card,
+        state=KioskSession.State.IN_MENU,
+        created_at=now,
+        last_activity_at=now,
+        verified_at=now,
+        verified_by="face",
+        frame_nonce="n",
+    )
+    # Every request is sent twice with the same key (a double tap racing itself): never dispensed twice.
+    distinct = [50, 70, 30, 90, 60, 40, 80, 20]
+    amounts = distinct * 2
+    keys = [f"concurrent-{index % len(distinct):04d}" for index in range(len(amounts))]
+    outcomes: list[tuple[str, object]] = []
+    barrier = threading.Barrier(len(amounts))
+
+    def withdraw(amount: int, key: str) -> None:
+        try:
+            barrier.wait()
+            receipt = session_withdraw(
+                kiosk=kiosk, public_id=session.public_id, amount=amount, idempotency_key=key
+            )
+            outcomes.append(("ok", receipt))
+        except ApplicationError as error:
+            outcomes.append((error.code, None))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=withdraw, args=pair) for pair in zip(amounts, keys, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(outcomes) == len(amounts)
+    assert {code for code, _ in outcomes} <= {
+        "ok",
+        "kiosk_cash",
+        "kiosk_notes",
+        "kiosk_no_cash",
+        "amount_not_notes",
+    }
+    ledger = list(Transaction.objects.filter(account=account))
+    debited = sum(entry.amount for entry in ledger)
+    account.refresh_from_db()
+    assert account.balance == Decimal("1000.00") - debited
+    cash_left = sum(c.denomination * c.count for c in Cassette.objects.filter(kiosk=kiosk))
+    assert Decimal(370 - cash_left) == debited
+    notes_dispensed: dict[int, int] = {}
+    for entry in ledger:
+        for value, count in entry.details["notes"].items():
+            notes_dispensed[int(value)] = notes_dispensed.get(int(value), 0) + count
+    remaining = dict(Cassette.objects.filter(kiosk=kiosk).values_list("denomination", "count"))
+    assert {value: {50: 4, 20: 6, 10: 5}[value] - remaining[value] for value in remaining} == {
+        value: notes_dispensed.get(value, 0) for value in remaining
+    }
+    assert all(count >= 0 for count in remaining.values())
+    assert len({entry.idempotency_key for entry in ledger}) == len(ledger)
+    receipts = [receipt for code, receipt in outcomes if code == "ok"]
+    assert {receipt.transaction.pk for receipt in receipts} == {entry.pk for entry in ledger}
+    assert len([r for r in receipts if not r.repeated]) == len(ledger) > 0

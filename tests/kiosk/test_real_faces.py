@@ -1,0 +1,93 @@
+"""The kiosk flow with the real face engine on real photos (ATM_FACES_DIR): owner, impostor, two people."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from accounts.models import Card
+from kiosk.models import KioskSession
+from kiosk.services import sessions
+from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, make_pan
+
+pytestmark = [pytest.mark.faces, pytest.mark.django_db]
+
+
+def _enrol(customer, photos: list[Path]) -> None:
+    from biometrics.services import enrollment
+
+    enrollment.customer_consent_record(customer=customer, actor=None)
+    enrolment = enrollment.enrolment_start(customer=customer, actor=None, photos_required=len(photos))
+    for path in photos:
+        enrollment.enrolment_photo_add(
+            enrolment=enrolment, data=path.read_bytes(), actor=None, require_pose_change=False
+        )
+    enrollment.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)
+
+
+def _frames(path: Path, count: int) -> list[bytes]:
+    """The photo letterboxed into 640×480, as distinct JPEGs (a camera never sends identical bytes)."""
+    image = Image.open(path).convert("RGB")
+    image.thumbnail((640, 480))
+    canvas = Image.new("RGB", (640, 480), (40, 40, 40))
+    canvas.paste(image, ((640 - image.width) // 2, (480 - image.height) // 2))
+    frames = []
+    for index in range(count):
+        pixels = np.asarray(canvas).copy()
+        pixels[0, index % 640] = (index * 7) % 256  # one pixel of sensor noise
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
+        frames.append(buffer.getvalue())
+    return frames
+
+
+@pytest.fixture
+def enrolled(faces_dir, kiosk, django_capture_on_commit_callbacks):
+    from biometrics.services.gallery_sync import gallery_reset
+    from biometrics.services.verification import cache_clear
+
+    gallery_reset()  # the process-wide gallery must not remember other tests' databases
+    cache_clear()
+    obama = CustomerFactory(full_name="Barack Obama")
+    biden = CustomerFactory(full_name="Joe Biden")
+    people = faces_dir / "people"
+    # The encoding task is queued on commit; run it here.
+    with django_capture_on_commit_callbacks(execute=True):
+        _enrol(obama, [people / "barack_obama" / f"obama_{n}.jpg" for n in (1, 2, 3, 4)])
+    with django_capture_on_commit_callbacks(execute=True):
+        _enrol(biden, [people / "joe_biden" / "biden_1.jpg"])
+    card = CardFactory(account=BankAccountFactory(customer=obama), customer=obama, pan=make_pan(41))
+    return card
+
+
+def _run(kiosk, pan: str, frames: list[bytes]) -> KioskSession:
+    session = sessions.session_start(kiosk=kiosk, pan=pan)
+    for seq, data in enumerate(frames, start=1):
+        result = sessions.session_frame_submit(
+            kiosk=kiosk, public_id=session.public_id, nonce=session.frame_nonce, seq=seq, data=data
+        )
+        if result.session.state not in ("card_entered", "face_pending"):
+            break
+    return KioskSession.objects.get(pk=session.pk)
+
+
+def test_owner_is_verified_after_k_frames(enrolled, kiosk, faces_dir, settings):
+    settings.FACE_MATCH_FRAMES_REQUIRED = 3
+    frames = _frames(faces_dir / "people" / "barack_obama" / "obama_5_480p.jpg", 3)
+    session = _run(kiosk, make_pan(41), frames)
+    assert (session.state, session.verified_by, session.frames_seen) == ("verified", "face", 3)
+
+
+def test_two_people_are_refused(enrolled, kiosk, faces_dir):
+    session = _run(kiosk, make_pan(41), _frames(faces_dir / "scenes" / "obama_and_biden.jpg", 1))
+    assert (session.state, session.face_failure_reason) == ("face_failed", "several_faces")
+
+
+def test_another_enrolled_customer_is_a_mismatch(enrolled, kiosk, faces_dir):
+    session = _run(kiosk, make_pan(41), _frames(faces_dir / "people" / "joe_biden" / "biden_2.jpg", 1))
+    assert (session.state, session.face_failure_reason) == ("ended", "mismatch")
+    assert Card.objects.get(pk=enrolled.pk).status == Card.Status.ACTIVE
