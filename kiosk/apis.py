@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +23,6 @@ from atmsite.errors import ApplicationError
 
 from . import schema  # noqa: F401 - registers the OpenAPI description of KioskAuthentication
 from .authentication import IsKiosk, KioskAuthentication
-from .conf import kiosk_setting
 from .models import Cassette, Kiosk, KioskSession
 from .services import operations, otp, sessions
 
@@ -101,7 +101,7 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "frame_nonce": session.frame_nonce if face_phase else None,
         "next_seq": session.frame_seq + 1,
         "match_streak": session.match_streak,
-        "frames_required": kiosk_setting("FACE_MATCH_FRAMES_REQUIRED"),
+        "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
         "seconds_left": left,
     }
 
@@ -131,8 +131,8 @@ class KioskInfoApi(KioskApi):
             "location": self.kiosk.location,
             "currency": self.kiosk.currency,
             "notes": notes,
-            "withdrawal_presets": kiosk_setting("KIOSK_WITHDRAWAL_PRESETS"),
-            "frames_required": kiosk_setting("FACE_MATCH_FRAMES_REQUIRED"),
+            "withdrawal_presets": settings.KIOSK_WITHDRAWAL_PRESETS,
+            "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
         }
         return Response(self.OutputSerializer(data).data)
 
@@ -181,7 +181,7 @@ class SessionFrameApi(KioskApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["frame"]
-        if upload.size > kiosk_setting("KIOSK_FRAME_MAX_BYTES"):
+        if upload.size > settings.KIOSK_FRAME_MAX_BYTES:
             # Refused before reading it into memory.
             raise ApplicationError(_("The frame is too large."), code="frame_too_large", status_code=413)
         result = sessions.session_frame_submit(

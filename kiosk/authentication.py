@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from .conf import kiosk_setting
 from .models import Kiosk, KioskCredential
 from .services.credentials import kiosk_credential_authenticate
 
@@ -53,7 +53,7 @@ class KioskAuthentication(BaseAuthentication):
             if credential is None:
                 raise _refused()
             return KioskDevice(credential.kiosk), credential
-        token = request.COOKIES.get(kiosk_setting("KIOSK_CREDENTIAL_COOKIE"), "")
+        token = request.COOKIES.get(settings.KIOSK_CREDENTIAL_COOKIE, "")
         if not token:
             return None
         credential = kiosk_credential_authenticate(token=token)
@@ -87,6 +87,6 @@ class IsKiosk(BasePermission):
 def kiosk_from_request(request: Any) -> Kiosk | None:
     """For plain Django views (the kiosk page): the kiosk of the cookie credential, or None."""
     credential = kiosk_credential_authenticate(
-        token=request.COOKIES.get(kiosk_setting("KIOSK_CREDENTIAL_COOKIE"), "")
+        token=request.COOKIES.get(settings.KIOSK_CREDENTIAL_COOKIE, "")
     )
     return credential.kiosk if credential else None

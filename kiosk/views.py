@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods
 from atmsite.errors import ApplicationError
 
 from .authentication import kiosk_from_request
-from .conf import kiosk_setting
 from .models import Cassette
 from .services.credentials import kiosk_provisioning_code_redeem
 
@@ -78,9 +77,9 @@ def kiosk_page(request: HttpRequest) -> HttpResponse:
     config = {
         "api": "/api/kiosk/",
         "currency": kiosk.currency,
-        "presets": kiosk_setting("KIOSK_WITHDRAWAL_PRESETS"),
+        "presets": settings.KIOSK_WITHDRAWAL_PRESETS,
         "smallest_note": notes[0] if notes else 1,
-        "frames_required": kiosk_setting("FACE_MATCH_FRAMES_REQUIRED"),
+        "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
         "frame_interval_ms": 200,
         "strings": _strings(),
     }
@@ -99,9 +98,9 @@ def kiosk_provision(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "kiosk/provision.html", {"code": code, "error": error.message}, status=400)
     response = HttpResponseRedirect("/kiosk/")
     response.set_cookie(
-        kiosk_setting("KIOSK_CREDENTIAL_COOKIE"),
+        settings.KIOSK_CREDENTIAL_COOKIE,
         token,
-        max_age=kiosk_setting("KIOSK_CREDENTIAL_COOKIE_AGE_S"),
+        max_age=settings.KIOSK_CREDENTIAL_COOKIE_AGE_S,
         httponly=True,
         secure=not settings.DEBUG,
         samesite="Strict",

@@ -162,6 +162,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "audit-snapshots-purge": {"task": "audit.snapshots_purge", "schedule": crontab(hour=3, minute=17)},
+    "kiosk-sessions-expire": {"task": "kiosk.tasks.kiosk_sessions_expire_task", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {
@@ -253,6 +254,19 @@ ENROLMENT_PHOTO_RETENTION_DAYS = env.int("ENROLMENT_PHOTO_RETENTION_DAYS", defau
 KIOSK_FACE_TIMEOUT_S = env.int("KIOSK_FACE_TIMEOUT_S", default=20)
 KIOSK_IDLE_TIMEOUT_S = env.int("KIOSK_IDLE_TIMEOUT_S", default=60)
 KIOSK_SESSION_MAX_S = env.int("KIOSK_SESSION_MAX_S", default=300)
+# 5 failed face checks in a row lock face verification for the card (OTP still works) for 30 minutes.
+KIOSK_FACE_LOCKOUT_FAILURES = env.int("KIOSK_FACE_LOCKOUT_FAILURES", default=5)
+KIOSK_FACE_LOCKOUT_S = env.int("KIOSK_FACE_LOCKOUT_S", default=30 * 60)
+# Another enrolled customer's face at a card this many times within the window blocks the card.
+KIOSK_MISMATCH_BLOCK_COUNT = env.int("KIOSK_MISMATCH_BLOCK_COUNT", default=2)
+KIOSK_MISMATCH_WINDOW_S = env.int("KIOSK_MISMATCH_WINDOW_S", default=24 * 3600)
+KIOSK_PROVISIONING_CODE_TTL_S = env.int("KIOSK_PROVISIONING_CODE_TTL_S", default=15 * 60)
+KIOSK_CREDENTIAL_COOKIE = "kiosk_credential"
+KIOSK_CREDENTIAL_COOKIE_AGE_S = env.int("KIOSK_CREDENTIAL_COOKIE_AGE_S", default=365 * 24 * 3600)
+KIOSK_FRAME_MAX_BYTES = env.int("KIOSK_FRAME_MAX_BYTES", default=2 * 1024 * 1024)
+KIOSK_FRAME_MAX_PIXELS = env.int("KIOSK_FRAME_MAX_PIXELS", default=4_000_000)
+KIOSK_MAX_NOTES = env.int("KIOSK_MAX_NOTES", default=40)
+KIOSK_WITHDRAWAL_PRESETS = env.list("KIOSK_WITHDRAWAL_PRESETS", cast=int, default=[20, 50, 100, 200])
 LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
 
 # --- OTP over WhatsApp ---
@@ -262,6 +276,12 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
 TWILIO_TIMEOUT_S = env.float("TWILIO_TIMEOUT_S", default=10.0)
+OTP_TTL_S = env.int("OTP_TTL_S", default=5 * 60)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+OTP_MAX_SENDS = env.int("OTP_MAX_SENDS", default=3)
+OTP_SEND_WINDOW_S = env.int("OTP_SEND_WINDOW_S", default=15 * 60)
+# Wrong codes in a row (across codes and sessions) before the card is blocked.
+OTP_CARD_BLOCK_AFTER = env.int("OTP_CARD_BLOCK_AFTER", default=10)
 if not DEBUG and OTP_SENDER == "console":
     raise ImproperlyConfigured("OTP_SENDER=console logs codes and is refused when DEBUG is off")
 

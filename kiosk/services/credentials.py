@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +16,6 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
-from ..conf import kiosk_setting
 from ..models import Kiosk, KioskCredential, KioskProvisioningCode
 
 
@@ -35,7 +35,7 @@ def kiosk_provisioning_code_create(*, kiosk: Kiosk, actor: Any) -> tuple[KioskPr
         kiosk=kiosk,
         code_sha256=token_digest(raw),
         created_by_id=getattr(actor, "pk", None),
-        expires_at=timezone.now() + timedelta(seconds=kiosk_setting("KIOSK_PROVISIONING_CODE_TTL_S")),
+        expires_at=timezone.now() + timedelta(seconds=settings.KIOSK_PROVISIONING_CODE_TTL_S),
     )
     audit_event_record(
         kind=AuditEvent.Kind.ADMIN_ACTION,

@@ -15,14 +15,12 @@ from django.conf import settings
 
 from atmsite.errors import ApplicationError
 
-from ..conf import kiosk_setting
-
 
 def image_decode(data: bytes) -> np.ndarray:
     """JPEG/PNG/WebP bytes → RGB array, or a 400 with the engine's reason."""
     from biometrics import engine
 
-    max_pixels = min(settings.IMAGE_MAX_PIXELS, kiosk_setting("KIOSK_FRAME_MAX_PIXELS"))
+    max_pixels = min(settings.IMAGE_MAX_PIXELS, settings.KIOSK_FRAME_MAX_PIXELS)
     try:
         return engine.decode_image(data, max_pixels=max_pixels)
     except engine.ImageRejected as error:
@@ -51,7 +49,7 @@ def liveness_step(*, state: dict[str, Any], landmarks: Any) -> tuple[dict[str, A
     `liveness_step(*, state: dict, landmarks) -> tuple[dict, bool]` (state = LivenessState.to_dict()).
     Without it the K-consecutive-frames rule alone decides.
     """
-    if not kiosk_setting("LIVENESS_ENABLED") or landmarks is None:
+    if not settings.LIVENESS_ENABLED or landmarks is None:
         return state, True
     try:
         from biometrics import liveness

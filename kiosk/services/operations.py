@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -21,7 +22,6 @@ from accounts.selectors import transactions_recent
 from accounts.services import deposit_create, money_parse, withdrawal_create
 from atmsite.errors import ApplicationError
 
-from ..conf import kiosk_setting
 from ..models import Cassette, Kiosk, KioskSession
 from .notes import notes_for_amount
 from .sessions import State, session_get, session_lock, session_refresh, session_require, session_touch
@@ -159,7 +159,7 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
         raise ApplicationError(
             _("This kiosk does not have enough cash for this amount."), code="kiosk_cash", status_code=409
         )
-    plan = notes_for_amount(amount=whole, available=stock, max_notes=kiosk_setting("KIOSK_MAX_NOTES"))
+    plan = notes_for_amount(amount=whole, available=stock, max_notes=settings.KIOSK_MAX_NOTES)
     if plan is None:
         raise ApplicationError(
             _("This amount cannot be paid out with the notes in this kiosk. Try another amount."),

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 
-from ..conf import kiosk_setting
 from ..models import Kiosk, KioskSession, OtpCode
 from ..otp_senders import OtpSendError, otp_sender_get
 from . import security
@@ -38,7 +37,7 @@ def otp_digest(*, session_id: int, code: str) -> str:
 
 
 def _message_body(code: str) -> str:
-    minutes = kiosk_setting("OTP_TTL_S") // 60
+    minutes = settings.OTP_TTL_S // 60
     return gettext(
         "%(bank)s ATM: your one-time code is %(code)s. It expires in %(minutes)d minutes. "
         "Never share it, not even with bank staff."
@@ -57,9 +56,9 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
-        window_start = now - timedelta(seconds=kiosk_setting("OTP_SEND_WINDOW_S"))
+        window_start = now - timedelta(seconds=settings.OTP_SEND_WINDOW_S)
         sent_recently = OtpCode.objects.filter(card=session.card, created_at__gte=window_start).count()
-        if sent_recently >= kiosk_setting("OTP_MAX_SENDS"):
+        if sent_recently >= settings.OTP_MAX_SENDS:
             raise ApplicationError(
                 _("Too many codes were sent for this card. Please try again later."),
                 code="otp_rate_limited",
@@ -91,7 +90,7 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
                 card=session.card,
                 code_hmac=otp_digest(session_id=session.pk, code=code),
                 created_at=now,
-                expires_at=now + timedelta(seconds=kiosk_setting("OTP_TTL_S")),
+                expires_at=now + timedelta(seconds=settings.OTP_TTL_S),
             )
             session.state, session.last_activity_at = State.OTP_SENT, now
             session.save(update_fields=["state", "last_activity_at"])
@@ -141,7 +140,7 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
             _audit(session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={})
         else:
             otp.failed_attempts += 1
-            voided = otp.failed_attempts >= kiosk_setting("OTP_MAX_ATTEMPTS")
+            voided = otp.failed_attempts >= settings.OTP_MAX_ATTEMPTS
             if voided:
                 otp.voided_at = now
             otp.save(update_fields=["failed_attempts", "voided_at"])
@@ -168,7 +167,7 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
                     status_code=400,
                 )
             else:
-                remaining = kiosk_setting("OTP_MAX_ATTEMPTS") - otp.failed_attempts
+                remaining = settings.OTP_MAX_ATTEMPTS - otp.failed_attempts
                 failure = ApplicationError(
                     _("Wrong code. Attempts left: %(remaining)d.") % {"remaining": remaining},
                     code="otp_wrong",

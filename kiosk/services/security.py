@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Card
@@ -11,7 +12,6 @@ from accounts.services import card_block
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
-from ..conf import kiosk_setting
 from ..models import CardSecurity, KioskSession
 
 
@@ -30,9 +30,9 @@ def card_face_failure_record(*, card: Card, kiosk_id: int) -> bool:
     """Count one failed face check; the Nth in a row locks face verification a while. True if locked now."""
     security = card_security_lock(card=card)
     security.consecutive_face_failures += 1
-    locked = security.consecutive_face_failures >= kiosk_setting("KIOSK_FACE_LOCKOUT_FAILURES")
+    locked = security.consecutive_face_failures >= settings.KIOSK_FACE_LOCKOUT_FAILURES
     if locked:
-        security.face_locked_until = timezone.now() + timedelta(seconds=kiosk_setting("KIOSK_FACE_LOCKOUT_S"))
+        security.face_locked_until = timezone.now() + timedelta(seconds=settings.KIOSK_FACE_LOCKOUT_S)
         # The lock itself is the penalty; after it the card gets a fresh series of attempts.
         security.consecutive_face_failures = 0
     security.save(update_fields=["consecutive_face_failures", "face_locked_until", "updated_at"])
@@ -63,11 +63,11 @@ def card_mismatch_record(*, card: Card, kiosk_id: int) -> bool:
     security = card_security_lock(card=card)
     security.mismatch_count += 1
     security.save(update_fields=["mismatch_count", "updated_at"])
-    since = timezone.now() - timedelta(seconds=kiosk_setting("KIOSK_MISMATCH_WINDOW_S"))
+    since = timezone.now() - timedelta(seconds=settings.KIOSK_MISMATCH_WINDOW_S)
     recent = KioskSession.objects.filter(
         card=card, face_failure_reason="mismatch", created_at__gte=since
     ).count()
-    if recent >= kiosk_setting("KIOSK_MISMATCH_BLOCK_COUNT"):
+    if recent >= settings.KIOSK_MISMATCH_BLOCK_COUNT:
         card_block(card=card, reason="Another enrolled customer's face presented with this card repeatedly.")
         return True
     return False
@@ -78,7 +78,7 @@ def card_otp_failure_record(*, card: Card) -> bool:
     security = card_security_lock(card=card)
     security.consecutive_otp_failures += 1
     security.save(update_fields=["consecutive_otp_failures", "updated_at"])
-    if security.consecutive_otp_failures >= kiosk_setting("OTP_CARD_BLOCK_AFTER"):
+    if security.consecutive_otp_failures >= settings.OTP_CARD_BLOCK_AFTER:
         card_block(card=card, reason="Too many wrong one-time codes.")
         return True
     return False

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +30,6 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
-from ..conf import kiosk_setting
 from ..models import Kiosk, KioskSession
 from . import face, security
 
@@ -66,7 +66,7 @@ _TIMEOUT_REASON = {"no_match": "no_match", "low_quality": "low_quality"}
 
 
 def _seconds(name: str) -> timedelta:
-    return timedelta(seconds=kiosk_setting(name))
+    return timedelta(seconds=getattr(settings, name))
 
 
 def session_deadlines(session: KioskSession) -> dict[str, datetime]:
@@ -348,7 +348,7 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
     """
     if not data:
         raise ApplicationError(_("The frame is empty."), code="frame_empty", status_code=400)
-    if len(data) > kiosk_setting("KIOSK_FRAME_MAX_BYTES"):
+    if len(data) > settings.KIOSK_FRAME_MAX_BYTES:
         raise ApplicationError(_("The frame is too large."), code="frame_too_large", status_code=413)
     # Idle and absolute deadlines first; a passed face deadline is decided below, with this frame as evidence.
     session = session_refresh(kiosk=kiosk, public_id=public_id, face_deadline=False)
@@ -413,7 +413,7 @@ def _frame_match(session: KioskSession, *, verdict: Any, now: datetime) -> None:
         state=session.liveness_state, landmarks=verdict.landmarks
     )
     fields = ["match_streak", "liveness_state"]
-    if session.match_streak >= kiosk_setting("FACE_MATCH_FRAMES_REQUIRED") and live:
+    if session.match_streak >= settings.FACE_MATCH_FRAMES_REQUIRED and live:
         session.state, session.verified_at, session.verified_by = State.VERIFIED, now, "face"
         fields += ["state", "verified_at", "verified_by"]
     session.save(update_fields=fields)
