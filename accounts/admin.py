@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
+from biometrics.admin import revoke_biometrics
+
 from . import services
 from .forms import CardIssueForm
 from .models import BankAccount, Card, Customer, Transaction
@@ -42,7 +44,7 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["full_name", "phone", "email", "cards__last4"]
     readonly_fields = ["biometric_consent_at", "biometric_consent_by", "created_at"]
     inlines = [AccountInline, CardInline]
-    actions = ["issue_card"]
+    actions = ["issue_card", revoke_biometrics]
 
     @admin.display(boolean=True, description="Consent")
     def has_consent(self, obj: Customer) -> bool:

@@ -25,6 +25,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     ADMINISTRATOR: {
         "*": ("view", "add", "change", "delete"),
+        "biometrics.enrolment": ("view", "add", "change", "delete", "review"),
         "audit.auditevent": ("view", "view_snapshot", "mark_snapshot", "export"),
     },
 }

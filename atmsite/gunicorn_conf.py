@@ -10,5 +10,8 @@ def post_fork(server: Any, worker: Any) -> None:
 
     django.setup()
     from biometrics import engine
+    from biometrics.services.gallery_sync import gallery_current
 
     engine.warm_up()
+    # Load the 1:N gallery now, not on the first kiosk frame (≈30 s per worker at a million templates).
+    gallery_current()

@@ -43,7 +43,19 @@ class Command(BaseCommand):
             self.stdout.write(f"  Demo card {demo.pan}  {demo.full_name}")
 
     def _after_seed(self, kiosk: Kiosk) -> None:
-        """Hook for the biometrics and kiosk apps (demo faces, kiosk provisioning link)."""
+        from django.core.management import call_command
+
+        from kiosk.services.credentials import kiosk_provisioning_code_create
+
+        # Demo faces come from ATM_FACES_DIR when it is there (never from the repository).
+        call_command("seed_demo_faces", stdout=self.stdout, stderr=self.stderr)
+        with transaction.atomic():
+            _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
+        minutes = settings.KIOSK_PROVISIONING_CODE_TTL_S // 60
+        self.stdout.write(
+            f"  Kiosk: open http://127.0.0.1:8000/kiosk/provision/{raw}/ once in the kiosk browser "
+            f"(valid {minutes} min; a new link on every seed_demo run), then http://127.0.0.1:8000/kiosk/"
+        )
 
     def _staff(self, password: str) -> None:
         user_model = get_user_model()

@@ -1,0 +1,150 @@
+"""Back office for enrolments and templates: read; act only through services. Encodings are never shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from atmsite.errors import ApplicationError
+
+from .models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState
+from .services import enrollment, templates
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EnrolmentPhotoInline(_ReadOnly, admin.TabularInline):
+    model = EnrolmentPhoto
+    fields = readonly_fields = ("index", "status", "rejected_reason", "quality", "created_at")
+    extra = 0
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "customer",
+        "status",
+        "progress",
+        "duplicate_of_customer",
+        "created_by",
+        "created_at",
+        "reviewed_by",
+    ]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["customer__full_name", "customer__phone"]
+    list_select_related = ["customer", "duplicate_of_customer", "created_by", "reviewed_by"]
+    raw_id_fields = ["customer", "duplicate_of_customer"]
+    inlines = [EnrolmentPhotoInline]
+    actions = ["approve", "reject"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Enrolment | None = None) -> list[str]:
+        return [field.name for field in Enrolment._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # enrolments start at the branch portal, with the camera
+
+    def has_delete_permission(self, request: HttpRequest, obj: Enrolment | None = None) -> bool:
+        return False
+
+    @admin.display(description="Encoded")
+    def progress(self, obj: Enrolment) -> str:
+        return f"{obj.encoded_count} / {obj.photos_required}"
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("biometrics.review_enrolment")
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[Enrolment], *, approve: bool) -> None:
+        done = 0
+        for enrolment in queryset:
+            try:
+                enrollment.enrolment_review(
+                    enrolment=enrolment,
+                    actor=request.user,
+                    approve=approve,
+                    note="Reviewed in the back office",
+                )
+                done += 1
+            except ApplicationError as error:
+                self.message_user(request, f"Enrolment #{enrolment.pk}: {error.message}", messages.ERROR)
+        if done:
+            verb = "approved" if approve else "rejected"
+            self.message_user(request, f"{done} enrolment(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Approve (not a duplicate): activate the face", permissions=["review"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
+        self._review(request, queryset, approve=True)
+
+    @admin.action(description="Reject (duplicate identity): never match this face", permissions=["review"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
+        self._review(request, queryset, approve=False)
+
+
+@admin.register(FaceTemplate)
+class FaceTemplateAdmin(_ReadOnly, admin.ModelAdmin):
+    # `encoding` is deliberately absent everywhere: not even the ciphertext is shown.
+    list_display = [
+        "id",
+        "customer",
+        "enrolment",
+        "source",
+        "engine_version",
+        "active",
+        "created_at",
+        "revoked_at",
+    ]
+    list_filter = ["source", "engine_version", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["customer__full_name", "customer__phone"]
+    list_select_related = ["customer", "enrolment"]
+    fields = readonly_fields = (
+        "customer",
+        "enrolment",
+        "photo",
+        "source",
+        "engine_version",
+        "quality",
+        "created_at",
+        "revoked_at",
+        "gallery_added_version",
+        "gallery_revoked_version",
+    )
+
+    @admin.display(boolean=True, description="Active")
+    def active(self, obj: FaceTemplate) -> bool:
+        return obj.is_active
+
+
+@admin.register(GalleryState)
+class GalleryStateAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["id", "version", "epoch", "updated_at"]
+
+
+@admin.action(description="Revoke face verification (templates kept for audit, never matched)")
+def revoke_biometrics(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    """Customer admin action (wire it in accounts.admin.CustomerAdmin.actions). Needs delete_facetemplate."""
+    if not request.user.has_perm("biometrics.delete_facetemplate"):
+        modeladmin.message_user(request, "You may not revoke biometrics.", messages.ERROR)
+        return
+    total = 0
+    for customer in queryset:
+        total += templates.biometrics_revoke(
+            customer=customer, actor=request.user, reason="Revoked in the back office"
+        ).templates_revoked
+    modeladmin.message_user(
+        request,
+        f"Face verification revoked for {queryset.count()} customer(s), {total} template(s).",
+        messages.SUCCESS,
+    )

@@ -1,0 +1,259 @@
+"""Branch enrolment API (staff session): parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Customer
+from atmsite.errors import ApplicationError
+from atmsite.permissions import staff_permission
+
+from . import engine, selectors
+from .models import Enrolment
+from .services import enrollment, templates
+
+ERROR = inline_serializer(
+    "BiometricsError", fields={"code": serializers.CharField(), "detail": serializers.CharField()}
+)
+
+
+class EnrolmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer_id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_display = serializers.CharField()
+    photos_taken = serializers.IntegerField()
+    photos_required = serializers.IntegerField()
+    encoded_count = serializers.IntegerField()
+    finished = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class PhotoFeedbackOutput(serializers.Serializer):
+    accepted = serializers.BooleanField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    photos_taken = serializers.IntegerField()
+    photos_required = serializers.IntegerField()
+    box = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+
+
+def _progress(enrolment: Enrolment) -> dict[str, object]:
+    return selectors.enrolment_progress(enrolment=enrolment)
+
+
+class ConsentRecordApi(APIView):
+    permission_classes = [staff_permission("biometrics.add_enrolment")]
+
+    class InputSerializer(serializers.Serializer):
+        consent = serializers.BooleanField(help_text="The customer agreed to face verification.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                "ConsentOutput",
+                fields={"customer_id": serializers.IntegerField(), "consent_at": serializers.DateTimeField()},
+            ),
+            400: ERROR,
+        },
+        summary="Record the customer's consent to face verification",
+    )
+    def post(self, request: Request, customer_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not data.validated_data["consent"]:
+            raise ApplicationError("Face enrolment needs the customer's consent.", code="consent_missing")
+        customer = enrollment.customer_consent_record(
+            customer=get_object_or_404(Customer, pk=customer_id), actor=request.user
+        )
+        return Response({"customer_id": customer.pk, "consent_at": customer.biometric_consent_at})
+
+
+class EnrolmentStartApi(APIView):
+    permission_classes = [staff_permission("biometrics.add_enrolment")]
+
+    class InputSerializer(serializers.Serializer):
+        customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: EnrolmentOutput, 400: ERROR, 409: ERROR},
+        summary="Start an enrolment (capture session) for a customer who consented",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrolment = enrollment.enrolment_start(customer=data.validated_data["customer"], actor=request.user)
+        return Response(_progress(enrolment), status=status.HTTP_201_CREATED)
+
+
+class EnrolmentDetailApi(APIView):
+    permission_classes = [staff_permission("biometrics.view_enrolment")]
+
+    @extend_schema(responses={200: EnrolmentOutput}, summary="Enrolment status and encoding progress")
+    def get(self, request: Request, enrolment_id: int) -> Response:
+        return Response(_progress(get_object_or_404(Enrolment, pk=enrolment_id)))
+
+
+class EnrolmentPhotoAddApi(APIView):
+    permission_classes = [staff_permission("biometrics.add_enrolment")]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        photo = serializers.FileField(help_text="One JPEG, PNG or WebP shot.", allow_empty_file=True)
+        stills = serializers.BooleanField(
+            default=False,
+            help_text="Distinct photos uploaded from files: skip the 'move your head' check between shots.",
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: PhotoFeedbackOutput,
+            400: OpenApiResponse(ERROR, description="Refused shot; `code` and `detail` say why."),
+            409: ERROR,
+        },
+        summary="Add one photo; answers with feedback for the person at the camera",
+    )
+    def post(self, request: Request, enrolment_id: int) -> Response:
+        enrolment = get_object_or_404(Enrolment, pk=enrolment_id)
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ApplicationError("Send one image in the `photo` field.", code="photo_missing")
+        upload = data.validated_data["photo"]
+        if upload.size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise ApplicationError("The photo file is too large.", code="image_too_large")
+        feedback = enrollment.enrolment_photo_add(
+            enrolment=enrolment,
+            data=upload.read(),
+            actor=request.user,
+            require_pose_change=not data.validated_data["stills"],
+        )
+        return Response(
+            {
+                "accepted": feedback.accepted,
+                "code": feedback.code,
+                "message": feedback.message,
+                "photos_taken": feedback.photos_taken,
+                "photos_required": feedback.photos_required,
+                "box": feedback.box,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class EnrolmentClipAddApi(APIView):
+    permission_classes = [staff_permission("biometrics.add_enrolment")]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        clip = serializers.FileField(
+            help_text="A short WebM/MP4 clip (about 5 s) of the customer turning their head slowly.",
+            allow_empty_file=True,
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: PhotoFeedbackOutput,
+            400: OpenApiResponse(ERROR, description="Unreadable clip or no usable view of one face."),
+            409: ERROR,
+        },
+        summary="Take the missing photos from a short video clip",
+    )
+    def post(self, request: Request, enrolment_id: int) -> Response:
+        enrolment = get_object_or_404(Enrolment, pk=enrolment_id)
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ApplicationError("Send one video in the `clip` field.", code="clip_missing")
+        upload = data.validated_data["clip"]
+        if upload.size > engine.VIDEO_MAX_BYTES:
+            raise ApplicationError("The clip is too large (at most 20 MB).", code="clip_too_large")
+        feedback = enrollment.enrolment_clip_add(enrolment=enrolment, data=upload.read(), actor=request.user)
+        return Response(
+            {
+                "accepted": feedback.accepted,
+                "code": feedback.code,
+                "message": feedback.message,
+                "photos_taken": feedback.photos_taken,
+                "photos_required": feedback.photos_required,
+                "box": None,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class EnrolmentSubmitApi(APIView):
+    permission_classes = [staff_permission("biometrics.add_enrolment")]
+
+    @extend_schema(
+        request=None,
+        responses={202: EnrolmentOutput, 400: ERROR, 409: ERROR},
+        summary="Queue the photos for encoding (poll the enrolment for progress)",
+    )
+    def post(self, request: Request, enrolment_id: int) -> Response:
+        enrolment = enrollment.enrolment_submit(
+            enrolment=get_object_or_404(Enrolment, pk=enrolment_id), actor=request.user
+        )
+        return Response(_progress(enrolment), status=status.HTTP_202_ACCEPTED)
+
+
+class EnrolmentReviewApi(APIView):
+    permission_classes = [staff_permission("biometrics.review_enrolment")]
+
+    class InputSerializer(serializers.Serializer):
+        approve = serializers.BooleanField()
+        note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: EnrolmentOutput, 400: ERROR, 403: ERROR},
+        summary="Approve or reject an enrolment flagged as a possible duplicate identity",
+    )
+    def post(self, request: Request, enrolment_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrolment = enrollment.enrolment_review(
+            enrolment=get_object_or_404(Enrolment, pk=enrolment_id), actor=request.user, **data.validated_data
+        )
+        return Response(_progress(enrolment))
+
+
+class BiometricsRevokeApi(APIView):
+    permission_classes = [staff_permission("biometrics.delete_facetemplate")]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                "RevokeOutput",
+                fields={
+                    "templates_revoked": serializers.IntegerField(),
+                    "gallery_version": serializers.IntegerField(),
+                },
+            )
+        },
+        summary="Revoke every face template of a customer (the kiosk then uses the one-time code)",
+    )
+    def post(self, request: Request, customer_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = templates.biometrics_revoke(
+            customer=get_object_or_404(Customer, pk=customer_id),
+            actor=request.user,
+            reason=data.validated_data["reason"],
+        )
+        return Response(
+            {"templates_revoked": result.templates_revoked, "gallery_version": result.gallery_version}
+        )

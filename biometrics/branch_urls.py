@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import branch_views
+
+app_name = "branch"
+urlpatterns = [
+    path("", branch_views.home, name="home"),
+    path("customers/new/", branch_views.customer_create, name="customer-create"),
+    path("customers/<int:customer_id>/", branch_views.customer_detail, name="customer"),
+    path("enrolments/<int:enrolment_id>/", branch_views.enrolment_capture, name="enrolment"),
+]

@@ -1,0 +1,125 @@
+"""The branch enrolment portal (staff pages). Pages call services; the camera page talks to the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services as account_services
+from accounts.models import Customer
+from atmsite.errors import ApplicationError
+
+from . import selectors
+from .forms import CustomerCreateForm, CustomerSearchForm, EnrolmentStartForm
+from .models import Enrolment
+from .services import enrollment
+
+ENROL_PERMISSION = "biometrics.add_enrolment"
+
+
+def branch_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Staff holding biometrics.add_enrolment (the Teller role); others get 403, anonymous users a login."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url="admin:login")
+        if not (user.is_active and user.is_staff and user.has_perm(ENROL_PERMISSION)):
+            raise PermissionDenied("Branch enrolment is for tellers.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@branch_staff_required
+@require_http_methods(["GET"])
+def home(request: HttpRequest) -> HttpResponse:
+    search = CustomerSearchForm(request.GET or None)
+    customers = []
+    if search.is_valid() and search.cleaned_data["q"]:
+        customers = list(selectors.customers_search(query=search.cleaned_data["q"]))
+    recent = Enrolment.objects.select_related("customer").order_by("-created_at")[:10]
+    return render(
+        request,
+        "branch/home.html",
+        {
+            "search": search,
+            "customers": customers,
+            "create_form": CustomerCreateForm(),
+            "recent": recent,
+            "searched": bool(search.is_valid() and search.cleaned_data["q"]),
+        },
+    )
+
+
+@branch_staff_required
+@require_POST
+def customer_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("accounts.add_customer"):
+        raise PermissionDenied("You may not create customers.")
+    form = CustomerCreateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            customer = account_services.customer_create(
+                full_name=data["full_name"], phone=data["phone"], email=data["email"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if data["consent"]:
+                return _start(request, customer)
+            messages.info(request, "Customer created. Record consent to enrol their face.")
+            return redirect("branch:customer", customer_id=customer.pk)
+    return render(
+        request,
+        "branch/home.html",
+        {"search": CustomerSearchForm(), "customers": [], "create_form": form, "recent": []},
+        status=400,
+    )
+
+
+def _start(request: HttpRequest, customer: Customer) -> HttpResponse:
+    try:
+        enrollment.customer_consent_record(customer=customer, actor=request.user)
+        enrolment = enrollment.enrolment_start(customer=customer, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("branch:customer", customer_id=customer.pk)
+    return redirect("branch:enrolment", enrolment_id=enrolment.pk)
+
+
+@branch_staff_required
+@require_http_methods(["GET", "POST"])
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=customer_id)
+    form = EnrolmentStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return _start(request, customer)
+    enrolments = customer.enrolments.select_related("created_by").order_by("-created_at")[:20]
+    return render(
+        request,
+        "branch/customer.html",
+        {"customer": customer, "form": form, "enrolments": enrolments},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@branch_staff_required
+@require_http_methods(["GET"])
+def enrolment_capture(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = get_object_or_404(Enrolment.objects.select_related("customer"), pk=enrolment_id)
+    return render(
+        request,
+        "branch/enrol.html",
+        {"enrolment": enrolment, "progress": selectors.enrolment_progress(enrolment=enrolment)},
+    )

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import E164
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(label="Name or phone", max_length=100, required=False)
+
+
+class CustomerCreateForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=200)
+    phone = forms.CharField(
+        label="Mobile phone (WhatsApp)",
+        max_length=16,
+        validators=[E164],
+        help_text="International form, +44…",
+    )
+    email = forms.EmailField(label="Email", required=False)
+    consent = forms.BooleanField(
+        label="The customer consents to face verification at our ATMs",
+        required=False,
+        help_text="Read the biometric privacy notice to the customer before ticking this box.",
+    )
+
+
+class EnrolmentStartForm(forms.Form):
+    consent = forms.BooleanField(
+        label="The customer consents to face verification at our ATMs",
+        required=True,
+        error_messages={"required": "Face enrolment needs the customer's consent."},
+    )

@@ -1,0 +1,66 @@
+"""Enrol the demo customers' faces from ATM_FACES_DIR/people/<identity>/ (development only, idempotent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.demo import DEMO_CUSTOMERS
+from accounts.models import Customer
+from atmsite.errors import ApplicationError
+from biometrics.models import Enrolment
+from biometrics.services import enrollment
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+def faces_dir() -> Path:
+    return Path(os.environ.get("ATM_FACES_DIR", settings.BASE_DIR.parent / "shared" / "faces")).resolve()
+
+
+class Command(BaseCommand):
+    help = "Enrol the demo customers' faces from the shared photo folder (skips when it is missing)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo_faces is for development only and refuses to run with DEBUG off.")
+        people = faces_dir() / "people"
+        if not people.is_dir():
+            self.stdout.write(self.style.WARNING(f"No demo faces: {people} not found (set ATM_FACES_DIR)."))
+            return
+        actor = get_user_model().objects.filter(username="teller").first()
+        for demo in DEMO_CUSTOMERS:
+            customer = Customer.objects.filter(phone=demo.phone).first()
+            folder = people / demo.face_identity
+            if customer is None or not folder.is_dir():
+                self.stdout.write(f"  {demo.full_name}: skipped (no customer or no photo folder)")
+                continue
+            if customer.enrolments.filter(status=Enrolment.Status.ACTIVE).exists():
+                self.stdout.write(f"  {demo.full_name}: already enrolled")
+                continue
+            self.stdout.write(f"  {demo.full_name}: {self._enrol(customer, folder, actor)}")
+
+    def _enrol(self, customer: Customer, folder: Path, actor: Any) -> str:
+        photos = sorted(path for path in folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES)
+        enrollment.customer_consent_record(customer=customer, actor=actor)
+        enrolment = enrollment.enrolment_start(customer=customer, actor=actor, photos_required=len(photos))
+        accepted = 0
+        for path in photos:
+            try:
+                enrollment.enrolment_photo_add(
+                    enrolment=enrolment, data=path.read_bytes(), actor=actor, require_pose_change=False
+                )
+                accepted += 1
+            except ApplicationError as error:
+                self.stdout.write(f"    {path.name}: {error.message}")
+        if not accepted:
+            return "no usable photo"
+        # With a broker the worker encodes it; without one the task runs here, eagerly.
+        enrolment = enrollment.enrolment_submit(enrolment=enrolment, actor=actor, allow_partial=True)
+        enrolment.refresh_from_db()
+        return f"{accepted} photos, enrolment {enrolment.get_status_display().lower()}"

@@ -1,0 +1,47 @@
+"""Biometrics reads."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Customer
+from biometrics.models import Enrolment, EnrolmentPhoto
+from biometrics.services.verification import customer_has_active_templates
+
+__all__ = ["customer_has_active_templates", "customers_search", "enrolment_progress"]
+
+
+def customers_search(*, query: str, limit: int = 20) -> QuerySet[Customer]:
+    query = query.strip()[:100]
+    customers = Customer.objects.filter(is_active=True)
+    if query:
+        customers = customers.filter(Q(full_name__icontains=query) | Q(phone__icontains=query))
+    return customers.order_by("full_name")[:limit]
+
+
+def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
+    """What the branch page polls: status, progress and the outcome in words."""
+    taken = enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).count()
+    messages: dict[str, str] = {
+        Enrolment.Status.CAPTURING: f"{taken} of {enrolment.photos_required} photos taken.",
+        Enrolment.Status.QUEUED: "Waiting for the encoder…",
+        Enrolment.Status.ENCODING: f"{enrolment.encoded_count} of {enrolment.photos_required} encoded.",
+        Enrolment.Status.ACTIVE: "Enrolment complete: the customer can use face verification at the ATM.",
+        Enrolment.Status.NEEDS_REVIEW: "This face is very close to another customer's. A supervisor must "
+        "review the enrolment before it can be used.",
+        Enrolment.Status.FAILED: enrolment.failure_reason or "Enrolment failed; please retake the photos.",
+        Enrolment.Status.REJECTED: "The reviewer rejected this enrolment.",
+        Enrolment.Status.SUPERSEDED: "A newer enrolment replaced this one.",
+        Enrolment.Status.REVOKED: "The customer's biometrics were revoked.",
+    }
+    return {
+        "id": enrolment.pk,
+        "customer_id": enrolment.customer_id,
+        "status": enrolment.status,
+        "status_display": enrolment.get_status_display(),
+        "photos_taken": taken,
+        "photos_required": enrolment.photos_required,
+        "encoded_count": enrolment.encoded_count,
+        "finished": enrolment.status not in Enrolment.OPEN_STATUSES,
+        "message": messages.get(enrolment.status, ""),
+    }

@@ -1,0 +1,1 @@
+"""Biometrics writes (enrolment, templates, gallery sync) and the kiosk's frame verification."""

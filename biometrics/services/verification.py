@@ -1,0 +1,133 @@
+"""Kiosk frame verification: one camera frame against the claimed customer's face (1:1), the gallery (1:N)
+only to name an impostor who is another enrolled customer. A pure read: no database writes, no audit rows (the
+kiosk owns the K-consecutive-frames rule, timeouts and auditing).
+
+Match percentage shown to people (not used for decisions) is a piecewise-linear calibration of the distance d
+with threshold t = FACE_DISTANCE_THRESHOLD:  d = 0 → 100 %,  d = t → 50 %,  d ≥ 0.8 → 0 %, clamped; so every
+match reads ≥ 50 % and every refusal < 50 %.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db.models import QuerySet
+
+from biometrics import engine
+from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
+from biometrics.services.gallery_sync import gallery_current, gallery_state_read
+
+PERCENT_ZERO_DISTANCE = 0.8
+_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class FrameVerdict:
+    outcome: str  # "no_face" | "several_faces" | "low_quality" | "match" | "mismatch" | "no_match"
+    boxes: list[dict]
+    distance: float | None
+    match_percent: int | None
+    landmarks: list[list[float]] | None
+    other_customer_id: int | None
+    reason: str
+
+
+def match_percent(distance: float, *, threshold: float | None = None) -> int:
+    threshold = settings.FACE_DISTANCE_THRESHOLD if threshold is None else threshold
+    if distance <= threshold:
+        value = 100.0 - 50.0 * distance / threshold
+    else:
+        value = 50.0 * (PERCENT_ZERO_DISTANCE - distance) / max(PERCENT_ZERO_DISTANCE - threshold, 1e-6)
+    return round(min(100.0, max(0.0, value)))
+
+
+# customer_id -> (gallery (version, epoch), (N,128) float32). Frames of one kiosk session hit the same entry,
+# so templates are decrypted once per customer per gallery version, not once per frame.
+_owner_cache: OrderedDict[int, tuple[tuple[int, int], np.ndarray]] = OrderedDict()
+_owner_lock = threading.Lock()
+
+
+def cache_clear() -> None:
+    with _owner_lock:
+        _owner_cache.clear()
+
+
+def _active_templates_query(customer_id: int) -> QuerySet[FaceTemplate]:
+    return FaceTemplate.objects.filter(
+        customer_id=customer_id,
+        engine_version=engine.ENGINE_VERSION,
+        gallery_added_version__isnull=False,
+        revoked_at__isnull=True,
+    )
+
+
+def customer_active_encodings(*, customer_id: int, state: tuple[int, int] | None = None) -> np.ndarray:
+    """The customer's active encodings (N,128), cached per process for the current gallery version."""
+    key = state if state is not None else gallery_state_read()
+    with _owner_lock:
+        hit = _owner_cache.get(customer_id)
+        if hit is not None and hit[0] == key:
+            _owner_cache.move_to_end(customer_id)
+            return hit[1]
+    rows = list(_active_templates_query(customer_id).values_list("encoding", flat=True))
+    matrix = (
+        np.vstack([encoding_unpack(text) for text in rows]).astype(np.float32)
+        if rows
+        else np.empty((0, ENCODING_SIZE), dtype=np.float32)
+    )
+    matrix.setflags(write=False)
+    with _owner_lock:
+        _owner_cache[customer_id] = (key, matrix)
+        _owner_cache.move_to_end(customer_id)
+        while len(_owner_cache) > _CACHE_SIZE:
+            _owner_cache.popitem(last=False)
+    return matrix
+
+
+def customer_has_active_templates(*, customer_id: int) -> bool:
+    return _active_templates_query(customer_id).exists()
+
+
+def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
+    """Decide one frame. Cheap checks first (faces, size, sharpness): no encoding is computed for a frame that
+    fails them."""
+    faces = engine.detect_faces(image, purpose="live")
+    boxes = [face.box.as_dict() for face in faces]
+    if not faces:
+        return FrameVerdict("no_face", boxes, None, None, None, None, "Look at the camera")
+    if len(faces) > 1:
+        return FrameVerdict("several_faces", boxes, None, None, None, None, "Only one person please")
+    face = faces[0]
+    landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
+    if face.quality.face_px < settings.FACE_MIN_SIZE_PX:
+        return FrameVerdict("low_quality", boxes, None, None, landmarks, None, "Move closer")
+    if face.quality.sharpness < settings.FACE_MIN_SHARPNESS:
+        return FrameVerdict("low_quality", boxes, None, None, landmarks, None, "Hold still")
+    state = gallery_state_read()
+    known = customer_active_encodings(customer_id=customer_id, state=state)
+    if len(known) == 0:
+        return FrameVerdict("no_match", boxes, None, None, landmarks, None, "No face enrolled for this card")
+    probe = engine.encode_face(image, face)
+    distance = float(engine.distances(known, probe).min())
+    percent = match_percent(distance)
+    threshold = settings.FACE_DISTANCE_THRESHOLD
+    if distance <= threshold:
+        return FrameVerdict("match", boxes, round(distance, 4), percent, landmarks, None, "Face recognised")
+    other = gallery_current().nearest(probe, exclude_customer_id=customer_id)
+    if other is not None and other.distance <= threshold:
+        return FrameVerdict(
+            "mismatch",
+            boxes,
+            round(distance, 4),
+            percent,
+            landmarks,
+            other.customer_id,
+            "Face does not match",
+        )
+    return FrameVerdict(
+        "no_match", boxes, round(distance, 4), percent, landmarks, None, "Face not recognised"
+    )

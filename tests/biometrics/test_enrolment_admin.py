@@ -1,0 +1,118 @@
+"""Back office: review actions go through the services, templates are read-only and never show the encoding,
+and the seeding command for the demo faces."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from django.contrib.admin.sites import site
+from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import reverse
+
+from accounts.models import Customer
+from biometrics.admin import revoke_biometrics
+from biometrics.models import Enrolment, FaceTemplate, encoding_pack
+from tests.biometrics.test_enrolment_support import fresh_gallery, memo_engine  # noqa: F401
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.usefixtures("fresh_gallery")
+
+
+def _flagged(teller) -> Enrolment:
+    customer = CustomerFactory()
+    enrolment = Enrolment.objects.create(
+        customer=customer, created_by=teller, photos_required=1, status=Enrolment.Status.NEEDS_REVIEW
+    )
+    FaceTemplate.objects.create(
+        customer=customer,
+        enrolment=enrolment,
+        encoding=encoding_pack(np.full(128, 0.05, dtype=np.float32)),
+        engine_version=__import__("biometrics.engine").engine.ENGINE_VERSION,
+    )
+    return enrolment
+
+
+def test_admin_approve_action_needs_the_review_permission(client, administrator, teller):
+    from django.contrib.auth.models import Permission
+
+    enrolment = _flagged(teller)
+    client.force_login(administrator)
+    url = reverse("admin:biometrics_enrolment_changelist")
+    if not administrator.has_perm("biometrics.review_enrolment"):
+        client.post(url, {"action": "approve", "_selected_action": [enrolment.pk]})
+        enrolment.refresh_from_db()
+        assert enrolment.status == Enrolment.Status.NEEDS_REVIEW
+        administrator.user_permissions.add(Permission.objects.get(codename="review_enrolment"))
+    answer = client.post(url, {"action": "approve", "_selected_action": [enrolment.pk]})
+    assert answer.status_code == 302
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.ACTIVE and enrolment.reviewed_by == administrator
+    assert enrolment.templates.get().gallery_added_version is not None
+
+
+def test_superuser_reject_action(client, teller, django_user_model):
+    boss = django_user_model.objects.create_superuser("boss", password="correct-horse-battery")
+    enrolment = _flagged(teller)
+    client.force_login(boss)
+    client.post(
+        reverse("admin:biometrics_enrolment_changelist"),
+        {"action": "reject", "_selected_action": [enrolment.pk]},
+    )
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.REJECTED and enrolment.reviewed_by == boss
+    assert enrolment.templates.get().revoked_at is not None
+
+
+def test_template_admin_never_shows_the_encoding(client, teller, django_user_model):
+    boss = django_user_model.objects.create_superuser("boss", password="correct-horse-battery")
+    template = _flagged(teller).templates.get()
+    client.force_login(boss)
+    page = client.get(reverse("admin:biometrics_facetemplate_change", args=[template.pk])).content.decode()
+    assert template.encoding not in page and "gAAAA" not in page
+    assert "Encoding" not in page
+    assert client.get(reverse("admin:biometrics_facetemplate_add")).status_code == 403
+
+
+def test_revoke_biometrics_customer_action(teller, django_user_model):
+    boss = django_user_model.objects.create_superuser("boss", password="correct-horse-battery")
+    enrolment = _flagged(teller)
+    request = RequestFactory().post("/")
+    request.user = boss
+    request._messages = type("M", (), {"add": lambda *a, **k: None})()
+    revoke_biometrics(site._registry[Customer], request, Customer.objects.filter(pk=enrolment.customer_id))
+    assert enrolment.templates.get().revoked_at is not None
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.REVOKED
+
+
+def test_seed_demo_faces_skips_without_the_folder(db, monkeypatch, tmp_path, settings):
+    settings.DEBUG = True
+    monkeypatch.setenv("ATM_FACES_DIR", str(tmp_path / "missing"))
+    out = io.StringIO()
+    call_command("seed_demo_faces", stdout=out)
+    assert "No demo faces" in out.getvalue()
+
+
+@pytest.mark.faces
+@pytest.mark.usefixtures("memo_engine")
+def test_seed_demo_faces_enrols_the_demo_customers(
+    teller, faces_dir, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from accounts.demo import DEMO_CUSTOMERS
+
+    settings.DEBUG = True
+
+    monkeypatch.setenv("ATM_FACES_DIR", str(faces_dir))
+    for demo in DEMO_CUSTOMERS[1:3]:  # Joe Biden and Kit Harington: small folders, quick
+        CustomerFactory(full_name=demo.full_name, phone=demo.phone)
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo_faces", stdout=out)
+    active = Enrolment.objects.filter(status=Enrolment.Status.ACTIVE)
+    assert active.count() == 2, out.getvalue()
+    call_command("seed_demo_faces", stdout=out)  # idempotent
+    assert Enrolment.objects.count() == 2
+    assert "already enrolled" in out.getvalue()

@@ -1,0 +1,95 @@
+"""The branch enrolment page in headless Chromium with a fake camera showing a real face."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from biometrics.models import Enrolment
+from biometrics.services import enrollment, gallery_sync, verification
+from tests.factories import CustomerFactory
+
+PHOTO = "people/barack_obama/obama_1.jpg"
+
+
+@pytest.fixture
+def capture_page(live_server, teller, browser_factory, camera_file, settings):
+    """``open(photos_required) -> (page, enrolment)``: the teller's camera page for a consenting customer."""
+    gallery_sync.gallery_reset()
+    verification.cache_clear()
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    session = Client()
+    session.force_login(teller)
+    browser = browser_factory(camera_file(PHOTO, width=1280, height=720))
+
+    def open_page(photos_required: int):
+        customer = CustomerFactory(full_name="Barack Obama")
+        enrollment.customer_consent_record(customer=customer, actor=teller)
+        enrolment = enrollment.enrolment_start(
+            customer=customer, actor=teller, photos_required=photos_required
+        )
+        context = browser.new_context()
+        context.add_cookies(
+            [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
+        )
+        page = context.new_page()
+        page.goto(f"{live_server.url}/branch/enrolments/{enrolment.pk}/")
+        page.wait_for_selector("#shoot:not([disabled])", timeout=20_000)
+        return page, enrolment
+
+    yield open_page
+    gallery_sync.gallery_reset()
+    verification.cache_clear()
+
+
+def test_capture_submit_and_see_the_outcome(capture_page):
+    page, enrolment = capture_page(1)
+    # No page.wait_for_function: it evaluates strings, which the page's CSP (script-src 'self') forbids.
+    page.click("#shoot")
+    expect(page.locator("#feedback")).to_have_class(re.compile(r"\bok\b"), timeout=30_000)
+    expect(page.locator("#taken")).to_have_text("1")
+    page.click("#submit")
+    expect(page.locator("#result-title")).to_have_text("Enrolment complete", timeout=60_000)
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.ACTIVE
+    assert enrolment.templates.count() == 1
+
+
+def test_a_repeated_still_shot_is_refused_with_the_reason(capture_page):
+    page, enrolment = capture_page(2)
+    page.click("#shoot")
+    expect(page.locator("#taken")).to_have_text("1", timeout=30_000)
+    page.click("#shoot")
+    expect(page.locator("#feedback")).to_have_class(re.compile(r"\berror\b"), timeout=30_000)
+    # A looping one-frame camera gives the same JPEG bytes again, refused before the pose check runs.
+    expect(page.locator("#feedback")).to_contain_text(re.compile("already taken|move your head"))
+    assert enrolment.photos.count() == 1
+
+
+def test_a_recorded_clip_provides_photos(live_server, teller, browser_factory, camera_file, settings):
+    """MediaRecorder in Chromium → WebM → OpenCV on the server (the camera plays the real video clip)."""
+    gallery_sync.gallery_reset()
+    session = Client()
+    session.force_login(teller)
+    browser = browser_factory(camera_file("video/short_hamilton_clip.mp4", width=1280, height=720))
+    customer = CustomerFactory(full_name="Clip Customer")
+    enrollment.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=3)
+    context = browser.new_context()
+    context.add_cookies(
+        [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/branch/enrolments/{enrolment.pk}/")
+    page.wait_for_selector("#record:not([disabled])", timeout=20_000)
+    page.click("#record")
+    expect(page.locator("#feedback")).to_contain_text(
+        re.compile("from the clip|All photos taken|No usable view"), timeout=60_000
+    )
+    taken = enrolment.photos.count()
+    assert page.text_content("#taken") == str(taken)
+    if "No usable view" not in (page.text_content("#feedback") or ""):
+        assert 1 <= taken <= 3
