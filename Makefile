@@ -37,6 +37,7 @@ worker: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy atmsite accounts audit biometrics kiosk tests scripts
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

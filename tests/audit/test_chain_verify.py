@@ -33,7 +33,7 @@ def chain(db: None) -> list[AuditEvent]:
     ]
 
 
-def _exit_status(capsys) -> tuple[int, str]:
+def _exit_status(capsys) -> tuple[object, str]:
     """Run audit_verify as from the shell; return its exit status and stderr."""
     with pytest.raises(SystemExit) as exited:
         execute_from_command_line(["manage.py", "audit_verify"])

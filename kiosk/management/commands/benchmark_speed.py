@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,7 @@ class Command(BaseCommand):
             gallery = Gallery(capacity=size + 64)
             gallery.add(np.arange(size), np.arange(size) // 10 + 1_000_000, synthetic)
             probe = engine.encode_face(owner_frame, owner_face)
-            search[str(size)] = _percentiles(_timed(lambda g=gallery, p=probe: g.nearest(p), max(repeat, 50)))
+            search[str(size)] = _percentiles(_timed(partial(gallery.nearest, probe), max(repeat, 50)))
             memory[str(size)] = gallery.nbytes()
             if size == 100_000 or (incremental is None and size == max(sizes)):
                 incremental = self._incremental_add(gallery, rng, repeat)
@@ -200,7 +201,7 @@ class Command(BaseCommand):
             del gallery
             seed_repeat = max(3, repeat // (10 if size >= 1_000_000 else 3))
             seed_path[str(size)] = _percentiles(
-                _timed(lambda k=known: seed_reference.frame_matches(owner_frame, k), seed_repeat)
+                _timed(partial(seed_reference.frame_matches, owner_frame, known), seed_repeat)
             )
             del known
             speedup[str(size)] = round(seed_path[str(size)]["p50"] / product_path[str(size)]["p50"], 1)
