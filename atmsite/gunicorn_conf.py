@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
 def post_fork(server: Any, worker: Any) -> None:
     import django
 
+    # post_fork runs before gunicorn imports the WSGI module, which is what would set this.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmsite.settings.base")
     django.setup()
     from biometrics import engine
     from biometrics.services.gallery_sync import gallery_current
