@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_permission
 
 from . import selectors, services
@@ -42,6 +43,9 @@ class CustomerListCreateApi(APIView):
     @extend_schema(responses=CustomerOutput(many=True))
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()[:100]
+        if "\x00" in query:
+            # PostgreSQL refuses NUL in a string literal (a 500 otherwise); no name or phone contains one.
+            raise ApplicationError("The search text contains a NUL character.", code="query_invalid")
         customers = Customer.objects.all()
         if query:
             customers = customers.filter(full_name__icontains=query) | customers.filter(

@@ -32,10 +32,11 @@ def money_parse(raw: Any) -> Decimal:
         raise ApplicationError("The amount is not a number.", code="amount_invalid")
     if amount <= 0:
         raise ApplicationError("The amount must be greater than zero.", code="amount_not_positive")
-    if amount != amount.quantize(CENT):
-        raise ApplicationError("The amount has more than two decimals.", code="amount_precision")
+    # Size before precision: quantize() raises InvalidOperation for values like 1e400 (beyond 28 digits).
     if amount >= Decimal("1e12"):
         raise ApplicationError("The amount is too large.", code="amount_too_large")
+    if amount != amount.quantize(CENT):
+        raise ApplicationError("The amount has more than two decimals.", code="amount_precision")
     return amount
 
 

@@ -24,7 +24,8 @@ from atmsite.errors import ApplicationError
 from . import schema  # noqa: F401 - registers the OpenAPI description of KioskAuthentication
 from .authentication import IsKiosk, KioskAuthentication
 from .models import Cassette, Kiosk, KioskSession
-from .services import operations, otp, sessions
+from .ratelimits import kiosk_rate_limit
+from .services import face, operations, otp, sessions
 
 # Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
 ACCOUNT_MESSAGES = {
@@ -69,12 +70,22 @@ class SessionOutput(serializers.Serializer):
     frame_nonce = serializers.CharField(allow_null=True)
     next_seq = serializers.IntegerField()
     match_streak = serializers.IntegerField()
+    challenge = serializers.CharField(help_text="Liveness challenge: turn_left, turn_right, blink or ''.")
+    challenge_text = serializers.CharField()
     frames_required = serializers.IntegerField()
     seconds_left = serializers.DictField(child=serializers.IntegerField())
 
 
+CHALLENGE_TEXT = {
+    "turn_left": gettext_lazy("Slowly turn your head to your left, then look back at the screen."),
+    "turn_right": gettext_lazy("Slowly turn your head to your right, then look back at the screen."),
+    "blink": gettext_lazy("Blink slowly."),
+}
+
+
 def session_view(session: KioskSession) -> dict[str, Any]:
     now = timezone.now()
+    challenge = face.liveness_challenge(session.liveness_state)
     face_phase = session.state in (KioskSession.State.CARD_ENTERED, KioskSession.State.FACE_PENDING)
     message: Any = ""
     if session.state in (KioskSession.State.FACE_FAILED, KioskSession.State.ENDED):
@@ -101,6 +112,8 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "frame_nonce": session.frame_nonce if face_phase else None,
         "next_seq": session.frame_seq + 1,
         "match_streak": session.match_streak,
+        "challenge": challenge if face_phase else "",
+        "challenge_text": str(CHALLENGE_TEXT.get(challenge, "")) if face_phase else "",
         "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
         "seconds_left": left,
     }
@@ -137,6 +150,7 @@ class KioskInfoApi(KioskApi):
         return Response(self.OutputSerializer(data).data)
 
 
+@kiosk_rate_limit("RATELIMIT_KIOSK_SESSIONS")
 class SessionStartApi(KioskApi):
     class InputSerializer(serializers.Serializer):
         card_number = serializers.CharField(max_length=40, write_only=True)
@@ -157,6 +171,7 @@ class SessionStatusApi(KioskApi):
         return _session_response(sessions.session_refresh(kiosk=self.kiosk, public_id=session_id))
 
 
+@kiosk_rate_limit("RATELIMIT_KIOSK_FRAMES")
 class SessionFrameApi(KioskApi):
     parser_classes = [MultiPartParser]
 
@@ -203,12 +218,14 @@ class SessionFrameApi(KioskApi):
         return Response(self.OutputSerializer(body).data)
 
 
+@kiosk_rate_limit("RATELIMIT_KIOSK_OTP_REQUESTS")
 class OtpRequestApi(KioskApi):
     @extend_schema(request=None, responses=SessionOutput, summary="Send a one-time code over WhatsApp")
     def post(self, request: Request, session_id: str) -> Response:
         return _session_response(otp.otp_request(kiosk=self.kiosk, public_id=session_id))
 
 
+@kiosk_rate_limit("RATELIMIT_KIOSK_OTP_VERIFIES")
 class OtpVerifyApi(KioskApi):
     parser_classes = [JSONParser, FormParser]
 

@@ -13,6 +13,7 @@ from atmsite.errors import ApplicationError
 
 from .authentication import kiosk_from_request
 from .models import Cassette
+from .ratelimits import ip_rate_limit
 from .services.credentials import kiosk_provisioning_code_redeem
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -88,10 +89,15 @@ def kiosk_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@ip_rate_limit("RATELIMIT_KIOSK_PROVISION_IP")
 def kiosk_provision(request: HttpRequest, code: str) -> HttpResponse:
     """GET shows a confirmation (link previews must not burn the code); POST redeems it, sets the cookie."""
     if request.method == "GET":
         return render(request, "kiosk/provision.html", {"code": code})
+    if getattr(request, "limited", False):
+        # Unauthenticated: limited per client address. The code is 256 random bits, so this only stops floods.
+        error = _("Too many attempts from this device. Please wait a minute and try again.")
+        return render(request, "kiosk/provision.html", {"code": code, "error": error}, status=429)
     try:
         _credential, token = kiosk_provisioning_code_redeem(code=code)
     except ApplicationError as error:

@@ -19,3 +19,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; n
 OTP_SENDER = "test"
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_ENABLED = True
+LIVENESS_ENABLED = False  # unit tests fake the engine; liveness is tested with real video in its own tests

@@ -6,8 +6,8 @@ tested without the face engine. The biometrics app (and the dlib models behind i
 
 from __future__ import annotations
 
-import inspect
-from functools import cache
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,29 +42,63 @@ def customer_has_active_templates(*, customer_id: int) -> bool:
     return bool(has_templates(customer_id=customer_id))
 
 
-def liveness_step(*, state: dict[str, Any], landmarks: Any) -> tuple[dict[str, Any], bool]:
-    """Integration hook for biometrics.liveness: (new state, passed so far).
+@dataclass(frozen=True)
+class LivenessStep:
+    state: dict[str, Any]
+    status: str  # "passed" | "pending" | "failed"
+    reason: str  # failure reason code, "" otherwise
+    details: dict[str, float]
 
-    Runs only with settings.LIVENESS_ENABLED and when biometrics.liveness provides
-    `liveness_step(*, state: dict, landmarks) -> tuple[dict, bool]` (state = LivenessState.to_dict()).
-    Without it the K-consecutive-frames rule alone decides.
+
+def liveness_config() -> Any:
+    from biometrics.liveness import LivenessConfig
+
+    return LivenessConfig(
+        time_limit_seconds=settings.LIVENESS_TIME_LIMIT_S,
+        yaw_turn_degrees=settings.LIVENESS_YAW_TURN_DEGREES,
+        parallax_threshold=settings.LIVENESS_PARALLAX_THRESHOLD,
+    )
+
+
+def liveness_new_state() -> dict[str, Any]:
+    """A fresh challenge for a session ({} when liveness is off). Picked with `secrets`: unpredictable."""
+    if not settings.LIVENESS_ENABLED:
+        return {}
+    from biometrics.liveness import Challenge, liveness_start
+
+    challenge = Challenge(secrets.choice(list(settings.LIVENESS_CHALLENGES)))
+    return dict(liveness_start(challenge=challenge).to_dict())
+
+
+def liveness_feed(
+    *, state: dict[str, Any], outcome: str, landmarks: Any, t: float, fingerprint: str
+) -> LivenessStep:
+    """Fold one frame into the session's liveness state.
+
+    Only frames whose face matched the card owner count as evidence: a frame of another (unrecognised) face
+    restarts the challenge, so nobody can swap faces mid-challenge. Frames without a usable face only move the
+    clock. With liveness off every frame "passes" and the K-frame rule alone decides.
     """
-    if not settings.LIVENESS_ENABLED or landmarks is None:
-        return state, True
-    try:
-        from biometrics import liveness
-    except ImportError:
-        return state, True
-    step = getattr(liveness, "liveness_step", None)
-    if step is None:
-        return state, True
-    new_state, passed = step(state=state, landmarks=landmarks)
-    return dict(new_state), bool(passed)
+    if not settings.LIVENESS_ENABLED or not state:
+        return LivenessStep(state, "passed", "", {})
+    from biometrics import liveness
+
+    config = liveness_config()
+    current = liveness.LivenessState.from_dict(state)
+    if outcome == "no_match":
+        current = liveness.liveness_start(challenge=current.challenge)
+    elif outcome == "match":
+        current = liveness.liveness_update(current, landmarks, t, fingerprint=fingerprint, config=config)
+    else:
+        current = liveness.liveness_update(current, None, t, fingerprint=fingerprint, config=config)
+    verdict = liveness.liveness_verdict(current, config=config)
+    return LivenessStep(
+        dict(current.to_dict()),
+        str(verdict.status),
+        str(verdict.reason or ""),
+        dict(verdict.details),
+    )
 
 
-@cache
-def audit_supports_snapshot() -> bool:
-    """The audit helper adds `snapshot=` to audit_event_record; pass it only once it exists."""
-    from audit.services import audit_event_record
-
-    return "snapshot" in inspect.signature(audit_event_record).parameters
+def liveness_challenge(state: dict[str, Any]) -> str:
+    return str(state.get("challenge", "")) if settings.LIVENESS_ENABLED else ""

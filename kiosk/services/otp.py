@@ -109,7 +109,8 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
 def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
     """Check a typed code. 5 wrong entries void it; too many in a row block the card."""
     code = (code or "").strip()
-    if len(code) != 6 or not code.isdigit():
+    # isascii(): str.isdigit() also accepts "１２３４５６" and "²"; those are typing slips, not guesses.
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         # Not counted: a malformed entry reveals nothing and is a typing slip, not a guess.
         raise ApplicationError(_("Enter the 6-digit code."), code="otp_format", status_code=400)
     session_refresh(kiosk=kiosk, public_id=public_id)

@@ -52,6 +52,7 @@ FAILURE_MESSAGES = {
     "mismatch": gettext_lazy("This face does not belong to the owner of the card. The session has ended."),
     "face_locked": gettext_lazy("Face verification is locked for this card after repeated failures."),
     "not_enrolled": gettext_lazy("No face is enrolled for this card."),
+    "liveness": gettext_lazy("The camera could not confirm a live person in front of it."),
 }
 END_MESSAGES = {
     "customer": gettext_lazy("Session ended. Take your card."),
@@ -103,9 +104,6 @@ def _card_refusal(card: Card) -> ApplicationError | None:
 def _audit(
     session: KioskSession, *, kind: str, outcome: str, data: dict[str, Any], snapshot: bytes | None = None
 ):
-    extra: dict[str, Any] = {}
-    if snapshot is not None and face.audit_supports_snapshot():
-        extra["snapshot"] = snapshot
     return audit_event_record(
         kind=kind,
         outcome=outcome,
@@ -113,7 +111,7 @@ def _audit(
         customer_id=session.card.customer_id,
         card_last4=session.card.last4,
         data={"session": str(session.public_id), **data},
-        **extra,
+        snapshot=snapshot,
     )
 
 
@@ -153,6 +151,7 @@ def session_start(*, kiosk: Kiosk, pan: str) -> KioskSession:
         created_at=now,
         last_activity_at=now,
         frame_nonce=secrets.token_urlsafe(24),
+        liveness_state=face.liveness_new_state(),
     )
     _audit(
         session,
@@ -381,13 +380,24 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
             ]
         )
         face_deadline = session_deadlines(locked).get("face")
+        live = face.liveness_feed(
+            state=locked.liveness_state,
+            outcome=verdict.outcome,
+            landmarks=verdict.landmarks,
+            t=now.timestamp(),
+            fingerprint=digest,
+        )
+        locked.liveness_state = live.state
+        locked.save(update_fields=["liveness_state"])
         if face_deadline is not None and now >= face_deadline:
             reason = _TIMEOUT_REASON.get(verdict.outcome, "timeout")
             _face_fail(locked, reason=reason, now=now, snapshot=data)
         elif verdict.outcome in ("mismatch", "several_faces"):
             _face_fail(locked, reason=verdict.outcome, now=now, snapshot=data)
+        elif live.status == "failed":
+            _liveness_fail(locked, live=live, now=now, snapshot=data)
         elif verdict.outcome == "match":
-            _frame_match(locked, verdict=verdict, now=now)
+            _frame_match(locked, verdict=verdict, now=now, live=live.status == "passed")
         else:
             locked.match_streak = 0
             locked.save(update_fields=["match_streak"])
@@ -407,12 +417,21 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
     )
 
 
-def _frame_match(session: KioskSession, *, verdict: Any, now: datetime) -> None:
-    session.match_streak += 1
-    session.liveness_state, live = face.liveness_step(
-        state=session.liveness_state, landmarks=verdict.landmarks
+def _liveness_fail(session: KioskSession, *, live: Any, now: datetime, snapshot: bytes) -> None:
+    """Suspected presentation attack (a moved flat photo, a replay), or the challenge not done in time."""
+    _audit(
+        session,
+        kind=AuditEvent.Kind.LIVENESS_FAILED,
+        outcome=AuditEvent.Outcome.FAILURE,
+        data={"reason": live.reason, "challenge": live.state.get("challenge", ""), **live.details},
     )
-    fields = ["match_streak", "liveness_state"]
+    _face_fail(session, reason="liveness", now=now, snapshot=snapshot)
+
+
+def _frame_match(session: KioskSession, *, verdict: Any, now: datetime, live: bool) -> None:
+    """K consecutive matching frames of one face AND a passed liveness challenge verify the session."""
+    session.match_streak += 1
+    fields = ["match_streak"]
     if session.match_streak >= settings.FACE_MATCH_FRAMES_REQUIRED and live:
         session.state, session.verified_at, session.verified_by = State.VERIFIED, now, "face"
         fields += ["state", "verified_at", "verified_by"]

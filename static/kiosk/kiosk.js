@@ -236,6 +236,9 @@
         ctx.fillText(label, left + 6, Math.max(h / 22, top - h / 60));
       }
     });
+    var challenge = $("face-challenge");
+    challenge.textContent = result.session.challenge_text || "";
+    challenge.hidden = !result.session.challenge_text;
     var needed = result.session.frames_required || config.frames_required;
     $("face-progress").style.width = Math.min(100, 100 * result.session.match_streak / needed) + "%";
   }

@@ -37,8 +37,8 @@ def _frames(path: Path, count: int) -> list[bytes]:
     canvas.paste(image, ((640 - image.width) // 2, (480 - image.height) // 2))
     frames = []
     for index in range(count):
-        pixels = np.asarray(canvas).copy()
-        pixels[0, index % 640] = (index * 7) % 256  # one pixel of sensor noise
+        noise = np.random.default_rng(index).integers(-3, 4, size=(480, 640, 3))  # sensor noise
+        pixels = np.clip(np.asarray(canvas).astype(np.int16) + noise, 0, 255).astype(np.uint8)
         buffer = io.BytesIO()
         Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
         frames.append(buffer.getvalue())
@@ -91,3 +91,34 @@ def test_another_enrolled_customer_is_a_mismatch(enrolled, kiosk, faces_dir):
     session = _run(kiosk, make_pan(41), _frames(faces_dir / "people" / "joe_biden" / "biden_2.jpg", 1))
     assert (session.state, session.face_failure_reason) == ("ended", "mismatch")
     assert Card.objects.get(pk=enrolled.pk).status == Card.Status.ACTIVE
+
+
+def test_with_liveness_on_a_still_photo_of_the_owner_is_refused(enrolled, kiosk, faces_dir, settings):
+    """The owner's photo matches every frame, but a photo cannot turn its head: the challenge is never met."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+
+    settings.LIVENESS_ENABLED = True
+    settings.LIVENESS_TIME_LIMIT_S = 2.0
+    frames = _frames(faces_dir / "people" / "barack_obama" / "obama_5_480p.jpg", 12)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        session = sessions.session_start(kiosk=kiosk, pan=make_pan(41))
+        assert session.liveness_state["challenge"] in ("turn_left", "turn_right")
+        for seq, data in enumerate(frames, start=1):
+            traveller.shift(dt.timedelta(milliseconds=250))
+            result = sessions.session_frame_submit(
+                kiosk=kiosk, public_id=session.public_id, nonce=session.frame_nonce, seq=seq, data=data
+            )
+            assert result.session.state != "verified"
+            if result.session.state != "face_pending":
+                break
+    session.refresh_from_db()
+    assert (session.state, session.face_failure_reason) == ("face_failed", "liveness")
+    assert session.match_streak == 0
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.LIVENESS_FAILED)
+    assert event.data["reason"] == "challenge_not_met"
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_DECISION, snapshots__isnull=False).exists()

@@ -305,26 +305,20 @@ def test_mismatches_more_than_a_day_apart_do_not_block(driver, alice_card, alice
     assert alice_card.status == Card.Status.ACTIVE
 
 
-def test_failure_snapshot_is_passed_to_audit_when_supported(
-    driver, alice_card, alice_pan, face_script, monkeypatch
+def test_failure_stores_the_failing_frame_encrypted_with_its_audit_event(
+    driver, alice_card, alice_pan, face_script
 ):
-    import kiosk.services.sessions as sessions_module
-    from kiosk.services import face
+    from atmsite.crypto import encrypted_file_read
+    from audit.models import AuditEvent, AuditSnapshot
 
-    captured: dict[str, list] = {}
-    real = sessions_module.audit_event_record
-
-    def record(**kwargs):
-        captured.setdefault("snapshots", []).append(kwargs.pop("snapshot", None))
-        return real(**kwargs)
-
-    monkeypatch.setattr(sessions_module, "audit_event_record", record)
-    monkeypatch.setattr(face, "audit_supports_snapshot", lambda: True)
     face_script.play("several_faces")
     driver.start(alice_pan)
     frame = jpeg_frame()
     driver.frame(frame)
-    assert captured["snapshots"][-1] == frame
+    snapshot = AuditSnapshot.objects.get()
+    assert snapshot.event.kind == AuditEvent.Kind.FACE_DECISION
+    assert snapshot.event.data["reason"] == "several_faces"
+    assert encrypted_file_read(snapshot.storage_name) == frame
 
 
 def test_abandoned_sessions_are_closed_by_the_sweep(driver, alice_card, alice_pan):
