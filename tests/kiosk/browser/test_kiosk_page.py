@@ -122,3 +122,63 @@ def test_two_people_are_refused_in_russian(live_server, browser_factory, noisy_c
     session = KioskSession.objects.get(kiosk=kiosk)
     assert (session.state, session.face_failure_reason) == ("face_failed", "several_faces")
     assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+def _otp_through(page, phone: str) -> None:
+    """Ask for the code, read it from the test sender's outbox (never from the page), type it."""
+    import re
+
+    from kiosk.otp_senders import TestSender
+
+    TestSender.outbox.clear()
+    page.click('[data-screen="otp-offer"] [data-action="otp-request"]')
+    page.wait_for_selector('[data-screen="otp"]:not([hidden])', timeout=15_000)
+    assert len(TestSender.outbox) == 1 and TestSender.outbox[0].phone == phone
+    code = re.search(r"\b(\d{6})\b", TestSender.outbox[0].body).group(1)
+    assert code not in page.content()
+    page.fill("#otp-code", code)
+    page.click("#otp-form button[type=submit]")
+    page.wait_for_selector('[data-screen="menu"]:not([hidden])', timeout=15_000)
+
+
+def test_with_liveness_on_a_still_photo_is_refused_and_the_otp_lets_the_owner_through(
+    live_server, browser_factory, noisy_camera, obama_card, settings
+):
+    from audit.models import AuditEvent, AuditSnapshot
+
+    settings.LIVENESS_ENABLED = True
+    settings.LIVENESS_TIME_LIMIT_S = 3.0
+    kiosk = KioskFactory(name="Browser kiosk 3")
+    browser = browser_factory(noisy_camera("people/barack_obama/obama_5_480p.jpg"))
+    page, problems = _kiosk_page(live_server, browser, kiosk)
+    page.fill("#card-number", PAN)
+    page.click("#card-form button[type=submit]")
+    page.wait_for_selector("#face-challenge:not([hidden])", timeout=15_000)
+    assert "turn your head" in page.inner_text("#face-challenge")
+    page.wait_for_selector('[data-screen="otp-offer"]:not([hidden])', timeout=30_000)
+    session = KioskSession.objects.get(kiosk=kiosk)
+    assert (session.state, session.face_failure_reason) == ("face_failed", "liveness")
+    assert session.verified_at is None
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.LIVENESS_FAILED).count() == 1
+    assert AuditSnapshot.objects.filter(event__kiosk_id=kiosk.pk).count() == 1
+    _otp_through(page, obama_card.customer.phone)
+    assert KioskSession.objects.get(kiosk=kiosk).verified_by == "otp"
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+def test_an_unenrolled_face_is_no_match_with_a_snapshot_then_otp(
+    live_server, browser_factory, noisy_camera, obama_card, settings
+):
+    from audit.models import AuditSnapshot
+
+    settings.KIOSK_FACE_TIMEOUT_S = 4
+    kiosk = KioskFactory(name="Browser kiosk 4")
+    browser = browser_factory(noisy_camera("people/kit_harington/kit_2.jpg"))
+    page, _problems = _kiosk_page(live_server, browser, kiosk)
+    page.fill("#card-number", PAN)
+    page.click("#card-form button[type=submit]")
+    page.wait_for_selector('[data-screen="otp-offer"]:not([hidden])', timeout=30_000)
+    session = KioskSession.objects.get(kiosk=kiosk)
+    assert (session.state, session.face_failure_reason) == ("face_failed", "no_match")
+    assert AuditSnapshot.objects.filter(event__kiosk_id=kiosk.pk).count() == 1
+    _otp_through(page, obama_card.customer.phone)
