@@ -122,3 +122,63 @@ def test_with_liveness_on_a_still_photo_of_the_owner_is_refused(enrolled, kiosk,
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.LIVENESS_FAILED)
     assert event.data["reason"] == "challenge_not_met"
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_DECISION, snapshots__isnull=False).exists()
+
+
+@pytest.fixture
+def clip_owner(faces_dir, kiosk, django_capture_on_commit_callbacks):
+    """The performer of the shared real video, enrolled from that clip (the branch portal's clip path)."""
+    from biometrics.services import enrollment
+    from biometrics.services.gallery_sync import gallery_reset
+    from biometrics.services.verification import cache_clear
+
+    gallery_reset()
+    cache_clear()
+    clip = (faces_dir / "video" / "short_hamilton_clip.mp4").read_bytes()
+    performer = CustomerFactory(full_name="Clip Performer")
+    enrollment.customer_consent_record(customer=performer, actor=None)
+    enrolment = enrollment.enrolment_start(customer=performer, actor=None, photos_required=5)
+    enrollment.enrolment_clip_add(enrolment=enrolment, data=clip, actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)
+    CardFactory(account=BankAccountFactory(customer=performer), customer=performer, pan=make_pan(61))
+    return clip
+
+
+def _clip_session(kiosk, clip: bytes) -> KioskSession:
+    """Frames 2.8 s to 4.6 s of the real clip, 0.1 s apart: the performer turns from yaw +19 to -35 degrees
+    (towards his own right), a real head turn with real parallax."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from biometrics import engine
+
+    frames = [
+        engine.jpeg_encode(frame) for frame in engine.decode_video_frames(clip, max_frames=46, every=3)[28:]
+    ]
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        session = sessions.session_start(kiosk=kiosk, pan=make_pan(61))
+        for seq, data in enumerate(frames, start=1):
+            traveller.shift(dt.timedelta(milliseconds=100))
+            result = sessions.session_frame_submit(
+                kiosk=kiosk, public_id=session.public_id, nonce=session.frame_nonce, seq=seq, data=data
+            )
+            if result.session.state != "face_pending":
+                break
+    return KioskSession.objects.get(pk=session.pk)
+
+
+def test_with_liveness_on_a_real_head_turn_verifies_the_owner(clip_owner, kiosk, settings):
+    settings.LIVENESS_ENABLED = True
+    settings.LIVENESS_CHALLENGES = ["turn_right"]  # what the real clip does; the server still picks it
+    session = _clip_session(kiosk, clip_owner)
+    assert (session.state, session.verified_by) == ("verified", "face")
+    assert session.liveness_state["challenge"] == "turn_right"
+
+
+def test_with_liveness_on_the_same_real_turn_fails_the_opposite_challenge(clip_owner, kiosk, settings):
+    settings.LIVENESS_ENABLED = True
+    settings.LIVENESS_CHALLENGES = ["turn_left"]
+    session = _clip_session(kiosk, clip_owner)
+    assert (session.state, session.face_failure_reason) == ("face_failed", "liveness")
