@@ -82,3 +82,15 @@ def postgres(transactional_db: None) -> None:
 
     if connection.vendor != "postgresql":
         environment.unavailable("PostgreSQL row-lock test: set TEST_DATABASE_URL=postgres:///test to run it")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Rate-limit counters live in the cache and kiosk ids repeat across tests: every test gets its own key
+    prefix (never a flush: under CI the cache may be a Redis database shared with other clients)."""
+    import uuid
+
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"}
+        for name, config in settings.CACHES.items()
+    }

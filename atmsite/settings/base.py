@@ -275,6 +275,16 @@ LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=15.0)
 LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=25.0)
 LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.25)
 
+# Rate limits (django-ratelimit, in the cache: Redis when REDIS_URL is set), per kiosk or per IP.
+RATELIMIT_KIOSK_FRAMES = env.str("RATELIMIT_KIOSK_FRAMES", default="10/s")
+RATELIMIT_KIOSK_SESSIONS = env.str("RATELIMIT_KIOSK_SESSIONS", default="30/m")
+RATELIMIT_KIOSK_OTP_REQUESTS = env.str("RATELIMIT_KIOSK_OTP_REQUESTS", default="6/m")
+RATELIMIT_KIOSK_OTP_VERIFIES = env.str("RATELIMIT_KIOSK_OTP_VERIFIES", default="20/m")
+RATELIMIT_KIOSK_PROVISION_IP = env.str("RATELIMIT_KIOSK_PROVISION_IP", default="10/m")
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+if env.str("RATELIMIT_IP_META_KEY", default=""):
+    RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY")
+
 # --- OTP over WhatsApp ---
 # "console" logs the message server-side (development only, refused when DEBUG is off); "twilio" sends it.
 OTP_SENDER = env.str("OTP_SENDER", default="console" if DEBUG else "twilio")

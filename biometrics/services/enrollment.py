@@ -322,6 +322,12 @@ def enrolment_submit(*, enrolment: Enrolment, actor: Any, allow_partial: bool = 
 
     with transaction.atomic():
         locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if locked.status == Enrolment.Status.QUEUED:
+            # Submitted before, but the queue may have been down when the task was published (the teller saw
+            # "try again"): publish it again. Encoding is idempotent, so a second delivery does no harm.
+            enrolment_id = locked.pk
+            transaction.on_commit(lambda: enrolment_encode_task.delay(enrolment_id))
+            return locked
         _check_capturing(locked)
         taken = locked.photos.filter(status=EnrolmentPhoto.Status.OK).count()
         if allow_partial and 0 < taken < locked.photos_required:

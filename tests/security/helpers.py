@@ -1,0 +1,147 @@
+"""Hostile payloads and a before/after picture of everything the bank stores."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from PIL import Image
+
+OUR_APPS = ("accounts", "kiosk", "audit", "biometrics")
+
+
+@dataclass(frozen=True)
+class DbPicture:
+    """Row counts of every model of our apps, plus the values money and cash live in."""
+
+    counts: dict[str, int]
+    balances: dict[int, str]
+    cassettes: dict[tuple[int, int], int]
+    cards: dict[int, str]
+    sessions: dict[str, tuple[Any, ...]]
+    otp_codes: dict[int, tuple[Any, ...]]
+
+    def changes(self, other: DbPicture) -> dict[str, tuple[Any, Any]]:
+        """What differs between two pictures (empty when nothing was written)."""
+        diff: dict[str, tuple[Any, Any]] = {}
+        for name in ("counts", "balances", "cassettes", "cards", "sessions", "otp_codes"):
+            before, after = getattr(self, name), getattr(other, name)
+            for key in set(before) | set(after):
+                if before.get(key) != after.get(key):
+                    diff[f"{name}[{key}]"] = (before.get(key), after.get(key))
+        return diff
+
+
+def db_picture() -> DbPicture:
+    counts = {}
+    for label in OUR_APPS:
+        try:
+            config = apps.get_app_config(label)
+        except LookupError:
+            continue
+        for model in config.get_models():
+            counts[model._meta.label] = model._default_manager.count()
+    from accounts.models import BankAccount, Card
+    from kiosk.models import Cassette, KioskSession, OtpCode
+
+    return DbPicture(
+        counts=counts,
+        balances={pk: str(balance) for pk, balance in BankAccount.objects.values_list("pk", "balance")},
+        cassettes={
+            (kiosk_id, value): count
+            for kiosk_id, value, count in Cassette.objects.values_list("kiosk_id", "denomination", "count")
+        },
+        cards=dict(Card.objects.values_list("pk", "status")),
+        sessions={
+            str(row[0]): tuple(row[1:])
+            for row in KioskSession.objects.values_list(
+                "public_id", "state", "frame_seq", "frames_seen", "match_streak", "last_frame_sha256"
+            )
+        },
+        otp_codes={
+            row[0]: tuple(row[1:])
+            for row in OtpCode.objects.values_list("pk", "failed_attempts", "used_at", "voided_at")
+        },
+    )
+
+
+def assert_nothing_written(before: DbPicture) -> None:
+    changes = before.changes(db_picture())
+    assert not changes, f"a refused request wrote to the database: {changes}"
+
+
+# --- Hostile images ------------------------------------------------------------------------------------
+
+
+def _image_bytes(fmt: str, size: tuple[int, int] = (64, 48), seed: int = 0) -> bytes:
+    buffer = io.BytesIO()
+    pixels = Image.new("RGB", size, (seed % 256, (seed * 7) % 256, 90))
+    pixels.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def good_jpeg(seed: int = 0) -> bytes:
+    return _image_bytes("JPEG", seed=seed)
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
+
+
+def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
+    """A tiny PNG whose header claims width × height pixels (900 megapixels by default)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    # A few compressed rows of zeros: enough to look real, far from the claimed size.
+    idat = zlib.compress(b"\x00" * (width * 3 + 1) * 4, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def corrupt_png() -> bytes:
+    data = bytearray(_image_bytes("PNG"))
+    # Flip bytes inside the IDAT stream: the header still parses, the pixels do not.
+    middle = len(data) // 2
+    data[middle : middle + 16] = b"\x00" * 16
+    return bytes(data)
+
+
+HOSTILE_IMAGES: dict[str, bytes] = {
+    "text": b"hello, this is not an image",
+    "html": b"<html><script>alert(1)</script></html>",
+    "pdf": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF",
+    "zip": b"PK\x03\x04" + b"\x00" * 60,
+    "jpeg_magic_only": b"\xff\xd8\xff\xe0",
+    "truncated_jpeg": good_jpeg(1)[:200],
+    "jpeg_without_end": good_jpeg(2)[:-40],
+    "corrupt_png": corrupt_png(),
+    "truncated_png": _image_bytes("PNG")[:60],
+    "png_bomb_30000": png_bomb(),
+    "gif": _image_bytes("GIF"),
+    "bmp": _image_bytes("BMP"),
+    "nul_bytes": b"\x00" * 4096,
+}
+
+INJECTION_STRINGS = [
+    "' OR '1'='1",
+    "'; DROP TABLE accounts_customer; --",
+    '" OR ""="',
+    "1; SELECT pg_sleep(5)--",
+    "<script>alert('xss')</script>",
+    '"><img src=x onerror=alert(1)>',
+    "%00%27",
+    "\x00",
+    "../../../../etc/passwd",
+    "{{7*7}}{% debug %}",
+    "ʼ OR 1=1 --",
+    "A" * 5000,
+]
