@@ -241,15 +241,22 @@ def session_get(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
     return session
 
 
-@transaction.atomic
 def session_refresh(*, kiosk: Kiosk, public_id: Any, face_deadline: bool = True) -> KioskSession:
-    """Apply every deadline that has passed (commits): the basis of the status call and of each operation."""
+    """Apply every deadline that has passed (commits): the basis of the status call and of each operation.
+
+    The common case, no deadline passed, is a plain read: no lock and no write transaction on every frame.
+    Deadlines only move forward with activity, so a deadline that has not passed on this read cannot have
+    passed for a concurrent writer either; the state-changing code re-checks everything under its lock.
+    """
     session = session_get(kiosk=kiosk, public_id=public_id)
-    if not session.is_open:
+    now = timezone.now()
+    passed = [name for name, deadline in session_deadlines(session).items() if now >= deadline]
+    if not session.is_open or not [name for name in passed if face_deadline or name != "face"]:
         return session
-    locked = session_lock(session)
-    _apply_timeouts(locked, now=timezone.now(), face_deadline=face_deadline)
-    return locked
+    with transaction.atomic():
+        locked = session_lock(session)
+        _apply_timeouts(locked, now=timezone.now(), face_deadline=face_deadline)
+        return locked
 
 
 def session_lock(session: KioskSession) -> KioskSession:
