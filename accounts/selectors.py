@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from atmsite.errors import ApplicationError
 
@@ -22,6 +25,15 @@ def card_get_by_pan(*, pan: str) -> Card:
     if card is None:
         raise ApplicationError("This card is not known to the bank.", code="card_unknown", status_code=404)
     return card
+
+
+def account_withdrawn_today(*, account: BankAccount) -> Decimal:
+    """Withdrawn since midnight in the bank's time zone (TIME_ZONE): what the daily limit counts."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    total = account.transactions.filter(kind=Transaction.Kind.WITHDRAWAL, created_at__gte=start).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or Decimal("0")
 
 
 def transactions_recent(*, account: BankAccount, limit: int = 10) -> QuerySet[Transaction]:

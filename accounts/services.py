@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from atmsite.errors import ApplicationError
@@ -18,6 +17,7 @@ from audit.services import audit_event_record
 
 from .models import BankAccount, Card, Customer, Transaction
 from .pan import pan_hash, pan_validate
+from .selectors import account_withdrawn_today
 
 CENT = Decimal("0.01")
 
@@ -142,14 +142,6 @@ def card_unblock(*, card: Card, actor: Any = None) -> Card:
     return card
 
 
-def _withdrawn_today(account: BankAccount) -> Decimal:
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    total = account.transactions.filter(kind=Transaction.Kind.WITHDRAWAL, created_at__gte=start).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return total or Decimal("0")
-
-
 @dataclass(frozen=True)
 class _Posting:
     kind: str
@@ -194,7 +186,7 @@ def _post(
     if posting is _WITHDRAWAL:
         if amount > locked.balance:
             raise ApplicationError("Insufficient funds.", code="insufficient_funds", status_code=409)
-        if _withdrawn_today(locked) + amount > locked.daily_withdrawal_limit:
+        if account_withdrawn_today(account=locked) + amount > locked.daily_withdrawal_limit:
             raise ApplicationError(
                 "This withdrawal would exceed the daily limit.", code="daily_limit", status_code=409
             )

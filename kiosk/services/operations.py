@@ -13,12 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import BankAccount, Transaction
-from accounts.selectors import transactions_recent
+from accounts.selectors import account_withdrawn_today, transactions_recent
 from accounts.services import deposit_create, money_parse, withdrawal_create
 from atmsite.errors import ApplicationError
 
@@ -40,14 +39,6 @@ def _menu_session(*, kiosk: Kiosk, public_id: Any, now: datetime) -> KioskSessio
     return session
 
 
-def _withdrawn_today(account: BankAccount) -> Decimal:
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    total = account.transactions.filter(kind=Transaction.Kind.WITHDRAWAL, created_at__gte=start).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return total or Decimal("0")
-
-
 @dataclass(frozen=True)
 class Balance:
     session: KioskSession
@@ -60,7 +51,9 @@ def session_balance(*, kiosk: Kiosk, public_id: Any) -> Balance:
     with transaction.atomic():
         session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
         account = BankAccount.objects.get(pk=session.card.account_id)
-        available = max(Decimal("0"), account.daily_withdrawal_limit - _withdrawn_today(account))
+        available = max(
+            Decimal("0"), account.daily_withdrawal_limit - account_withdrawn_today(account=account)
+        )
         return Balance(session=session, account=account, available_today=min(available, account.balance))
 
 
