@@ -30,6 +30,7 @@ def _limited(response) -> None:
     body = response.json()
     assert body["code"] == "rate_limited"
     assert "Too many requests" in body["detail"]
+    assert response.headers.get("Retry-After") == "1"
 
 
 @pytest.fixture
