@@ -137,17 +137,7 @@ class EnrolmentPhotoAddApi(APIView):
             actor=request.user,
             require_pose_change=not data.validated_data["stills"],
         )
-        return Response(
-            {
-                "accepted": feedback.accepted,
-                "code": feedback.code,
-                "message": feedback.message,
-                "photos_taken": feedback.photos_taken,
-                "photos_required": feedback.photos_required,
-                "box": feedback.box,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(PhotoFeedbackOutput(feedback).data, status=status.HTTP_201_CREATED)
 
 
 class EnrolmentClipAddApi(APIView):
@@ -178,17 +168,7 @@ class EnrolmentClipAddApi(APIView):
         if upload.size > engine.VIDEO_MAX_BYTES:
             raise ApplicationError("The clip is too large (at most 20 MB).", code="clip_too_large")
         feedback = enrollment.enrolment_clip_add(enrolment=enrolment, data=upload.read(), actor=request.user)
-        return Response(
-            {
-                "accepted": feedback.accepted,
-                "code": feedback.code,
-                "message": feedback.message,
-                "photos_taken": feedback.photos_taken,
-                "photos_required": feedback.photos_required,
-                "box": None,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(PhotoFeedbackOutput(feedback).data, status=status.HTTP_201_CREATED)
 
 
 class EnrolmentSubmitApi(APIView):
