@@ -35,6 +35,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from atmsite.crypto import encrypted_file_read
 
 from . import selectors, services
+from .chain import CHAINED_FIELDS
 from .models import AuditEvent, AuditSnapshot
 from .thumbnails import data_uri, thumbnail_jpeg
 
@@ -42,39 +43,10 @@ VIEW_SNAPSHOT = "audit.view_snapshot"
 MARK_SNAPSHOT = "audit.mark_snapshot"
 EXPORT = "audit.export_auditevent"
 GRID_PAGE_SIZE = 24
-CSV_COLUMNS = [
-    "seq",
-    "created_at",
-    "kind",
-    "outcome",
-    "actor_id",
-    "actor_username",
-    "kiosk_id",
-    "customer_id",
-    "card_last4",
-    "data",
-    "personal",
-    "personal_erased",
-    "prev_hash",
-    "hash",
-]
-EVENT_FIELDS = (
-    "seq",
-    "created_at",
-    "kind",
-    "outcome",
-    "actor_id",
-    "actor_username",
-    "kiosk_id",
-    "customer_id",
-    "card_last4",
-    "data",
-    "personal_display",
-    "personal_digest",
-    "personal_erased",
-    "prev_hash",
-    "hash",
-)
+# The chained facts of an event (audit.chain.CHAINED_FIELDS) followed by what the chain does not cover.
+_FACTS = tuple(name for name in CHAINED_FIELDS if name != "personal_digest")
+CSV_COLUMNS = [*_FACTS, "personal", "personal_erased", "prev_hash", "hash"]
+EVENT_FIELDS = (*_FACTS, "personal_display", "personal_digest", "personal_erased", "prev_hash", "hash")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

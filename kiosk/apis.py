@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -277,34 +277,37 @@ class _MoneyInput(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64)
 
 
-class WithdrawalApi(KioskApi):
+class _MoneyApi(KioskApi):
+    """A withdrawal or a deposit: the same input and receipt; a repeated idempotency key answers 200."""
+
     InputSerializer = _MoneyInput
     OutputSerializer = ReceiptOutput
+    operation: Any = None
 
-    @extend_schema(
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        receipt = type(self).operation(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
+        return Response(self.OutputSerializer(receipt).data, status=code)
+
+
+@extend_schema_view(
+    post=extend_schema(
         request=_MoneyInput, responses={201: ReceiptOutput, 200: ReceiptOutput}, summary="Withdraw cash"
     )
-    def post(self, request: Request, session_id: str) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        receipt = operations.session_withdraw(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
-        code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
-        return Response(self.OutputSerializer(receipt).data, status=code)
+)
+class WithdrawalApi(_MoneyApi):
+    operation = staticmethod(operations.session_withdraw)
 
 
-class DepositApi(KioskApi):
-    InputSerializer = _MoneyInput
-    OutputSerializer = ReceiptOutput
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         request=_MoneyInput, responses={201: ReceiptOutput, 200: ReceiptOutput}, summary="Deposit cash"
     )
-    def post(self, request: Request, session_id: str) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        receipt = operations.session_deposit(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
-        code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
-        return Response(self.OutputSerializer(receipt).data, status=code)
+)
+class DepositApi(_MoneyApi):
+    operation = staticmethod(operations.session_deposit)
 
 
 class StatementApi(KioskApi):
