@@ -289,7 +289,7 @@ def test_checkpoints_can_go_to_syslog(trail, settings, tmp_path):
     try:
         settings.AUDIT_CHECKPOINT_SINK = f"syslog://{address}"
         _checkpoint()
-        message = server.recv(65536).decode()
+        message = server.recv(65536).decode().rstrip("\x00\n")
     finally:
         server.close()
     checkpoint = json.loads(message[message.index("{") :])
