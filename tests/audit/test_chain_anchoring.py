@@ -255,30 +255,48 @@ def test_rotated_chain_key_still_verifies_old_events(trail, sink, settings):
         _verify()
 
 
-def test_legacy_sha256_chain_is_rechained_by_the_upgrade(trail, forge_head_table):
-    """Events from before the keyed chain (a development database from an earlier `make run`)."""
-    import importlib
-
-    from django.apps import apps
-
-    from audit.selectors import chain_verify
-
+def _legacy_chain(head_table: str) -> None:
+    """Turn the trail into what an earlier `make run` left: plain SHA-256 links and no key id."""
     prev_hash = "0" * 64
     for row in AuditEvent.objects.order_by("seq").values():
-        row["chain_key_id"] = ""
         digest = _plain_sha256(row, prev_hash)
         raw_sql(
             "UPDATE audit_auditevent SET chain_key_id = '', prev_hash = %s, hash = %s WHERE seq = %s",
             [prev_hash, digest, row["seq"]],
         )
         prev_hash = digest
-    raw_sql(f"UPDATE {forge_head_table} SET hash = %s WHERE id = 1", [prev_hash])  # noqa: S608
+    raw_sql(f"UPDATE {head_table} SET hash = %s WHERE id = 1", [prev_hash])  # noqa: S608
+
+
+def _upgrade() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("audit.migrations.0004_keyed_chain").legacy_events_rechain(apps, None)
+
+
+def test_legacy_sha256_chain_is_rechained_by_the_upgrade(trail, forge_head_table):
+    """Events from before the keyed chain (a development database from an earlier `make run`)."""
+    from audit.selectors import chain_verify
+
+    _legacy_chain(forge_head_table)
     status = chain_verify()
     assert not status.ok and status.broken_seq == 1 and "AUDIT_CHAIN_KEY" in status.reason
-
-    migration = importlib.import_module("audit.migrations.0004_keyed_chain")
-    migration.legacy_events_rechain(apps, None)
+    _upgrade()
     assert chain_verify().ok
+
+
+def test_broken_legacy_chain_is_left_as_evidence(trail, forge_head_table):
+    from audit.selectors import chain_verify
+
+    _legacy_chain(forge_head_table)
+    raw_sql("UPDATE audit_auditevent SET kind = %s WHERE seq = %s", [AuditEvent.Kind.DEPOSIT, 30])
+    before = list(AuditEvent.objects.order_by("seq").values_list("hash", flat=True))
+    _upgrade()
+    assert list(AuditEvent.objects.order_by("seq").values_list("hash", flat=True)) == before
+    status = chain_verify()
+    assert not status.ok and "not chained with AUDIT_CHAIN_KEY" in status.reason
 
 
 def test_checkpoints_can_go_to_syslog(trail, settings, tmp_path):
