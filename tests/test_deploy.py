@@ -91,6 +91,12 @@ def test_production_refuses_to_start_without_audit_keys(name):
     assert f"{name} must be set" in result.stderr
 
 
+def test_malformed_checkpoint_signing_key_fails_the_check():
+    result = _manage("check", env={**PRODUCTION_ENV, "AUDIT_CHECKPOINT_SIGNING_KEY": "not-a-key"})
+    assert result.returncode != 0
+    assert "audit.E002" in result.stderr
+
+
 def test_openapi_schema_generates_without_warnings():
     result = _manage("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null", env={})
     assert result.returncode == 0, result.stderr[-3000:]
