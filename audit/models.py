@@ -37,8 +37,10 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One security-relevant event, hash-chained to the one before it.
 
-    `seq` numbers events without gaps and `hash` = SHA-256 over the canonical content plus `prev_hash`
-    (see audit.chain), so an edited, inserted or deleted row breaks the chain (`manage.py audit_verify`).
+    `seq` numbers events without gaps and `hash` = HMAC-SHA256 under AUDIT_CHAIN_KEY (held outside the
+    database) over the canonical content plus `prev_hash` (see audit.chain), so an edited, inserted or deleted
+    row breaks the chain (`manage.py audit_verify`), and signed checkpoints of the head exported outside the
+    database (audit.checkpoints) catch even a holder of the key who recomputes the chain.
     Personal data (names, phones) lives in `personal`; the chain covers only its salted digest, so erasure can
     blank it without breaking the chain.
     """
@@ -78,6 +80,8 @@ class AuditEvent(models.Model):
         DEPOSIT = "money.deposit", "Deposit"
         KEYS_ROTATED = "security.keys_rotated", "Encryption keys rotated"
         AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
+        TEMPLATES_REENCODED = "biometrics.templates_reencoded", "Templates re-encoded"
+        ENROLMENT_SUPERSEDED = "enrolment.superseded", "Enrolment superseded"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
@@ -101,6 +105,13 @@ class AuditEvent(models.Model):
     personal_erased = models.BooleanField(default=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
+    chain_key_id = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Id of the AUDIT_CHAIN_KEY whose HMAC chained this event (audit.chain.chain_key_id).",
+    )
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .chain import CHAINED_FIELDS, GENESIS_HASH, event_hash, personal_digest
+from .chain import CHAINED_FIELDS, GENESIS_HASH, ChainKey, chain_keys, event_hash, personal_digest
+from .checkpoints import Checkpoint
 from .models import AuditChainHead, AuditEvent, AuditSnapshot
 
 _COLUMNS = (*CHAINED_FIELDS, "personal", "personal_erased", "prev_hash", "hash")
@@ -24,10 +26,12 @@ class ChainStatus:
     broken_seq: int | None = None  # first seq whose row is missing, altered or mislinked
     reason: str = ""
     checked_at: dt.datetime = field(default_factory=timezone.now)
+    checkpoint: Checkpoint | None = None  # the signed checkpoint the chain was checked against
 
     def __str__(self) -> str:
         if self.ok:
-            return f"OK: {self.checked} events verified, head at #{self.head_seq}"
+            anchored = f"; matches {self.checkpoint}" if self.checkpoint else ""
+            return f"OK: {self.checked} events verified, head at #{self.head_seq}{anchored}"
         return f"BROKEN at #{self.broken_seq}: {self.reason} ({self.checked} events walked)"
 
 
@@ -36,12 +40,23 @@ def _head() -> tuple[int, str]:
     return head or (0, GENESIS_HASH)
 
 
-def _row_problem(row: dict, *, expected_seq: int, prev_hash: str) -> str:
+def _row_problem(row: dict, *, expected_seq: int, prev_hash: str, keys: dict[str, ChainKey]) -> str:
     if row["seq"] != expected_seq:
         return f"seq {expected_seq} is missing (the next row is #{row['seq']})"
     if row["prev_hash"] != prev_hash:
         return "prev_hash does not match the hash of the previous event"
-    if event_hash(values=row, prev_hash=row["prev_hash"]) != row["hash"]:
+    key_id = row["chain_key_id"]
+    if not key_id:
+        return (
+            "not chained with AUDIT_CHAIN_KEY (written before the keyed chain and not re-chained because "
+            "that chain was already broken, or forged)"
+        )
+    key = keys.get(key_id)
+    if key is None:
+        return f"chained with key {key_id}, which is not listed in AUDIT_CHAIN_KEY (keep retired keys listed)"
+    if not hmac.compare_digest(
+        event_hash(values=row, prev_hash=row["prev_hash"], secret=key.secret), row["hash"]
+    ):
         return "content does not match its hash (the row was edited)"
     if not row["personal_erased"]:
         digest = row["personal_digest"]
@@ -51,39 +66,65 @@ def _row_problem(row: dict, *, expected_seq: int, prev_hash: str) -> str:
     return ""
 
 
-def chain_verify(*, chunk_size: int = 2000) -> ChainStatus:
-    """Walk every event in seq order, recomputing each hash from the stored row; stop at the first break.
+def chain_verify(
+    *, chunk_size: int = 2000, checkpoint: Checkpoint | None = None, from_checkpoint: bool = False
+) -> ChainStatus:
+    """Walk the events in seq order, recomputing each keyed hash from the stored row; stop at the first break.
+
+    With a `checkpoint` (signed, from outside the database) the event it names must still be there with the
+    same hash, and the chain may not end before it: that catches a holder of the chain key who recomputed
+    every hash after an edit, or cut off the tail. `from_checkpoint` walks only from the checkpointed event
+    on (its hash pinned by the checkpoint), which is what the next checkpoint needs before it signs.
 
     Streams rows (iterator) so memory stays flat however long the trail is. The head is read first: every
     event up to it is committed, so concurrent appends during the walk are verified too (they must link on)
     but cannot make a good chain look broken.
     """
+    keys = chain_keys()
     head_seq, head_hash = _head()
+
+    def broken(checked: int, seq: int | None, reason: str) -> ChainStatus:
+        return ChainStatus(False, checked, head_seq, broken_seq=seq, reason=reason, checkpoint=checkpoint)
+
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    rows = AuditEvent.objects.order_by("seq").values(*_COLUMNS).iterator(chunk_size=chunk_size)
-    for row in rows:
-        problem = _row_problem(row, expected_seq=expected_seq, prev_hash=prev_hash)
+    rows = AuditEvent.objects.order_by("seq")
+    if checkpoint is not None and from_checkpoint:
+        rows = rows.filter(seq__gte=checkpoint.seq)
+        expected_seq = checkpoint.seq
+        first = rows.values_list("prev_hash", flat=True).first()
+        prev_hash = first if first is not None else GENESIS_HASH
+    for row in rows.values(*_COLUMNS).iterator(chunk_size=chunk_size):
+        problem = _row_problem(row, expected_seq=expected_seq, prev_hash=prev_hash, keys=keys)
         if problem:
-            return ChainStatus(False, checked, head_seq, broken_seq=expected_seq, reason=problem)
+            return broken(checked, expected_seq, problem)
+        if checkpoint is not None and row["seq"] == checkpoint.seq and row["hash"] != checkpoint.hash:
+            return broken(
+                checked,
+                row["seq"],
+                f"{checkpoint} signed another hash for this event: the chain was recomputed after an edit",
+            )
         if row["seq"] == head_seq and row["hash"] != head_hash:
-            return ChainStatus(False, checked, head_seq, broken_seq=row["seq"], reason="head hash differs")
+            return broken(checked, row["seq"], "head hash differs")
         checked += 1
         expected_seq, prev_hash = row["seq"] + 1, row["hash"]
     last_seq = expected_seq - 1
-    if last_seq < head_seq:
-        return ChainStatus(
-            False, checked, head_seq, broken_seq=expected_seq, reason=f"events after #{last_seq} are missing"
+    if checkpoint is not None and last_seq < checkpoint.seq:
+        return broken(
+            checked,
+            last_seq + 1,
+            f"the chain ends at #{last_seq}, shorter than the checkpoint (#{checkpoint.seq}): "
+            "events were deleted",
         )
+    if last_seq < head_seq:
+        return broken(checked, expected_seq, f"events after #{last_seq} are missing")
     if last_seq > head_seq:
         # Rows appended while we walked are fine once the head has moved on to cover them.
         head_seq, head_hash = _head()
         if last_seq > head_seq:
-            return ChainStatus(
-                False, checked, head_seq, broken_seq=head_seq + 1, reason="events beyond the chain head"
-            )
+            return broken(checked, head_seq + 1, "events beyond the chain head")
         if last_seq == head_seq and prev_hash != head_hash:
-            return ChainStatus(False, checked, head_seq, broken_seq=last_seq, reason="head hash differs")
-    return ChainStatus(True, checked, head_seq)
+            return broken(checked, last_seq, "head hash differs")
+    return ChainStatus(True, checked, head_seq, checkpoint=checkpoint)
 
 
 def chain_status_recent(*, max_age_seconds: int = 60) -> ChainStatus:

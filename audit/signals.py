@@ -9,6 +9,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from django.db.models.signals import post_save
 
+from atmsite.security import client_ip
+
 from .models import AuditEvent
 from .services import audit_event_record
 
@@ -18,7 +20,10 @@ _ADMIN_ACTIONS = {ADDITION: "addition", CHANGE: "change", DELETION: "deletion"}
 
 
 def _client_ip(request: Any) -> str:
-    return (getattr(request, "META", None) or {}).get("REMOTE_ADDR", "") or ""
+    # The address the throttles count (RATELIMIT_IP_META_KEY behind a proxy), not the proxy's.
+    if request is None or not hasattr(request, "META"):
+        return ""
+    return client_ip(request) or ""
 
 
 def staff_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

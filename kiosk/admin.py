@@ -78,7 +78,8 @@ class KioskAdmin(admin.ModelAdmin):
         if kiosk is None:
             return None
         code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=request.user)
-        link = request.build_absolute_uri(reverse("kiosk:provision", args=[raw]))
+        # The code goes in the fragment: browsers never send it, so no access log or Referer holds it.
+        link = request.build_absolute_uri(reverse("kiosk:provision")) + f"#{raw}"
         return self._show_once(
             request,
             kiosk,

@@ -5,5 +5,6 @@ from . import views
 app_name = "kiosk"
 urlpatterns = [
     path("", views.kiosk_page, name="page"),
-    path("provision/<str:code>/", views.kiosk_provision, name="provision"),
+    # The one-time code travels in the fragment (/kiosk/provision/#<code>) and the POST body, never the path.
+    path("provision/", views.kiosk_provision, name="provision"),
 ]

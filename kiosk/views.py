@@ -88,20 +88,31 @@ def kiosk_page(request: HttpRequest) -> HttpResponse:
     return _remember_language(render(request, "kiosk/kiosk.html", context), lang)
 
 
+# Codes are 43 characters (secrets.token_urlsafe(32)).
+PROVISIONING_CODE_MAX_LENGTH = 200
+
+
 @require_http_methods(["GET", "POST"])
 @ip_rate_limit("RATELIMIT_KIOSK_PROVISION_IP")
-def kiosk_provision(request: HttpRequest, code: str) -> HttpResponse:
-    """GET shows a confirmation (link previews must not burn the code); POST redeems it, sets the cookie."""
+def kiosk_provision(request: HttpRequest) -> HttpResponse:
+    """GET shows the form (link previews must not burn the code); POST redeems the code, sets the cookie.
+
+    The link carries the code in its fragment, which browsers never send to a server: static/kiosk/
+    provision.js copies it into the form, and the code reaches the server only in a CSRF-protected POST
+    body, out of every access log and Referer. It is never echoed back into a page.
+    """
     if request.method == "GET":
-        return render(request, "kiosk/provision.html", {"code": code})
+        return render(request, "kiosk/provision.html")
     if getattr(request, "limited", False):
         # Unauthenticated: limited per client address. The code is 256 random bits, so this only stops floods.
         error = _("Too many attempts from this device. Please wait a minute and try again.")
-        return render(request, "kiosk/provision.html", {"code": code, "error": error}, status=429)
+        return render(request, "kiosk/provision.html", {"error": error}, status=429)
+    # Truncated: no real code is this long, so a longer one fails like any wrong code, without hashing 10 MB.
+    code = str(request.POST.get("code", ""))[:PROVISIONING_CODE_MAX_LENGTH]
     try:
         _credential, token = kiosk_provisioning_code_redeem(code=code)
     except ApplicationError as error:
-        return render(request, "kiosk/provision.html", {"code": code, "error": error.message}, status=400)
+        return render(request, "kiosk/provision.html", {"error": error.message}, status=400)
     response = HttpResponseRedirect("/kiosk/")
     response.set_cookie(
         settings.KIOSK_CREDENTIAL_COOKIE,

@@ -39,6 +39,13 @@ SECRET_KEY = secret("SECRET_KEY")
 FIELD_ENCRYPTION_KEY = [key.strip() for key in secret("FIELD_ENCRYPTION_KEY").split(",") if key.strip()]
 CARD_HMAC_KEY = secret("CARD_HMAC_KEY")
 OTP_HMAC_KEY = secret("OTP_HMAC_KEY")
+# HMAC keys of the audit chain, newest first: new events are chained with the first; every event records the
+# id of its key, so retired keys stay listed for as long as their events must verify.
+AUDIT_CHAIN_KEY = [key.strip() for key in secret("AUDIT_CHAIN_KEY").split(",") if key.strip()]
+# Ed25519 private keys (base64 of the 32-byte seed), newest first, that sign checkpoints of the chain head.
+AUDIT_CHECKPOINT_SIGNING_KEY = [
+    key.strip() for key in secret("AUDIT_CHECKPOINT_SIGNING_KEY").split(",") if key.strip()
+]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -109,6 +116,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 
+if not DEBUG and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    raise ImproperlyConfigured(
+        "DATABASE_URL must name a PostgreSQL database when DEBUG is off: money movements rely on its row "
+        "locks (see .env.example)"
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -149,6 +162,11 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if not DEBUG and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off: rate limits and the gallery version are shared through it "
+        "(a per-process cache multiplies every limit by the number of workers)"
+    )
 
 # Celery: no broker → tasks run eagerly in-process (embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -230,6 +248,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "atmsite.security.axes_username"
+# The client address from RATELIMIT_IP_META_KEY, exactly as the rate limits read it (one setting for both).
+AXES_CLIENT_IP_CALLABLE = "atmsite.security.client_ip"
 
 LOGGING = {
     "version": 1,
@@ -305,3 +325,12 @@ if not DEBUG and OTP_SENDER == "console":
 
 # --- Audit ---
 AUDIT_SNAPSHOT_RETENTION_DAYS = env.int("AUDIT_SNAPSHOT_RETENTION_DAYS", default=90)
+# Where signed checkpoints of the chain head go, outside the database: a file path (append-only JSON lines),
+# or syslog: syslog:///dev/log (local socket), syslog://host:514 (UDP), syslog+tcp://host:514.
+AUDIT_CHECKPOINT_SINK = env.str("AUDIT_CHECKPOINT_SINK", default=str(VAR_DIR / "audit-checkpoints.jsonl"))
+# Seconds between checkpoints (beat): the newest events a key holder could still cut off unseen.
+AUDIT_CHECKPOINT_INTERVAL_S = env.int("AUDIT_CHECKPOINT_INTERVAL_S", default=300)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.checkpoint_export",
+    "schedule": float(AUDIT_CHECKPOINT_INTERVAL_S),
+}

@@ -496,12 +496,26 @@ def _enrolment_finish(*, enrolment_id: int) -> Enrolment:
 
 def _enrolment_activate(*, enrolment: Enrolment, templates: list[FaceTemplate], state: Any) -> None:
     version = gallery_version_bump(state=state)
-    templates_activate(templates=templates, customer=enrolment.customer, version=version)
-    Enrolment.objects.filter(customer_id=enrolment.customer_id, status=Enrolment.Status.ACTIVE).exclude(
-        pk=enrolment.pk
-    ).update(status=Enrolment.Status.SUPERSEDED)
+    revoked = templates_activate(templates=templates, customer=enrolment.customer, version=version)
+    superseded = Enrolment.objects.filter(
+        customer_id=enrolment.customer_id, status=Enrolment.Status.ACTIVE
+    ).exclude(pk=enrolment.pk)
+    superseded_ids = sorted(superseded.values_list("pk", flat=True))
+    superseded.update(status=Enrolment.Status.SUPERSEDED)
     enrolment.status = Enrolment.Status.ACTIVE
     enrolment.save(update_fields=["status", "encoded_count", "completed_at", "updated_at"])
+    if superseded_ids:
+        audit_event_record(
+            kind=AuditEvent.Kind.ENROLMENT_SUPERSEDED,
+            outcome=AuditEvent.Outcome.SUCCESS,
+            customer_id=enrolment.customer_id,
+            data={
+                "enrolment_id": enrolment.pk,
+                "superseded_enrolment_ids": superseded_ids,
+                "templates_revoked": revoked,
+                "gallery_version": version,
+            },
+        )
 
 
 @transaction.atomic

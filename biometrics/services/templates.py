@@ -217,6 +217,18 @@ def templates_reencode(*, engine_version: str) -> ReencodeResult:
             if not pending:
                 continue
             version = gallery_version_bump(state=state)
-            templates_activate(templates=fresh, customer=enrolment.customer, version=version)
+            revoked = templates_activate(templates=fresh, customer=enrolment.customer, version=version)
+            audit_event_record(
+                kind=AuditEvent.Kind.TEMPLATES_REENCODED,
+                outcome=AuditEvent.Outcome.SUCCESS,
+                customer_id=enrolment.customer_id,
+                data={
+                    "enrolment_id": enrolment.pk,
+                    "engine": engine_version,
+                    "templates": len(fresh),
+                    "templates_revoked": revoked,
+                    "gallery_version": version,
+                },
+            )
             customers += 1
     return ReencodeResult(customers=customers, templates_created=created, photos_failed=failed)

@@ -26,10 +26,11 @@ def test_provisioning_action_shows_the_link_once(superuser_client, kiosk):
     assert response.status_code == 200
     html = response.content.decode()
     assert "/kiosk/provision/" in html
-    link = re.search(r'value="(http://testserver/kiosk/provision/[^"]+/)"', html).group(1)
+    link = re.search(r'value="(http://testserver/kiosk/provision/#[^"]+)"', html).group(1)
     assert "no-store" in response["Cache-Control"]
     assert KioskProvisioningCode.objects.count() == 1
-    assert Client().post(link.replace("http://testserver", "")).status_code == 302
+    path, code = link.replace("http://testserver", "").split("#")
+    assert Client().post(path, {"code": code}).status_code == 302
     assert KioskCredential.objects.filter(kiosk=kiosk, revoked_at__isnull=True).count() == 1
 
 

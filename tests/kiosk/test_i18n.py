@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def kiosk_browser(kiosk) -> Client:
     _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
     browser = Client()
-    browser.post(f"/kiosk/provision/{raw}/")
+    browser.post("/kiosk/provision/", {"code": raw})
     return browser
 
 

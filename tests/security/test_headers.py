@@ -19,13 +19,13 @@ pytestmark = pytest.mark.django_db
 def pages(kiosk, teller):
     _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
     kiosk_browser = Client()
-    kiosk_browser.post(f"/kiosk/provision/{raw}/")
+    kiosk_browser.post("/kiosk/provision/", {"code": raw})
     staff = Client()
     staff.force_login(teller)
     return {
         "/kiosk/": kiosk_browser,
         "/kiosk/?lang=ru": kiosk_browser,
-        "/kiosk/provision/some-code/": Client(),
+        "/kiosk/provision/": Client(),
         "/branch/": staff,
         "/admin/": staff,
         "/admin/login/": Client(),
@@ -38,7 +38,7 @@ def pages(kiosk, teller):
     [
         "/kiosk/",
         "/kiosk/?lang=ru",
-        "/kiosk/provision/some-code/",
+        "/kiosk/provision/",
         "/branch/",
         "/admin/",
         "/admin/login/",

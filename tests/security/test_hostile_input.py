@@ -500,8 +500,10 @@ def kiosk_browser(kiosk):
     """A browser holding the kiosk cookie (set by the provisioning link), with CSRF checks enforced."""
     _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
     browser = Client(enforce_csrf_checks=True)
-    token = browser.get(f"/kiosk/provision/{raw}/").context["csrf_token"]
-    assert browser.post(f"/kiosk/provision/{raw}/", {"csrfmiddlewaretoken": str(token)}).status_code == 302
+    token = browser.get("/kiosk/provision/").context["csrf_token"]
+    assert (
+        browser.post("/kiosk/provision/", {"code": raw, "csrfmiddlewaretoken": str(token)}).status_code == 302
+    )
     return browser
 
 
@@ -559,7 +561,7 @@ def test_cross_site_frame_post_with_the_kiosk_cookie_is_refused(cookie_session):
 def test_cross_site_provisioning_post_does_not_burn_the_code(kiosk):
     _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
     before = db_picture()
-    response = Client(enforce_csrf_checks=True).post(f"/kiosk/provision/{raw}/")
+    response = Client(enforce_csrf_checks=True).post("/kiosk/provision/", {"code": raw})
     assert response.status_code == 403
     assert "kiosk_credential" not in response.cookies
     assert KioskProvisioningCode.objects.get().used_at is None

@@ -106,15 +106,15 @@ def test_provisioning_posts_are_limited_per_ip(kiosk, frozen):
     _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
     attacker = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(_allowed("RATELIMIT_KIOSK_PROVISION_IP")):
-        assert attacker.post(f"/kiosk/provision/{uuid.uuid4().hex}/").status_code == 400
+        assert attacker.post("/kiosk/provision/", {"code": uuid.uuid4().hex}).status_code == 400
     before = db_picture()
-    limited = attacker.post(f"/kiosk/provision/{raw}/")
+    limited = attacker.post("/kiosk/provision/", {"code": raw})
     assert limited.status_code == 429
     assert b"Too many attempts" in limited.content
     assert KioskProvisioningCode.objects.get().used_at is None  # even the right code is not redeemed
     assert_nothing_written(before)
     # Another address (the real kiosk) is not affected.
-    assert Client(REMOTE_ADDR="198.51.100.7").post(f"/kiosk/provision/{raw}/").status_code == 302
+    assert Client(REMOTE_ADDR="198.51.100.7").post("/kiosk/provision/", {"code": raw}).status_code == 302
 
 
 def test_rate_can_be_tuned_in_settings(frozen, driver, alice_card, alice_pan, settings):

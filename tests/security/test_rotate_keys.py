@@ -138,3 +138,23 @@ def test_rotation_without_the_old_key_fails_loudly_and_changes_nothing(written_u
     keys(KEY_A)
     _everything_readable()  # nothing was double-encrypted or lost
     assert list(FaceTemplate.objects.values_list("pk", flat=True)) == raw_before
+
+
+def test_rotation_reports_the_audit_chain_keys_and_refuses_a_dropped_one(db, settings):
+    """Audit events are never re-chained: each names its chain key, so a retired key must stay listed."""
+    from audit.chain import chain_key_id
+    from tests.audit.conftest import record
+
+    old_key = settings.AUDIT_CHAIN_KEY[0]
+    record(kind=AuditEvent.Kind.DEPOSIT)
+    settings.AUDIT_CHAIN_KEY = ["a-new-audit-chain-key", old_key]
+    out = io.StringIO()
+    call_command("rotate_keys", stdout=out)
+    assert f"new events chained with key {chain_key_id('a-new-audit-chain-key')}" in out.getvalue()
+    assert chain_key_id(old_key) in out.getvalue()
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.KEYS_ROTATED).get()
+    assert event.data["audit_chain_keys_used"] == [chain_key_id(old_key)]
+
+    settings.AUDIT_CHAIN_KEY = ["a-new-audit-chain-key"]
+    with pytest.raises(CommandError, match="put the retired key"):
+        call_command("rotate_keys", stdout=io.StringIO())

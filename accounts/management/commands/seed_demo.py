@@ -53,7 +53,7 @@ class Command(BaseCommand):
             _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
         minutes = settings.KIOSK_PROVISIONING_CODE_TTL_S // 60
         self.stdout.write(
-            f"  Kiosk: open http://127.0.0.1:8000/kiosk/provision/{raw}/ once in the kiosk browser "
+            f"  Kiosk: open http://127.0.0.1:8000/kiosk/provision/#{raw} once in the kiosk browser "
             f"(valid {minutes} min; a new link on every seed_demo run), then http://127.0.0.1:8000/kiosk/"
         )
 

@@ -7,6 +7,11 @@ Covers face templates (biometrics.FaceTemplate.encoding, an EncryptedTextField),
 audit snapshot files. Works in batches (one short transaction each), is idempotent (items already under the
 newest key are left alone, so an interrupted run is simply run again), verifies every item with the newest key
 alone, and records a KEYS_ROTATED audit event with the counts.
+
+AUDIT_CHAIN_KEY is rotated differently: events are never re-chained (that would be rewriting the trail). Put a
+new key in front and restart: new events are chained with it, and each event names the key that chained it,
+so every older key stays listed in AUDIT_CHAIN_KEY for verification. This command reports which chain keys
+the trail uses and fails if one of them is no longer listed.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
 
 from atmsite.crypto import encrypted_file_delete
+from audit.chain import chain_key_current, chain_keys
 from audit.models import AuditEvent, AuditSnapshot
 from audit.services import audit_event_record
 
@@ -72,10 +78,16 @@ class Command(BaseCommand):
         self._rotate_files("snapshots", AuditSnapshot.objects.filter(purged_at__isnull=True))
 
         failures = self._verify(templates, photos)
+        chain_keys_used = sorted(
+            set(AuditEvent.objects.order_by().values_list("chain_key_id", flat=True).distinct())
+        )
+        chain_keys_missing = [key_id for key_id in chain_keys_used if key_id not in chain_keys()]
         data = {
             **dict(sorted(self.counts.items())),
             "keys_configured": len(keys),
             "verify_failures": failures,
+            "audit_chain_key_id": chain_key_current().id,
+            "audit_chain_keys_used": chain_keys_used,
         }
         with transaction.atomic():
             audit_event_record(
@@ -89,9 +101,18 @@ class Command(BaseCommand):
                 f"{self.counts[f'{name}_current']} already under the newest key, "
                 f"{self.counts[f'{name}_missing']} missing, {self.counts[f'{name}_unreadable']} unreadable"
             )
+        self.stdout.write(
+            f"audit chain: new events chained with key {chain_key_current().id}; events use "
+            f"{', '.join(chain_keys_used) or 'no key yet'} (keep each listed in AUDIT_CHAIN_KEY)"
+        )
         if failures:
             raise CommandError(
                 f"{failures} item(s) do not decrypt with the newest key alone: keep the old keys configured"
+            )
+        if chain_keys_missing:
+            raise CommandError(
+                f"audit events chained with key(s) {', '.join(chain_keys_missing)} no longer verify: put the "
+                "retired key(s) back in AUDIT_CHAIN_KEY"
             )
         self.stdout.write(self.style.SUCCESS("Every item decrypts with the newest key alone."))
 
