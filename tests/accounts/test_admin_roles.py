@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import Card, Customer, Transaction
+from accounts.models import Card, ChangeRequest, Customer, Transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,9 @@ def test_teller_blocks_a_card_through_the_admin_action(client, teller, alice_car
     assert alice_card.status == Card.Status.BLOCKED
 
 
-def test_teller_issues_a_card_and_sees_it_masked(client, teller, alice):
+def test_teller_proposes_a_card_an_administrator_approves_it_and_both_see_it_masked(
+    client, teller, administrator, alice
+):
     account = services.account_open(customer=alice, number="DE00 9999")
     client.force_login(teller)
     response = client.post(
@@ -38,10 +40,18 @@ def test_teller_issues_a_card_and_sees_it_masked(client, teller, alice):
         follow=True,
     )
     assert response.status_code == 200
+    assert "awaiting approval" in response.content.decode()
+    assert not Card.objects.exists()
+    change = ChangeRequest.objects.get()
+    assert "4539148803436467" not in str(change.payload) and change.payload["last4"] == "6467"
+    client.force_login(administrator)
+    client.post(reverse("admin:accounts_changerequest_approve", args=[change.pk]), follow=True)
     card = Card.objects.get()
     assert card.last4 == "6467"
-    listing = client.get(reverse("admin:accounts_card_changelist")).content.decode()
-    assert "•••• 6467" in listing and "4539148803436467" not in listing
+    for user in (teller, administrator):
+        client.force_login(user)
+        listing = client.get(reverse("admin:accounts_card_changelist")).content.decode()
+        assert "•••• 6467" in listing and "4539148803436467" not in listing
 
 
 def test_teller_gets_a_form_error_for_a_non_luhn_number(client, teller, alice):
