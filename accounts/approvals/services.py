@@ -487,7 +487,9 @@ def _check_checker(change: ChangeRequest, actor: Any) -> None:
 
 
 def _decide(change: ChangeRequest, *, actor: Any, state: str, reason: str = "") -> None:
-    change.state, change.decided_by, change.decided_at = state, actor, timezone.now()
+    # A cancellation is the proposer's own act, not a decision by a second person: no decided_by.
+    decider = None if state == State.CANCELLED else actor
+    change.state, change.decided_by, change.decided_at = state, decider, timezone.now()
     change.reason = reason.strip()[:300]
     change.save(update_fields=["state", "decided_by", "decided_at", "reason"])
     kind = {

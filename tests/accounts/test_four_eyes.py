@@ -7,16 +7,16 @@ withdrew 500. The audit trail said only "Changed Phone." — neither the old nor
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from django.urls import reverse
 
-from accounts.models import BankAccount, Card, Customer
+from accounts.models import BankAccount, Card
 from audit.models import AuditEvent
-from biometrics.models import Enrolment, FaceTemplate, encoding_pack
+from biometrics.models import Enrolment, FaceTemplate
 from tests.biometrics.test_enrolment_support import fresh_gallery  # noqa: F401
 from tests.factories import make_pan
 from tests.support.admin_forms import admin_form_data
+from tests.support.faces import active_templates, encoded_enrolment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_gallery")]
 
@@ -66,7 +66,7 @@ def test_one_administrator_cannot_raise_a_daily_limit_alone(client, administrato
 
 
 def test_one_administrator_cannot_revoke_biometrics_alone(client, administrator, alice):
-    _active_templates(alice, 2)
+    active_templates(alice, 2)
     client.force_login(administrator)
     client.post(
         reverse("admin:accounts_customer_changelist"),
@@ -79,17 +79,8 @@ def test_one_administrator_cannot_revoke_biometrics_alone(client, administrator,
 def test_one_teller_cannot_re_enrol_a_face_alone(teller, alice):
     from biometrics.services import enrollment
 
-    old = _active_templates(alice, 2)
-    enrolment = Enrolment.objects.create(
-        customer=alice, created_by=teller, photos_required=2, status=Enrolment.Status.ENCODING
-    )
-    for _ in range(2):
-        FaceTemplate.objects.create(
-            customer=alice,
-            enrolment=enrolment,
-            encoding=encoding_pack(_vector()),
-            engine_version=__import__("biometrics.engine").engine.ENGINE_VERSION,
-        )
+    old = active_templates(alice, 2)
+    enrolment = encoded_enrolment(alice, teller)
     finished = enrollment._enrolment_finish(enrolment_id=enrolment.pk)
     assert finished.status != Enrolment.Status.ACTIVE
     assert set(FaceTemplate.objects.filter(customer=alice, revoked_at__isnull=True)) >= set(old)
@@ -130,34 +121,3 @@ def test_the_trail_names_the_old_and_new_phone_masked(client, teller, administra
     texts = [str(event.data) for event in events]
     assert any("0001" in text and "6666" in text for text in texts)
     assert not any(TELLER_PHONE in text or "+447700900001" in text for text in texts)
-
-
-_FACE = np.random.default_rng(11).normal(size=128).astype(np.float32)
-
-
-def _vector() -> np.ndarray:
-    """Another view of the same synthetic face: within the match threshold of every other one."""
-    vector = _FACE + np.random.default_rng().normal(scale=0.01, size=128).astype(np.float32)
-    return vector / np.linalg.norm(vector) * 0.6
-
-
-def _active_templates(customer: Customer, count: int) -> list[FaceTemplate]:
-    from django.db import transaction
-
-    from biometrics.services import gallery_sync, templates
-
-    enrolment = Enrolment.objects.create(customer=customer, photos_required=count, status="active")
-    rows = [
-        FaceTemplate.objects.create(
-            customer=customer,
-            enrolment=enrolment,
-            encoding=encoding_pack(_vector()),
-            engine_version=gallery_sync.engine.ENGINE_VERSION,
-        )
-        for _ in range(count)
-    ]
-    with transaction.atomic():
-        state = gallery_sync.gallery_state_lock()
-        version = gallery_sync.gallery_version_bump(state=state)
-        templates.templates_activate(templates=rows, customer=customer, version=version)
-    return rows
