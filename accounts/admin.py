@@ -49,7 +49,7 @@ class AccountInline(admin.TabularInline):
     """Read-only: accounts are opened and changed on their own page, through the services."""
 
     model = BankAccount
-    fields = readonly_fields = ["number", "currency", "balance", "daily_withdrawal_limit", "status"]
+    fields = readonly_fields = ("number", "currency", "balance", "daily_withdrawal_limit", "status")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -340,7 +340,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     list_filter = ["state", "kind"]
     search_fields = ["customer__full_name", "summary"]
     list_select_related = ["customer", "proposed_by", "decided_by"]
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "kind",
         "state",
         "customer",
@@ -351,7 +351,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
         "reason",
-    ]
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # requests come from the customer, account and card pages and from enrolment

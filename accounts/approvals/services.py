@@ -492,11 +492,12 @@ def _decide(change: ChangeRequest, *, actor: Any, state: str, reason: str = "") 
     change.state, change.decided_by, change.decided_at = state, decider, timezone.now()
     change.reason = reason.strip()[:300]
     change.save(update_fields=["state", "decided_by", "decided_at", "reason"])
-    kind = {
+    kinds: dict[str, str] = {
         State.APPROVED: AuditEvent.Kind.CHANGE_APPROVED,
         State.REJECTED: AuditEvent.Kind.CHANGE_REJECTED,
         State.CANCELLED: AuditEvent.Kind.CHANGE_CANCELLED,
-    }[state]
+    }
+    kind = kinds[state]
     outcome = AuditEvent.Outcome.SUCCESS if state == State.APPROVED else AuditEvent.Outcome.INFO
     _audit(change, kind=kind, actor=actor, outcome=outcome, reason=change.reason)
 

@@ -68,6 +68,12 @@ def _encodings(world: World) -> set[str]:
     return set(FaceTemplate.objects.filter(customer=world.alice).values_list("encoding", flat=True))
 
 
+def _limit_increase(world: World) -> ChangeRequest:
+    change = approvals.limit_change_propose(account=world.account, limit="5000.00", actor=world.teller)
+    assert change is not None
+    return change
+
+
 def _phone(world: World) -> str:
     return Customer.objects.get(pk=world.alice.pk).phone
 
@@ -88,7 +94,7 @@ CASES = {
         make_stale=lambda w: Customer.objects.filter(pk=w.alice.pk).update(phone="+447700900777"),
     ),
     "limit_increase": Case(
-        propose=lambda w: approvals.limit_change_propose(account=w.account, limit="5000.00", actor=w.teller),
+        propose=lambda w: _limit_increase(w),
         unchanged=lambda w: _limit(w) == Decimal("1000.00"),
         applied=lambda w: _limit(w) == Decimal("5000.00"),
         make_stale=lambda w: BankAccount.objects.filter(pk=w.account.pk).update(daily_withdrawal_limit=1500),
