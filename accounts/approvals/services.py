@@ -458,7 +458,11 @@ _ON_REJECT: dict[str, Callable[[ChangeRequest, Any], None]] = {Kind.FACE_REENROL
 
 def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
     # The row lock makes a decision single: two approvers clicking at once cannot apply a change twice.
-    change = ChangeRequest.objects.select_for_update().select_related("proposed_by").get(pk=change_request.pk)
+    change = (
+        ChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("proposed_by")
+        .get(pk=change_request.pk)
+    )
     if change.state != State.PENDING:
         raise ApplicationError(
             f"This request is already {change.get_state_display().lower()}.",
