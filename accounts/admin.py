@@ -33,6 +33,14 @@ def _drop_from_change_message(form: Any, name: str) -> None:
         form.changed_data.remove(name)
 
 
+class _NoDelete:
+    """Customers, accounts and cards are closed, blocked or replaced through services, never deleted: the
+    ledger, the audit trail and the change requests refer to them."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class CardInline(admin.TabularInline):
     model = Card
     fields = ("masked_pan", "account", "expires_on", "status")
@@ -62,7 +70,7 @@ class AccountInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(_NoDelete, admin.ModelAdmin):
     list_display = ["full_name", "phone", "email", "has_consent", "is_active", "created_at"]
     list_filter = ["is_active", ("biometric_consent_at", admin.EmptyFieldListFilter)]
     search_fields = ["full_name", "phone", "email", "cards__last4"]
@@ -126,7 +134,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(BankAccount)
-class BankAccountAdmin(admin.ModelAdmin):
+class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
     list_display = ["number", "customer", "currency", "balance", "daily_withdrawal_limit", "status"]
     list_filter = ["status", "currency"]
     search_fields = ["number", "customer__full_name", "customer__phone"]
@@ -177,7 +185,7 @@ class BankAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
+class CardAdmin(_NoDelete, admin.ModelAdmin):
     form = CardIssueForm
     list_display = ["masked_pan", "customer", "account", "expires_on", "status"]
     list_filter = ["status"]

@@ -113,3 +113,47 @@ def test_search_by_card_last4(client, teller, alice_card):
     client.force_login(teller)
     response = client.get(reverse("admin:accounts_customer_changelist"), {"q": alice_card.last4})
     assert alice_card.customer.full_name in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "can_approve"),
+    [("Teller", False), ("Auditor", False), ("Administrator", True), ("Supervisor", True)],
+)
+def test_only_checker_roles_hold_the_approve_permission(roles, role, can_approve):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(username=f"someone_{role.lower()}")
+    user.groups.add(Group.objects.get(name=role))
+    assert user.has_perm("accounts.approve_changerequest") is can_approve
+    assert user.has_perm("accounts.view_changerequest")
+    assert not user.has_perm("accounts.delete_changerequest") or role == "Administrator"
+
+
+def test_tellers_remain_makers(teller):
+    assert teller.has_perm("accounts.change_customer") and teller.has_perm("accounts.add_card")
+    assert not teller.has_perm("biometrics.review_enrolment")
+
+
+def test_nobody_deletes_customers_accounts_or_cards_in_the_admin(client, administrator, alice_card):
+    client.force_login(administrator)
+    for obj in (alice_card, alice_card.account, alice_card.customer):
+        opts = obj._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[obj.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Card.objects.filter(pk=alice_card.pk).exists()
+
+
+def test_proposing_a_card_number_twice_in_the_admin_is_refused_with_a_message(client, teller, alice_card):
+    client.force_login(teller)
+    data = {
+        "customer": alice_card.customer_id,
+        "account": alice_card.account_id,
+        "pan": "4539 1488 0343 6467",
+        "expires_on": "2031-01-31",
+    }
+    client.post(reverse("admin:accounts_card_add"), data)
+    response = client.post(reverse("admin:accounts_card_add"), data, follow=True)
+    assert "Card not proposed" in response.content.decode()
+    assert ChangeRequest.objects.count() == 1

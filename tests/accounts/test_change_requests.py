@@ -362,3 +362,37 @@ def test_a_first_enrolment_still_activates_at_once(teller, alice):
     enrolment = enrollment._enrolment_finish(enrolment_id=encoded_enrolment(alice, teller).pk)
     assert enrolment.status == Enrolment.Status.ACTIVE
     assert not ChangeRequest.objects.exists()
+
+
+def test_a_failed_notice_to_the_old_number_is_recorded(
+    world, administrator, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kiosk.otp_senders import OtpSendError, TestSender
+
+    def refuse(self, *, phone: str, body: str) -> None:
+        raise OtpSendError("Twilio unreachable: ConnectTimeout")
+
+    monkeypatch.setattr(TestSender, "send", refuse)
+    change = CASES["phone_change"].propose(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals.change_request_approve(change_request=change, actor=administrator)
+    assert _phone(world) == NEW_PHONE
+    notice = AuditEvent.objects.get(kind=AuditEvent.Kind.PHONE_CHANGE_NOTICE)
+    assert notice.outcome == AuditEvent.Outcome.FAILURE and notice.data["to"] == "•••• 0001"
+
+
+def test_no_notice_is_sent_when_the_approval_rolls_back(
+    world, administrator, django_capture_on_commit_callbacks
+):
+    from kiosk.otp_senders import TestSender
+
+    TestSender.outbox.clear()
+    change = CASES["phone_change"].propose(world)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        approvals.change_request_approve(change_request=change, actor=administrator)
+        raise RuntimeError("something later in the request failed")
+    assert TestSender.outbox == [] and _phone(world) == OLD_PHONE
