@@ -147,6 +147,9 @@ class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
             return ["balance", "created_at"]
         return ["customer", "number", "balance", "currency", "created_at"]
 
+    def get_exclude(self, request: HttpRequest, obj: BankAccount | None = None) -> list[str]:
+        return ["status"] if obj is None else []  # an account opens active
+
     def construct_change_message(
         self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
     ) -> list[dict[str, Any]]:
