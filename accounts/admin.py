@@ -6,14 +6,39 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from biometrics.admin import revoke_biometrics
+from atmsite.errors import ApplicationError
+from biometrics.admin import erase_biometrics, revoke_biometrics
 
 from . import services
-from .forms import CardIssueForm
-from .models import BankAccount, Card, Customer, Transaction
+from .approvals import services as approvals
+from .forms import CardIssueForm, CardReplaceForm, ChangeRejectForm
+from .models import BankAccount, Card, ChangeRequest, Customer, Transaction
+
+PROPOSED = "{what} proposed: awaiting approval by a second member of staff (request #{pk})."
+
+
+def _change_request_link(change: ChangeRequest) -> str:
+    return reverse("admin:accounts_changerequest_change", args=[change.pk])
+
+
+def _drop_from_change_message(form: Any, name: str) -> None:
+    """A field whose change became a proposal is not "changed": keep it out of the admin's own log entry."""
+    if name in form.changed_data:
+        form.changed_data.remove(name)
+
+
+class _NoDelete:
+    """Customers, accounts and cards are closed, blocked or replaced through services, never deleted: the
+    ledger, the audit trail and the change requests refer to them."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class CardInline(admin.TabularInline):
@@ -29,22 +54,29 @@ class CardInline(admin.TabularInline):
 
 
 class AccountInline(admin.TabularInline):
+    """Read-only: accounts are opened and changed on their own page, through the services."""
+
     model = BankAccount
-    fields = ["number", "currency", "balance", "daily_withdrawal_limit", "status"]
-    readonly_fields = ["balance"]
+    fields = readonly_fields = ("number", "currency", "balance", "daily_withdrawal_limit", "status")
     extra = 0
     can_delete = False
     show_change_link = True
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(_NoDelete, admin.ModelAdmin):
     list_display = ["full_name", "phone", "email", "has_consent", "is_active", "created_at"]
     list_filter = ["is_active", ("biometric_consent_at", admin.EmptyFieldListFilter)]
     search_fields = ["full_name", "phone", "email", "cards__last4"]
-    readonly_fields = ["biometric_consent_at", "biometric_consent_by", "created_at"]
+    readonly_fields = ["biometric_consent_at", "biometric_consent_by", "phone_changed_at", "created_at"]
     inlines = [AccountInline, CardInline]
-    actions = ["issue_card", revoke_biometrics]
+    actions = ["issue_card", revoke_biometrics, erase_biometrics]
 
     @admin.display(boolean=True, description="Consent")
     def has_consent(self, obj: Customer) -> bool:
@@ -54,9 +86,37 @@ class CustomerAdmin(admin.ModelAdmin):
         results, may_duplicate = super().get_search_results(request, queryset, search_term)
         return results.distinct(), may_duplicate
 
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        if not add:
+            _drop_from_change_message(form, "phone")
+        return super().construct_change_message(request, form, formsets, add)
+
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            # Never obj.save(): the phone becomes a proposal, the rest is saved and audited by a service.
+            current = Customer.objects.get(pk=obj.pk)
+            data = form.cleaned_data
+            services.customer_details_update(
+                customer=current, actor=request.user, full_name=data["full_name"], email=data["email"]
+            )
+            if data["is_active"] != current.is_active:
+                services.customer_active_set(
+                    customer=current, is_active=data["is_active"], actor=request.user
+                )
+            if data["phone"] != current.phone:
+                try:
+                    proposal = approvals.phone_change_propose(
+                        customer=current, phone=data["phone"], actor=request.user
+                    )
+                except ApplicationError as error:
+                    self.message_user(request, f"Phone not changed: {error.message}", messages.ERROR)
+                else:
+                    self.message_user(
+                        request, PROPOSED.format(what="Phone change", pk=proposal.pk), messages.WARNING
+                    )
+            obj.refresh_from_db()
             return
         created = services.customer_create(
             full_name=obj.full_name, phone=obj.phone, email=obj.email, actor=request.user
@@ -74,7 +134,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(BankAccount)
-class BankAccountAdmin(admin.ModelAdmin):
+class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
     list_display = ["number", "customer", "currency", "balance", "daily_withdrawal_limit", "status"]
     list_filter = ["status", "currency"]
     search_fields = ["number", "customer__full_name", "customer__phone"]
@@ -83,18 +143,59 @@ class BankAccountAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: BankAccount | None = None) -> list[str]:
         # The balance changes only through the ledger services, never by hand.
-        return ["balance", "created_at"] if obj is None else ["customer", "balance", "currency", "created_at"]
+        if obj is None:
+            return ["balance", "created_at"]
+        return ["customer", "number", "balance", "currency", "created_at"]
+
+    def get_exclude(self, request: HttpRequest, obj: BankAccount | None = None) -> list[str]:
+        return ["status"] if obj is None else []  # an account opens active
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        if not add and form.instance.pk:
+            current = BankAccount.objects.get(pk=form.instance.pk)
+            if form.cleaned_data["daily_withdrawal_limit"] > current.daily_withdrawal_limit:
+                _drop_from_change_message(form, "daily_withdrawal_limit")
+        return super().construct_change_message(request, form, formsets, add)
+
+    def save_model(self, request: HttpRequest, obj: BankAccount, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            opened = services.account_open(
+                customer=data["customer"],
+                number=data["number"],
+                currency=data["currency"],
+                daily_withdrawal_limit=data["daily_withdrawal_limit"],
+                actor=request.user,
+            )
+            obj.pk, obj.created_at = opened.pk, opened.created_at
+            return
+        current = BankAccount.objects.get(pk=obj.pk)
+        services.account_status_change(account=current, status=data["status"], actor=request.user)
+        try:
+            proposal = approvals.limit_change_propose(
+                account=current, limit=data["daily_withdrawal_limit"], actor=request.user
+            )
+        except ApplicationError as error:
+            self.message_user(request, f"Limit not changed: {error.message}", messages.ERROR)
+        else:
+            if proposal is not None:
+                self.message_user(
+                    request, PROPOSED.format(what="Limit increase", pk=proposal.pk), messages.WARNING
+                )
+        obj.refresh_from_db()
 
 
 @admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
+class CardAdmin(_NoDelete, admin.ModelAdmin):
     form = CardIssueForm
     list_display = ["masked_pan", "customer", "account", "expires_on", "status"]
     list_filter = ["status"]
     search_fields = ["last4", "customer__full_name", "customer__phone"]
     list_select_related = ["customer", "account"]
     raw_id_fields = ["customer", "account"]
-    actions = ["block_cards", "unblock_cards"]
+    actions = ["block_cards", "unblock_cards", "replace_card"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Card | None = None) -> list[str]:
         if obj is None:
@@ -116,14 +217,81 @@ class CardAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Card, form: Any, change: bool) -> None:
         if change:
             return  # every field is read-only after issue; status changes go through the actions
-        card = services.card_issue(
+        # A card is never created here: it is proposed, and a second member of staff approves it.
+        request._card_proposal = approvals.card_issue_propose(  # type: ignore[attr-defined]
             customer=form.cleaned_data["customer"],
             account=form.cleaned_data["account"],
             pan=form.cleaned_data["pan"],
             expires_on=form.cleaned_data["expires_on"],
             actor=request.user,
         )
-        obj.pk, obj.last4, obj.pan_hmac, obj.created_at = card.pk, card.last4, card.pan_hmac, card.created_at
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ApplicationError as error:
+            # The admin's add view is atomic: the refused proposal wrote nothing.
+            self.message_user(request, f"Card not proposed: {error.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None  # nothing was added: the proposal is its own audit event
+
+    def response_add(
+        self, request: HttpRequest, obj: Card, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        proposal: ChangeRequest = request._card_proposal  # type: ignore[attr-defined]
+        self.message_user(request, PROPOSED.format(what="Card issue", pk=proposal.pk), messages.WARNING)
+        return HttpResponseRedirect(_change_request_link(proposal))
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<int:card_id>/replace/",
+                self.admin_site.admin_view(self.replace_view),
+                name="accounts_card_replace",
+            ),
+            *super().get_urls(),
+        ]
+
+    def replace_view(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = get_object_or_404(Card.objects.select_related("customer", "account"), pk=card_id)
+        if not self.has_change_permission(request, card):
+            return HttpResponse(status=403)
+        form = CardReplaceForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                proposal = approvals.card_replace_propose(
+                    card=card,
+                    pan=form.cleaned_data["pan"],
+                    expires_on=form.cleaned_data["expires_on"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(
+                    request, PROPOSED.format(what="Card replacement", pk=proposal.pk), messages.WARNING
+                )
+                return HttpResponseRedirect(_change_request_link(proposal))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Replace card {card.masked_pan} of {card.customer}",
+            "opts": self.model._meta,
+            "form": form,
+            "card": card,
+        }
+        return TemplateResponse(request, "admin/accounts/card/replace.html", context)
+
+    @admin.action(
+        description="Replace the selected card (new number; needs approval)", permissions=["change"]
+    )
+    def replace_card(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponseRedirect | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one card.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:accounts_card_replace", args=[queryset.get().pk]))
 
     def _apply(self, request: HttpRequest, queryset: QuerySet[Card], action: Any, verb: str) -> None:
         done = 0
@@ -173,3 +341,119 @@ class TransactionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Transaction | None = None) -> bool:
         return False
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(admin.ModelAdmin):
+    """Pending approvals: read-only rows; approve / reject / cancel on confirmation pages, via services."""
+
+    list_display = ["id", "kind", "customer", "summary", "state", "proposed_by", "proposed_at", "decide"]
+    list_filter = ["state", "kind"]
+    search_fields = ["customer__full_name", "summary"]
+    list_select_related = ["customer", "proposed_by", "decided_by"]
+    fields = readonly_fields = (
+        "kind",
+        "state",
+        "customer",
+        "target",
+        "summary",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # requests come from the customer, account and card pages and from enrolment
+
+    def has_change_permission(self, request: HttpRequest, obj: ChangeRequest | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ChangeRequest | None = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if not request.GET:
+            # Opening the list shows what waits for a decision.
+            return HttpResponseRedirect(f"{request.path}?state__exact={ChangeRequest.State.PENDING}")
+        if request.GET.get("state__exact") == ChangeRequest.State.PENDING:
+            extra_context = {**(extra_context or {}), "title": "Pending approvals"}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Decide")
+    def decide(self, obj: ChangeRequest) -> str:
+        if obj.state != ChangeRequest.State.PENDING:
+            return "—"
+        return format_html(
+            '<a href="{}">Approve</a> · <a href="{}">Reject</a>',
+            reverse("admin:accounts_changerequest_approve", args=[obj.pk]),
+            reverse("admin:accounts_changerequest_reject", args=[obj.pk]),
+        )
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", view(self.approve_view), name="accounts_changerequest_approve"),
+            path("<int:pk>/reject/", view(self.reject_view), name="accounts_changerequest_reject"),
+            path("<int:pk>/cancel/", view(self.cancel_view), name="accounts_changerequest_cancel"),
+            *super().get_urls(),
+        ]
+
+    def _decision_page(
+        self, request: HttpRequest, pk: int, *, action: str, decide: Any, form: forms.Form | None = None
+    ) -> HttpResponse:
+        change = get_object_or_404(ChangeRequest.objects.select_related("customer", "proposed_by"), pk=pk)
+        if not self.has_view_permission(request, change):
+            return HttpResponse(status=403)
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                decide(change, form.cleaned_data if form is not None else {})
+            except ApplicationError as error:
+                self.message_user(request, f"Request #{change.pk}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Request #{change.pk} ({change.get_kind_display()}) {action}.", messages.SUCCESS
+                )
+            return HttpResponseRedirect(reverse("admin:accounts_changerequest_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{action.capitalize()}: {change.get_kind_display()} for {change.customer}",
+            "opts": self.model._meta,
+            "change": change,
+            "values": approvals.change_request_values(change),
+            "action": action,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/accounts/changerequest/decide.html", context)
+
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decision_page(
+            request,
+            pk,
+            action="approved",
+            decide=lambda change, data: approvals.change_request_approve(
+                change_request=change, actor=request.user
+            ),
+        )
+
+    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decision_page(
+            request,
+            pk,
+            action="rejected",
+            form=ChangeRejectForm(request.POST or None),
+            decide=lambda change, data: approvals.change_request_reject(
+                change_request=change, actor=request.user, reason=data["reason"]
+            ),
+        )
+
+    def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decision_page(
+            request,
+            pk,
+            action="cancelled",
+            decide=lambda change, data: approvals.change_request_cancel(
+                change_request=change, actor=request.user
+            ),
+        )

@@ -13,7 +13,8 @@ from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_permission
 
 from . import selectors, services
-from .models import BankAccount, Card, Customer
+from .approvals import services as approvals
+from .models import BankAccount, Card, ChangeRequest, Customer
 
 
 class CustomerOutput(serializers.ModelSerializer):
@@ -61,6 +62,14 @@ class CustomerListCreateApi(APIView):
         return Response(CustomerOutput(customer).data, status=status.HTTP_201_CREATED)
 
 
+class ChangeRequestOutput(serializers.ModelSerializer):
+    """A proposal awaiting a second member of staff (approve it in the admin's Pending approvals)."""
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["id", "kind", "state", "customer", "summary", "proposed_at"]
+
+
 class CardIssueApi(APIView):
     permission_classes = [staff_permission("accounts.add_card")]
 
@@ -70,12 +79,16 @@ class CardIssueApi(APIView):
         pan = serializers.CharField(max_length=23, write_only=True)
         expires_on = serializers.DateField()
 
-    @extend_schema(request=InputSerializer, responses={201: CardOutput})
+    @extend_schema(
+        request=InputSerializer,
+        responses={202: ChangeRequestOutput},
+        summary="Propose a card; it is issued when a second member of staff approves",
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        card = services.card_issue(**data.validated_data, actor=request.user)
-        return Response(CardOutput(card).data, status=status.HTTP_201_CREATED)
+        change = approvals.card_issue_propose(**data.validated_data, actor=request.user)
+        return Response(ChangeRequestOutput(change).data, status=status.HTTP_202_ACCEPTED)
 
 
 class CardBlockApi(APIView):

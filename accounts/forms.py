@@ -26,3 +26,26 @@ class CardIssueForm(forms.ModelForm):
             return pan_validate(self.cleaned_data["pan"])
         except ValidationError as error:
             raise ValidationError(error.messages[0]) from None
+
+
+class CardReplaceForm(forms.Form):
+    pan = forms.CharField(
+        label="New card number",
+        max_length=23,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text="Only the last four digits are kept; the old card is blocked once this is approved.",
+    )
+    expires_on = forms.DateField(label="Expires on", help_text="YYYY-MM-DD")
+    reason = forms.CharField(max_length=200, required=False)
+
+    def clean_pan(self) -> str:
+        try:
+            return pan_validate(self.cleaned_data["pan"])
+        except ValidationError as error:
+            raise ValidationError(error.messages[0]) from None
+
+
+class ChangeRejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required: the proposer sees it."
+    )

@@ -31,6 +31,9 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     is_active = models.BooleanField(default=True)
+    phone_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an approved phone change last applied (pauses one-time codes)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -149,3 +152,69 @@ class Transaction(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Ledger rows are append-only")
+
+
+class ChangeRequest(models.Model):
+    """Maker-checker: a change that could hand an account to someone else, proposed by one member of staff
+    and applied only when a different one, holding `approve_changerequest`, approves it.
+
+    `payload` is what would change (never a card number in clear: its keyed HMAC and last four digits);
+    `baseline` is what the proposer saw, so an approval refuses a request whose target changed meanwhile.
+    """
+
+    class Kind(models.TextChoices):
+        PHONE_CHANGE = "phone_change", "Phone number change"
+        CARD_ISSUE = "card_issue", "Card issue"
+        CARD_REPLACE = "card_replace", "Card replacement"
+        FACE_REENROL = "face_reenrol", "Face re-enrolment"
+        BIOMETRICS_REVOKE = "biometrics_revoke", "Biometric revoke"
+        BIOMETRICS_ERASE = "biometrics_erase", "Biometric erasure"
+        LIMIT_INCREASE = "limit_increase", "Daily withdrawal limit increase"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="change_requests")
+    target = models.CharField(
+        max_length=40, help_text='What the change applies to, e.g. "customer:7", "account:3", "card:12".'
+    )
+    summary = models.CharField(max_length=200, help_text="What would change, masked; shown to the approver.")
+    payload = models.JSONField(default=dict, help_text="The proposed values (PANs only as HMAC + last4).")
+    baseline = models.JSONField(default=dict, help_text="The target as the proposer saw it (stale check).")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True, help_text="Why it was rejected or cancelled.")
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        permissions = [("approve_changerequest", "Can approve or reject a change proposed by someone else")]
+        indexes = [models.Index(fields=["customer", "kind", "state"])]
+        constraints = [
+            # One open proposal per kind and target: two pending phone numbers would make approval ambiguous.
+            models.UniqueConstraint(
+                fields=["kind", "target"],
+                condition=Q(state="pending"),
+                name="change_request_one_pending_per_target",
+            ),
+            # The last line of defence for four eyes: nobody decides their own proposal, not even a superuser.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | Q(proposed_by__isnull=True)
+                | ~Q(decided_by=models.F("proposed_by")),
+                name="change_request_not_self_decided",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} ({self.get_state_display()})"

@@ -8,6 +8,8 @@ from typing import Any
 TELLER = "Teller"
 AUDITOR = "Auditor"
 ADMINISTRATOR = "Administrator"
+# A branch supervisor: a Teller who is also the second pair of eyes on a colleague's proposals.
+SUPERVISOR = "Supervisor"
 
 # app_label -> actions a role gets on every model of that app; "model:action" entries for single models.
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -18,6 +20,18 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts.transaction": ("view",),
         "biometrics.*": ("view", "add", "change"),
         "kiosk.kiosk": ("view",),
+        # Tellers propose (through the change permissions above) and see the requests; they never approve.
+        "accounts.changerequest": ("view",),
+    },
+    SUPERVISOR: {
+        "accounts.customer": ("view", "add", "change"),
+        "accounts.bankaccount": ("view",),
+        "accounts.card": ("view", "add", "change"),
+        "accounts.transaction": ("view",),
+        "accounts.changerequest": ("view", "approve"),
+        "biometrics.*": ("view", "add", "change"),
+        "biometrics.enrolment": ("view", "add", "change", "review"),
+        "kiosk.kiosk": ("view",),
     },
     AUDITOR: {
         "*": ("view",),
@@ -26,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     ADMINISTRATOR: {
         "*": ("view", "add", "change", "delete"),
         "biometrics.enrolment": ("view", "add", "change", "delete", "review"),
+        "accounts.changerequest": ("view", "approve"),
         "audit.auditevent": ("view", "view_snapshot", "mark_snapshot", "export"),
     },
 }

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
@@ -17,6 +19,7 @@ from audit.services import audit_event_record
 
 from .models import BankAccount, Card, Customer, Transaction
 from .pan import pan_hash, pan_validate
+from .phones import phone_mask
 from .selectors import account_withdrawn_today
 
 CENT = Decimal("0.01")
@@ -55,19 +58,163 @@ def customer_create(*, full_name: str, phone: str, email: str = "", actor: Any =
 
 
 @transaction.atomic
+def customer_details_update(
+    *, customer: Customer, actor: Any, full_name: str | None = None, email: str | None = None
+) -> Customer:
+    """Change what cannot hand the account to someone else (name, e-mail); old and new values are audited.
+    The phone changes only through an approved change request (accounts.approvals)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    wanted = {"full_name": full_name, "email": email}
+    changes: dict[str, dict[str, str]] = {}
+    for name, value in wanted.items():
+        if value is None or value.strip() == getattr(customer, name):
+            continue
+        changes[name] = {"old": getattr(customer, name), "new": value.strip()}
+        setattr(customer, name, value.strip())
+    if not changes:
+        return customer
+    customer.full_clean()
+    customer.save(update_fields=list(changes))
+    audit_event_record(
+        kind=AuditEvent.Kind.CUSTOMER_UPDATED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=customer.pk,
+        data={"fields": sorted(changes)},
+        # Names and e-mails are personal data: in the erasable column, not the chained facts.
+        personal={"changes": changes},
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_active_set(*, customer: Customer, is_active: bool, actor: Any) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.is_active == is_active:
+        return customer
+    previous, customer.is_active = customer.is_active, is_active
+    customer.save(update_fields=["is_active"])
+    audit_event_record(
+        kind=AuditEvent.Kind.CUSTOMER_UPDATED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=customer.pk,
+        data={"fields": ["is_active"], "changes": {"is_active": {"old": previous, "new": is_active}}},
+    )
+    return customer
+
+
+def phone_change_notice_body(*, new_phone: str) -> str:
+    return gettext(
+        "%(bank)s: the phone number for your account was changed to one ending in %(last4)s. "
+        "If you did not ask for this, call the bank now."
+    ) % {"bank": settings.BANK_NAME, "last4": new_phone[-4:]}
+
+
+def _phone_change_notice_send(*, customer_id: int, old_phone: str, new_phone: str) -> None:
+    from kiosk.otp_senders import OtpSendError, otp_sender_get
+
+    try:
+        otp_sender_get().send(phone=old_phone, body=phone_change_notice_body(new_phone=new_phone))
+        outcome, data = AuditEvent.Outcome.SUCCESS, {"to": phone_mask(old_phone)}
+    except OtpSendError as error:
+        outcome, data = AuditEvent.Outcome.FAILURE, {"to": phone_mask(old_phone), "error": error.reason[:200]}
+    with transaction.atomic():
+        audit_event_record(
+            kind=AuditEvent.Kind.PHONE_CHANGE_NOTICE, outcome=outcome, customer_id=customer_id, data=data
+        )
+
+
+@transaction.atomic
+def customer_phone_change(*, customer: Customer, phone: str, actor: Any) -> Customer:
+    """Apply a phone change (called by an approved change request). One-time codes pause for
+    OTP_DISABLED_AFTER_PHONE_CHANGE_H, and the old number is told once the change has committed."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    old_phone, customer.phone = customer.phone, phone.strip()
+    customer.phone_changed_at = timezone.now()
+    customer.full_clean()
+    customer.save(update_fields=["phone", "phone_changed_at"])
+    audit_event_record(
+        kind=AuditEvent.Kind.CUSTOMER_UPDATED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=customer.pk,
+        data={
+            "fields": ["phone"],
+            "changes": {"phone": {"old": phone_mask(old_phone), "new": phone_mask(phone)}},
+        },
+    )
+    customer_id, new_phone = customer.pk, customer.phone
+    # After commit: a rolled-back change must not tell anyone it happened.
+    transaction.on_commit(
+        lambda: _phone_change_notice_send(customer_id=customer_id, old_phone=old_phone, new_phone=new_phone)
+    )
+    return customer
+
+
+@transaction.atomic
 def account_open(
     *,
     customer: Customer,
     number: str,
     currency: str = "EUR",
     daily_withdrawal_limit: Decimal = Decimal("1000.00"),
+    actor: Any = None,
 ) -> BankAccount:
     account = BankAccount(
         customer=customer, number=number, currency=currency, daily_withdrawal_limit=daily_withdrawal_limit
     )
     account.full_clean()
     account.save()
+    audit_event_record(
+        kind=AuditEvent.Kind.ACCOUNT_OPENED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=customer.pk,
+        data={
+            "account": account.number,
+            "currency": account.currency,
+            "daily_withdrawal_limit": str(account.daily_withdrawal_limit),
+        },
+    )
     return account
+
+
+def _account_update(*, account: BankAccount, actor: Any, **values: Any) -> BankAccount:
+    # The row lock orders this change with withdrawals, which read the limit and status under the same lock.
+    account = BankAccount.objects.select_for_update().get(pk=account.pk)
+    changes = {
+        name: {"old": str(getattr(account, name)), "new": str(value)}
+        for name, value in values.items()
+        if getattr(account, name) != value
+    }
+    if not changes:
+        return account
+    for name, value in values.items():
+        setattr(account, name, value)
+    account.full_clean()
+    account.save(update_fields=list(changes))
+    audit_event_record(
+        kind=AuditEvent.Kind.ACCOUNT_UPDATED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=account.customer_id,
+        data={"account": account.number, "changes": changes},
+    )
+    return account
+
+
+@transaction.atomic
+def account_limit_change(*, account: BankAccount, limit: Decimal, actor: Any) -> BankAccount:
+    """Set the daily withdrawal limit. An increase must come from an approved change request."""
+    return _account_update(account=account, actor=actor, daily_withdrawal_limit=limit)
+
+
+@transaction.atomic
+def account_status_change(*, account: BankAccount, status: str, actor: Any) -> BankAccount:
+    if status not in BankAccount.Status.values:
+        raise ValidationError("Unknown account status.", code="status")
+    return _account_update(account=account, actor=actor, status=status)
 
 
 @transaction.atomic
@@ -76,17 +223,32 @@ def card_issue(
 ) -> Card:
     """Register a card by its number; only the keyed hash and the last four digits are kept."""
     digits = pan_validate(pan)
-    if account.customer_id != customer.pk:
-        raise ValidationError("The account belongs to another customer.", code="account_owner")
-    if expires_on <= timezone.localdate():
-        raise ValidationError("The expiry date must be in the future.", code="expired")
-    card = Card(
+    return card_register(
         customer=customer,
         account=account,
         pan_hmac=pan_hash(digits),
         last4=digits[-4:],
         expires_on=expires_on,
+        actor=actor,
     )
+
+
+@transaction.atomic
+def card_register(
+    *,
+    customer: Customer,
+    account: BankAccount,
+    pan_hmac: str,
+    last4: str,
+    expires_on: dt.date,
+    actor: Any = None,
+) -> Card:
+    """Create a card from its keyed hash (an approved card issue never held the number in clear)."""
+    if account.customer_id != customer.pk:
+        raise ValidationError("The account belongs to another customer.", code="account_owner")
+    if expires_on <= timezone.localdate():
+        raise ValidationError("The expiry date must be in the future.", code="expired")
+    card = Card(customer=customer, account=account, pan_hmac=pan_hmac, last4=last4, expires_on=expires_on)
     try:
         with transaction.atomic():
             card.save()

@@ -82,6 +82,14 @@ class AuditEvent(models.Model):
         AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
         TEMPLATES_REENCODED = "biometrics.templates_reencoded", "Templates re-encoded"
         ENROLMENT_SUPERSEDED = "enrolment.superseded", "Enrolment superseded"
+        CUSTOMER_UPDATED = "customer.updated", "Customer updated"
+        PHONE_CHANGE_NOTICE = "customer.phone_notice", "Phone change notice to the old number"
+        ACCOUNT_OPENED = "account.opened", "Account opened"
+        ACCOUNT_UPDATED = "account.updated", "Account updated"
+        CHANGE_PROPOSED = "change.proposed", "Change proposed (four eyes)"
+        CHANGE_APPROVED = "change.approved", "Change approved (four eyes)"
+        CHANGE_REJECTED = "change.rejected", "Change rejected (four eyes)"
+        CHANGE_CANCELLED = "change.cancelled", "Change cancelled (four eyes)"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

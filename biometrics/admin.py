@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from atmsite.errors import ApplicationError
 
 from .models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState
-from .services import enrollment, templates
+from .services import enrollment
 
 
 class _ReadOnly:
@@ -132,19 +132,39 @@ class GalleryStateAdmin(_ReadOnly, admin.ModelAdmin):
     list_display = ["id", "version", "epoch", "updated_at"]
 
 
-@admin.action(description="Revoke face verification (templates kept for audit, never matched)")
-def revoke_biometrics(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    """Customer admin action (wire it in accounts.admin.CustomerAdmin.actions). Needs delete_facetemplate."""
-    if not request.user.has_perm("biometrics.delete_facetemplate"):
-        modeladmin.message_user(request, "You may not revoke biometrics.", messages.ERROR)
+def _propose_for_each(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, *, propose: Any, what: str
+) -> None:
+
+    if not request.user.has_perm("biometrics.change_facetemplate"):
+        modeladmin.message_user(request, f"You may not propose to {what} biometrics.", messages.ERROR)
         return
-    total = 0
     for customer in queryset:
-        total += templates.biometrics_revoke(
-            customer=customer, actor=request.user, reason="Revoked in the back office"
-        ).templates_revoked
-    modeladmin.message_user(
-        request,
-        f"Face verification revoked for {queryset.count()} customer(s), {total} template(s).",
-        messages.SUCCESS,
+        try:
+            change = propose(customer=customer, actor=request.user, reason="Proposed in the back office")
+        except ApplicationError as error:
+            modeladmin.message_user(request, f"{customer}: {error.message}", messages.ERROR)
+            continue
+        modeladmin.message_user(
+            request,
+            f"{customer}: proposal to {what} face verification awaiting approval by a second member of staff "
+            f"(request #{change.pk}).",
+            messages.WARNING,
+        )
+
+
+@admin.action(description="Propose revoking face verification (templates kept for audit, never matched)")
+def revoke_biometrics(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    """Customer admin action (in accounts.admin.CustomerAdmin.actions): a proposal, applied on approval."""
+    from accounts.approvals import services as approvals
+
+    _propose_for_each(
+        modeladmin, request, queryset, propose=approvals.biometrics_revoke_propose, what="revoke"
     )
+
+
+@admin.action(description="Propose erasing biometric data (right to erasure)")
+def erase_biometrics(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    from accounts.approvals import services as approvals
+
+    _propose_for_each(modeladmin, request, queryset, propose=approvals.biometrics_erase_propose, what="erase")

@@ -11,13 +11,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.apis import ChangeRequestOutput
+from accounts.approvals import services as approvals
 from accounts.models import Customer
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_permission
 
 from . import engine, selectors
 from .models import Enrolment
-from .services import enrollment, templates
+from .services import enrollment
 
 ERROR = inline_serializer(
     "BiometricsError", fields={"code": serializers.CharField(), "detail": serializers.CharField()}
@@ -215,25 +217,16 @@ class BiometricsRevokeApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={
-            200: inline_serializer(
-                "RevokeOutput",
-                fields={
-                    "templates_revoked": serializers.IntegerField(),
-                    "gallery_version": serializers.IntegerField(),
-                },
-            )
-        },
-        summary="Revoke every face template of a customer (the kiosk then uses the one-time code)",
+        responses={202: ChangeRequestOutput, 409: ERROR},
+        summary="Propose revoking every face template of a customer (applied when a second member of staff "
+        "approves; the kiosk then uses the one-time code)",
     )
     def post(self, request: Request, customer_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = templates.biometrics_revoke(
+        change = approvals.biometrics_revoke_propose(
             customer=get_object_or_404(Customer, pk=customer_id),
             actor=request.user,
             reason=data.validated_data["reason"],
         )
-        return Response(
-            {"templates_revoked": result.templates_revoked, "gallery_version": result.gallery_version}
-        )
+        return Response(ChangeRequestOutput(change).data, status=status.HTTP_202_ACCEPTED)

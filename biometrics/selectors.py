@@ -27,8 +27,13 @@ def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
         Enrolment.Status.QUEUED: "Waiting for the encoder…",
         Enrolment.Status.ENCODING: f"{enrolment.encoded_count} of {enrolment.photos_required} encoded.",
         Enrolment.Status.ACTIVE: "Enrolment complete: the customer can use face verification at the ATM.",
-        Enrolment.Status.NEEDS_REVIEW: "This face is very close to another customer's. A supervisor must "
-        "review the enrolment before it can be used.",
+        Enrolment.Status.NEEDS_REVIEW: (
+            "This face is very close to another customer's. A supervisor must review the enrolment before it "
+            "can be used."
+            if enrolment.duplicate_of_customer_id
+            else "The customer already has a face on file: a second member of staff must approve the new one "
+            "(Pending approvals) before it replaces the old one."
+        ),
         Enrolment.Status.FAILED: enrolment.failure_reason or "Enrolment failed; please retake the photos.",
         Enrolment.Status.REJECTED: "The reviewer rejected this enrolment.",
         Enrolment.Status.SUPERSEDED: "A newer enrolment replaced this one.",

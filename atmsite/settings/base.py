@@ -322,6 +322,8 @@ OTP_SEND_WINDOW_S = env.int("OTP_SEND_WINDOW_S", default=15 * 60)
 OTP_CARD_BLOCK_AFTER = env.int("OTP_CARD_BLOCK_AFTER", default=10)
 if not DEBUG and OTP_SENDER == "console":
     raise ImproperlyConfigured("OTP_SENDER=console logs codes and is refused when DEBUG is off")
+# Hours after an approved phone change during which the kiosk sends no code to the new number.
+OTP_DISABLED_AFTER_PHONE_CHANGE_H = env.int("OTP_DISABLED_AFTER_PHONE_CHANGE_H", default=24)
 
 # --- Audit ---
 AUDIT_SNAPSHOT_RETENTION_DAYS = env.int("AUDIT_SNAPSHOT_RETENTION_DAYS", default=90)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.approvals.services import face_reenrol_propose, face_reenrol_settle
 from accounts.models import Customer
 from atmsite.crypto import encrypted_file_delete, encrypted_file_save
 from atmsite.errors import ApplicationError
@@ -484,6 +485,15 @@ def _enrolment_finish(*, enrolment_id: int) -> Enrolment:
             },
         )
         return enrolment
+    if FaceTemplate.objects.filter(
+        customer_id=enrolment.customer_id, revoked_at__isnull=True, gallery_added_version__isnull=False
+    ).exists():
+        # Replacing a face that already opens the account is a takeover path: a second member of staff
+        # approves it (accounts.approvals) before the new templates replace the old ones.
+        enrolment.status = Enrolment.Status.NEEDS_REVIEW
+        enrolment.save(update_fields=["status", "encoded_count", "completed_at", "updated_at"])
+        face_reenrol_propose(enrolment=enrolment, template_count=len(templates))
+        return enrolment
     _enrolment_activate(enrolment=enrolment, templates=templates, state=state)
     audit_event_record(
         kind=AuditEvent.Kind.ENROLMENT_COMPLETED,
@@ -520,8 +530,9 @@ def _enrolment_activate(*, enrolment: Enrolment, templates: list[FaceTemplate], 
 
 @transaction.atomic
 def enrolment_review(*, enrolment: Enrolment, actor: Any, approve: bool, note: str = "") -> Enrolment:
-    """A second member of staff settles a possible duplicate identity: approve activates the templates
-    (e.g. identical twins, a customer with two records), reject revokes them."""
+    """A second member of staff settles a possible duplicate identity or a re-enrolment of a customer who
+    already had a face: approve activates the templates (e.g. identical twins, a customer with two records, a
+    new face), reject revokes them. A re-enrolment's change request is settled with it."""
     enrolment = Enrolment.objects.select_for_update().select_related("customer").get(pk=enrolment.pk)
     if enrolment.status != Enrolment.Status.NEEDS_REVIEW:
         raise ApplicationError("Only an enrolment that needs review can be reviewed.", code="not_in_review")
@@ -555,4 +566,5 @@ def enrolment_review(*, enrolment: Enrolment, actor: Any, approve: bool, note: s
             "note": enrolment.review_note,
         },
     )
+    face_reenrol_settle(enrolment=enrolment, actor=actor, approved=approve, note=enrolment.review_note)
     return enrolment

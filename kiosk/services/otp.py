@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
+from accounts.approvals.selectors import otp_phone_change_check
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 
@@ -56,6 +57,7 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
+        otp_phone_change_check(customer=session.card.customer, now=now)
         window_start = now - timedelta(seconds=settings.OTP_SEND_WINDOW_S)
         sent_recently = OtpCode.objects.filter(card=session.card, created_at__gte=window_start).count()
         if sent_recently >= settings.OTP_MAX_SENDS:

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import Card, Customer, Transaction
+from accounts.models import Card, ChangeRequest, Customer, Transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,9 @@ def test_teller_blocks_a_card_through_the_admin_action(client, teller, alice_car
     assert alice_card.status == Card.Status.BLOCKED
 
 
-def test_teller_issues_a_card_and_sees_it_masked(client, teller, alice):
+def test_teller_proposes_a_card_an_administrator_approves_it_and_both_see_it_masked(
+    client, teller, administrator, alice
+):
     account = services.account_open(customer=alice, number="DE00 9999")
     client.force_login(teller)
     response = client.post(
@@ -38,10 +40,18 @@ def test_teller_issues_a_card_and_sees_it_masked(client, teller, alice):
         follow=True,
     )
     assert response.status_code == 200
+    assert "awaiting approval" in response.content.decode()
+    assert not Card.objects.exists()
+    change = ChangeRequest.objects.get()
+    assert "4539148803436467" not in str(change.payload) and change.payload["last4"] == "6467"
+    client.force_login(administrator)
+    client.post(reverse("admin:accounts_changerequest_approve", args=[change.pk]), follow=True)
     card = Card.objects.get()
     assert card.last4 == "6467"
-    listing = client.get(reverse("admin:accounts_card_changelist")).content.decode()
-    assert "•••• 6467" in listing and "4539148803436467" not in listing
+    for user in (teller, administrator):
+        client.force_login(user)
+        listing = client.get(reverse("admin:accounts_card_changelist")).content.decode()
+        assert "•••• 6467" in listing and "4539148803436467" not in listing
 
 
 def test_teller_gets_a_form_error_for_a_non_luhn_number(client, teller, alice):
@@ -103,3 +113,47 @@ def test_search_by_card_last4(client, teller, alice_card):
     client.force_login(teller)
     response = client.get(reverse("admin:accounts_customer_changelist"), {"q": alice_card.last4})
     assert alice_card.customer.full_name in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "can_approve"),
+    [("Teller", False), ("Auditor", False), ("Administrator", True), ("Supervisor", True)],
+)
+def test_only_checker_roles_hold_the_approve_permission(roles, role, can_approve):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(username=f"someone_{role.lower()}")
+    user.groups.add(Group.objects.get(name=role))
+    assert user.has_perm("accounts.approve_changerequest") is can_approve
+    assert user.has_perm("accounts.view_changerequest")
+    assert not user.has_perm("accounts.delete_changerequest") or role == "Administrator"
+
+
+def test_tellers_remain_makers(teller):
+    assert teller.has_perm("accounts.change_customer") and teller.has_perm("accounts.add_card")
+    assert not teller.has_perm("biometrics.review_enrolment")
+
+
+def test_nobody_deletes_customers_accounts_or_cards_in_the_admin(client, administrator, alice_card):
+    client.force_login(administrator)
+    for obj in (alice_card, alice_card.account, alice_card.customer):
+        opts = obj._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[obj.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Card.objects.filter(pk=alice_card.pk).exists()
+
+
+def test_proposing_a_card_number_twice_in_the_admin_is_refused_with_a_message(client, teller, alice_card):
+    client.force_login(teller)
+    data = {
+        "customer": alice_card.customer_id,
+        "account": alice_card.account_id,
+        "pan": "4539 1488 0343 6467",
+        "expires_on": "2031-01-31",
+    }
+    client.post(reverse("admin:accounts_card_add"), data)
+    response = client.post(reverse("admin:accounts_card_add"), data, follow=True)
+    assert "Card not proposed" in response.content.decode()
+    assert ChangeRequest.objects.count() == 1

@@ -76,13 +76,21 @@ def test_template_admin_never_shows_the_encoding(client, teller, django_user_mod
     assert client.get(reverse("admin:biometrics_facetemplate_add")).status_code == 403
 
 
-def test_revoke_biometrics_customer_action(teller, django_user_model):
+def test_revoke_biometrics_customer_action_proposes_and_a_second_person_approves(
+    teller, administrator, django_user_model
+):
+    from accounts.approvals import services as approvals
+    from accounts.models import ChangeRequest
+
     boss = django_user_model.objects.create_superuser("boss", password="correct-horse-battery")
     enrolment = _flagged(teller)
     request = RequestFactory().post("/")
     request.user = boss
     request._messages = type("M", (), {"add": lambda *a, **k: None})()
     revoke_biometrics(site._registry[Customer], request, Customer.objects.filter(pk=enrolment.customer_id))
+    assert enrolment.templates.get().revoked_at is None  # a proposal only, even for a superuser
+    change = ChangeRequest.objects.get(kind=ChangeRequest.Kind.BIOMETRICS_REVOKE)
+    approvals.change_request_approve(change_request=change, actor=administrator)
     assert enrolment.templates.get().revoked_at is not None
     enrolment.refresh_from_db()
     assert enrolment.status == Enrolment.Status.REVOKED

@@ -101,11 +101,19 @@ def _one(customer):
     return encoding_unpack(FaceTemplate.objects.filter(customer=customer).first().encoding)
 
 
-def test_re_enrolment_revokes_the_old_templates(teller, faces_dir):
+def test_re_enrolment_waits_for_approval_then_revokes_the_old_templates(teller, administrator, faces_dir):
+    from accounts.approvals import services as approvals
+    from accounts.models import ChangeRequest
+
     customer = CustomerFactory()
     first = enrol(customer, faces_dir, BIDEN[:1], teller)
     old_ids = set(first.templates.values_list("id", flat=True))
     second = enrol(customer, faces_dir, BIDEN[1:], teller)
+    assert second.status == Enrolment.Status.NEEDS_REVIEW
+    assert FaceTemplate.objects.filter(pk__in=old_ids, revoked_at__isnull=True).count() == len(old_ids)
+    change = ChangeRequest.objects.get(kind=ChangeRequest.Kind.FACE_REENROL, customer=customer)
+    approvals.change_request_approve(change_request=change, actor=administrator)
+    second.refresh_from_db()
     assert second.status == Enrolment.Status.ACTIVE
     first.refresh_from_db()
     assert first.status == Enrolment.Status.SUPERSEDED

@@ -1,0 +1,54 @@
+"""Synthetic face templates for tests that need a customer with an active face but no engine."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.db import transaction
+
+from biometrics.models import Enrolment, FaceTemplate, encoding_pack
+
+_FACE = np.random.default_rng(11).normal(size=128).astype(np.float32)
+
+
+def same_face_vector() -> np.ndarray:
+    """Another view of one synthetic face: within the match threshold of every other one."""
+    vector = _FACE + np.random.default_rng().normal(scale=0.01, size=128).astype(np.float32)
+    return vector / np.linalg.norm(vector) * 0.6
+
+
+def active_templates(customer: object, count: int) -> list[FaceTemplate]:
+    """What a finished first enrolment leaves: `count` templates in the gallery at a new version."""
+    from biometrics.services import gallery_sync, templates
+
+    enrolment = Enrolment.objects.create(customer=customer, photos_required=count, status="active")
+    rows = [
+        FaceTemplate.objects.create(
+            customer=customer,
+            enrolment=enrolment,
+            encoding=encoding_pack(same_face_vector()),
+            engine_version=gallery_sync.engine.ENGINE_VERSION,
+        )
+        for _ in range(count)
+    ]
+    with transaction.atomic():
+        state = gallery_sync.gallery_state_lock()
+        version = gallery_sync.gallery_version_bump(state=state)
+        templates.templates_activate(templates=rows, customer=customer, version=version)
+    return rows
+
+
+def encoded_enrolment(customer: object, actor: object, count: int = 2) -> Enrolment:
+    """A new enrolment whose photos were encoded (same face), waiting for _enrolment_finish."""
+    from biometrics import engine
+
+    enrolment = Enrolment.objects.create(
+        customer=customer, created_by=actor, photos_required=count, status=Enrolment.Status.ENCODING
+    )
+    for _ in range(count):
+        FaceTemplate.objects.create(
+            customer=customer,
+            enrolment=enrolment,
+            encoding=encoding_pack(same_face_vector()),
+            engine_version=engine.ENGINE_VERSION,
+        )
+    return enrolment
