@@ -12,7 +12,7 @@ from django.urls import reverse
 from biometrics.admin import revoke_biometrics
 
 from . import services
-from .forms import CardIssueForm
+from .forms import BankAccountForm, CardIssueForm
 from .models import BankAccount, Card, Customer, Transaction
 
 
@@ -30,6 +30,7 @@ class CardInline(admin.TabularInline):
 
 class AccountInline(admin.TabularInline):
     model = BankAccount
+    form = BankAccountForm
     fields = ["number", "currency", "balance", "daily_withdrawal_limit", "status"]
     readonly_fields = ["balance"]
     extra = 0
@@ -75,6 +76,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(BankAccount)
 class BankAccountAdmin(admin.ModelAdmin):
+    form = BankAccountForm
     list_display = ["number", "customer", "currency", "balance", "daily_withdrawal_limit", "status"]
     list_filter = ["status", "currency"]
     search_fields = ["number", "customer__full_name", "customer__phone"]

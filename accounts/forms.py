@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Card
+from .models import BankAccount, Card
 from .pan import pan_validate
 
 
@@ -26,3 +28,16 @@ class CardIssueForm(forms.ModelForm):
             return pan_validate(self.cleaned_data["pan"])
         except ValidationError as error:
             raise ValidationError(error.messages[0]) from None
+
+
+class BankAccountForm(forms.ModelForm):
+    """Staff edit of an account: the daily limit is held to the same bounds as the services."""
+
+    class Meta:
+        model = BankAccount
+        fields = "__all__"
+
+    def clean_daily_withdrawal_limit(self) -> Decimal:
+        from .services import daily_limit_check
+
+        return daily_limit_check(self.cleaned_data["daily_withdrawal_limit"])
