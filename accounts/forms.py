@@ -35,7 +35,7 @@ class BankAccountForm(forms.ModelForm):
 
     class Meta:
         model = BankAccount
-        fields = "__all__"
+        fields = ["customer", "number", "currency", "daily_withdrawal_limit", "status"]
 
     def clean_daily_withdrawal_limit(self) -> Decimal:
         from .services import daily_limit_check

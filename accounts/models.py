@@ -14,8 +14,9 @@ E164 = RegexValidator(
     r"^\+[1-9]\d{6,14}$", "Enter the phone in international E.164 form, e.g. +447700900123."
 )
 MONEY_DIGITS, MONEY_PLACES = 14, 2
-# The largest value the money columns hold. The configured bounds (ACCOUNT_MAX_BALANCE, ACCOUNT_MAX_TRANSACTION)
-# must stay at or below it; CHECK constraints hold every row to it, so no stored value is unreadable.
+# The largest value the money columns hold. The configured bounds (ACCOUNT_MAX_BALANCE and
+# ACCOUNT_MAX_TRANSACTION) must stay at or below it; CHECK constraints hold every row to it, so no stored
+# value is unreadable.
 MONEY_CEILING = Decimal("999999999999.99")
 
 

@@ -76,6 +76,11 @@ class AuditEvent(models.Model):
         SNAPSHOT_PURGED = "snapshot.purged", "Snapshots purged"
         WITHDRAWAL = "money.withdrawal", "Withdrawal"
         DEPOSIT = "money.deposit", "Deposit"
+        DEPOSIT_ESCROWED = "money.deposit_escrowed", "Deposit notes counted into escrow"
+        DEPOSIT_CANCELLED = "money.deposit_cancelled", "Deposit cancelled, notes returned"
+        CASH_IN_BIN_EMPTIED = "cash.bin_emptied", "Cash-in bin emptied and counted"
+        CASH_IN_BIN_DIFFERENCE = "cash.bin_difference", "Cash-in bin count differs from deposits"
+        CASSETTES_LOADED = "cash.cassettes_loaded", "Cassettes loaded"
         KEYS_ROTATED = "security.keys_rotated", "Encryption keys rotated"
         AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
 

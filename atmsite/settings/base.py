@@ -282,8 +282,8 @@ KIOSK_DEPOSIT_DENOMINATIONS = {
         for item in env.list("KIOSK_DEPOSIT_DENOMINATIONS", default=["EUR:5/10/20/50/100/200/500"])
     )
 }
-# Deposit limits: notes in one deposit (the escrow's capacity), amount of one deposit, deposits per account per
-# day (since midnight in TIME_ZONE).
+# Deposit limits: notes in one deposit (the escrow's capacity), amount of one deposit, deposits per account
+# per day (since midnight in TIME_ZONE).
 KIOSK_DEPOSIT_MAX_NOTES = env.int("KIOSK_DEPOSIT_MAX_NOTES", default=100)
 KIOSK_DEPOSIT_MAX_AMOUNT = Decimal(env.str("KIOSK_DEPOSIT_MAX_AMOUNT", default="5000.00"))
 KIOSK_DEPOSITS_PER_DAY = env.int("KIOSK_DEPOSITS_PER_DAY", default=5)
