@@ -12,7 +12,7 @@ from django.test import Client
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
-from kiosk.models import Cassette, CashInBin, CashInReconciliation
+from kiosk.models import CashInBin, CashInReconciliation, Cassette
 from kiosk.services.cash_in import cash_in_bin_empty, cassettes_load
 from tests.security.helpers import assert_nothing_written, db_picture
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import BankAccount, Transaction
 from audit.models import AuditEvent
-from kiosk.models import Cassette, CashInBin, KioskSession
+from kiosk.models import CashInBin, Cassette, KioskSession
 from tests.security.helpers import assert_nothing_written, db_picture
 
 pytestmark = pytest.mark.django_db
