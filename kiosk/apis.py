@@ -314,7 +314,7 @@ class EscrowOutput(serializers.Serializer):
     idempotency_key = serializers.CharField(help_text="The key that confirms this escrow.")
 
     def get_notes(self, escrow: cash_in.Escrow) -> list[dict[str, int]]:
-        return [{"denomination": value, "count": count} for value, count in sorted(escrow.notes.items())]
+        return [{"denomination": value, "count": count} for value, count in escrow.notes.items()]
 
     def get_note_count(self, escrow: cash_in.Escrow) -> int:
         return sum(escrow.notes.values())

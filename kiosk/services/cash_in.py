@@ -46,7 +46,8 @@ def _notes_stored(notes: Notes) -> dict[str, int]:
 
 
 def _notes_loaded(raw: dict[str, Any]) -> Notes:
-    return {int(value): int(count) for value, count in raw.items()}
+    # Largest note first, whatever order the JSON column kept (PostgreSQL's jsonb sorts keys as text).
+    return dict(sorted(((int(value), int(count)) for value, count in raw.items()), reverse=True))
 
 
 def deposit_notes_parse(*, raw: Any, currency: str) -> Notes:
@@ -78,7 +79,7 @@ def deposit_notes_parse(*, raw: Any, currency: str) -> Notes:
             notes[int(text)] = notes.get(int(text), 0) + count
     if not notes:
         raise ApplicationError(_("No notes were counted."), code="deposit_no_notes")
-    return notes
+    return dict(sorted(notes.items(), reverse=True))
 
 
 def _limits_check(*, notes: Notes, account: BankAccount) -> Decimal:

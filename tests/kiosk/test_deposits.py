@@ -61,7 +61,7 @@ def test_counted_notes_are_credited_only_when_the_customer_confirms(menu, kiosk,
     assert response.status_code == 201
     escrow = response.json()
     assert (escrow["total"], escrow["currency"], escrow["note_count"]) == ("120.00", "EUR", 3)
-    assert escrow["notes"] == [{"denomination": 20, "count": 1}, {"denomination": 50, "count": 2}]
+    assert escrow["notes"] == [{"denomination": 50, "count": 2}, {"denomination": 20, "count": 1}]
     # Counted into escrow: not money yet.
     assert _balance(alice_card) == Decimal("500.00")
     assert _bin(kiosk) == {} and not Transaction.objects.exists()
