@@ -12,7 +12,7 @@ def money_bounds_check(**kwargs: Any) -> list[checks.CheckMessage]:
 
     from .models import MONEY_CEILING
 
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in ("ACCOUNT_MAX_BALANCE", "ACCOUNT_MAX_TRANSACTION", "KIOSK_DEPOSIT_MAX_AMOUNT"):
         value = getattr(settings, name)
         if not value.is_finite() or not 0 < value <= MONEY_CEILING:
