@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -327,6 +327,8 @@ class CashInApi(KioskApi):
     the notes. A retried report with the same key and notes answers the same escrow.
     """
 
+    parser_classes = [JSONParser]
+
     class InputSerializer(serializers.Serializer):
         notes = serializers.DictField(
             child=serializers.IntegerField(),
@@ -341,6 +343,13 @@ class CashInApi(KioskApi):
         request=InputSerializer,
         responses={201: EscrowOutput},
         summary="Cash-in module: notes counted into escrow",
+        examples=[
+            OpenApiExample(
+                "Two 50s and a 20",
+                value={"notes": {"50": 2, "20": 1}, "idempotency_key": "3f2b9c4e-cash-in-0001"},
+                request_only=True,
+            )
+        ],
     )
     def post(self, request: Request, session_id: str) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -359,6 +368,8 @@ def _refuse_typed_amount(request: Request) -> None:
 
 class DepositApi(KioskApi):
     """The customer confirms the counted total: the escrowed notes are credited and go to the bin."""
+
+    parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
         idempotency_key = serializers.CharField(max_length=64, help_text="The key of the escrow to confirm.")
