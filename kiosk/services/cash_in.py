@@ -252,7 +252,11 @@ def _confirm(*, kiosk: Kiosk, public_id: Any, key: str, now: datetime) -> Receip
 
 
 def deposit_cancel(*, kiosk: Kiosk, public_id: Any) -> Escrow:
-    """The customer cancels: the module returns the notes; nothing reaches the ledger or the bin."""
+    """The customer cancels: the module returns the notes; nothing reaches the ledger or the bin.
+
+    Allowed on an ended session too: a device agent that returns notes left in escrow when the session ended
+    (timeout, card taken) reports it here, and the return is audited.
+    """
     session_refresh(kiosk=kiosk, public_id=public_id)
     with transaction.atomic():
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))

@@ -152,3 +152,20 @@ def test_the_kiosk_change_form_cannot_edit_cash(superuser_client, kiosk):
         },
     )
     assert before.cassettes == db_picture().cassettes
+
+
+def test_only_staff_who_may_change_kiosks_count_bins_and_load_cassettes(teller, auditor, kiosk):
+    fields = {f"note_{value}": 1 for value in (5, 10, 20, 50, 100, 200, 500)}
+    for person in (teller, auditor):
+        client = Client()
+        client.force_login(person)
+        for action in ("empty_bin", "load_cassettes"):
+            client.post(
+                "/admin/kiosk/kiosk/",
+                {"action": action, "_selected_action": [kiosk.pk], "apply": "1", **fields},
+            )
+    assert not CashInReconciliation.objects.exists()
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.CASSETTES_LOADED).exists()
+    client = Client()
+    client.force_login(auditor)
+    assert client.get("/admin/kiosk/cashinreconciliation/").status_code == 200

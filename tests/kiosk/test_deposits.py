@@ -236,3 +236,12 @@ def test_the_kiosk_tells_the_page_which_notes_it_accepts(api):
     body = api.get("/api/kiosk/me/").json()
     assert body["deposit_notes"] == [5, 10, 20, 50, 100, 200, 500]
     assert body["deposit_max_notes"] == 100
+
+
+def test_notes_left_in_escrow_when_the_session_ends_can_still_be_returned(menu, kiosk, alice_card):
+    _cash_in(menu, {"20": 2})
+    assert menu.post("end").status_code == 200
+    response = menu.post("deposits/cancel")
+    assert response.status_code == 200 and response.json()["total"] == "40.00"
+    assert AuditEvent.objects.get(kind=AuditEvent.Kind.DEPOSIT_CANCELLED).data["notes_returned"] == {"20": 2}
+    assert _balance(alice_card) == Decimal("500.00") and _bin(kiosk) == {}
