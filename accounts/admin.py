@@ -17,7 +17,7 @@ from biometrics.admin import erase_biometrics, revoke_biometrics
 
 from . import services
 from .approvals import services as approvals
-from .forms import CardIssueForm, CardReplaceForm, ChangeRejectForm
+from .forms import BankAccountForm, CardIssueForm, CardReplaceForm, ChangeRejectForm
 from .models import BankAccount, Card, ChangeRequest, Customer, Transaction
 
 PROPOSED = "{what} proposed: awaiting approval by a second member of staff (request #{pk})."
@@ -135,6 +135,7 @@ class CustomerAdmin(_NoDelete, admin.ModelAdmin):
 
 @admin.register(BankAccount)
 class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
+    form = BankAccountForm
     list_display = ["number", "customer", "currency", "balance", "daily_withdrawal_limit", "status"]
     list_filter = ["status", "currency"]
     search_fields = ["number", "customer__full_name", "customer__phone"]

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Card
+from .models import BankAccount, Card
 from .pan import pan_validate
 
 
@@ -49,3 +51,16 @@ class ChangeRejectForm(forms.Form):
     reason = forms.CharField(
         max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required: the proposer sees it."
     )
+
+
+class BankAccountForm(forms.ModelForm):
+    """Staff edit of an account: the daily limit is held to the same bounds as the services."""
+
+    class Meta:
+        model = BankAccount
+        fields = ["customer", "number", "currency", "daily_withdrawal_limit", "status"]
+
+    def clean_daily_withdrawal_limit(self) -> Decimal:
+        from .services import daily_limit_check
+
+        return daily_limit_check(self.cleaned_data["daily_withdrawal_limit"])

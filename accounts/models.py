@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -14,6 +14,10 @@ E164 = RegexValidator(
     r"^\+[1-9]\d{6,14}$", "Enter the phone in international E.164 form, e.g. +447700900123."
 )
 MONEY_DIGITS, MONEY_PLACES = 14, 2
+# The largest value the money columns hold. The configured bounds (ACCOUNT_MAX_BALANCE and
+# ACCOUNT_MAX_TRANSACTION) must stay at or below it; CHECK constraints hold every row to it, so no stored
+# value is unreadable.
+MONEY_CEILING = Decimal("999999999999.99")
 
 
 class Customer(models.Model):
@@ -60,7 +64,7 @@ class BankAccount(models.Model):
         max_digits=MONEY_DIGITS,
         decimal_places=MONEY_PLACES,
         default=Decimal("1000.00"),
-        validators=[MinValueValidator(Decimal("0"))],
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MONEY_CEILING)],
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -72,6 +76,10 @@ class BankAccount(models.Model):
             models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_not_negative"),
             models.CheckConstraint(
                 condition=Q(daily_withdrawal_limit__gte=0), name="account_limit_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(balance__lte=MONEY_CEILING), name="account_balance_bounded"),
+            models.CheckConstraint(
+                condition=Q(daily_withdrawal_limit__lte=MONEY_CEILING), name="account_limit_bounded"
             ),
         ]
 
@@ -140,6 +148,10 @@ class Transaction(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_not_negative"),
+            models.CheckConstraint(condition=Q(amount__lte=MONEY_CEILING), name="ledger_amount_bounded"),
+            models.CheckConstraint(
+                condition=Q(balance_after__lte=MONEY_CEILING), name="ledger_balance_bounded"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,3 +38,9 @@ def account_withdrawn_today(*, account: BankAccount) -> Decimal:
 
 def transactions_recent(*, account: BankAccount, limit: int = 10) -> QuerySet[Transaction]:
     return account.transactions.select_related("kiosk").order_by("-created_at", "-id")[:limit]
+
+
+def account_deposits_today(*, account: BankAccount) -> int:
+    """Deposits credited since midnight in the bank's time zone: what the daily deposit count limits."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return account.transactions.filter(kind=Transaction.Kind.DEPOSIT, created_at__gte=start).count()

@@ -40,7 +40,26 @@ def money_parse(raw: Any) -> Decimal:
         raise ApplicationError("The amount is too large.", code="amount_too_large")
     if amount != amount.quantize(CENT):
         raise ApplicationError("The amount has more than two decimals.", code="amount_precision")
+    if amount > settings.ACCOUNT_MAX_TRANSACTION:
+        raise ApplicationError(
+            "The amount is above the largest single transaction.",
+            code="amount_too_large",
+            extra={"max_amount": str(settings.ACCOUNT_MAX_TRANSACTION)},
+        )
     return amount
+
+
+def daily_limit_check(limit: Decimal) -> Decimal:
+    """A daily withdrawal limit within the bounds, or ValidationError (shown as a form error)."""
+    if not limit.is_finite() or limit < 0:
+        raise ValidationError("The daily limit must be zero or more.", code="limit_invalid")
+    if limit > settings.ACCOUNT_MAX_BALANCE:
+        raise ValidationError(
+            "The daily limit cannot be above the largest balance (%(max)s).",
+            code="limit_too_large",
+            params={"max": settings.ACCOUNT_MAX_BALANCE},
+        )
+    return limit
 
 
 @transaction.atomic
@@ -162,7 +181,10 @@ def account_open(
     actor: Any = None,
 ) -> BankAccount:
     account = BankAccount(
-        customer=customer, number=number, currency=currency, daily_withdrawal_limit=daily_withdrawal_limit
+        customer=customer,
+        number=number,
+        currency=currency,
+        daily_withdrawal_limit=daily_limit_check(Decimal(daily_withdrawal_limit)),
     )
     account.full_clean()
     account.save()
@@ -354,6 +376,12 @@ def _post(
             )
         locked.balance -= amount
     else:
+        if locked.balance + amount > settings.ACCOUNT_MAX_BALANCE:
+            raise ApplicationError(
+                "This deposit would take the balance above the largest allowed.",
+                code="balance_limit",
+                status_code=409,
+            )
         locked.balance += amount
     locked.save(update_fields=["balance"])
     entry = Transaction.objects.create(
@@ -379,6 +407,8 @@ def _post(
             "amount": str(amount),
             "currency": locked.currency,
             "balance_after": str(locked.balance),
+            # The notes counted in or paid out, when the ledger row records them.
+            **({"notes": entry.details["notes"]} if "notes" in entry.details else {}),
         },
     )
     return entry

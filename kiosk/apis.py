@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -25,7 +25,7 @@ from . import schema  # noqa: F401 - registers the OpenAPI description of KioskA
 from .authentication import IsKiosk, KioskAuthentication
 from .models import Cassette, Kiosk, KioskSession
 from .ratelimits import kiosk_rate_limit
-from .services import face, operations, otp, sessions
+from .services import cash_in, face, operations, otp, sessions
 
 # Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
 ACCOUNT_MESSAGES = {
@@ -39,6 +39,7 @@ ACCOUNT_MESSAGES = {
     "account_inactive": gettext_lazy("The account is not active."),
     "insufficient_funds": gettext_lazy("Insufficient funds."),
     "daily_limit": gettext_lazy("This withdrawal would exceed the daily limit."),
+    "balance_limit": gettext_lazy("This deposit would take the balance above the largest allowed."),
 }
 
 
@@ -131,6 +132,8 @@ class KioskInfoApi(KioskApi):
         notes = serializers.ListField(child=serializers.IntegerField())
         withdrawal_presets = serializers.ListField(child=serializers.IntegerField())
         frames_required = serializers.IntegerField()
+        deposit_notes = serializers.ListField(child=serializers.IntegerField())
+        deposit_max_notes = serializers.IntegerField()
 
     @extend_schema(responses=OutputSerializer, summary="This kiosk's configuration")
     def get(self, request: Request) -> Response:
@@ -146,6 +149,8 @@ class KioskInfoApi(KioskApi):
             "notes": notes,
             "withdrawal_presets": settings.KIOSK_WITHDRAWAL_PRESETS,
             "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
+            "deposit_notes": cash_in.deposit_denominations(currency=self.kiosk.currency),
+            "deposit_max_notes": settings.KIOSK_DEPOSIT_MAX_NOTES,
         }
         return Response(self.OutputSerializer(data).data)
 
@@ -301,13 +306,94 @@ class WithdrawalApi(_MoneyApi):
     operation = staticmethod(operations.session_withdraw)
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=_MoneyInput, responses={201: ReceiptOutput, 200: ReceiptOutput}, summary="Deposit cash"
+class EscrowOutput(serializers.Serializer):
+    notes = serializers.SerializerMethodField()
+    note_count = serializers.SerializerMethodField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    idempotency_key = serializers.CharField(help_text="The key that confirms this escrow.")
+
+    def get_notes(self, escrow: cash_in.Escrow) -> list[dict[str, int]]:
+        return [{"denomination": value, "count": count} for value, count in escrow.notes.items()]
+
+    def get_note_count(self, escrow: cash_in.Escrow) -> int:
+        return sum(escrow.notes.values())
+
+
+class CashInApi(KioskApi):
+    """The boundary a cash-in device agent posts to: the notes it counted into escrow, per denomination.
+
+    Nothing is credited until the customer confirms (`deposits/`); cancelling (`deposits/cancel/`) returns
+    the notes. A retried report with the same key and notes answers the same escrow.
+    """
+
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        notes = serializers.DictField(
+            child=serializers.IntegerField(),
+            allow_empty=False,
+            help_text='Counted notes per accepted denomination, e.g. {"50": 2, "20": 1}.',
+        )
+        idempotency_key = serializers.CharField(
+            max_length=64, help_text="8 to 64 characters, one per deposit."
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: EscrowOutput},
+        summary="Cash-in module: notes counted into escrow",
+        examples=[
+            OpenApiExample(
+                "Two 50s and a 20",
+                value={"notes": {"50": 2, "20": 1}, "idempotency_key": "3f2b9c4e-cash-in-0001"},
+                request_only=True,
+            )
+        ],
     )
-)
-class DepositApi(_MoneyApi):
-    operation = staticmethod(operations.session_deposit)
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        escrow = cash_in.deposit_escrow(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        return Response(EscrowOutput(escrow).data, status=status.HTTP_201_CREATED)
+
+
+def _refuse_typed_amount(request: Request) -> None:
+    if isinstance(request.data, dict) and "amount" in request.data:
+        raise ApplicationError(
+            _("A deposit is the notes the kiosk counted; an amount cannot be entered."),
+            code="deposit_amount_refused",
+        )
+
+
+class DepositApi(KioskApi):
+    """The customer confirms the counted total: the escrowed notes are credited and go to the bin."""
+
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        idempotency_key = serializers.CharField(max_length=64, help_text="The key of the escrow to confirm.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ReceiptOutput, 200: ReceiptOutput},
+        summary="Confirm the counted deposit (no amount: only escrowed notes are credited)",
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        _refuse_typed_amount(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        receipt = cash_in.deposit_confirm(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
+        return Response(ReceiptOutput(receipt).data, status=code)
+
+
+class DepositCancelApi(KioskApi):
+    @extend_schema(
+        request=None, responses=EscrowOutput, summary="Cancel the counted deposit (notes returned)"
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        return Response(EscrowOutput(cash_in.deposit_cancel(kiosk=self.kiosk, public_id=session_id)).data)
 
 
 class StatementApi(KioskApi):

@@ -13,6 +13,10 @@ urlpatterns = [
     path("sessions/<str:session_id>/balance/", apis.BalanceApi.as_view(), name="balance"),
     path("sessions/<str:session_id>/withdrawals/", apis.WithdrawalApi.as_view(), name="withdraw"),
     path("sessions/<str:session_id>/deposits/", apis.DepositApi.as_view(), name="deposit"),
+    path("sessions/<str:session_id>/cash-in/", apis.CashInApi.as_view(), name="cash-in"),
+    path(
+        "sessions/<str:session_id>/deposits/cancel/", apis.DepositCancelApi.as_view(), name="deposit-cancel"
+    ),
     path("sessions/<str:session_id>/statement/", apis.StatementApi.as_view(), name="statement"),
     path("sessions/<str:session_id>/end/", apis.SessionEndApi.as_view(), name="session-end"),
 ]

@@ -14,6 +14,7 @@ from atmsite.errors import ApplicationError
 from .authentication import kiosk_from_request
 from .models import Cassette
 from .ratelimits import ip_rate_limit
+from .services.cash_in import deposit_denominations
 from .services.credentials import kiosk_provisioning_code_redeem
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -55,6 +56,11 @@ def _strings() -> dict[str, str]:
         "balance_title": _("Your balance"),
         "available_today": _("Available to withdraw today"),
         "statement_title": _("Last transactions"),
+        "counted": _("Counted: %(amount)s"),
+        "inserted": _("Inserted: %(notes)s"),
+        "tray_empty": _("No notes inserted yet."),
+        "notes_returned": _("Your notes have been returned."),
+        "deposit_cancelled": _("Deposit cancelled"),
     }
 
 
@@ -82,6 +88,8 @@ def kiosk_page(request: HttpRequest) -> HttpResponse:
         "smallest_note": notes[0] if notes else 1,
         "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
         "frame_interval_ms": 200,
+        "deposit_notes": deposit_denominations(currency=kiosk.currency),
+        "deposit_max_notes": settings.KIOSK_DEPOSIT_MAX_NOTES,
         "strings": _strings(),
     }
     context = {"kiosk": kiosk, "config": config, "demo_cards": demo_cards, "languages": settings.LANGUAGES}

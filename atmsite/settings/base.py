@@ -6,6 +6,7 @@ Every variable is listed with a comment in .env.example. Secrets may also come f
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -263,6 +264,10 @@ LOGGING = {
 # --- Banking ---
 BANK_NAME = env.str("BANK_NAME", default="Demo Bank")
 CARD_BIN = env.str("CARD_BIN", default="400000")
+# Largest balance an account may reach and largest single ledger amount; both must stay below what the money
+# columns hold (999,999,999,999.99, checked at start-up and by database CHECK constraints).
+ACCOUNT_MAX_BALANCE = Decimal(env.str("ACCOUNT_MAX_BALANCE", default="1000000000.00"))
+ACCOUNT_MAX_TRANSACTION = Decimal(env.str("ACCOUNT_MAX_TRANSACTION", default="100000.00"))
 
 # --- Biometrics ---
 FACE_DISTANCE_THRESHOLD = env.float("FACE_DISTANCE_THRESHOLD", default=0.50)
@@ -289,6 +294,19 @@ KIOSK_FRAME_MAX_BYTES = env.int("KIOSK_FRAME_MAX_BYTES", default=2 * 1024 * 1024
 KIOSK_FRAME_MAX_PIXELS = env.int("KIOSK_FRAME_MAX_PIXELS", default=4_000_000)
 KIOSK_MAX_NOTES = env.int("KIOSK_MAX_NOTES", default=40)
 KIOSK_WITHDRAWAL_PRESETS = env.list("KIOSK_WITHDRAWAL_PRESETS", cast=int, default=[20, 50, 100, 200])
+# Notes the cash-in module accepts, per currency: "EUR:5/10/20/50/100/200/500,USD:1/5/10/20/50/100".
+KIOSK_DEPOSIT_DENOMINATIONS = {
+    currency.strip().upper(): sorted({int(value) for value in values.split("/") if value.strip()})
+    for currency, _sep, values in (
+        item.partition(":")
+        for item in env.list("KIOSK_DEPOSIT_DENOMINATIONS", default=["EUR:5/10/20/50/100/200/500"])
+    )
+}
+# Deposit limits: notes in one deposit (the escrow's capacity), amount of one deposit, deposits per account
+# per day (since midnight in TIME_ZONE).
+KIOSK_DEPOSIT_MAX_NOTES = env.int("KIOSK_DEPOSIT_MAX_NOTES", default=100)
+KIOSK_DEPOSIT_MAX_AMOUNT = Decimal(env.str("KIOSK_DEPOSIT_MAX_AMOUNT", default="5000.00"))
+KIOSK_DEPOSITS_PER_DAY = env.int("KIOSK_DEPOSITS_PER_DAY", default=5)
 LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
 # Challenges the kiosk picks from. Blink is off by default: frames reach the server ~5 a second, so a 150 ms
 # blink is often missed, and no real blink recording was available to measure its BPCER.

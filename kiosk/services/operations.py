@@ -1,4 +1,4 @@
-"""ATM operations for a verified session (state in_menu): balance, withdrawal, deposit, statement.
+"""ATM operations for a verified session (state in_menu): balance, withdrawal, statement (deposits: cash_in).
 
 Every step refreshes the idle timer. Money operations take the locks in the order kiosk → session →
 account (withdrawal_create locks the account) → audit head, so cassettes and ledger move together.
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import BankAccount, Transaction
 from accounts.selectors import account_withdrawn_today, transactions_recent
-from accounts.services import deposit_create, money_parse, withdrawal_create
+from accounts.services import money_parse, withdrawal_create
 from atmsite.errors import ApplicationError
 
 from ..models import Cassette, Kiosk, KioskSession
@@ -177,49 +177,3 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
         cassette.count -= count
         cassette.save(update_fields=["count"])
     return Receipt(session=session, transaction=entry, notes=plan, repeated=False)
-
-
-def session_deposit(*, kiosk: Kiosk, public_id: Any, amount: Any, idempotency_key: str) -> Receipt:
-    """Credit cash notes put into the kiosk (counted by the note acceptor; here, the amount entered).
-
-    Deposited notes go to a separate bin, not to the dispensing cassettes.
-    """
-    whole = _whole_amount(amount)
-    key = _check_key(idempotency_key)
-    session_refresh(kiosk=kiosk, public_id=public_id)
-    with transaction.atomic():
-        return _deposit(kiosk=kiosk, public_id=public_id, whole=whole, key=key)
-
-
-def _deposit(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
-    now = timezone.now()
-    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
-    session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
-    account = BankAccount.objects.select_for_update().get(pk=session.card.account_id)
-    previous = _previous(account, key=key, kind=Transaction.Kind.DEPOSIT, amount=whole)
-    if previous is not None:
-        return Receipt(session=session, transaction=previous, notes={}, repeated=True)
-    if account.currency != locked_kiosk.currency:
-        raise ApplicationError(
-            _("This kiosk accepts %(currency)s only.") % {"currency": locked_kiosk.currency},
-            code="currency_mismatch",
-            status_code=409,
-        )
-    accepted = sorted(Cassette.objects.filter(kiosk=locked_kiosk).values_list("denomination", flat=True))
-    smallest = accepted[0] if accepted else 1
-    if whole % smallest:
-        raise ApplicationError(
-            _("The amount must be a multiple of %(note)d.") % {"note": smallest},
-            code="amount_not_notes",
-            status_code=400,
-            extra={"smallest_note": smallest},
-        )
-    entry = deposit_create(
-        account=account,
-        amount=Decimal(whole),
-        idempotency_key=key,
-        card=session.card,
-        kiosk=locked_kiosk,
-        details={"channel": "kiosk", "session": str(session.public_id)},
-    )
-    return Receipt(session=session, transaction=entry, notes={}, repeated=False)

@@ -101,7 +101,7 @@
       show("otp");
     } else if (state === "verified" || state === "in_menu") {
       if (!document.querySelector('[data-screen="menu"]').hidden) { return; }
-      var onMenuScreens = ["withdraw", "deposit", "result"].some(function (n) {
+      var onMenuScreens = ["withdraw", "deposit", "escrow", "result"].some(function (n) {
         return !document.querySelector('[data-screen="' + n + '"]').hidden;
       });
       if (!onMenuScreens) { show("menu"); }
@@ -312,7 +312,7 @@
     if (busy) { return; }
     busy = true;
     if (!pendingKey[kind]) { pendingKey[kind] = newKey(); }
-    var path = kind === "withdraw" ? "withdrawals" : "deposits";
+    var path = "withdrawals";  // deposits never send an amount: see the note acceptor below
     api("POST", sessionPath(path), { amount: String(amount), idempotency_key: pendingKey[kind] }).then(function (r) {
       busy = false;
       if (!r.ok) {
@@ -349,11 +349,105 @@
     moneyRequest("withdraw", $("withdraw-amount").value);
     $("withdraw-amount").value = "";
   });
-  $("deposit-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    moneyRequest("deposit", $("deposit-amount").value);
-    $("deposit-amount").value = "";
+
+  /* ---------- deposit: simulated note acceptor → escrow → confirm or cancel ----------
+     A real kiosk's cash-in module (its device agent) posts the counted notes to cash-in/ itself; in the
+     demo these buttons play that part. The page never sends an amount: the server credits counted notes. */
+  var tray = {};            // denomination → notes inserted and not yet counted
+  var escrowKey = null;     // the key of the notes held in escrow, confirmed or cancelled by the customer
+
+  function trayCount() { return Object.keys(tray).reduce(function (n, k) { return n + tray[k]; }, 0); }
+
+  function showTray() {
+    var parts = Object.keys(tray).map(Number).sort(function (a, b) { return b - a; }).map(function (value) {
+      return tray[value] + " × " + value;
+    });
+    $("acceptor-tray").textContent = parts.length ? S.inserted.replace("%(notes)s", parts.join(", ")) : S.tray_empty;
+    $("acceptor-count").disabled = parts.length === 0;
+  }
+
+  function showDeposit() {
+    tray = {};
+    pendingKey.deposit = null;
+    showTray();
+    show("deposit");
+  }
+
+  function noteRows(notes) {
+    return notes.map(function (n) { return [n.count + " × " + n.denomination, money((n.count * n.denomination).toFixed(2))]; });
+  }
+
+  config.deposit_notes.forEach(function (value) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "btn btn--note"; b.textContent = "+ " + value + " " + config.currency;
+    b.dataset.note = String(value);
+    b.addEventListener("click", function () {
+      if (trayCount() >= config.deposit_max_notes) { return; }
+      tray[value] = (tray[value] || 0) + 1;
+      showTray();
+    });
+    $("acceptor-notes").appendChild(b);
   });
+
+  $("acceptor-clear").addEventListener("click", function () { tray = {}; showTray(); });
+
+  $("acceptor-count").addEventListener("click", function () {
+    if (busy || !trayCount()) { return; }
+    busy = true;
+    if (!pendingKey.deposit) { pendingKey.deposit = newKey(); }
+    var notes = {};
+    Object.keys(tray).forEach(function (value) { notes[value] = tray[value]; });
+    api("POST", sessionPath("cash-in"), { notes: notes, idempotency_key: pendingKey.deposit }).then(function (r) {
+      busy = false;
+      if (!r.ok) {
+        if (r.status < 500) { pendingKey.deposit = null; }
+        handleRefusal(r);
+        return;
+      }
+      escrowKey = r.data.idempotency_key;
+      tray = {};
+      $("escrow-total").textContent = S.counted.replace("%(amount)s", money(r.data.total));
+      var body = $("escrow-notes");
+      body.textContent = "";
+      noteRows(r.data.notes).forEach(function (row) {
+        var line = document.createElement("div");
+        line.className = "receipt__row";
+        var k = document.createElement("span"); k.textContent = row[0];
+        var v = document.createElement("strong"); v.textContent = row[1];
+        line.appendChild(k); line.appendChild(v); body.appendChild(line);
+      });
+      show("escrow");
+    }, function () { busy = false; showError(S.network_error); });
+  });
+
+  function depositConfirm() {
+    if (busy || !escrowKey) { return; }
+    busy = true;
+    api("POST", sessionPath("deposits"), { idempotency_key: escrowKey }).then(function (r) {
+      busy = false;
+      if (!r.ok) { handleRefusal(r); return; }
+      escrowKey = null;
+      pendingKey.deposit = null;
+      var d = r.data;
+      var rows = [[S.deposit, money(d.amount)], [S.balance_after, money(d.balance_after)]];
+      rows.push([S.notes, d.notes.map(function (n) { return n.count + " × " + n.denomination; }).join(", ")]);
+      rows.push(["", d.masked_pan + " · " + d.kiosk]);
+      rows.push(["", new Date(d.created_at).toLocaleString(document.documentElement.lang)]);
+      receipt(S.deposited, rows);
+    }, function () { busy = false; showError(S.network_error); });  // a retry reuses escrowKey: credited once
+  }
+
+  function depositCancel() {
+    if (busy) { return; }
+    busy = true;
+    api("POST", sessionPath("deposits/cancel")).then(function (r) {
+      busy = false;
+      if (!r.ok) { handleRefusal(r); return; }
+      escrowKey = null;
+      pendingKey.deposit = null;
+      receipt(S.deposit_cancelled, [[S.notes_returned, money(r.data.total)]].concat(noteRows(r.data.notes)));
+    }, function () { busy = false; showError(S.network_error); });
+  }
 
   var actions = {
     "cancel": endSession,
@@ -363,7 +457,9 @@
     "statement": statement,
     "menu": function () { show("menu"); },
     "show-withdraw": function () { pendingKey.withdraw = null; show("withdraw"); },
-    "show-deposit": function () { pendingKey.deposit = null; show("deposit"); },
+    "show-deposit": showDeposit,
+    "deposit-confirm": depositConfirm,
+    "deposit-cancel": depositCancel,
     "restart": function () { show("card"); }
   };
   document.querySelectorAll("[data-action]").forEach(function (el) {

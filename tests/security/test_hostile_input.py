@@ -33,6 +33,8 @@ SESSION_ENDPOINTS = [
     ("get", "balance/"),
     ("post", "withdrawals/"),
     ("post", "deposits/"),
+    ("post", "cash-in/"),
+    ("post", "deposits/cancel/"),
     ("get", "statement/"),
     ("post", "end/"),
 ]
@@ -40,7 +42,8 @@ SESSION_BODIES = {
     "frames/": None,  # multipart, built per test
     "otp/verify/": {"code": "123456"},
     "withdrawals/": {"amount": "20", "idempotency_key": "hostile-key-0001"},
-    "deposits/": {"amount": "20", "idempotency_key": "hostile-key-0002"},
+    "deposits/": {"idempotency_key": "hostile-key-0002"},
+    "cash-in/": {"notes": {"20": 1}, "idempotency_key": "hostile-key-0003"},
 }
 
 
@@ -157,6 +160,10 @@ def test_frame_with_a_wrong_content_type_is_refused(started, content_type, paylo
         ),
         ("/api/kiosk/sessions/{sid}/withdrawals/", "text/csv", "amount,20"),
         ("/api/kiosk/sessions/{sid}/deposits/", "application/json", '{"amount": {"a": 1}}'),
+        ("/api/kiosk/sessions/{sid}/cash-in/", "application/json", '{"notes": {"20": 1e400}}'),
+        ("/api/kiosk/sessions/{sid}/cash-in/", "application/json", '{"notes": {"20": NaN}}'),
+        ("/api/kiosk/sessions/{sid}/cash-in/", "application/json", '{"notes": [[20, 1]]}'),
+        ("/api/kiosk/sessions/{sid}/cash-in/", "text/plain", "20x1"),
     ],
 )
 def test_malformed_json_bodies_are_refused(started, path, content_type, payload):
@@ -529,7 +536,9 @@ def cookie_session(kiosk_browser, alice_card, alice_pan, face_script):
         ("/api/kiosk/sessions/{sid}/otp/", {}),
         ("/api/kiosk/sessions/{sid}/otp/verify/", {"code": "123456"}),
         ("/api/kiosk/sessions/{sid}/withdrawals/", {"amount": "20", "idempotency_key": "csrf-key-0001"}),
-        ("/api/kiosk/sessions/{sid}/deposits/", {"amount": "20", "idempotency_key": "csrf-key-0002"}),
+        ("/api/kiosk/sessions/{sid}/deposits/", {"idempotency_key": "csrf-key-0002"}),
+        ("/api/kiosk/sessions/{sid}/cash-in/", {"notes": {"20": 1}, "idempotency_key": "csrf-key-0003"}),
+        ("/api/kiosk/sessions/{sid}/deposits/cancel/", {}),
     ],
 )
 def test_cross_site_posts_with_the_kiosk_cookie_are_refused(cookie_session, alice_pan, path, payload):

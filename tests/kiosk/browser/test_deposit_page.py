@@ -1,0 +1,106 @@
+"""The deposit flow on the kiosk page in headless Chromium: the simulated note acceptor, the escrow screen,
+confirm and cancel. The face engine is scripted (the face path has its own browser tests with real photos)."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from accounts.models import BankAccount, Transaction
+from kiosk.models import CashInBin, KioskSession
+from kiosk.services.credentials import kiosk_credential_rotate
+from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
+from tests.support import camera
+
+PAN = make_pan(61)
+
+
+@pytest.fixture
+def noise_camera(tmp_path):
+    """Frames of noise: every frame differs (no replay refusal); the scripted engine answers "match"."""
+    rng = np.random.default_rng(11)
+    frames = (rng.integers(0, 256, (480, 640, 3), dtype=np.uint8) for _ in range(5))
+    return camera.y4m_from_frames(frames, tmp_path / "noise.y4m", width=640, height=480)
+
+
+def _screenshot(page, name: str) -> None:
+    """KIOSK_SCREENSHOTS=<dir> keeps pictures of the screens for a person to look at (not asserted)."""
+    folder = os.environ.get("KIOSK_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"))
+
+
+def _visible(name: str) -> str:
+    return f'[data-screen="{name}"]:not([hidden])'
+
+
+def test_a_deposit_is_counted_notes_confirmed_or_returned(
+    transactional_db, live_server, browser_factory, noise_camera, face_script
+):
+    customer = CustomerFactory(full_name="Dora Deposit")
+    account = BankAccountFactory(customer=customer, balance=Decimal("500.00"))
+    CardFactory(account=account, customer=customer, pan=PAN)
+    kiosk = KioskFactory(name="Deposit kiosk")
+    _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
+    browser = browser_factory(noise_camera)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "kiosk_credential", "value": token, "url": live_server.url}])
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.goto(f"{live_server.url}/kiosk/?lang=en")
+    page.fill("#card-number", PAN)
+    page.click("#card-form button[type=submit]")
+    page.wait_for_selector(_visible("menu"), timeout=30_000)
+
+    page.click('[data-action="show-deposit"]')
+    page.wait_for_selector(_visible("deposit"))
+    assert "Simulated note acceptor" in page.text_content('[data-screen="deposit"]')
+    assert page.locator("#deposit-amount").count() == 0  # no typed amount anywhere
+    assert page.is_disabled("#acceptor-count")
+    for note in ("50", "50", "20"):
+        page.click(f'#acceptor-notes [data-note="{note}"]')
+    assert "2 × 50, 1 × 20" in page.inner_text("#acceptor-tray")
+    _screenshot(page, "deposit-1-acceptor")
+    page.click("#acceptor-count")
+    page.wait_for_selector(_visible("escrow"), timeout=10_000)
+    assert page.inner_text("#escrow-total") == "Counted: 120.00 EUR"
+    _screenshot(page, "deposit-2-escrow")
+    # In escrow: nothing credited yet.
+    assert BankAccount.objects.get(pk=account.pk).balance == Decimal("500.00")
+    assert KioskSession.objects.get(kiosk=kiosk).deposit_escrow_notes == {"50": 2, "20": 1}
+
+    page.click('[data-action="deposit-confirm"]')
+    page.wait_for_selector(_visible("result"), timeout=10_000)
+    assert "620.00" in page.inner_text("#result-body")
+    _screenshot(page, "deposit-3-receipt")
+    assert BankAccount.objects.get(pk=account.pk).balance == Decimal("620.00")
+    entry = Transaction.objects.get(account=account)
+    assert (entry.kind, entry.amount, entry.details["notes"]) == (
+        "deposit",
+        Decimal("120.00"),
+        {"50": 2, "20": 1},
+    )
+    assert dict(CashInBin.objects.filter(kiosk=kiosk).values_list("denomination", "count")) == {50: 2, 20: 1}
+
+    # A second deposit, cancelled: the notes are returned and nothing is written to the ledger or the bin.
+    page.click('[data-screen="result"] [data-action="menu"]')
+    page.click('[data-action="show-deposit"]')
+    page.click('#acceptor-notes [data-note="10"]')
+    page.click("#acceptor-count")
+    page.wait_for_selector(_visible("escrow"), timeout=10_000)
+    assert page.inner_text("#escrow-total") == "Counted: 10.00 EUR"
+    page.click('[data-action="deposit-cancel"]')
+    page.wait_for_selector(_visible("result"), timeout=10_000)
+    assert "Your notes have been returned." in page.inner_text("#result-body")
+    assert Transaction.objects.filter(account=account).count() == 1
+    assert BankAccount.objects.get(pk=account.pk).balance == Decimal("620.00")
+    assert dict(CashInBin.objects.filter(kiosk=kiosk).values_list("denomination", "count")) == {50: 2, 20: 1}
+    assert not [p for p in problems if "favicon" not in p and "404" not in p], problems
+
+    page.goto(f"{live_server.url}/kiosk/?lang=ru")
+    assert "Имитация купюроприёмника" in page.content()

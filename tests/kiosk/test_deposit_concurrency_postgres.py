@@ -1,0 +1,74 @@
+"""Concurrent confirms of one escrowed deposit (double taps, retries) credit it once (PostgreSQL locks)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Transaction
+from atmsite.errors import ApplicationError
+from kiosk.models import CashInBin, KioskSession
+from kiosk.services.cash_in import deposit_confirm, deposit_escrow
+from tests.factories import BankAccountFactory, CardFactory, KioskFactory
+
+pytestmark = pytest.mark.postgres
+
+
+def test_concurrent_confirms_of_one_escrow_credit_it_once(postgres):
+    account = BankAccountFactory(balance=Decimal("100.00"))
+    card = CardFactory(account=account, customer=account.customer)
+    kiosk = KioskFactory()
+    now = timezone.now()
+    session = KioskSession.objects.create(
+        public_id=uuid.uuid4(),
+        kiosk=kiosk,
+        card=card,
+        state=KioskSession.State.IN_MENU,
+        created_at=now,
+        last_activity_at=now,
+        verified_at=now,
+        verified_by="face",
+        frame_nonce="n",
+    )
+    deposit_escrow(
+        kiosk=kiosk, public_id=session.public_id, notes={"50": 3, "20": 2}, idempotency_key="escrow-race-01"
+    )
+    # Most threads retry the escrow's key; a few try another key (a confirm with no escrow of its own).
+    keys = ["escrow-race-01"] * 10 + ["escrow-race-02"] * 4
+    outcomes: list[tuple[str, object]] = []
+    barrier = threading.Barrier(len(keys))
+
+    def confirm(key: str) -> None:
+        try:
+            barrier.wait()
+            outcomes.append(
+                ("ok", deposit_confirm(kiosk=kiosk, public_id=session.public_id, idempotency_key=key))
+            )
+        except ApplicationError as error:
+            outcomes.append((error.code, None))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(outcomes) == len(keys)
+    assert {code for code, _ in outcomes} <= {"ok", "deposit_no_escrow"}
+    entry = Transaction.objects.get(account=account)
+    assert entry.amount == Decimal("190.00") and entry.idempotency_key == "escrow-race-01"
+    account.refresh_from_db()
+    assert account.balance == Decimal("290.00")
+    assert dict(CashInBin.objects.filter(kiosk=kiosk).values_list("denomination", "count")) == {50: 3, 20: 2}
+    receipts = [receipt for code, receipt in outcomes if code == "ok"]
+    assert len(receipts) == 10  # every retry of the escrow's key got the one receipt
+    assert [r.repeated for r in receipts].count(False) == 1
+    assert {r.transaction.pk for r in receipts} == {entry.pk}
+    assert [code for code, _ in outcomes].count("deposit_no_escrow") == 4
