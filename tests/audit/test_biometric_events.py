@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.approvals.services import change_request_approve
+from accounts.models import ChangeRequest
 from audit.models import AuditEvent
 from audit.selectors import chain_verify
 from biometrics import engine
@@ -34,11 +36,16 @@ def test_reencoding_templates_is_audited(teller, faces_dir, monkeypatch):
     assert chain_verify().ok
 
 
-def test_superseded_enrolment_is_audited(teller, faces_dir):
+def test_superseded_enrolment_is_audited(teller, administrator, faces_dir):
     customer = CustomerFactory()
     first = enrol(customer, faces_dir, BIDEN[:1], teller)
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ENROLMENT_SUPERSEDED).exists()
     second = enrol(customer, faces_dir, BIDEN[1:], teller)
+    # A customer who already has a face is re-enrolled only when a second member of staff approves (four eyes).
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ENROLMENT_SUPERSEDED).exists()
+    change_request_approve(
+        change_request=ChangeRequest.objects.get(kind=ChangeRequest.Kind.FACE_REENROL), actor=administrator
+    )
     first.refresh_from_db()
     assert first.status == Enrolment.Status.SUPERSEDED
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.ENROLMENT_SUPERSEDED)
@@ -46,5 +53,6 @@ def test_superseded_enrolment_is_audited(teller, faces_dir):
     assert event.data["enrolment_id"] == second.pk
     assert event.data["superseded_enrolment_ids"] == [first.pk]
     assert event.data["templates_revoked"] == 1
-    completed = AuditEvent.objects.get(kind=AuditEvent.Kind.ENROLMENT_COMPLETED, data__enrolment_id=second.pk)
-    assert event.seq < completed.seq  # written by the same activation, in its transaction
+    approved = AuditEvent.objects.get(kind=AuditEvent.Kind.CHANGE_APPROVED)
+    assert abs(event.seq - approved.seq) <= 3  # written by the approval's activation, in its transaction
+    assert chain_verify().ok
