@@ -93,6 +93,15 @@ def api(kiosk_token: str) -> APIClient:
     return client
 
 
+def card_expiry_of(pan: str) -> str:
+    """The expiry printed on the card with this PAN, as MM/YY (a fixed date for a number the bank does not know)."""
+    from accounts.models import Card
+    from accounts.pan import pan_hash, pan_normalise
+
+    card = Card.objects.filter(pan_hmac=pan_hash(pan_normalise(pan))).first()
+    return card.expires_on.strftime("%m/%y") if card is not None else "12/30"
+
+
 class KioskDriver:
     """Drives the kiosk API as the page does."""
 
@@ -104,8 +113,12 @@ class KioskDriver:
     def sid(self) -> str:
         return self.session["id"]
 
-    def start(self, pan: str):
-        response = self.client.post("/api/kiosk/sessions/", {"card_number": pan}, format="json")
+    def start(self, pan: str, expiry: str | None = None):
+        """Present a card as the card reader does: PAN + expiry (MM/YY; the card's own expiry by default)."""
+        expiry = card_expiry_of(pan) if expiry is None else expiry
+        response = self.client.post(
+            "/api/kiosk/sessions/", {"card_number": pan, "expiry": expiry}, format="json"
+        )
         if response.status_code == 201:
             self.session = response.json()
         return response
