@@ -73,7 +73,9 @@ def test_typed_pan_and_expiry_start_a_session(driver, alice_card, alice_pan, fac
 
 
 @pytest.mark.parametrize("spacing", ["", " ", "\n"])
-def test_track2_from_a_keyboard_wedge_reader_starts_a_session(api, alice_card, alice_pan, face_script, spacing):
+def test_track2_from_a_keyboard_wedge_reader_starts_a_session(
+    api, alice_card, alice_pan, face_script, spacing
+):
     yymm = alice_card.expires_on.strftime("%y%m")
     track2 = f";{alice_pan}={yymm}1010000000000000?{spacing}"
     response = api.post("/api/kiosk/sessions/", {"track2": track2}, format="json")
@@ -82,7 +84,15 @@ def test_track2_from_a_keyboard_wedge_reader_starts_a_session(api, alice_card, a
 
 @pytest.mark.parametrize(
     "track2",
-    [";4111111111111111?", "4111111111111111=2812", ";=2812?", ";41111111111111111111111=2812?", ";4111x=2812?", ""],
+    [
+        ";4111111111111111?",
+        ";4111111111111111=2813?",
+        ";=2812?",
+        ";41111111111111111111111=2812?",
+        ";4111x=2812?",
+        "%B4111111111111111^ARCHER/ALICE^2812?",
+        "",
+    ],
 )
 def test_broken_track2_is_a_clear_refusal(api, alice_card, track2):
     response = api.post("/api/kiosk/sessions/", {"track2": track2}, format="json")
