@@ -281,7 +281,8 @@
   });
 
   function handleRefusal(r) {
-    if (r.data.code === "session_ended" || r.data.code === "session_timeout" || r.data.code === "card_blocked" || r.status === 404) {
+    /* otp_unavailable: no code for this card now, and the server has ended the session */
+    if (r.data.code === "session_ended" || r.data.code === "session_timeout" || r.data.code === "card_blocked" || r.data.code === "otp_unavailable" || r.status === 404) {
       finish(r.data.detail || S.session_ended);
       return;
     }
