@@ -79,11 +79,9 @@ DISCLOSED_STATES = (State.VERIFIED, State.IN_MENU)
 
 
 def failure_reason_public(session: KioskSession) -> str:
-    """The failure reason the kiosk is told. A mismatch reads exactly as the same session with a stranger's
-    face would have: the reason its last frame would have given."""
-    if session.face_failure_reason != "mismatch":
-        return session.face_failure_reason
-    return _TIMEOUT_REASON.get(session.face_last_outcome, "timeout")
+    """The failure reason the kiosk is told (sessions that ended on a mismatch before it was hidden read
+    as a stranger's face, like every mismatch now)."""
+    return "no_match" if session.face_failure_reason == "mismatch" else session.face_failure_reason
 
 
 def owner_first_name_disclosed(session: KioskSession) -> str:
@@ -214,24 +212,27 @@ def _face_fail(
 ) -> None:
     """Record a failed face check: counters, lockout, audit (with the failing frame, encrypted).
 
-    A session that saw another enrolled customer's face fails as "mismatch" whatever its last frame was; the
-    kiosk is told what a stranger's face would have got (failure_reason_public), and otp_request refuses.
+    A session that saw another enrolled customer's face (mismatch_seen) fails with the reason a stranger's
+    face would have got, the one the kiosk is shown; the audit trail records it as "mismatch".
     """
-    if session.mismatch_seen:
-        reason = "mismatch"
     session.face_failure_reason = reason
     session.match_streak = 0
     session.state = State.FACE_FAILED
     session.save(update_fields=["face_failure_reason", "match_streak", "state", "last_activity_at"])
     locked = security.card_face_failure_record(card=session.card, kiosk_id=session.kiosk_id)
-    evidence: dict[str, Any] = {"last_outcome": session.face_last_outcome}
+    evidence: dict[str, Any] = {"last_outcome": session.face_last_outcome, "shown_reason": reason}
     if verdict is not None:
         evidence["distance"] = verdict.distance
     _audit(
         session,
         kind=AuditEvent.Kind.FACE_DECISION,
         outcome=AuditEvent.Outcome.FAILURE,
-        data={"reason": reason, "frames_seen": session.frames_seen, "face_locked": locked, **evidence},
+        data={
+            "reason": "mismatch" if session.mismatch_seen else reason,
+            "frames_seen": session.frames_seen,
+            "face_locked": locked,
+            **evidence,
+        },
         snapshot=snapshot,
     )
 

@@ -119,3 +119,27 @@ def test_no_code_after_a_mismatch_and_the_refusal_says_nothing_about_why(
     assert "another" not in body["detail"].lower()
     assert outbox == []
     assert driver.status().json()["state"] == "ended"
+
+
+@pytest.mark.parametrize("ending", ["several_faces", "no_face"])
+def test_a_mismatch_session_ends_like_a_strangers_whatever_comes_after(
+    api, alice_card, alice_pan, face_script, settings, ending
+):
+    seen = {}
+    start = timezone.now()
+    for index, first in enumerate(["mismatch", "no_match"]):
+        kiosk_driver = KioskDriver(api)
+        face_script.play(first, ending)
+        face_script.calls = 0
+        with time_machine.travel(start + dt.timedelta(hours=index), tick=False) as traveller:
+            kiosk_driver.start(alice_pan)
+            frames = [_visible(kiosk_driver.frame().json()) for _ in range(2)]
+            if ending == "no_face":  # the face check then runs out of time
+                traveller.shift(dt.timedelta(seconds=settings.KIOSK_FACE_TIMEOUT_S + 1))
+            seen[first] = [*frames, _visible(kiosk_driver.status().json())]
+    assert seen["mismatch"] == seen["no_match"]
+    assert seen["mismatch"][-1]["state"] == "face_failed"
+    assert (
+        seen["mismatch"][-1]["face_failure_reason"]
+        == {"several_faces": "several_faces", "no_face": "timeout"}[ending]
+    )
