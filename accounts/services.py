@@ -310,9 +310,19 @@ def card_block(*, card: Card, reason: str, status: str = Card.Status.BLOCKED, ac
 
 @transaction.atomic
 def card_unblock(*, card: Card, actor: Any = None) -> Card:
+    """Staff decision: the card works again with a clean slate (every kiosk counter reset), as one event.
+
+    A counter left behind would re-block or re-lock the card on the next slip (found: 11 wrong codes kept).
+    """
+    # Imported here: the kiosk app builds on accounts, not the other way round.
+    from kiosk.services.security import card_security_reset
+
+    # Counters first, then the card: the same lock order as the kiosk (card security → card).
+    reset = card_security_reset(card=card)
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status == Card.Status.STOLEN:
         raise ValidationError("A card reported stolen is never unblocked; issue a new card.", code="stolen")
+    previous_status = card.status
     card.status, card.blocked_reason = Card.Status.ACTIVE, ""
     card.save(update_fields=["status", "blocked_reason"])
     audit_event_record(
@@ -321,7 +331,7 @@ def card_unblock(*, card: Card, actor: Any = None) -> Card:
         actor=actor,
         customer_id=card.customer_id,
         card_last4=card.last4,
-        data={"card_id": card.pk},
+        data={"card_id": card.pk, "previous_status": previous_status, "reset": reset},
     )
     return card
 

@@ -25,12 +25,15 @@ from . import schema  # noqa: F401 - registers the OpenAPI description of KioskA
 from .authentication import IsKiosk, KioskAuthentication
 from .models import Cassette, Kiosk, KioskSession
 from .ratelimits import kiosk_rate_limit
-from .services import cash_in, face, operations, otp, sessions
+from .services import card_reads, cash_in, face, operations, otp, sessions
 
 # Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
 ACCOUNT_MESSAGES = {
     "card_invalid": gettext_lazy("This is not a valid card number."),
     "card_unknown": gettext_lazy("This card is not known to the bank."),
+    "card_read_invalid": gettext_lazy(
+        "The card could not be read. Insert it again, or type the number and the expiry date (MM/YY)."
+    ),
     "amount_invalid": gettext_lazy("The amount is not a number."),
     "amount_not_positive": gettext_lazy("The amount must be greater than zero."),
     "amount_precision": gettext_lazy("The amount must be a whole number of notes."),
@@ -63,9 +66,11 @@ class SessionOutput(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     state = serializers.CharField()
     message = serializers.CharField()
-    first_name = serializers.CharField()
+    first_name = serializers.CharField(help_text="The owner's first name once verified; '' before.")
     masked_pan = serializers.CharField(source="card.masked_pan")
-    face_failure_reason = serializers.CharField()
+    face_failure_reason = serializers.CharField(
+        help_text="What the customer is told; another customer's face reads as a stranger's (no_match)."
+    )
     can_request_otp = serializers.BooleanField()
     end_reason = serializers.CharField()
     frame_nonce = serializers.CharField(allow_null=True)
@@ -90,7 +95,7 @@ def session_view(session: KioskSession) -> dict[str, Any]:
     face_phase = session.state in (KioskSession.State.CARD_ENTERED, KioskSession.State.FACE_PENDING)
     message: Any = ""
     if session.state in (KioskSession.State.FACE_FAILED, KioskSession.State.ENDED):
-        message = sessions.FAILURE_MESSAGES.get(session.face_failure_reason, "")
+        message = sessions.FAILURE_MESSAGES.get(sessions.failure_reason_public(session), "")
     if session.state == KioskSession.State.ENDED:
         message = sessions.END_MESSAGES.get(session.end_reason, message)
     left = (
@@ -105,9 +110,9 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "public_id": session.public_id,
         "state": session.state,
         "message": str(message),
-        "first_name": sessions._first_name(session.card),
+        "first_name": sessions.owner_first_name_disclosed(session),
         "card": session.card,
-        "face_failure_reason": session.face_failure_reason,
+        "face_failure_reason": sessions.failure_reason_public(session),
         "can_request_otp": session.state in (KioskSession.State.FACE_FAILED, KioskSession.State.OTP_SENT),
         "end_reason": session.end_reason,
         "frame_nonce": session.frame_nonce if face_phase else None,
@@ -158,15 +163,26 @@ class KioskInfoApi(KioskApi):
 @kiosk_rate_limit("RATELIMIT_KIOSK_SESSIONS")
 class SessionStartApi(KioskApi):
     class InputSerializer(serializers.Serializer):
-        card_number = serializers.CharField(max_length=40, write_only=True)
+        """What the card reader delivers: track 2 as a keyboard-wedge reader types it, or PAN + MM/YY."""
+
+        track2 = serializers.CharField(
+            max_length=64, required=False, allow_blank=True, trim_whitespace=False, write_only=True
+        )
+        card_number = serializers.CharField(max_length=40, required=False, allow_blank=True, write_only=True)
+        expiry = serializers.CharField(max_length=8, required=False, allow_blank=True, write_only=True)
 
     @extend_schema(
-        request=InputSerializer, responses={201: SessionOutput}, summary="Card entered: start a session"
+        request=InputSerializer, responses={201: SessionOutput}, summary="Card read: start a session"
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session = sessions.session_start(kiosk=self.kiosk, pan=data.validated_data["card_number"])
+        card_read = card_reads.card_read_parse(
+            track2=data.validated_data.get("track2", ""),
+            pan=data.validated_data.get("card_number", ""),
+            expiry=data.validated_data.get("expiry", ""),
+        )
+        session = sessions.session_start(kiosk=self.kiosk, card_read=card_read)
         return _session_response(session, status.HTTP_201_CREATED)
 
 
@@ -186,9 +202,16 @@ class SessionFrameApi(KioskApi):
         seq = serializers.IntegerField(min_value=1, max_value=10_000_000)
 
     class OutputSerializer(serializers.Serializer):
-        outcome = serializers.CharField()
+        outcome = serializers.CharField(
+            help_text="checking, verified or failed: never how well the face matched."
+        )
+        hint = serializers.CharField(
+            help_text="While checking: look_at_camera, one_person, move_closer, more_light or turn_as_asked."
+        )
         boxes = serializers.ListField(child=serializers.DictField(child=serializers.IntegerField()))
-        match_percent = serializers.IntegerField(allow_null=True)
+        match_percent = serializers.IntegerField(
+            allow_null=True, help_text="Only once verified; null before."
+        )
         message = serializers.CharField()
         frame_width = serializers.IntegerField()
         frame_height = serializers.IntegerField()
@@ -213,6 +236,7 @@ class SessionFrameApi(KioskApi):
         )
         body = {
             "outcome": result.outcome,
+            "hint": result.hint,
             "boxes": result.boxes,
             "match_percent": result.match_percent,
             "message": result.message,

@@ -201,6 +201,11 @@ class KioskSession(models.Model):
         help_text="Idempotency key of the escrowed deposit; the ledger row gets it.",
     )
     deposit_escrowed_at = models.DateTimeField(null=True, blank=True)
+    mismatch_seen = models.BooleanField(
+        default=False,
+        help_text="A frame showed another enrolled customer's face: no one-time code for this session. "
+        "Never shown to the kiosk before the decision.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -241,14 +246,28 @@ class OtpCode(models.Model):
 
 
 class CardSecurity(models.Model):
-    """Per-card counters for face and OTP failures (one row per card, created on first use, locked)."""
+    """Per-card counters for face and OTP failures (one row per card, created on first use, locked).
+
+    None of these block the card: wrong codes cool the code path down, failed face checks lock face
+    verification for a while. Only mismatches from several kiosks block it (kiosk.services.security).
+    """
 
     card = models.OneToOneField("accounts.Card", on_delete=models.CASCADE, related_name="kiosk_security")
     consecutive_face_failures = models.PositiveSmallIntegerField(default=0)
     face_locked_until = models.DateTimeField(null=True, blank=True)
     consecutive_otp_failures = models.PositiveSmallIntegerField(default=0)
     mismatch_count = models.PositiveSmallIntegerField(
-        default=0, help_text="Face checks where another enrolled customer stood at this card (all time)."
+        default=0,
+        help_text="Sessions where another enrolled customer stood at this card (since the last reset).",
+    )
+    mismatches_reset_at = models.DateTimeField(
+        null=True, blank=True, help_text="Staff unblock: mismatch sessions before this no longer count."
+    )
+    otp_locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="The one-time code path is cooled down until then (wrong codes)."
+    )
+    otp_cooldown_level = models.PositiveSmallIntegerField(
+        default=0, help_text="Cool-downs so far in this series; each one lasts longer (OTP_COOLDOWN_STEPS_S)."
     )
     updated_at = models.DateTimeField(auto_now=True)
 

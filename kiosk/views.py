@@ -36,12 +36,22 @@ def _remember_language(response: HttpResponse, lang: str | None) -> HttpResponse
     return response
 
 
+def _card_expiry(pan: str) -> str:
+    """MM/YY of the demo card with this number ("" if not seeded): a demo button reads a whole card."""
+    from accounts.models import Card
+    from accounts.pan import pan_hash
+
+    expires_on = Card.objects.filter(pan_hmac=pan_hash(pan)).values_list("expires_on", flat=True).first()
+    return expires_on.strftime("%m/%y") if expires_on else ""
+
+
 def _strings() -> dict[str, str]:
     """Texts the script shows itself (everything else arrives translated from the API)."""
     return {
         "camera_error": _("The camera is not available. You can use a one-time code instead."),
         "network_error": _("Connection problem. Please try again."),
         "match": _("Match"),
+        "welcome": _("Welcome, %(name)s!"),
         "verifying": _("Checking your face…"),
         "dispensing": _("Please take your cash."),
         "deposited": _("Deposit received."),
@@ -80,7 +90,11 @@ def kiosk_page(request: HttpRequest) -> HttpResponse:
         # Development only: the demo bank's public card numbers, to try the kiosk without typing.
         from accounts.demo import DEMO_CUSTOMERS
 
-        demo_cards = [{"pan": demo.pan, "name": demo.full_name} for demo in DEMO_CUSTOMERS]
+        demo_cards = [
+            {"pan": demo.pan, "expiry": expiry, "name": demo.full_name}
+            for demo in DEMO_CUSTOMERS
+            if (expiry := _card_expiry(demo.pan))
+        ]
     config = {
         "api": "/api/kiosk/",
         "currency": kiosk.currency,

@@ -284,8 +284,9 @@ KIOSK_SESSION_MAX_S = env.int("KIOSK_SESSION_MAX_S", default=300)
 # 5 failed face checks in a row lock face verification for the card (OTP still works) for 30 minutes.
 KIOSK_FACE_LOCKOUT_FAILURES = env.int("KIOSK_FACE_LOCKOUT_FAILURES", default=5)
 KIOSK_FACE_LOCKOUT_S = env.int("KIOSK_FACE_LOCKOUT_S", default=30 * 60)
-# Another enrolled customer's face at a card this many times within the window blocks the card.
-KIOSK_MISMATCH_BLOCK_COUNT = env.int("KIOSK_MISMATCH_BLOCK_COUNT", default=2)
+# Another enrolled customer's face at a card, seen from this many DIFFERENT kiosks within the window, blocks
+# the card (one person repeating it at one kiosk does not: that would let anyone block someone else's card).
+KIOSK_MISMATCH_BLOCK_KIOSKS = env.int("KIOSK_MISMATCH_BLOCK_KIOSKS", default=2)
 KIOSK_MISMATCH_WINDOW_S = env.int("KIOSK_MISMATCH_WINDOW_S", default=24 * 3600)
 KIOSK_PROVISIONING_CODE_TTL_S = env.int("KIOSK_PROVISIONING_CODE_TTL_S", default=15 * 60)
 KIOSK_CREDENTIAL_COOKIE = "kiosk_credential"
@@ -307,6 +308,9 @@ KIOSK_DEPOSIT_DENOMINATIONS = {
 KIOSK_DEPOSIT_MAX_NOTES = env.int("KIOSK_DEPOSIT_MAX_NOTES", default=100)
 KIOSK_DEPOSIT_MAX_AMOUNT = Decimal(env.str("KIOSK_DEPOSIT_MAX_AMOUNT", default="5000.00"))
 KIOSK_DEPOSITS_PER_DAY = env.int("KIOSK_DEPOSITS_PER_DAY", default=5)
+# Failed card reads (unknown card, wrong expiry) at one kiosk before its card reads pause for the window.
+KIOSK_CARD_READ_FAILURES = env.int("KIOSK_CARD_READ_FAILURES", default=10)
+KIOSK_CARD_READ_WINDOW_S = env.int("KIOSK_CARD_READ_WINDOW_S", default=10 * 60)
 LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
 # Challenges the kiosk picks from. Blink is off by default: frames reach the server ~5 a second, so a 150 ms
 # blink is often missed, and no real blink recording was available to measure its BPCER.
@@ -336,8 +340,10 @@ OTP_TTL_S = env.int("OTP_TTL_S", default=5 * 60)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_MAX_SENDS = env.int("OTP_MAX_SENDS", default=3)
 OTP_SEND_WINDOW_S = env.int("OTP_SEND_WINDOW_S", default=15 * 60)
-# Wrong codes in a row (across codes and sessions) before the card is blocked.
-OTP_CARD_BLOCK_AFTER = env.int("OTP_CARD_BLOCK_AFTER", default=10)
+# Wrong codes in a row (across codes and sessions) before the code path for the card cools down, and the
+# cool-downs in seconds, one longer each time (the last repeats). The card itself is never blocked for this.
+OTP_COOLDOWN_AFTER = env.int("OTP_COOLDOWN_AFTER", default=5)
+OTP_COOLDOWN_STEPS_S = env.list("OTP_COOLDOWN_STEPS_S", cast=int, default=[60, 300, 1800, 7200, 86400])
 if not DEBUG and OTP_SENDER == "console":
     raise ImproperlyConfigured("OTP_SENDER=console logs codes and is refused when DEBUG is off")
 # Hours after an approved phone change during which the kiosk sends no code to the new number.

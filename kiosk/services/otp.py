@@ -2,6 +2,9 @@
 
 The code comes from `secrets`, is stored only as HMAC-SHA256 (key OTP_HMAC_KEY, bound to the session) and
 is never logged, shown or returned. A row exists only for a code that was really sent.
+
+Wrong codes never block the card: OTP_COOLDOWN_AFTER of them in a row pause the card's code path, each
+pause longer than the last, and the owner gets a WhatsApp notice (no code in it).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +48,64 @@ def _message_body(code: str) -> str:
     ) % {"bank": settings.BANK_NAME, "code": code, "minutes": minutes}
 
 
+def _code_path_closed(session: KioskSession) -> str:
+    """Why no code may be sent for this session ("" if one may): for the audit trail, never for the kiosk."""
+    if session.mismatch_seen:
+        # Another enrolled person stood at this card: a code sent to the owner's phone would only help
+        # whoever holds both (an insider who changed the phone, a relative with the owner's phone).
+        return "mismatch"
+    if security.card_otp_locked_until(card=session.card) is not None:
+        return "cooldown"
+    return ""
+
+
+def _code_unavailable() -> ApplicationError:
+    # One answer for every reason the code path is closed: the person at the kiosk learns that there is no
+    # code for this card now, not whether their face belonged to another customer.
+    return ApplicationError(
+        _("A one-time code cannot be sent for this card now. Please contact the bank."),
+        code="otp_unavailable",
+        status_code=403,
+    )
+
+
+def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: Any) -> None:
+    """End the session (committed) and refuse when the card's code path is closed for this session."""
+    with transaction.atomic():
+        session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
+        now = timezone.now()
+        session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
+        reason = _code_path_closed(session)
+        if not reason:
+            return
+        _audit(
+            session,
+            kind=AuditEvent.Kind.OTP_REFUSED,
+            outcome=AuditEvent.Outcome.FAILURE,
+            data={"why": reason},
+        )
+        _end(session, reason="otp_unavailable", now=now)
+    raise _code_unavailable()
+
+
+def _cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:
+    """Tell the owner on WhatsApp that wrong codes paused the code path (a notice, never a code)."""
+    minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
+    body = gettext(
+        "%(bank)s: several wrong one-time codes were entered at an ATM for your card %(card)s. Codes for "
+        "this card are paused for %(minutes)d minutes. If this was not you, call the bank."
+    ) % {"bank": settings.BANK_NAME, "card": session.card.masked_pan, "minutes": minutes}
+    try:
+        otp_sender_get().send(phone=session.card.customer.phone, body=body)
+    except OtpSendError as error:
+        _audit(
+            session,
+            kind=AuditEvent.Kind.OTP_SEND_FAILED,
+            outcome=AuditEvent.Outcome.FAILURE,
+            data={"error": error.reason[:200], "notice": "cooldown"},
+        )
+
+
 def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
     """Send a fresh code to the card owner's WhatsApp. At most OTP_MAX_SENDS per card per window.
 
@@ -52,12 +113,15 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
     TWILIO_TIMEOUT_S): two taps cannot send two codes, and a failed send leaves no code and uses no quota.
     """
     session_refresh(kiosk=kiosk, public_id=public_id)
+    _otp_refuse_if_closed(kiosk=kiosk, public_id=public_id)
     failure: ApplicationError | None = None
     with transaction.atomic():
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
         otp_phone_change_check(customer=session.card.customer, now=now)
+        if _code_path_closed(session):
+            raise _code_unavailable()  # closed by a concurrent request since the check above
         window_start = now - timedelta(seconds=settings.OTP_SEND_WINDOW_S)
         sent_recently = OtpCode.objects.filter(card=session.card, created_at__gte=window_start).count()
         if sent_recently >= settings.OTP_MAX_SENDS:
@@ -108,8 +172,19 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
     return session
 
 
+def _cooldown_refusal(until: datetime) -> ApplicationError:
+    seconds = max(1, int((until - timezone.now()).total_seconds()))
+    return ApplicationError(
+        _("Too many wrong codes. Codes for this card are paused for %(minutes)d min.")
+        % {"minutes": max(1, round(seconds / 60))},
+        code="otp_cooldown",
+        status_code=429,
+        extra={"retry_after_s": seconds},
+    )
+
+
 def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
-    """Check a typed code. 5 wrong entries void it; too many in a row block the card."""
+    """Check a typed code. 5 wrong entries void it; too many in a row pause the card's code path."""
     code = (code or "").strip()
     # isascii(): str.isdigit() also accepts "１２３４５６" and "²"; those are typing slips, not guesses.
     if len(code) != 6 or not (code.isascii() and code.isdigit()):
@@ -121,6 +196,9 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.OTP_SENT,), now=now)
+        paused_until = security.card_otp_locked_until(card=session.card)
+        if paused_until is not None:
+            raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
         otp = (
             OtpCode.objects.select_for_update()
             .filter(session=session, used_at__isnull=True, voided_at__isnull=True)
@@ -149,20 +227,23 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
             otp.save(update_fields=["failed_attempts", "voided_at"])
             session.last_activity_at = now
             session.save(update_fields=["last_activity_at"])
-            blocked = security.card_otp_failure_record(card=session.card)
+            paused_until = security.card_otp_failure_record(card=session.card, kiosk_id=session.kiosk_id)
+            if paused_until is not None and otp.voided_at is None:
+                otp.voided_at = now  # a new pause: this code is dead too
+                otp.save(update_fields=["voided_at"])
             _audit(
                 session,
                 kind=AuditEvent.Kind.OTP_FAILED,
                 outcome=AuditEvent.Outcome.FAILURE,
-                data={"attempts": otp.failed_attempts, "voided": voided, "card_blocked": blocked},
+                data={
+                    "attempts": otp.failed_attempts,
+                    "voided": voided,
+                    "code_path_paused": bool(paused_until),
+                },
             )
-            if blocked:
-                _end(session, reason="card_blocked", now=now)
-                failure = ApplicationError(
-                    _("Too many wrong codes. The card has been blocked. Please contact the bank."),
-                    code="card_blocked",
-                    status_code=403,
-                )
+            if paused_until is not None:
+                _cooldown_notice_send(session, until=paused_until)
+                failure = _cooldown_refusal(paused_until)
             elif voided:
                 failure = ApplicationError(
                     _("Too many wrong codes. This code no longer works; ask for a new one."),

@@ -1,8 +1,16 @@
-"""Per-card counters: face lockout, OTP failures, mismatches. Called inside the caller's transaction."""
+"""Per-card counters: face lockout, OTP failures, mismatches. Called inside the caller's transaction.
+
+What a person holding only card data (PAN + expiry) can do to a card is bounded on purpose: failed face
+checks lock face verification for a while (the code path still works), wrong codes cool the code path down
+with escalating pauses (face still works). The card is blocked only by staff, or by evidence: another
+enrolled customer's face presented with the card at KIOSK_MISMATCH_BLOCK_KIOSKS different kiosks within
+KIOSK_MISMATCH_WINDOW_S (someone is touring kiosks with the card; one person retrying at one kiosk is not).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -56,36 +64,117 @@ def card_face_success_record(*, card: Card) -> None:
 
 
 def card_mismatch_record(*, card: Card, kiosk_id: int) -> bool:
-    """Count a face of another enrolled customer at this card; block the card after repeats. True if blocked.
+    """Count a session where another enrolled customer's face was shown with this card. True if now blocked.
 
-    The current session must already be saved with face_failure_reason="mismatch": it is part of the count.
+    The current session must already be saved with mismatch_seen=True: it is part of the count. Only
+    distinct kiosks count, so one person showing their own face again and again at one kiosk cannot block
+    someone else's card; sessions before the last staff reset do not count.
     """
     security = card_security_lock(card=card)
     security.mismatch_count += 1
     security.save(update_fields=["mismatch_count", "updated_at"])
     since = timezone.now() - timedelta(seconds=settings.KIOSK_MISMATCH_WINDOW_S)
-    recent = KioskSession.objects.filter(
-        card=card, face_failure_reason="mismatch", created_at__gte=since
-    ).count()
-    if recent >= settings.KIOSK_MISMATCH_BLOCK_COUNT:
-        card_block(card=card, reason="Another enrolled customer's face presented with this card repeatedly.")
+    if security.mismatches_reset_at is not None:
+        since = max(since, security.mismatches_reset_at)
+    kiosks = (
+        KioskSession.objects.filter(card=card, mismatch_seen=True, created_at__gte=since)
+        .values("kiosk_id")
+        .distinct()
+        .count()
+    )
+    if kiosks >= settings.KIOSK_MISMATCH_BLOCK_KIOSKS:
+        card_block(
+            card=card,
+            reason=f"Another enrolled customer's face presented with this card at {kiosks} different kiosks.",
+        )
         return True
     return False
 
 
-def card_otp_failure_record(*, card: Card) -> bool:
-    """Count a wrong code; too many in a row (across codes and sessions) block the card. True if blocked."""
+# How long an ended cool-down is remembered: the next series of wrong codes within it cools down longer.
+_COOLDOWN_MEMORY = timedelta(days=1)
+
+
+def card_otp_locked_until(*, card: Card) -> datetime | None:
+    """When the card's code path opens again, or None if it is open."""
+    until = CardSecurity.objects.filter(card=card).values_list("otp_locked_until", flat=True).first()
+    return until if until and until > timezone.now() else None
+
+
+def card_otp_failure_record(*, card: Card, kiosk_id: int) -> datetime | None:
+    """Count a wrong code; OTP_COOLDOWN_AFTER in a row (across codes and sessions) pause the code path.
+
+    Returns the end of the cool-down that this wrong code started, else None. Each cool-down in a series is
+    longer (OTP_COOLDOWN_STEPS_S); the card itself is never blocked for wrong codes, so a stranger typing
+    codes cannot take the card away from its owner.
+    """
     security = card_security_lock(card=card)
+    now = timezone.now()
+    if security.otp_locked_until is not None and now - security.otp_locked_until > _COOLDOWN_MEMORY:
+        security.otp_cooldown_level, security.otp_locked_until = 0, None
     security.consecutive_otp_failures += 1
-    security.save(update_fields=["consecutive_otp_failures", "updated_at"])
-    if security.consecutive_otp_failures >= settings.OTP_CARD_BLOCK_AFTER:
-        card_block(card=card, reason="Too many wrong one-time codes.")
-        return True
-    return False
+    until = None
+    if security.consecutive_otp_failures >= settings.OTP_COOLDOWN_AFTER:
+        steps = settings.OTP_COOLDOWN_STEPS_S
+        seconds = steps[min(security.otp_cooldown_level, len(steps) - 1)]
+        until = now + timedelta(seconds=seconds)
+        security.otp_locked_until = until
+        security.otp_cooldown_level += 1
+        security.consecutive_otp_failures = 0
+    security.save(
+        update_fields=["consecutive_otp_failures", "otp_locked_until", "otp_cooldown_level", "updated_at"]
+    )
+    if until is not None:
+        audit_event_record(
+            kind=AuditEvent.Kind.OTP_COOLDOWN,
+            outcome=AuditEvent.Outcome.FAILURE,
+            kiosk_id=kiosk_id,
+            customer_id=card.customer_id,
+            card_last4=card.last4,
+            data={
+                "card_id": card.pk,
+                "otp_locked_until": until.isoformat(),
+                "cooldown_level": security.otp_cooldown_level,
+            },
+        )
+    return until
 
 
 def card_otp_success_record(*, card: Card) -> None:
+    """The owner proved themselves with a right code: the wrong-code series and its escalation start over."""
     security = card_security_lock(card=card)
-    if security.consecutive_otp_failures:
-        security.consecutive_otp_failures = 0
-        security.save(update_fields=["consecutive_otp_failures", "updated_at"])
+    if security.consecutive_otp_failures or security.otp_cooldown_level or security.otp_locked_until:
+        security.consecutive_otp_failures, security.otp_cooldown_level = 0, 0
+        security.otp_locked_until = None
+        security.save(
+            update_fields=["consecutive_otp_failures", "otp_cooldown_level", "otp_locked_until", "updated_at"]
+        )
+
+
+# Every counter a staff reset clears, and its cleared value.
+_RESET_VALUES: dict[str, Any] = {
+    "consecutive_face_failures": 0,
+    "face_locked_until": None,
+    "consecutive_otp_failures": 0,
+    "otp_locked_until": None,
+    "otp_cooldown_level": 0,
+    "mismatch_count": 0,
+}
+
+
+def card_security_reset(*, card: Card) -> dict[str, Any]:
+    """Clear every counter of the card (staff unblock). Returns the previous values of what was not clear.
+
+    Call inside the caller's transaction (accounts.services.card_unblock), before it locks the card: the lock
+    order is card security → card everywhere. Mismatch sessions seen so far stop counting as evidence.
+    """
+    security = card_security_lock(card=card)
+    previous: dict[str, Any] = {}
+    for name, cleared in _RESET_VALUES.items():
+        value = getattr(security, name)
+        if value != cleared:
+            previous[name] = value.isoformat() if isinstance(value, datetime) else value
+        setattr(security, name, cleared)
+    security.mismatches_reset_at = timezone.now()
+    security.save(update_fields=[*_RESET_VALUES, "mismatches_reset_at", "updated_at"])
+    return previous

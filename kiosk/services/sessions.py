@@ -3,7 +3,12 @@
     card_entered → face_pending → verified → in_menu → ended
                         ↓
                    face_failed → otp_sent → verified
-    (mismatch: the face of another enrolled customer → ended, no OTP; any state → ended on timeout/end)
+    (any state → ended on timeout/end)
+
+Nothing about the card owner leaves the server before the decision: no name, no score, and the face of
+another enrolled customer (a mismatch) looks to the kiosk exactly like a stranger's face. The mismatch is
+remembered on the session (`mismatch_seen`): no one-time code is sent for it, and it counts as evidence
+towards blocking the card (kiosk.services.security). The audit trail keeps every detail.
 
 Lock order everywhere: kiosk → session → card security → card → account → audit chain head.
 """
@@ -25,31 +30,33 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import BankAccount, Card
-from accounts.selectors import card_get_by_pan
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import Kiosk, KioskSession
 from . import face, security
+from .card_reads import CardRead, card_read_resolve
 
 State = KioskSession.State
 
-# What the kiosk shows for each frame outcome / failure reason (translated in the customer's language).
+# Before the decision a frame gets ONE hint about what the customer can do, never how well the face matched:
+# a match, a stranger and another enrolled customer all read "look at the camera" (or "turn as asked").
 FRAME_MESSAGES = {
-    "match": gettext_lazy("Hold still, checking…"),
-    "no_face": gettext_lazy("Look at the camera."),
-    "several_faces": gettext_lazy("Only one person may stand at the kiosk. Please ask others to step back."),
-    "low_quality": gettext_lazy("Move closer and face the camera in good light."),
-    "no_match": gettext_lazy("Face not recognised yet. Look straight at the camera."),
-    "mismatch": gettext_lazy("This face does not belong to the owner of the card."),
+    "look_at_camera": gettext_lazy("Look at the camera and hold still."),
+    "one_person": gettext_lazy("Only one person may stand at the kiosk. Please ask others to step back."),
+    "move_closer": gettext_lazy("Move closer to the camera."),
+    "more_light": gettext_lazy("More light, please: face the light and hold still."),
+    "turn_as_asked": gettext_lazy("Turn your head as asked."),
 }
+# Engine outcome → hint. Faces that can be compared (match, no_match, mismatch) share one.
+_FRAME_HINTS = {"no_face": "look_at_camera", "several_faces": "one_person", "low_quality": "move_closer"}
+# Why the face check failed, as the kiosk sees it. "mismatch" is never shown: it reads as a stranger's face.
 FAILURE_MESSAGES = {
     "timeout": gettext_lazy("The face check timed out."),
     "no_match": gettext_lazy("Your face could not be matched to the card."),
     "low_quality": gettext_lazy("The camera could not see your face well enough."),
     "several_faces": gettext_lazy("More than one person was in front of the camera."),
-    "mismatch": gettext_lazy("This face does not belong to the owner of the card. The session has ended."),
     "face_locked": gettext_lazy("Face verification is locked for this card after repeated failures."),
     "not_enrolled": gettext_lazy("No face is enrolled for this card."),
     "liveness": gettext_lazy("The camera could not confirm a live person in front of it."),
@@ -59,11 +66,27 @@ END_MESSAGES = {
     "idle_timeout": gettext_lazy("The session ended because nothing happened for a while."),
     "session_timeout": gettext_lazy("The session reached its time limit."),
     "replaced": gettext_lazy("A new session started at this kiosk."),
-    "mismatch": FAILURE_MESSAGES["mismatch"],
+    "mismatch": FAILURE_MESSAGES["no_match"],
     "card_blocked": gettext_lazy("The card has been blocked. Please contact the bank."),
+    "otp_unavailable": gettext_lazy(
+        "A one-time code cannot be sent for this card now. Please contact the bank."
+    ),
 }
 # Outcomes of the last frame → the reason recorded when the face check runs out of time.
-_TIMEOUT_REASON = {"no_match": "no_match", "low_quality": "low_quality"}
+_TIMEOUT_REASON = {"no_match": "no_match", "low_quality": "low_quality", "mismatch": "no_match"}
+# States in which the kiosk may learn who the card belongs to and how well the face matched.
+DISCLOSED_STATES = (State.VERIFIED, State.IN_MENU)
+
+
+def failure_reason_public(session: KioskSession) -> str:
+    """The failure reason the kiosk is told (sessions that ended on a mismatch before it was hidden read
+    as a stranger's face, like every mismatch now)."""
+    return "no_match" if session.face_failure_reason == "mismatch" else session.face_failure_reason
+
+
+def owner_first_name_disclosed(session: KioskSession) -> str:
+    """The owner's first name, only once the session is verified ("" before: nothing about the owner)."""
+    return _first_name(session.card) if session.state in DISCLOSED_STATES else ""
 
 
 def _seconds(name: str) -> timedelta:
@@ -116,9 +139,13 @@ def _audit(
 
 
 @transaction.atomic
-def session_start(*, kiosk: Kiosk, pan: str) -> KioskSession:
-    """A card was entered at `kiosk`: open a session (and close any the kiosk left open)."""
-    card = card_get_by_pan(pan=pan)  # 400 for a malformed number, 404 for an unknown one
+def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
+    """A card was read at `kiosk`: open a session (and close any the kiosk left open).
+
+    400 for an unreadable card, 404 for an unknown card or a wrong expiry (the same answer), 429 while the
+    kiosk has had too many failed card reads.
+    """
+    card = card_read_resolve(kiosk_id=kiosk.pk, read=card_read)
     refusal = _card_refusal(card)
     if refusal is not None:
         raise refusal
@@ -175,41 +202,66 @@ def _end(session: KioskSession, *, reason: str, now: datetime) -> None:
     )
 
 
-def _face_fail(session: KioskSession, *, reason: str, now: datetime, snapshot: bytes | None) -> None:
-    """Record a failed face check: counters, lockout, audit (with the failing frame, encrypted)."""
+def _face_fail(
+    session: KioskSession,
+    *,
+    reason: str,
+    now: datetime,
+    snapshot: bytes | None,
+    verdict: Any = None,
+) -> None:
+    """Record a failed face check: counters, lockout, audit (with the failing frame, encrypted).
+
+    A session that saw another enrolled customer's face (mismatch_seen) fails with the reason a stranger's
+    face would have got, the one the kiosk is shown; the audit trail records it as "mismatch".
+    """
     session.face_failure_reason = reason
     session.match_streak = 0
-    if reason == "mismatch":
-        # No OTP after a mismatch: another enrolled person is at this card, and a code sent to the owner's
-        # phone would only help whoever is holding both. The session ends here.
-        session.state, session.ended_at, session.end_reason = State.ENDED, now, "mismatch"
-    else:
-        session.state = State.FACE_FAILED
-    session.save(
-        update_fields=[
-            "face_failure_reason",
-            "match_streak",
-            "state",
-            "ended_at",
-            "end_reason",
-            "last_activity_at",
-        ]
-    )
-    card = session.card
-    locked = security.card_face_failure_record(card=card, kiosk_id=session.kiosk_id)
-    blocked = reason == "mismatch" and security.card_mismatch_record(card=card, kiosk_id=session.kiosk_id)
+    session.state = State.FACE_FAILED
+    session.save(update_fields=["face_failure_reason", "match_streak", "state", "last_activity_at"])
+    locked = security.card_face_failure_record(card=session.card, kiosk_id=session.kiosk_id)
+    evidence: dict[str, Any] = {"last_outcome": session.face_last_outcome, "shown_reason": reason}
+    if verdict is not None:
+        evidence["distance"] = verdict.distance
     _audit(
         session,
         kind=AuditEvent.Kind.FACE_DECISION,
         outcome=AuditEvent.Outcome.FAILURE,
         data={
-            "reason": reason,
+            "reason": "mismatch" if session.mismatch_seen else reason,
             "frames_seen": session.frames_seen,
             "face_locked": locked,
+            **evidence,
+        },
+        snapshot=snapshot,
+    )
+
+
+def _mismatch_seen(session: KioskSession, *, verdict: Any, now: datetime, snapshot: bytes) -> None:
+    """Another enrolled customer's face with this card: remembered, audited with its evidence, counted.
+
+    The face check itself goes on as for a stranger (the kiosk must not be able to tell the two apart); only
+    the first such frame of a session is recorded, and it may block the card (mismatches from two kiosks).
+    """
+    if session.mismatch_seen:
+        return
+    session.mismatch_seen = True
+    session.save(update_fields=["mismatch_seen"])
+    blocked = security.card_mismatch_record(card=session.card, kiosk_id=session.kiosk_id)
+    _audit(
+        session,
+        kind=AuditEvent.Kind.FACE_MISMATCH,
+        outcome=AuditEvent.Outcome.FAILURE,
+        data={
+            "distance": verdict.distance,
+            "nearest_customer_id": verdict.other_customer_id,
+            "frames_seen": session.frames_seen,
             "card_blocked": blocked,
         },
         snapshot=snapshot,
     )
+    if blocked:
+        _end(session, reason="card_blocked", now=now)
 
 
 def _apply_timeouts(session: KioskSession, *, now: datetime, face_deadline: bool = True) -> None:
@@ -321,10 +373,13 @@ def kiosk_sessions_expire() -> int:
 
 @dataclass(frozen=True)
 class FrameResult:
+    """What the kiosk is told about one frame. Before the decision: boxes, one hint and progress only."""
+
     session: KioskSession
-    outcome: str
+    outcome: str  # "checking" | "verified" | "failed"
+    hint: str  # a FRAME_MESSAGES key while checking, else ""
     boxes: list[dict[str, int]]
-    match_percent: int | None
+    match_percent: int | None  # only once verified
     message: str
     frame_size: tuple[int, int]
 
@@ -389,18 +444,23 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
         face_deadline = session_deadlines(locked).get("face")
         live = face.liveness_feed(
             state=locked.liveness_state,
-            outcome=verdict.outcome,
+            # Another customer's face is a stranger's to liveness too, or its timing would tell them apart.
+            outcome="no_match" if verdict.outcome == "mismatch" else verdict.outcome,
             landmarks=verdict.landmarks,
             t=now.timestamp(),
             fingerprint=digest,
         )
         locked.liveness_state = live.state
         locked.save(update_fields=["liveness_state"])
-        if face_deadline is not None and now >= face_deadline:
+        if verdict.outcome == "mismatch":
+            _mismatch_seen(locked, verdict=verdict, now=now, snapshot=data)
+        if not locked.is_open:
+            pass  # the mismatch evidence blocked the card
+        elif face_deadline is not None and now >= face_deadline:
             reason = _TIMEOUT_REASON.get(verdict.outcome, "timeout")
-            _face_fail(locked, reason=reason, now=now, snapshot=data)
-        elif verdict.outcome in ("mismatch", "several_faces"):
-            _face_fail(locked, reason=verdict.outcome, now=now, snapshot=data)
+            _face_fail(locked, reason=reason, now=now, snapshot=data, verdict=verdict)
+        elif verdict.outcome == "several_faces":
+            _face_fail(locked, reason=verdict.outcome, now=now, snapshot=data, verdict=verdict)
         elif live.status == "failed":
             _liveness_fail(locked, live=live, now=now, snapshot=data)
         elif verdict.outcome == "match":
@@ -409,19 +469,35 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
             locked.match_streak = 0
             locked.save(update_fields=["match_streak"])
 
-    message = FRAME_MESSAGES.get(verdict.outcome, "")
-    if locked.state == State.VERIFIED:
-        message = _("Welcome, %(name)s!") % {"name": _first_name(locked.card)}
-    elif locked.state in (State.FACE_FAILED, State.ENDED):
-        message = FAILURE_MESSAGES.get(locked.face_failure_reason, message)
-    return FrameResult(
-        session=locked,
-        outcome=verdict.outcome,
-        boxes=[dict(box) for box in verdict.boxes],
-        match_percent=verdict.match_percent,
-        message=str(message),
-        frame_size=frame_size,
-    )
+    return _frame_result(locked, verdict=verdict, frame_size=frame_size)
+
+
+def _frame_hint(session: KioskSession, *, verdict: Any) -> str:
+    hint = _FRAME_HINTS.get(verdict.outcome)
+    if hint == "move_closer" and verdict.reason and "closer" not in verdict.reason.lower():
+        hint = "more_light"  # large enough but blurred: usually too dark for a sharp picture
+    if hint is None:
+        # A comparable face, whoever it is: the same hint for a match, a stranger and another customer.
+        hint = "turn_as_asked" if face.liveness_challenge(session.liveness_state) else "look_at_camera"
+    return hint
+
+
+def _frame_result(session: KioskSession, *, verdict: Any, frame_size: tuple[int, int]) -> FrameResult:
+    boxes = [dict(box) for box in verdict.boxes]
+    if session.state == State.VERIFIED:
+        # The decision is made: now the customer may see whose card it is and how well the face matched.
+        percent = verdict.match_percent
+        message = _("Match %(percent)d %% — authorised. Welcome, %(name)s!") % {
+            "percent": percent or 0,
+            "name": _first_name(session.card),
+        }
+        return FrameResult(session, "verified", "", boxes, percent, message, frame_size)
+    if session.state in (State.FACE_FAILED, State.ENDED):
+        reason = failure_reason_public(session)
+        message = str(FAILURE_MESSAGES.get(reason, "") or END_MESSAGES.get(session.end_reason, ""))
+        return FrameResult(session, "failed", "", boxes, None, message, frame_size)
+    hint = _frame_hint(session, verdict=verdict)
+    return FrameResult(session, "checking", hint, boxes, None, str(FRAME_MESSAGES[hint]), frame_size)
 
 
 def _liveness_fail(session: KioskSession, *, live: Any, now: datetime, snapshot: bytes) -> None:

@@ -14,6 +14,7 @@
   var pollTimer = null;
   var pendingKey = {};      // idempotency keys per money form, reused on retries / double taps
   var busy = false;
+  var welcome = "";         // "Match 93 % — authorised. Welcome, …" from the verifying frame
 
   function $(id) { return document.getElementById(id); }
 
@@ -68,17 +69,27 @@
   demoCards.forEach(function (card) {
     var b = document.createElement("button");
     b.type = "button"; b.className = "btn btn--demo"; b.textContent = card.name + " ·" + card.pan.slice(-4);
-    b.addEventListener("click", function () { startSession(card.pan); });
+    b.addEventListener("click", function () { startSession(card.pan, card.expiry); });
     $("demo-cards") && $("demo-cards").appendChild(b);
   });
 
   /* ---------- session flow ---------- */
-  function startSession(pan) {
+  /* A keyboard-wedge card reader types track 2 (";PAN=YYMM…?") into the focused card field; a person types
+     the number and the expiry (MM/YY). The server checks both against the card. */
+  function cardRead(number, expiry) {
+    var raw = (number || "").trim();
+    if (raw.charAt(0) === ";" || raw.indexOf("=") > 0) { return { track2: raw }; }
+    return { card_number: raw, expiry: (expiry || "").trim() };
+  }
+
+  function startSession(pan, expiry) {
     if (busy) { return; }
     busy = true;
-    api("POST", "sessions/", { card_number: pan }).then(function (r) {
+    welcome = "";
+    api("POST", "sessions/", cardRead(pan, expiry)).then(function (r) {
       busy = false;
       $("card-number").value = "";
+      $("card-expiry").value = "";
       if (!r.ok) { showError(r.data.detail || S.network_error); return; }
       follow(r.data);
     }, function () { busy = false; showError(S.network_error); });
@@ -104,6 +115,7 @@
       var onMenuScreens = ["withdraw", "deposit", "escrow", "result"].some(function (n) {
         return !document.querySelector('[data-screen="' + n + '"]').hidden;
       });
+      $("menu-welcome").textContent = welcome || (data.first_name ? S.welcome.replace("%(name)s", data.first_name) : "");
       if (!onMenuScreens) { show("menu"); }
     } else if (state === "ended") {
       finish(data.message || S.session_ended);
@@ -193,6 +205,7 @@
       form.append("seq", String(session.next_seq));
       api("POST", sessionPath("frames"), form).then(function (r) {
         if (r.ok) {
+          if (r.data.outcome === "verified") { welcome = r.data.message; }
           drawResult(r.data);
           $("face-message").textContent = r.data.message;
           follow(r.data.session);
@@ -213,23 +226,25 @@
     }, "image/jpeg", 0.85);
   }
 
-  /* Boxes come in frame pixels; the preview is mirrored, so x is flipped to match what people see. */
+  /* Boxes come in frame pixels; the preview is mirrored, so x is flipped to match what people see.
+     Before the decision the server says nothing about the match, so the box is neutral and unlabelled;
+     once verified it turns green with the owner's first name and the match percentage. */
   function drawResult(result) {
     var w = overlay.clientWidth, h = overlay.clientHeight;
     overlay.width = w; overlay.height = h;
     var ctx = overlay.getContext("2d");
     ctx.clearRect(0, 0, w, h);
     var sx = w / result.frame_width, sy = h / result.frame_height;
-    var good = result.outcome === "match";
+    var verified = result.outcome === "verified";
     ctx.lineWidth = 4;
     ctx.font = "bold " + Math.round(h / 22) + "px sans-serif";
     result.boxes.forEach(function (box) {
       var left = w - box.right * sx, top = box.top * sy;
       var bw = (box.right - box.left) * sx, bh = (box.bottom - box.top) * sy;
-      ctx.strokeStyle = good ? "#22c55e" : "#ef4444";
+      ctx.strokeStyle = verified ? "#22c55e" : (result.outcome === "failed" ? "#ef4444" : "#e2e8f0");
       ctx.strokeRect(left, top, bw, bh);
-      if (result.boxes.length === 1) {
-        var label = session.first_name + (result.match_percent !== null ? " · " + S.match + " " + result.match_percent + "%" : "");
+      if (verified && result.boxes.length === 1) {
+        var label = result.session.first_name + " · " + S.match + " " + result.match_percent + " %";
         ctx.fillStyle = "rgba(0,0,0,0.6)";
         ctx.fillRect(left, Math.max(0, top - h / 16), Math.max(bw, ctx.measureText(label).width + 12), h / 16);
         ctx.fillStyle = "#fff";
@@ -266,7 +281,8 @@
   });
 
   function handleRefusal(r) {
-    if (r.data.code === "session_ended" || r.data.code === "session_timeout" || r.data.code === "card_blocked" || r.status === 404) {
+    /* otp_unavailable: no code for this card now, and the server has ended the session */
+    if (r.data.code === "session_ended" || r.data.code === "session_timeout" || r.data.code === "card_blocked" || r.data.code === "otp_unavailable" || r.status === 404) {
       finish(r.data.detail || S.session_ended);
       return;
     }
@@ -342,7 +358,7 @@
 
   $("card-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    startSession($("card-number").value);
+    startSession($("card-number").value, $("card-expiry").value);
   });
   $("withdraw-form").addEventListener("submit", function (event) {
     event.preventDefault();

@@ -41,7 +41,7 @@ def test_superseded_enrolment_is_audited(teller, administrator, faces_dir):
     first = enrol(customer, faces_dir, BIDEN[:1], teller)
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ENROLMENT_SUPERSEDED).exists()
     second = enrol(customer, faces_dir, BIDEN[1:], teller)
-    # A customer who already has a face is re-enrolled only when a second member of staff approves (four eyes).
+    # A customer who already has a face is re-enrolled only once a second member of staff approves.
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ENROLMENT_SUPERSEDED).exists()
     change_request_approve(
         change_request=ChangeRequest.objects.get(kind=ChangeRequest.Kind.FACE_REENROL), actor=administrator

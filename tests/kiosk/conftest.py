@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from kiosk.otp_senders import TestSender
 from kiosk.services import face
+from kiosk.services.card_reads import CardRead
 from kiosk.services.credentials import kiosk_credential_rotate
 
 _counter = itertools.count(1)
@@ -93,6 +94,21 @@ def api(kiosk_token: str) -> APIClient:
     return client
 
 
+def card_expiry_of(pan: str) -> str:
+    """The expiry printed on the card with this PAN, as MM/YY (a fixed date for an unknown number)."""
+    from accounts.models import Card
+    from accounts.pan import pan_hash, pan_normalise
+
+    card = Card.objects.filter(pan_hmac=pan_hash(pan_normalise(pan))).first()
+    return card.expires_on.strftime("%m/%y") if card is not None else "12/30"
+
+
+def card_read_of(pan: str) -> CardRead:
+    """What a card reader delivers for the card with this PAN (its own expiry), for calling the services."""
+    month, year = card_expiry_of(pan).split("/")
+    return CardRead(pan=pan, expiry_year=2000 + int(year), expiry_month=int(month))
+
+
 class KioskDriver:
     """Drives the kiosk API as the page does."""
 
@@ -104,8 +120,12 @@ class KioskDriver:
     def sid(self) -> str:
         return self.session["id"]
 
-    def start(self, pan: str):
-        response = self.client.post("/api/kiosk/sessions/", {"card_number": pan}, format="json")
+    def start(self, pan: str, expiry: str | None = None):
+        """Present a card as the card reader does: PAN + expiry (MM/YY; the card's own expiry by default)."""
+        expiry = card_expiry_of(pan) if expiry is None else expiry
+        response = self.client.post(
+            "/api/kiosk/sessions/", {"card_number": pan, "expiry": expiry}, format="json"
+        )
         if response.status_code == 201:
             self.session = response.json()
         return response

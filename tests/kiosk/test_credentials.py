@@ -19,6 +19,7 @@ from kiosk.services.credentials import (
     token_digest,
 )
 from tests.factories import KioskFactory
+from tests.kiosk.conftest import card_expiry_of
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_provisioning_code_expires(kiosk):
 
 
 def test_api_refuses_missing_wrong_and_revoked_credentials(kiosk, kiosk_token, alice_card, alice_pan):
-    body = {"card_number": alice_pan}
+    body = {"card_number": alice_pan, "expiry": card_expiry_of(alice_pan)}
     assert APIClient().post("/api/kiosk/sessions/", body, format="json").status_code == 401
     wrong = APIClient()
     wrong.credentials(HTTP_AUTHORIZATION="Kiosk not-a-token")
@@ -127,14 +128,16 @@ def test_cookie_auth_enforces_csrf(kiosk, alice_card, alice_pan, face_script):
     token = page.context["csrf_token"]
     browser.post("/kiosk/provision/", {"code": raw, "csrfmiddlewaretoken": str(token)})
     refused = browser.post(
-        "/api/kiosk/sessions/", {"card_number": alice_pan}, content_type="application/json"
+        "/api/kiosk/sessions/",
+        {"card_number": alice_pan, "expiry": card_expiry_of(alice_pan)},
+        content_type="application/json",
     )
     assert refused.status_code == 403
     page = browser.get("/kiosk/")
     csrf = page.context["csrf_token"]
     accepted = browser.post(
         "/api/kiosk/sessions/",
-        {"card_number": alice_pan},
+        {"card_number": alice_pan, "expiry": card_expiry_of(alice_pan)},
         content_type="application/json",
         headers={"X-CSRFToken": str(csrf)},
     )

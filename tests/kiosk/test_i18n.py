@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.test import Client
 
 from kiosk.services.credentials import kiosk_provisioning_code_create
+from tests.kiosk.conftest import card_expiry_of, jpeg_frame
 
 pytestmark = pytest.mark.django_db
 
@@ -43,12 +46,14 @@ def test_russian_page_and_reasons(kiosk_browser, alice_card, alice_pan, face_scr
     assert response.cookies["django_language"].value == "ru"
     # The API answers in the language the page chose.
     refused = kiosk_browser.post(
-        "/api/kiosk/sessions/", {"card_number": "1234"}, content_type="application/json"
+        "/api/kiosk/sessions/", {"card_number": "1234", "expiry": "12/30"}, content_type="application/json"
     )
     assert refused.json()["detail"] == "Это неверный номер карты."
     face_script.enrolled = False
     started = kiosk_browser.post(
-        "/api/kiosk/sessions/", {"card_number": alice_pan}, content_type="application/json"
+        "/api/kiosk/sessions/",
+        {"card_number": alice_pan, "expiry": card_expiry_of(alice_pan)},
+        content_type="application/json",
     )
     assert started.json()["message"] == "Для этой карты не зарегистрировано лицо."
     sid = started.json()["id"]
@@ -60,8 +65,31 @@ def test_russian_page_and_reasons(kiosk_browser, alice_card, alice_pan, face_scr
 
 def test_demo_cards_only_with_debug(kiosk_browser, settings):
     from accounts.demo import DEMO_CUSTOMERS
+    from tests.factories import CardFactory
 
+    CardFactory(pan=DEMO_CUSTOMERS[0].pan)  # a seeded demo card: the button needs its expiry
     settings.DEBUG = False
     assert DEMO_CUSTOMERS[0].pan not in kiosk_browser.get("/kiosk/").content.decode()
     settings.DEBUG = True
     assert DEMO_CUSTOMERS[0].pan in kiosk_browser.get("/kiosk/").content.decode()
+
+
+def test_card_read_refusal_and_frame_hint_in_russian(kiosk_browser, alice_card, alice_pan, face_script):
+    kiosk_browser.get("/kiosk/?lang=ru")
+    refused = kiosk_browser.post(
+        "/api/kiosk/sessions/", {"card_number": alice_pan}, content_type="application/json"
+    )
+    assert refused.json()["detail"].startswith("Не удалось прочитать карту.")
+    face_script.play("low_quality")
+    started = kiosk_browser.post(
+        "/api/kiosk/sessions/",
+        {"card_number": alice_pan, "expiry": card_expiry_of(alice_pan)},
+        content_type="application/json",
+    ).json()
+    upload = io.BytesIO(jpeg_frame())
+    upload.name = "frame.jpg"
+    frame = kiosk_browser.post(
+        f"/api/kiosk/sessions/{started['id']}/frames/",
+        {"frame": upload, "nonce": started["frame_nonce"], "seq": 1},
+    ).json()
+    assert (frame["hint"], frame["message"]) == ("move_closer", "Подойдите ближе к камере.")

@@ -3,6 +3,7 @@ nothing written (a picture of every row count, balance, cassette and session bef
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import uuid
@@ -19,7 +20,7 @@ from kiosk.services.credentials import (
     kiosk_provisioning_code_create,
 )
 from tests.factories import KioskFactory
-from tests.kiosk.conftest import jpeg_frame
+from tests.kiosk.conftest import card_expiry_of, jpeg_frame
 
 from .helpers import HOSTILE_IMAGES, INJECTION_STRINGS, assert_nothing_written, db_picture, good_jpeg
 
@@ -151,6 +152,13 @@ def test_frame_with_a_wrong_content_type_is_refused(started, content_type, paylo
         ("/api/kiosk/sessions/", "application/json", '["a", "list"]'),
         ("/api/kiosk/sessions/", "application/json", '{"card_number": {"$ne": null}}'),
         ("/api/kiosk/sessions/", "application/json", '{"card_number": ["4111111111111111"]}'),
+        ("/api/kiosk/sessions/", "application/json", '{"track2": {"$ne": null}}'),
+        (
+            "/api/kiosk/sessions/",
+            "application/json",
+            '{"card_number": "4111111111111111", "expiry": [12, 30]}',
+        ),
+        ("/api/kiosk/sessions/", "application/json", '{"track2": ";4111111111111111=3012?\\u0000"}'),
         ("/api/kiosk/sessions/{sid}/otp/verify/", "application/xml", "<code>1</code>"),
         ("/api/kiosk/sessions/{sid}/otp/verify/", "application/json", '{"code": 123456.5}'),
         (
@@ -311,12 +319,53 @@ def test_staff_session_is_not_a_kiosk(teller_client, started):
 # --- Injection in kiosk inputs -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("field", ["card_number", "expiry", "track2"])
 @pytest.mark.parametrize("value", INJECTION_STRINGS)
-def test_injection_in_the_card_number(api, kiosk, alice_card, value):
+def test_injection_in_the_card_read(api, kiosk, alice_card, alice_pan, field, value):
+    payload = {"track2": value} if field == "track2" else {"card_number": alice_pan, "expiry": "12/30"}
+    payload[field] = value
     before = db_picture()
-    body = _refused(api.post("/api/kiosk/sessions/", {"card_number": value}, format="json"), 400, 404)
-    assert body["code"] in {"card_invalid", "invalid"}
+    body = _refused(api.post("/api/kiosk/sessions/", payload, format="json"), 400, 404)
+    assert body["code"] in {"card_invalid", "card_read_invalid", "invalid"}
     assert value not in json.dumps(body) or len(value) < 3
+    assert_nothing_written(before)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"card_number": "PAN"},  # no expiry
+        {"card_number": "PAN", "expiry": "OTHER"},  # the wrong expiry
+        {"card_number": "PAN", "expiry": "13/30"},
+        {"card_number": "PAN", "expiry": "1230"},
+        {"card_number": "PAN", "expiry": "12/30", "track2": ";PAN=3012?"},  # both ways at once
+        {"track2": ";PAN=30?"},
+        {"track2": ";PAN=3012" + "9" * 60 + "?"},
+        {"track2": "%BPAN^ARCHER/ALICE^3012?"},  # track 1 is not what the reader should send
+        {"track2": ";" + "4" * 19 + "=3012?"},  # an unknown card
+    ],
+)
+def test_card_reads_that_are_not_the_card_are_refused_and_write_nothing(
+    api, kiosk, alice_card, alice_pan, payload
+):
+    other = (alice_card.expires_on.replace(day=1) - dt.timedelta(days=1)).strftime("%m/%y")
+    payload = {key: value.replace("PAN", alice_pan).replace("OTHER", other) for key, value in payload.items()}
+    before = db_picture()
+    body = _refused(api.post("/api/kiosk/sessions/", payload, format="json"), 400, 404)
+    assert body["code"] in {"card_read_invalid", "card_unknown", "invalid", "card_invalid"}
+    assert alice_pan not in json.dumps(body)
+    assert_nothing_written(before)
+
+
+def test_throttled_card_reads_are_a_clear_429_and_write_nothing(api, kiosk, alice_card, alice_pan, settings):
+    settings.KIOSK_CARD_READ_FAILURES = 2
+    wrong = {"card_number": alice_pan, "expiry": "01/20"}
+    for _ in range(2):
+        _refused(api.post("/api/kiosk/sessions/", wrong, format="json"), 404)
+    before = db_picture()
+    right = {"card_number": alice_pan, "expiry": card_expiry_of(alice_pan)}
+    body = _refused(api.post("/api/kiosk/sessions/", right, format="json"), 429)
+    assert body["code"] == "card_reads_throttled"
     assert_nothing_written(before)
 
 
@@ -520,7 +569,7 @@ def cookie_session(kiosk_browser, alice_card, alice_pan, face_script):
     csrf = str(kiosk_browser.get("/kiosk/").context["csrf_token"])
     response = kiosk_browser.post(
         "/api/kiosk/sessions/",
-        {"card_number": alice_pan},
+        {"card_number": alice_pan, "expiry": card_expiry_of(alice_pan)},
         content_type="application/json",
         headers={"X-CSRFToken": csrf},
     )

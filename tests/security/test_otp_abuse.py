@@ -38,43 +38,44 @@ def _wrong(code: str, offset: int) -> str:
 def test_a_thousand_guesses_across_sessions_and_kiosks_never_succeed(
     driver, alice_card, alice_pan, face_script, outbox, settings
 ):
-    """An attacker holding the card walks between two kiosks, starting a new session for every code."""
+    """An attacker holding the card walks between two kiosks, starting a new session for every code.
+
+    Wrong codes pause the card's code path, each pause longer than the last, instead of blocking the card:
+    over ~10 days of trying the attacker gets a few dozen guesses at a million codes, and the card still
+    works for its owner's face.
+    """
     face_script.play("several_faces")
     _credential, token = kiosk_credential_rotate(kiosk=KioskFactory(name="Second kiosk"), actor=None)
     second = APIClient()
     second.credentials(HTTP_AUTHORIZATION=f"Kiosk {token}")
     drivers = [driver, KioskDriver(second)]
     answers: dict[str, int] = {}
-    sessions = set()
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         for guess in range(1000):
             kiosk_driver = drivers[guess % 2]
             # Past the per-card send window each time, so the send limit is not what stops the attacker.
             traveller.shift(dt.timedelta(seconds=settings.OTP_SEND_WINDOW_S + 1))
-            started = kiosk_driver.start(alice_pan)
-            if started.status_code != 201:
-                answers[started.json()["code"]] = answers.get(started.json()["code"], 0) + 1
-                continue
-            sessions.add(kiosk_driver.sid)
+            assert kiosk_driver.start(alice_pan).status_code == 201
             if kiosk_driver.session["state"] != "face_failed":
                 kiosk_driver.frame()
             sent = kiosk_driver.post("otp")
-            assert sent.status_code == 200, sent.json()
+            if sent.status_code != 200:
+                answers[sent.json()["code"]] = answers.get(sent.json()["code"], 0) + 1
+                continue
             response = kiosk_driver.post("otp/verify", {"code": _wrong(_code(outbox), 1 + guess)})
             answers[response.json().get("code", "ok")] = answers.get(response.json().get("code", "ok"), 0) + 1
             assert response.status_code != 200
-    block_after = settings.OTP_CARD_BLOCK_AFTER
-    # The first N-1 wrong codes are refused one by one, the Nth blocks the card, and every later attempt is
-    # refused before any code is sent: the attacker never gets another guess.
-    assert answers == {"otp_wrong": block_after - 1, "card_blocked": 1000 - block_after + 1}, answers
-    assert len(sessions) == block_after
+    checked = answers.get("otp_wrong", 0) + answers.get("otp_cooldown", 0)
+    assert set(answers) == {"otp_wrong", "otp_cooldown", "otp_unavailable"}, answers
+    assert checked == OtpCode.objects.count() < 100, answers
+    assert answers["otp_cooldown"] == checked // settings.OTP_COOLDOWN_AFTER
     alice_card.refresh_from_db()
-    assert alice_card.status == Card.Status.BLOCKED
+    assert alice_card.status == Card.Status.ACTIVE
     assert not OtpCode.objects.filter(used_at__isnull=False).exists()
-    assert OtpCode.objects.count() == block_after  # no code was sent after the block
-    assert CardSecurity.objects.get(card=alice_card).consecutive_otp_failures == block_after
-    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.OTP_FAILED).count() == block_after
-    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CARD_BLOCKED).count() == 1
+    security = CardSecurity.objects.get(card=alice_card)
+    assert security.otp_cooldown_level == answers["otp_cooldown"]
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.OTP_FAILED).count() == checked
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CARD_BLOCKED).count() == 0
 
 
 def test_the_previous_code_stops_working_when_a_new_one_is_sent(

@@ -84,7 +84,7 @@ def test_otp_requests_and_checks_are_limited_per_kiosk(
     frozen, driver, alice_card, alice_pan, face_script, outbox, settings
 ):
     settings.OTP_MAX_SENDS = 100  # the per-card send limit (tested in tests/kiosk) is not what is tested here
-    settings.OTP_CARD_BLOCK_AFTER = 1000
+    settings.OTP_COOLDOWN_AFTER = 1000
     settings.OTP_MAX_ATTEMPTS = 1000
     face_script.play("several_faces")
     driver.start(alice_pan)

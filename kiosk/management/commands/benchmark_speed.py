@@ -333,6 +333,8 @@ class Command(BaseCommand):
 
     def _scratch_setup(self, count: int) -> None:
         """In the scratch server's environment: one provisioned kiosk per client, each for another card."""
+        from accounts.models import Card
+        from accounts.pan import pan_hash
         from kiosk.models import Cassette, Kiosk
         from kiosk.services.credentials import kiosk_provisioning_code_create, kiosk_provisioning_code_redeem
 
@@ -344,7 +346,8 @@ class Command(BaseCommand):
             Cassette.objects.get_or_create(kiosk=kiosk, denomination=50, defaults={"count": 100})
             _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
             _credential, token = kiosk_provisioning_code_redeem(code=raw)
-            kiosks.append({"token": token, "pan": demo.pan})
+            expires_on = Card.objects.get(pan_hmac=pan_hash(demo.pan)).expires_on
+            kiosks.append({"token": token, "pan": demo.pan, "expiry": expires_on.strftime("%m/%y")})
         self.stdout.write(json.dumps(kiosks))
 
     def _drive(self, port: int, clients: list[tuple[dict[str, str], list[bytes]]], frames_each: int) -> dict:
@@ -359,7 +362,7 @@ class Command(BaseCommand):
                 connection,
                 "POST",
                 "/api/kiosk/sessions/",
-                json.dumps({"card_number": kiosk["pan"]}).encode(),
+                json.dumps({"card_number": kiosk["pan"], "expiry": kiosk["expiry"]}).encode(),
                 {**headers, "Content-Type": "application/json"},
             )
             if status != 201:

@@ -66,6 +66,19 @@ def _screenshot(page, name: str) -> None:
         page.screenshot(path=os.path.join(folder, f"{name}.png"))
 
 
+def _enter_card(page, card) -> None:
+    """A person types the card number and the expiry printed on it (MM/YY)."""
+    page.fill("#card-number", PAN)
+    page.fill("#card-expiry", card.expires_on.strftime("%m/%y"))
+    page.click("#card-form button[type=submit]")
+
+
+def _swipe_card(page, card) -> None:
+    """A keyboard-wedge magnetic-stripe reader types track 2 into the focused field and presses Enter."""
+    page.click("#card-number")
+    page.keyboard.type(f";{PAN}={card.expires_on.strftime('%y%m')}1010000000000000?\n")
+
+
 def _kiosk_page(live_server, browser, kiosk, lang: str = "en"):
     _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -83,16 +96,19 @@ def test_owner_verifies_by_face_and_withdraws(live_server, browser_factory, nois
     browser = browser_factory(noisy_camera("people/barack_obama/obama_5_480p.jpg"))
     page, problems = _kiosk_page(live_server, browser, kiosk)
     _screenshot(page, "1-card")
-    page.fill("#card-number", PAN)
-    page.click("#card-form button[type=submit]")
+    _swipe_card(page, obama_card)
     page.wait_for_selector('[data-screen="face"]:not([hidden])', timeout=10_000)
     page.wait_for_timeout(800)
     _screenshot(page, "2-face")
-    # The server verifies after K matching frames; the page then shows the menu.
+    # Nothing about the owner before the decision.
+    assert "Barack" not in page.inner_text('[data-screen="face"]')
+    # The server verifies after K matching frames; the page then shows the menu with the name and the match.
     page.wait_for_selector('[data-screen="menu"]:not([hidden])', timeout=30_000)
     session = KioskSession.objects.get(kiosk=kiosk)
     assert (session.state, session.verified_by) == ("verified", "face")
     assert session.frames_seen >= 3
+    welcome = page.inner_text("#menu-welcome")
+    assert "Barack" in welcome and "authorised" in welcome and "%" in welcome
     _screenshot(page, "3-menu")
     page.click('[data-action="show-withdraw"]')
     page.click("#presets button >> text=50 EUR")
@@ -114,8 +130,7 @@ def test_two_people_are_refused_in_russian(live_server, browser_factory, noisy_c
     browser = browser_factory(noisy_camera("scenes/obama_and_biden.jpg"))
     page, problems = _kiosk_page(live_server, browser, kiosk, lang="ru")
     assert "Введите номер карты" in page.inner_text('[data-screen="card"]')
-    page.fill("#card-number", PAN)
-    page.click("#card-form button[type=submit]")
+    _enter_card(page, obama_card)
     page.wait_for_selector('[data-screen="otp-offer"]:not([hidden])', timeout=30_000)
     assert "Перед камерой было больше одного человека" in page.inner_text("#failure-message")
     _screenshot(page, "5-otp-offer-ru")
@@ -151,8 +166,7 @@ def test_with_liveness_on_a_still_photo_is_refused_and_the_otp_lets_the_owner_th
     kiosk = KioskFactory(name="Browser kiosk 3")
     browser = browser_factory(noisy_camera("people/barack_obama/obama_5_480p.jpg"))
     page, problems = _kiosk_page(live_server, browser, kiosk)
-    page.fill("#card-number", PAN)
-    page.click("#card-form button[type=submit]")
+    _enter_card(page, obama_card)
     page.wait_for_selector("#face-challenge:not([hidden])", timeout=15_000)
     assert "turn your head" in page.inner_text("#face-challenge")
     page.wait_for_selector('[data-screen="otp-offer"]:not([hidden])', timeout=30_000)
@@ -175,8 +189,7 @@ def test_an_unenrolled_face_is_no_match_with_a_snapshot_then_otp(
     kiosk = KioskFactory(name="Browser kiosk 4")
     browser = browser_factory(noisy_camera("people/kit_harington/kit_2.jpg"))
     page, _problems = _kiosk_page(live_server, browser, kiosk)
-    page.fill("#card-number", PAN)
-    page.click("#card-form button[type=submit]")
+    _enter_card(page, obama_card)
     page.wait_for_selector('[data-screen="otp-offer"]:not([hidden])', timeout=30_000)
     session = KioskSession.objects.get(kiosk=kiosk)
     assert (session.state, session.face_failure_reason) == ("face_failed", "no_match")

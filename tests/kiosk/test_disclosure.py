@@ -1,0 +1,145 @@
+"""Issue 11, finding 4: the kiosk tells nothing before the decision (the audit trail keeps everything)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from audit.models import AuditEvent, AuditSnapshot
+
+from .conftest import KioskDriver
+
+pytestmark = pytest.mark.django_db
+
+# What a frame response may say about the face before the decision: one of these hints, nothing else.
+QUALITY_HINTS = {"move_closer", "one_person", "more_light", "turn_as_asked", "look_at_camera"}
+
+
+def test_session_start_does_not_disclose_the_owner_name(driver, alice_card, alice_pan):
+    response = driver.start(alice_pan)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["first_name"] == ""
+    assert "Alice" not in response.content.decode()
+    assert "Archer" not in response.content.decode()
+
+
+@pytest.mark.parametrize("outcome", ["match", "no_match", "mismatch", "low_quality", "no_face"])
+def test_frame_response_has_no_score_before_verification(driver, alice_card, alice_pan, face_script, outcome):
+    face_script.play(outcome)
+    driver.start(alice_pan)
+    response = driver.frame()
+    assert response.status_code == 200
+    body = response.json()
+    assert body["session"]["state"] == "face_pending"
+    assert body["match_percent"] is None
+    assert "distance" not in body
+    assert body["outcome"] == "checking"
+    assert body["hint"] in QUALITY_HINTS
+    assert body["session"]["first_name"] == ""
+    text = response.content.decode()
+    assert "Alice" not in text
+    assert "%" not in body["message"]
+    # The audit trail is where the distance and the raw outcome go.
+    assert outcome not in ("match", "no_match", "mismatch") or "0.3" not in text
+
+
+def test_verified_frame_shows_the_first_name_and_the_match_percent(
+    driver, alice_card, alice_pan, face_script
+):
+    driver.start(alice_pan)
+    driver.frame()
+    driver.frame()
+    body = driver.frame().json()
+    assert body["session"]["state"] == "verified"
+    assert body["outcome"] == "verified"
+    assert body["match_percent"] == 90
+    assert body["session"]["first_name"] == "Alice"
+    assert "Alice" in body["message"]
+    assert "90" in body["message"]
+
+
+def _visible(body: dict) -> dict:
+    """A response as the person at the kiosk sees it, without the per-session ids and clocks."""
+    session = body.get("session", body)
+    hidden = {"id", "frame_nonce", "seconds_left", "challenge", "challenge_text"}
+    visible_session = {key: value for key, value in session.items() if key not in hidden}
+    if "session" in body:
+        return {**{key: value for key, value in body.items() if key != "session"}, "session": visible_session}
+    return visible_session
+
+
+def test_mismatch_and_no_match_look_the_same_to_the_kiosk(
+    alice_card, alice_pan, face_script, api, outbox, settings
+):
+    """Another enrolled customer's face and a stranger's face get the same frames and the same failure."""
+    seen: dict[str, list[dict]] = {}
+    start = timezone.now()
+    for index, outcome in enumerate(["mismatch", "no_match"]):
+        kiosk_driver = KioskDriver(api)
+        face_script.play(outcome)
+        with time_machine.travel(start + dt.timedelta(hours=index), tick=False) as traveller:
+            kiosk_driver.start(alice_pan)
+            frames = [_visible(kiosk_driver.frame().json()) for _ in range(3)]
+            traveller.shift(dt.timedelta(seconds=settings.KIOSK_FACE_TIMEOUT_S + 1))
+            failed = _visible(kiosk_driver.status().json())
+        seen[outcome] = [*frames, failed]
+    assert seen["mismatch"] == seen["no_match"]
+    failed = seen["mismatch"][-1]
+    assert failed["state"] == "face_failed"
+    assert failed["face_failure_reason"] == "no_match"
+    assert failed["can_request_otp"] is True
+    # The audit trail still tells them apart, with the distance and the nearest other customer.
+    decisions = AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_DECISION, outcome="failure")
+    reasons = sorted(event.data["reason"] for event in decisions)
+    assert "mismatch" in reasons and "no_match" in reasons
+    evidence = AuditEvent.objects.get(kind=AuditEvent.Kind.FACE_MISMATCH)
+    assert evidence.data["nearest_customer_id"] == 999
+    assert evidence.data["distance"] == 0.3
+    assert AuditSnapshot.objects.filter(event=evidence).exists()
+
+
+def test_no_code_after_a_mismatch_and_the_refusal_says_nothing_about_why(
+    driver, alice_card, alice_pan, face_script, outbox, settings
+):
+    face_script.play("mismatch")
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        driver.start(alice_pan)
+        driver.frame()
+        traveller.shift(dt.timedelta(seconds=settings.KIOSK_FACE_TIMEOUT_S + 1))
+        assert driver.status().json()["state"] == "face_failed"
+        refused = driver.post("otp")
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["code"] == "otp_unavailable"
+    assert "mismatch" not in refused.content.decode()
+    assert "another" not in body["detail"].lower()
+    assert outbox == []
+    assert driver.status().json()["state"] == "ended"
+
+
+@pytest.mark.parametrize("ending", ["several_faces", "no_face"])
+def test_a_mismatch_session_ends_like_a_strangers_whatever_comes_after(
+    api, alice_card, alice_pan, face_script, settings, ending
+):
+    seen = {}
+    start = timezone.now()
+    for index, first in enumerate(["mismatch", "no_match"]):
+        kiosk_driver = KioskDriver(api)
+        face_script.play(first, ending)
+        face_script.calls = 0
+        with time_machine.travel(start + dt.timedelta(hours=index), tick=False) as traveller:
+            kiosk_driver.start(alice_pan)
+            frames = [_visible(kiosk_driver.frame().json()) for _ in range(2)]
+            if ending == "no_face":  # the face check then runs out of time
+                traveller.shift(dt.timedelta(seconds=settings.KIOSK_FACE_TIMEOUT_S + 1))
+            seen[first] = [*frames, _visible(kiosk_driver.status().json())]
+    assert seen["mismatch"] == seen["no_match"]
+    assert seen["mismatch"][-1]["state"] == "face_failed"
+    assert (
+        seen["mismatch"][-1]["face_failure_reason"]
+        == {"several_faces": "several_faces", "no_face": "timeout"}[ending]
+    )
