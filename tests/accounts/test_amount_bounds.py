@@ -11,7 +11,7 @@ from django.test import Client
 
 from accounts import services
 from accounts.apps import money_bounds_check
-from accounts.models import MONEY_CEILING, BankAccount, Transaction
+from accounts.models import MONEY_CEILING, BankAccount, ChangeRequest, Transaction
 from atmsite.errors import ApplicationError
 from tests.security.helpers import assert_nothing_written, db_picture
 
@@ -113,6 +113,7 @@ def test_admin_refuses_a_daily_limit_out_of_bounds(administrator, alice_card, li
 
 
 def test_admin_accepts_a_daily_limit_within_bounds(administrator, alice_card):
+    """Within bounds the form is accepted; an increase then waits for a second member of staff (four eyes)."""
     client = Client()
     client.force_login(administrator)
     account = alice_card.account
@@ -121,7 +122,10 @@ def test_admin_accepts_a_daily_limit_within_bounds(administrator, alice_card):
         {"number": account.number, "daily_withdrawal_limit": "2500.00", "status": account.status},
     )
     assert response.status_code == 302
-    assert BankAccount.objects.get(pk=account.pk).daily_withdrawal_limit == Decimal("2500.00")
+    assert BankAccount.objects.get(pk=account.pk).daily_withdrawal_limit == account.daily_withdrawal_limit
+    assert ChangeRequest.objects.filter(
+        kind=ChangeRequest.Kind.LIMIT_INCREASE, state=ChangeRequest.State.PENDING
+    ).exists()
 
 
 def test_account_open_refuses_a_limit_out_of_bounds(alice):
