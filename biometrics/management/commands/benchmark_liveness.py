@@ -31,6 +31,7 @@ from biometrics.liveness import (
     liveness_start,
     liveness_update,
     liveness_verdict,
+    pad_aggregate,
     planar_motion_score,
 )
 
@@ -106,6 +107,7 @@ class Frame:
     t: float
     fingerprint: str
     landmarks: np.ndarray | None
+    pad_score: float | None = None
 
 
 @dataclass(slots=True)
@@ -161,7 +163,14 @@ def run_session(
         if kiosk_seen is not None and frame.fingerprint in kiosk_seen:
             return Verdict(VerdictStatus.FAILED, VerdictReason.REPLAY)
         started = time.process_time()
-        state = liveness_update(state, frame.landmarks, frame.t, fingerprint=frame.fingerprint, config=config)
+        state = liveness_update(
+            state,
+            frame.landmarks,
+            frame.t,
+            fingerprint=frame.fingerprint,
+            config=config,
+            pad_score=frame.pad_score,
+        )
         if timer is not None:
             timer.samples.append(time.process_time() - started)
         verdict = liveness_verdict(state, config=config)
@@ -431,6 +440,7 @@ class VideoFrame:
     fingerprint: str
     faces: int
     landmarks: np.ndarray | None  # the face when exactly one was found
+    box: engine.Box | None = None  # its box (reused by the PAD pass)
 
 
 def video_frames(path: Path) -> list[VideoFrame]:
@@ -438,8 +448,17 @@ def video_frames(path: Path) -> list[VideoFrame]:
     for index, seconds, rgb in engine.video_frames(path):
         jpeg = engine.jpeg_encode(rgb, quality=JPEG_QUALITY)
         faces = engine.detect_faces(engine.decode_image(jpeg), purpose="live")
-        landmarks = faces[0].landmarks if len(faces) == 1 else None
-        frames.append(VideoFrame(index, seconds, frame_fingerprint(jpeg), len(faces), landmarks))
+        one = faces[0] if len(faces) == 1 else None
+        frames.append(
+            VideoFrame(
+                index,
+                seconds,
+                frame_fingerprint(jpeg),
+                len(faces),
+                one.landmarks if one else None,
+                one.box if one else None,
+            )
+        )
     return frames
 
 
@@ -626,6 +645,13 @@ class Command(BaseCommand):
             help="Folder with MANIFEST.csv and video/ (default: $ATM_FACES_DIR or ../shared/faces).",
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else.")
+        parser.add_argument(
+            "--pad",
+            action="store_true",
+            help="Texture attack species with PAD off / PAD alone / fused, PAD cost, and --plot.",
+        )
+        parser.add_argument("--pad-threshold", type=float, default=0.8, help="PAD threshold (default 0.8).")
+        parser.add_argument("--plot", type=Path, help="With --pad: PNG of the PAD score distributions.")
         parser.add_argument("--frames", type=int, default=20, help="Frames per attack session (default 20).")
         parser.add_argument(
             "--fps", type=float, default=10.0, help="Kiosk frame rate for attacks (default 10)."
@@ -655,6 +681,9 @@ class Command(BaseCommand):
         self.stderr.write(f"Decoding and detecting {video_path.name} ...")
         video = video_frames(video_path)
         bona_fide = bona_fide_evaluate(video, config, timer)
+        if options["pad"]:
+            self._pad_report(photos, video_path, video, bona_fide, options)
+            return
         # Every genuine frame is now in the kiosk-wide store of recent fingerprints the replays meet.
         kiosk_seen = {frame.fingerprint for frame in video}
         attacks = attacks_evaluate(
@@ -683,6 +712,142 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result))
             return
         self._report(result, attacks, bona_fide, timer, config, len(photos), time.monotonic() - started)
+
+    def _pad_report(
+        self,
+        photos: Sequence[Path],
+        video_path: Path,
+        video: Sequence[VideoFrame],
+        bona_fide: BonaFide,
+        options: dict[str, Any],
+    ) -> None:
+        write, threshold, fps = self.stdout.write, options["pad_threshold"], options["fps"]
+        started = time.monotonic()
+        count = options["frames"]
+        ramp = _ramp(count, hold=count // 4)
+        flat_motions = {
+            "still": Motion([Pose() for _ in range(count)]),
+            "sheet_turn_left": Motion([Pose(yaw=50 * r) for r in ramp]),
+            "sheet_turn_right": Motion([Pose(yaw=-50 * r) for r in ramp]),
+        }
+        bent_motions = {
+            f"bent_r70_turn_{side}": Motion([Pose(yaw=sign * 60 * r) for r in ramp], 70.0)
+            for side, sign in (("left", 1), ("right", -1))
+        }
+        species: dict[str, PadTally] = {}
+        for number, path in enumerate(photos):
+            image = engine.decode_image(path.read_bytes())
+            faces = engine.detect_faces(image, purpose="enrol")
+            if not faces:
+                self.stderr.write(f"  {path.name}: no face, skipped")
+                continue
+            photo = make_print(image, faces[0], face_px_in_frame=130.0 + 10.0 * (number % 5))
+            rng = np.random.default_rng(5000 + number)
+            # Each texture is rendered once per photo and shared by every motion of its species.
+            printed = Print(
+                print_texture(photo.image, rng), photo.face_centre, photo.mm_per_px, photo.base_distance
+            )
+            shown = Print(
+                screen_texture(photo.image, rng), photo.face_centre, photo.mm_per_px, photo.base_distance
+            )
+            plans = (
+                ("print_flat", flat_motions, printed),
+                ("print_bent_turned", bent_motions, printed),
+                ("screen_still", flat_motions, shown),
+            )
+            for name, motions, textured in plans:
+                tally = species.setdefault(name, PadTally())
+                for k, motion in enumerate(motions.values()):
+                    frames = textured_frames(textured, motion, seed=5000 + number + 31 * k, fps=fps)
+                    tally.frame_scores += [f.pad_score for f in frames if f.pad_score is not None]
+                    for challenge in (Challenge.TURN_LEFT, Challenge.TURN_RIGHT):
+                        tally.add(challenge, frames)
+            self.stderr.write(f"  {path.parent.name}/{path.name} done ({time.monotonic() - started:.0f} s)")
+
+        # The real clip (its detections reused from the landmark pass) and a screen replay of it (every frame
+        # through screen_texture, then the kiosk path), cut into the same turn sessions.
+        rng = np.random.default_rng(99)
+        real_scores: dict[int, float | None] = {}
+        replayed: dict[int, Frame] = {}
+        box: engine.Box | None = None
+        for (index, seconds, rgb), seen in zip(engine.video_frames(video_path), video, strict=True):
+            real_scores[index] = None
+            if seen.box is not None:
+                decoded = engine.decode_image(engine.jpeg_encode(rgb, quality=JPEG_QUALITY))
+                real_scores[index] = engine.pad_score(decoded, seen.box, models=PAD_MODELS_USED)
+            screen_jpeg = engine.jpeg_encode(screen_texture(rgb, rng), quality=JPEG_QUALITY)
+            landmarks, score, box = detect_scored(screen_jpeg, near=box)
+            replayed[index] = Frame(seconds, frame_fingerprint(screen_jpeg), landmarks, score)
+        fingerprint_index = {frame.fingerprint: frame.index for frame in video}
+        real, screen_clip = PadTally(), PadTally()
+        for _name, challenge, frames in bona_fide.sessions:
+            indices = [fingerprint_index[frame.fingerprint] for frame in frames]
+            real.add(
+                challenge, [replace_score(f, real_scores[i]) for f, i in zip(frames, indices, strict=True)]
+            )
+            screen_clip.add(challenge, [replayed[i] for i in indices])
+        real.frame_scores = [score for score in real_scores.values() if score is not None]
+        screen_clip.frame_scores = [f.pad_score for f in replayed.values() if f.pad_score is not None]
+        species["screen_replay_clip"] = screen_clip
+        rendering_seconds = time.monotonic() - started
+
+        # Per-frame cost of each model and of both, on the clip's faces (process time, one thread).
+        costs: dict[str, list[float]] = {name: [] for name in (*PAD_MODELS_USED, "both")}
+        for seen, (_index, _seconds, rgb) in zip(video, engine.video_frames(video_path), strict=True):
+            if seen.box is None or seen.index % 6:
+                continue
+            for name in costs:
+                models = PAD_MODELS_USED if name == "both" else (name,)
+                began = time.process_time()
+                engine.pad_score(rgb, seen.box, models=models)
+                costs[name].append((time.process_time() - began) * 1000)
+
+        write(f"PAD (texture) benchmark: {len(photos)} photos, models {', '.join(PAD_MODELS_USED)}")
+        write("ATTACK SPECIES: all SYNTHETIC renderings (print_texture / screen_texture in this command).")
+        write(f"APCER at threshold {threshold} (share of attack sessions that passed):")
+        write(
+            f"{'species':20s} {'sessions':>8s} {'PAD off':>8s} {'PAD alone':>9s} {'fused':>7s}"
+            f" {'frame p50':>9s}"
+        )
+        for name, tally in species.items():
+            rates = tally.rates(threshold)
+            median = float(np.median(tally.frame_scores)) if tally.frame_scores else float("nan")
+            write(
+                f"{name:20s} {len(tally.sessions):8d} {rates['pad_off']:8.2%} {rates['pad_alone']:9.2%} "
+                f"{rates['fused']:7.2%} {median:6.3f}"
+            )
+        real_rates = real.rates(threshold)
+        write("BONA FIDE: the real clip's turn sessions (BPCER = share refused)")
+        write(
+            f"  {len(real.sessions)} sessions: BPCER PAD off {1 - real_rates['pad_off']:.2%}, "
+            f"PAD alone {1 - real_rates['pad_alone']:.2%}, fused {1 - real_rates['fused']:.2%}"
+        )
+        write(
+            f"  per-frame scores ({len(real.frame_scores)} frames): min {min(real.frame_scores):.3f}, "
+            f"p5 {np.percentile(real.frame_scores, 5):.3f}, median {np.median(real.frame_scores):.3f}"
+        )
+        write("THRESHOLD SWEEP (fused APCER per species; BPCER on the clip)")
+        sweep = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9)
+        write(f"{'':20s} " + " ".join(f"{value:>7.2f}" for value in sweep))
+        for name, tally in [*species.items(), ("BPCER real clip", real)]:
+            values = [tally.rates(value)["fused"] for value in sweep]
+            if tally is real:
+                values = [1 - value for value in values]
+            write(f"{name:20s} " + " ".join(f"{value:7.2%}" for value in values))
+        write("COST per face crop (process time, one thread)")
+        for name, samples in costs.items():
+            write(
+                f"  {name}: median {np.median(samples):.1f} ms, p95 {np.percentile(samples, 95):.1f} ms"
+                f" ({len(samples)} crops)"
+            )
+        if options["plot"]:
+            series = {"real clip": real.frame_scores} | {n: t.frame_scores for n, t in species.items()}
+            pad_scores_plot(options["plot"], series, threshold)
+            write(f"plot written to {options['plot']}")
+        write(
+            f"rendering, detection and scoring {rendering_seconds:.0f} s;"
+            f" total {time.monotonic() - started:.0f} s"
+        )
 
     def _report(
         self,
@@ -755,3 +920,140 @@ class Command(BaseCommand):
                 f"median {np.median(samples):.0f} us, p99 {np.percentile(samples, 99):.0f} us"
             )
         write(f"total {seconds:.0f} s")
+
+
+# --------------------------------------------------------------------------------------------------
+# PAD (texture) species: every frame is detected and scored once, then reused for every challenge and
+# for the three decision rules (PAD off, PAD alone, fused).
+# --------------------------------------------------------------------------------------------------
+
+PAD_MODELS_USED = ("MiniFASNetV2", "MiniFASNetV1SE")
+
+
+def detect_scored(
+    jpeg: bytes, *, near: engine.Box | None = None
+) -> tuple[np.ndarray | None, float | None, engine.Box | None]:
+    """(landmarks, PAD score, box) of the frame's largest face, the kiosk's live path.
+
+    ``near``: the previous frame's face box. HOG then runs first on a window twice the face's size around
+    it (about a quarter of the frame's pixels; HOG is a sliding window, so a face inside the window is
+    found as in the whole frame) and falls back to the whole frame when the window shows no face.
+    Landmarks are moved back to frame coordinates; the PAD crop is always taken from the whole frame.
+    """
+    image = engine.decode_image(jpeg)
+    faces: list[engine.Face] = []
+    if near is not None:
+        margin = max(near.width, near.height) // 2
+        top, left = max(near.top - margin, 0), max(near.left - margin, 0)
+        window = np.ascontiguousarray(image[top : near.bottom + margin, left : near.right + margin])
+        found = engine.detect_faces(window, purpose="live")
+        faces = [
+            engine.Face(
+                box=engine.Box(f.box.top + top, f.box.right + left, f.box.bottom + top, f.box.left + left),
+                landmarks=f.landmarks + np.array([left, top], np.float32),
+                quality=f.quality,
+            )
+            for f in found
+        ]
+    if not faces:
+        faces = engine.detect_faces(image, purpose="live")
+    if not faces:
+        return None, None, None
+    face = faces[0]
+    return face.landmarks, engine.pad_score(image, face.box, models=PAD_MODELS_USED), face.box
+
+
+class NoiseBank:
+    """Camera noise from a few pre-drawn fields, each frame a random shift of one: frames never repeat, and
+    drawing 900,000 normals per frame (a third of the rendering time) is avoided."""
+
+    def __init__(self, shape: tuple[int, ...], rng: np.random.Generator, *, fields: int = 3) -> None:
+        self.rng = rng
+        self.fields = [
+            rng.standard_normal(shape, dtype=np.float32) * CAMERA_NOISE_SIGMA for _ in range(fields)
+        ]
+
+    def add(self, image: np.ndarray) -> np.ndarray:
+        field_ = self.fields[int(self.rng.integers(len(self.fields)))]
+        shift = (int(self.rng.integers(image.shape[0])), int(self.rng.integers(image.shape[1])))
+        noise = np.roll(field_, shift, axis=(0, 1))
+        return np.clip(image + noise + 0.5, 0, 255).astype(np.uint8)
+
+
+def textured_frames(textured: Print, motion: Motion, *, seed: int, fps: float) -> list[Frame]:
+    """A motion of a textured sheet; a pose held over several frames is rendered once (fresh noise each)."""
+    background = background_for(seed)
+    rng = np.random.default_rng(seed)
+    rendered: dict[Pose, np.ndarray] = {}
+    noise = NoiseBank(background.shape, rng)
+    frames = []
+    box: engine.Box | None = None
+    for index, pose in enumerate(motion.poses):
+        image = rendered.get(pose)
+        if image is None:
+            if motion.curve_radius_mm is not None:
+                image = render_curved(textured, pose, background, radius_mm=motion.curve_radius_mm)
+            else:
+                image = render_flat(textured, pose, background)
+            rendered[pose] = image
+        jpeg = engine.jpeg_encode(noise.add(image), quality=JPEG_QUALITY)
+        landmarks, score, box = detect_scored(jpeg, near=box)
+        frames.append(Frame(index / fps, frame_fingerprint(jpeg), landmarks, score))
+    return frames
+
+
+@dataclass(slots=True)
+class PadTally:
+    """Sessions of one species, each decided three ways for any threshold: PAD off (the landmark liveness
+    alone), PAD alone (the trimmed mean of all the session's scored frames) and fused (the product's rule)."""
+
+    sessions: list[tuple[Challenge, list[Frame]]] = field(default_factory=list)
+    frame_scores: list[float] = field(default_factory=list)
+
+    def add(self, challenge: Challenge, frames: list[Frame]) -> None:
+        self.sessions.append((challenge, frames))
+
+    def passes(self, threshold: float) -> dict[str, int]:
+        plain = LivenessConfig()
+        fused = LivenessConfig(pad_enabled=True, pad_threshold=threshold)
+        counts = {"pad_off": 0, "pad_alone": 0, "fused": 0}
+        for challenge, frames in self.sessions:
+            counts["pad_off"] += run_session(challenge, frames, plain).passed
+            counts["fused"] += run_session(challenge, frames, fused).passed
+            scores = [frame.pad_score for frame in frames if frame.pad_score is not None]
+            aggregate = pad_aggregate(scores, trim=fused.pad_trim)
+            counts["pad_alone"] += aggregate is not None and aggregate >= threshold
+        return counts
+
+    def rates(self, threshold: float) -> dict[str, float]:
+        total = max(len(self.sessions), 1)
+        return {name: round(count / total, 4) for name, count in self.passes(threshold).items()}
+
+
+def pad_scores_plot(path: Path, series: dict[str, list[float]], threshold: float) -> None:
+    """Histograms (Pillow, like the ROC plot) of per-frame PAD scores, one row per series."""
+    from PIL import Image, ImageDraw
+
+    bins, row_height, left, width = 20, 70, 170, 600
+    image = Image.new("RGB", (left + width + 20, 30 + row_height * len(series)), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((left, 8), f"PAD score per frame (0 spoof .. 1 live); threshold {threshold}", fill="black")
+    for row, (name, scores) in enumerate(series.items()):
+        top = 30 + row * row_height
+        counts, _ = np.histogram(scores, bins=bins, range=(0.0, 1.0))
+        peak = max(int(counts.max()), 1)
+        draw.text((5, top + row_height // 2 - 6), f"{name} ({len(scores)})", fill="black")
+        for index, count in enumerate(counts.tolist()):
+            x0 = left + index * width // bins
+            bar = round((row_height - 12) * count / peak)
+            draw.rectangle(
+                [x0 + 1, top + row_height - 6 - bar, x0 + width // bins - 1, top + row_height - 6],
+                fill="steelblue",
+            )
+        x = left + round(threshold * width)
+        draw.line([x, top, x, top + row_height - 6], fill="red")
+    image.save(path)
+
+
+def replace_score(frame: Frame, score: float | None) -> Frame:
+    return Frame(frame.t, frame.fingerprint, frame.landmarks, score)
