@@ -20,7 +20,7 @@ from biometrics.liveness import (
 )
 from tests.biometrics.test_liveness import FPS, photo_motion, turning, warp
 
-PAD_ON = LivenessConfig(pad_enabled=True, pad_threshold=0.6)
+PAD_ON = LivenessConfig(pad_enabled=True, pad_threshold=0.6)  # the fusion rule, not the shipped threshold
 
 
 def run_scored(challenge: Challenge, frames, scores, config: LivenessConfig = PAD_ON) -> LivenessState:
@@ -106,7 +106,12 @@ def test_pad_scores_survive_the_json_round_trip() -> None:
     assert LivenessState.from_dict({"challenge": "turn_left"}).pad_scores == []  # rows stored before PAD
 
 
-def test_pad_aggregate_is_a_trimmed_mean() -> None:
-    assert pad_aggregate([0.0, 0.9, 0.9, 0.9, 1.0], trim=0.2) == pytest.approx(0.9)
-    assert pad_aggregate([0.5], trim=0.2) == pytest.approx(0.5)
-    assert pad_aggregate([], trim=0.2) is None
+def test_pad_aggregate_drops_the_lowest_frames_then_averages_the_lower_half() -> None:
+    # Ten frames, trim 0.1: the one 0.0 is dropped; the lower half of the other nine is five frames.
+    live = [0.0, 0.9, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.0, 1.0]
+    assert pad_aggregate(live, trim=0.1) == pytest.approx(0.9)
+    # A replay with a few lucky frames: a 20 % trimmed mean would read 0.58, the lower half reads 0.5.
+    replay = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0]
+    assert pad_aggregate(replay, trim=0.1) == pytest.approx(0.5)
+    assert pad_aggregate([0.7], trim=0.1) == pytest.approx(0.7)
+    assert pad_aggregate([], trim=0.1) is None

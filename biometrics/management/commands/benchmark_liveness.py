@@ -650,7 +650,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Texture attack species with PAD off / PAD alone / fused, PAD cost, and --plot.",
         )
-        parser.add_argument("--pad-threshold", type=float, default=0.8, help="PAD threshold (default 0.8).")
+        parser.add_argument("--pad-threshold", type=float, default=0.85, help="PAD threshold (default 0.85).")
         parser.add_argument("--plot", type=Path, help="With --pad: PNG of the PAD score distributions.")
         parser.add_argument("--frames", type=int, default=20, help="Frames per attack session (default 20).")
         parser.add_argument(
