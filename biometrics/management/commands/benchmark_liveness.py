@@ -769,24 +769,31 @@ class Command(BaseCommand):
         rng = np.random.default_rng(99)
         real_scores: dict[int, float | None] = {}
         replayed: dict[int, Frame] = {}
+        in_browser: dict[int, Frame] = {}
         box: engine.Box | None = None
+        browser_box: engine.Box | None = None
         for (index, seconds, rgb), seen in zip(engine.video_frames(video_path), video, strict=True):
             real_scores[index] = None
             if seen.box is not None:
                 decoded = engine.decode_image(engine.jpeg_encode(rgb, quality=JPEG_QUALITY))
                 real_scores[index] = engine.pad_score(decoded, seen.box, models=PAD_MODELS_USED)
+            browser_jpeg = engine.jpeg_encode(browser_camera(rgb), quality=95)
+            landmarks, score, browser_box = detect_scored(browser_jpeg, near=browser_box)
+            in_browser[index] = Frame(seconds, frame_fingerprint(browser_jpeg), landmarks, score)
             screen_jpeg = engine.jpeg_encode(screen_texture(rgb, rng), quality=JPEG_QUALITY)
             landmarks, score, box = detect_scored(screen_jpeg, near=box)
             replayed[index] = Frame(seconds, frame_fingerprint(screen_jpeg), landmarks, score)
         fingerprint_index = {frame.fingerprint: frame.index for frame in video}
-        real, screen_clip = PadTally(), PadTally()
+        real, screen_clip, browser = PadTally(), PadTally(), PadTally()
         for _name, challenge, frames in bona_fide.sessions:
             indices = [fingerprint_index[frame.fingerprint] for frame in frames]
+            browser.add(challenge, [in_browser[i] for i in indices])
             real.add(
                 challenge, [replace_score(f, real_scores[i]) for f, i in zip(frames, indices, strict=True)]
             )
             screen_clip.add(challenge, [replayed[i] for i in indices])
         real.frame_scores = [score for score in real_scores.values() if score is not None]
+        browser.frame_scores = [f.pad_score for f in in_browser.values() if f.pad_score is not None]
         screen_clip.frame_scores = [f.pad_score for f in replayed.values() if f.pad_score is not None]
         species["screen_replay_clip"] = screen_clip
         rendering_seconds = time.monotonic() - started
@@ -826,12 +833,22 @@ class Command(BaseCommand):
             f"  per-frame scores ({len(real.frame_scores)} frames): min {min(real.frame_scores):.3f}, "
             f"p5 {np.percentile(real.frame_scores, 5):.3f}, median {np.median(real.frame_scores):.3f}"
         )
+        browser_rates = browser.rates(threshold)
+        write(
+            "  the same sessions through the kiosk page's camera path (YUV 4:2:0 limited range, JPEG 0.85):"
+        )
+        write(
+            f"  BPCER PAD off {1 - browser_rates['pad_off']:.2%}, "
+            f"PAD alone {1 - browser_rates['pad_alone']:.2%},"
+            f" fused {1 - browser_rates['fused']:.2%}; per-frame min {min(browser.frame_scores):.3f}, "
+            f"p5 {np.percentile(browser.frame_scores, 5):.3f}"
+        )
         write("THRESHOLD SWEEP (fused APCER per species; BPCER on the clip)")
         sweep = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9)
         write(f"{'':20s} " + " ".join(f"{value:>7.2f}" for value in sweep))
-        for name, tally in [*species.items(), ("BPCER real clip", real)]:
+        for name, tally in [*species.items(), ("BPCER real clip", real), ("BPCER clip, page", browser)]:
             values = [tally.rates(value)["fused"] for value in sweep]
-            if tally is real:
+            if tally is real or tally is browser:
                 values = [1 - value for value in values]
             write(f"{name:20s} " + " ".join(f"{value:7.2%}" for value in values))
         write("COST per face crop (process time, one thread)")
@@ -841,7 +858,8 @@ class Command(BaseCommand):
                 f" ({len(samples)} crops)"
             )
         if options["plot"]:
-            series = {"real clip": real.frame_scores} | {n: t.frame_scores for n, t in species.items()}
+            series = {"real clip": real.frame_scores, "real clip, page": browser.frame_scores}
+            series |= {name: tally.frame_scores for name, tally in species.items()}
             pad_scores_plot(options["plot"], series, threshold)
             write(f"plot written to {options['plot']}")
         write(
@@ -961,6 +979,25 @@ def detect_scored(
         return None, None, None
     face = faces[0]
     return face.landmarks, engine.pad_score(image, face.box, models=PAD_MODELS_USED), face.box
+
+
+def browser_camera(image: np.ndarray) -> np.ndarray:
+    """What the kiosk page sends for a camera frame: the frame in limited-range BT.601 YUV 4:2:0 (how
+    Chromium reads a camera, tests' .y4m included), back to RGB, and the page's JPEG at quality 0.85."""
+    rgb = image.astype(np.float32)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    luma = 16.0 + 0.257 * red + 0.504 * green + 0.098 * blue
+    height, width = luma.shape
+    even = rgb[: height - height % 2, : width - width % 2]
+    pooled = even.reshape(height // 2, 2, width // 2, 2, 3).mean(axis=(1, 3))
+    cb = 128.0 - 0.148 * pooled[..., 0] - 0.291 * pooled[..., 1] + 0.439 * pooled[..., 2]
+    cr = 128.0 + 0.439 * pooled[..., 0] - 0.368 * pooled[..., 1] - 0.071 * pooled[..., 2]
+    cb = np.repeat(np.repeat(cb, 2, axis=0), 2, axis=1) - 128.0
+    cr = np.repeat(np.repeat(cr, 2, axis=0), 2, axis=1) - 128.0
+    scaled = 1.164 * (np.round(luma[: cb.shape[0], : cb.shape[1]]) - 16.0)
+    back = np.stack([scaled + 1.596 * cr, scaled - 0.392 * cb - 0.813 * cr, scaled + 2.017 * cb], axis=-1)
+    decoded = np.clip(back + 0.5, 0, 255).astype(np.uint8)
+    return engine.decode_image(engine.jpeg_encode(decoded, quality=85))
 
 
 class NoiseBank:
