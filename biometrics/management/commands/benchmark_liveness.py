@@ -69,6 +69,18 @@ the roll-step rule (LivenessConfig.max_roll_step_degrees) was added after the fi
 one rotated print passed. The yaw-rate rule (max_yaw_rate_degrees) came later from the full tuning set,
 the face-speed rule (max_face_speed) from the clip at 5 fps. The BPCER is not held out (there is no
 second bona fide clip), and it comes from one performer turning 45-55 degrees.
+
+--pad: the texture models (engine.pad_score) instead of the landmark-only attack types. Every attack here is
+SYNTHETIC: print_flat (print_texture: CMY halftone dots, paper gamut, matte light; held still or turned as
+a sheet), print_bent_turned (the same print bent round a 70 mm cylinder and turned), screen_still
+(screen_texture: display gamma and raised black, bluish cast, pixel-grid lines, glare; still or turned) and
+screen_replay_clip (every frame of the real clip through screen_texture, cut into the bona fide turn
+sessions: a real head turn, which the landmark checks pass). Each session is decided three ways: PAD off
+(landmarks only), PAD alone (the session's PAD score over all its frames against the threshold) and fused
+(the product: the PAD score when the challenge would pass). BPCER comes from the real clip's turn sessions,
+as recorded and through the kiosk page's camera path. Also printed: a threshold sweep, the per-frame cost
+of each model, and with --plot a PNG of the per-frame score distributions. Each frame is rendered,
+detected and scored once and reused for every challenge and every rule.
 """
 
 VIDEO = Path("video") / "short_hamilton_clip.mp4"
