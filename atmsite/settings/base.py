@@ -318,6 +318,13 @@ LIVENESS_CHALLENGES = env.list("LIVENESS_CHALLENGES", default=["turn_left", "tur
 LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=15.0)
 LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=25.0)
 LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.25)
+# Passive presentation-attack detection: texture CNNs (biometrics/models/) score every owner-matching frame
+# of the liveness challenge; a session whose PAD score (liveness.pad_aggregate) is below the threshold is
+# refused even when the head turn passed. Needs LIVENESS_ENABLED. With PAD on, a missing or altered model
+# stops start-up. 0.85 from benchmark_liveness --pad (README, Liveness).
+PAD_ENABLED = env.bool("PAD_ENABLED", default=True)
+PAD_THRESHOLD = env.float("PAD_THRESHOLD", default=0.85)
+PAD_MODELS = env.list("PAD_MODELS", default=["MiniFASNetV2", "MiniFASNetV1SE"])
 
 # Rate limits (django-ratelimit, in the cache: Redis when REDIS_URL is set), per kiosk or per IP.
 RATELIMIT_KIOSK_FRAMES = env.str("RATELIMIT_KIOSK_FRAMES", default="10/s")

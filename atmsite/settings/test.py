@@ -20,3 +20,4 @@ OTP_SENDER = "test"
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_ENABLED = True
 LIVENESS_ENABLED = False  # unit tests fake the engine; liveness is tested with real video in its own tests
+PAD_ENABLED = False  # turned on by the PAD tests, which use the real models

@@ -34,6 +34,9 @@ class FrameVerdict:
     landmarks: list[list[float]] | None
     other_customer_id: int | None
     reason: str
+    # The PAD models' "live" probability of the face crop (engine.pad_score), computed for owner-matching
+    # frames only and only with PAD and liveness on; the kiosk folds it into the liveness state.
+    pad_score: float | None = None
 
 
 def match_percent(distance: float, *, threshold: float | None = None) -> int:
@@ -116,7 +119,12 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     percent = match_percent(distance)
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if distance <= threshold:
-        return FrameVerdict("match", boxes, round(distance, 4), percent, landmarks, None, "Face recognised")
+        pad_score = None
+        if settings.PAD_ENABLED and settings.LIVENESS_ENABLED:
+            pad_score = round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
+        return FrameVerdict(
+            "match", boxes, round(distance, 4), percent, landmarks, None, "Face recognised", pad_score
+        )
     other = gallery_current().nearest(probe, exclude_customer_id=customer_id)
     if other is not None and other.distance <= threshold:
         return FrameVerdict(

@@ -57,6 +57,8 @@ def liveness_config() -> Any:
         time_limit_seconds=settings.LIVENESS_TIME_LIMIT_S,
         yaw_turn_degrees=settings.LIVENESS_YAW_TURN_DEGREES,
         parallax_threshold=settings.LIVENESS_PARALLAX_THRESHOLD,
+        pad_enabled=settings.PAD_ENABLED,
+        pad_threshold=settings.PAD_THRESHOLD,
     )
 
 
@@ -71,13 +73,20 @@ def liveness_new_state() -> dict[str, Any]:
 
 
 def liveness_feed(
-    *, state: dict[str, Any], outcome: str, landmarks: Any, t: float, fingerprint: str
+    *,
+    state: dict[str, Any],
+    outcome: str,
+    landmarks: Any,
+    t: float,
+    fingerprint: str,
+    pad_score: float | None = None,
 ) -> LivenessStep:
     """Fold one frame into the session's liveness state.
 
     Only frames whose face matched the card owner count as evidence: a frame of another (unrecognised) face
     restarts the challenge, so nobody can swap faces mid-challenge. Frames without a usable face only move the
-    clock. With liveness off every frame "passes" and the K-frame rule alone decides.
+    clock. With liveness off every frame "passes" and the K-frame rule alone decides. With PAD on, the
+    matching frames' ``pad_score`` is fused into the verdict (see ``liveness.liveness_update``).
     """
     if not settings.LIVENESS_ENABLED or not state:
         return LivenessStep(state, "passed", "", {})
@@ -88,7 +97,9 @@ def liveness_feed(
     if outcome == "no_match":
         current = liveness.liveness_start(challenge=current.challenge)
     elif outcome == "match":
-        current = liveness.liveness_update(current, landmarks, t, fingerprint=fingerprint, config=config)
+        current = liveness.liveness_update(
+            current, landmarks, t, fingerprint=fingerprint, config=config, pad_score=pad_score
+        )
     else:
         current = liveness.liveness_update(current, None, t, fingerprint=fingerprint, config=config)
     verdict = liveness.liveness_verdict(current, config=config)

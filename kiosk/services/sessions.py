@@ -449,6 +449,7 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
             landmarks=verdict.landmarks,
             t=now.timestamp(),
             fingerprint=digest,
+            pad_score=getattr(verdict, "pad_score", None),
         )
         locked.liveness_state = live.state
         locked.save(update_fields=["liveness_state"])

@@ -31,6 +31,7 @@ from biometrics.liveness import (
     liveness_start,
     liveness_update,
     liveness_verdict,
+    pad_aggregate,
     planar_motion_score,
 )
 
@@ -68,6 +69,18 @@ the roll-step rule (LivenessConfig.max_roll_step_degrees) was added after the fi
 one rotated print passed. The yaw-rate rule (max_yaw_rate_degrees) came later from the full tuning set,
 the face-speed rule (max_face_speed) from the clip at 5 fps. The BPCER is not held out (there is no
 second bona fide clip), and it comes from one performer turning 45-55 degrees.
+
+--pad: the texture models (engine.pad_score) instead of the landmark-only attack types. Every attack here is
+SYNTHETIC: print_flat (print_texture: CMY halftone dots, paper gamut, matte light; held still or turned as
+a sheet), print_bent_turned (the same print bent round a 70 mm cylinder and turned), screen_still
+(screen_texture: display gamma and raised black, bluish cast, pixel-grid lines, glare; still or turned) and
+screen_replay_clip (every frame of the real clip through screen_texture, cut into the bona fide turn
+sessions: a real head turn, which the landmark checks pass). Each session is decided three ways: PAD off
+(landmarks only), PAD alone (the session's PAD score over all its frames against the threshold) and fused
+(the product: the PAD score when the challenge would pass). BPCER comes from the real clip's turn sessions,
+as recorded and through the kiosk page's camera path. Also printed: a threshold sweep, the per-frame cost
+of each model, and with --plot a PNG of the per-frame score distributions. Each frame is rendered,
+detected and scored once and reused for every challenge and every rule.
 """
 
 VIDEO = Path("video") / "short_hamilton_clip.mp4"
@@ -106,6 +119,7 @@ class Frame:
     t: float
     fingerprint: str
     landmarks: np.ndarray | None
+    pad_score: float | None = None
 
 
 @dataclass(slots=True)
@@ -161,7 +175,14 @@ def run_session(
         if kiosk_seen is not None and frame.fingerprint in kiosk_seen:
             return Verdict(VerdictStatus.FAILED, VerdictReason.REPLAY)
         started = time.process_time()
-        state = liveness_update(state, frame.landmarks, frame.t, fingerprint=frame.fingerprint, config=config)
+        state = liveness_update(
+            state,
+            frame.landmarks,
+            frame.t,
+            fingerprint=frame.fingerprint,
+            config=config,
+            pad_score=frame.pad_score,
+        )
         if timer is not None:
             timer.samples.append(time.process_time() - started)
         verdict = liveness_verdict(state, config=config)
@@ -266,6 +287,62 @@ def render_curved(photo: Print, pose: Pose, background: np.ndarray, *, radius_mm
     for _, piece, homography in sorted(pieces, key=lambda item: item[0]):  # z towards the camera: far first
         canvas = engine.warp_onto(canvas, np.ascontiguousarray(piece), homography)
     return canvas
+
+
+# --------------------------------------------------------------------------------------------------
+# Texture of the presentation instrument (synthetic: what a print or a screen does to the pixels a camera
+# sees). Numpy only; these are crude stand-ins for real recaptures, and every figure from them says so.
+# --------------------------------------------------------------------------------------------------
+
+
+def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    return y, x
+
+
+def print_texture(image: np.ndarray, rng: np.random.Generator, *, pitch: float = 2.5) -> np.ndarray:
+    """A colour print seen by a camera: paper gamut (no deep black, dull colours), a CMY halftone dot
+    screen at the printer's angles partly smoothed by the camera optics, and matte lighting (a soft
+    gradient across the sheet, no highlight)."""
+    img = image.astype(np.float32) / 255.0
+    img = 0.12 + 0.76 * img
+    grey = img.mean(axis=2, keepdims=True)
+    img = grey + 0.8 * (img - grey)
+    height, width = img.shape[:2]
+    y, x = _grid(height, width)
+    halftoned = np.empty_like(img)
+    for channel, angle in enumerate((15.0, 75.0, 0.0)):
+        radians = math.radians(angle)
+        u = x * math.cos(radians) + y * math.sin(radians)
+        v = -x * math.sin(radians) + y * math.cos(radians)
+        dots = (np.cos(2 * math.pi * u / pitch) + np.cos(2 * math.pi * v / pitch)) / 4 + 0.5
+        ink = ((1.0 - img[..., channel]) > dots).astype(np.float32)
+        halftoned[..., channel] = 1.0 - 0.85 * ink
+    mixed = 0.5 * halftoned + 0.5 * img  # dot gain and the camera's blur between dot and tone
+    lighting = (0.85 + 0.2 * x / max(width - 1, 1))[..., None]
+    noisy = mixed * lighting * 255.0 + rng.normal(0.0, 2.0, img.shape)
+    return np.clip(noisy + 0.5, 0, 255).astype(np.uint8)
+
+
+def screen_texture(
+    image: np.ndarray, rng: np.random.Generator, *, grid: tuple[float, float] = (0.12, 0.10)
+) -> np.ndarray:
+    """A picture on a display, filmed close up: display gamma and raised black, a bluish cast, duller
+    colours, the dark lines between pixel rows and columns (the panel's grid, which beats with the
+    camera's sampling into moire), and a glare spot from a light behind the customer."""
+    img = image.astype(np.float32) / 255.0
+    grey = img.mean(axis=2, keepdims=True)
+    img = grey + 0.75 * (img - grey)
+    img = 0.1 + 0.8 * img**1.6
+    img[..., 2] = img[..., 2] * 1.1 + 0.03
+    height, width = img.shape[:2]
+    y, x = _grid(height, width)
+    lines = 1.0 - grid[0] * ((x % 3) < 1) - grid[1] * ((y % 3) < 1)
+    img = img * lines[..., None]
+    glare_x, glare_y = rng.uniform(0.5, 0.8) * width, rng.uniform(0.15, 0.35) * height
+    img += 0.25 * np.exp(-((x - glare_x) ** 2 + (y - glare_y) ** 2) / (2 * (0.13 * width) ** 2))[..., None]
+    noisy = img * 255.0 + rng.normal(0.0, 2.5, img.shape)
+    return np.clip(noisy + 0.5, 0, 255).astype(np.uint8)
 
 
 def background_for(seed: int) -> np.ndarray:
@@ -375,6 +452,7 @@ class VideoFrame:
     fingerprint: str
     faces: int
     landmarks: np.ndarray | None  # the face when exactly one was found
+    box: engine.Box | None = None  # its box (reused by the PAD pass)
 
 
 def video_frames(path: Path) -> list[VideoFrame]:
@@ -382,8 +460,17 @@ def video_frames(path: Path) -> list[VideoFrame]:
     for index, seconds, rgb in engine.video_frames(path):
         jpeg = engine.jpeg_encode(rgb, quality=JPEG_QUALITY)
         faces = engine.detect_faces(engine.decode_image(jpeg), purpose="live")
-        landmarks = faces[0].landmarks if len(faces) == 1 else None
-        frames.append(VideoFrame(index, seconds, frame_fingerprint(jpeg), len(faces), landmarks))
+        one = faces[0] if len(faces) == 1 else None
+        frames.append(
+            VideoFrame(
+                index,
+                seconds,
+                frame_fingerprint(jpeg),
+                len(faces),
+                one.landmarks if one else None,
+                one.box if one else None,
+            )
+        )
     return frames
 
 
@@ -570,6 +657,13 @@ class Command(BaseCommand):
             help="Folder with MANIFEST.csv and video/ (default: $ATM_FACES_DIR or ../shared/faces).",
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else.")
+        parser.add_argument(
+            "--pad",
+            action="store_true",
+            help="Texture attack species with PAD off / PAD alone / fused, PAD cost, and --plot.",
+        )
+        parser.add_argument("--pad-threshold", type=float, default=0.85, help="PAD threshold (default 0.85).")
+        parser.add_argument("--plot", type=Path, help="With --pad: PNG of the PAD score distributions.")
         parser.add_argument("--frames", type=int, default=20, help="Frames per attack session (default 20).")
         parser.add_argument(
             "--fps", type=float, default=10.0, help="Kiosk frame rate for attacks (default 10)."
@@ -599,6 +693,9 @@ class Command(BaseCommand):
         self.stderr.write(f"Decoding and detecting {video_path.name} ...")
         video = video_frames(video_path)
         bona_fide = bona_fide_evaluate(video, config, timer)
+        if options["pad"]:
+            self._pad_report(photos, video_path, video, bona_fide, options)
+            return
         # Every genuine frame is now in the kiosk-wide store of recent fingerprints the replays meet.
         kiosk_seen = {frame.fingerprint for frame in video}
         attacks = attacks_evaluate(
@@ -627,6 +724,160 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result))
             return
         self._report(result, attacks, bona_fide, timer, config, len(photos), time.monotonic() - started)
+
+    def _pad_report(
+        self,
+        photos: Sequence[Path],
+        video_path: Path,
+        video: Sequence[VideoFrame],
+        bona_fide: BonaFide,
+        options: dict[str, Any],
+    ) -> None:
+        write, threshold, fps = self.stdout.write, options["pad_threshold"], options["fps"]
+        started = time.monotonic()
+        count = options["frames"]
+        ramp = _ramp(count, hold=count // 4)
+        flat_motions = {
+            "still": Motion([Pose() for _ in range(count)]),
+            "sheet_turn_left": Motion([Pose(yaw=50 * r) for r in ramp]),
+            "sheet_turn_right": Motion([Pose(yaw=-50 * r) for r in ramp]),
+        }
+        bent_motions = {
+            f"bent_r70_turn_{side}": Motion([Pose(yaw=sign * 60 * r) for r in ramp], 70.0)
+            for side, sign in (("left", 1), ("right", -1))
+        }
+        species: dict[str, PadTally] = {}
+        for number, path in enumerate(photos):
+            image = engine.decode_image(path.read_bytes())
+            faces = engine.detect_faces(image, purpose="enrol")
+            if not faces:
+                self.stderr.write(f"  {path.name}: no face, skipped")
+                continue
+            photo = make_print(image, faces[0], face_px_in_frame=130.0 + 10.0 * (number % 5))
+            rng = np.random.default_rng(5000 + number)
+            # Each texture is rendered once per photo and shared by every motion of its species.
+            printed = Print(
+                print_texture(photo.image, rng), photo.face_centre, photo.mm_per_px, photo.base_distance
+            )
+            shown = Print(
+                screen_texture(photo.image, rng), photo.face_centre, photo.mm_per_px, photo.base_distance
+            )
+            plans = (
+                ("print_flat", flat_motions, printed),
+                ("print_bent_turned", bent_motions, printed),
+                ("screen_still", flat_motions, shown),
+            )
+            for name, motions, textured in plans:
+                tally = species.setdefault(name, PadTally())
+                for k, motion in enumerate(motions.values()):
+                    frames = textured_frames(textured, motion, seed=5000 + number + 31 * k, fps=fps)
+                    tally.frame_scores += [f.pad_score for f in frames if f.pad_score is not None]
+                    for challenge in (Challenge.TURN_LEFT, Challenge.TURN_RIGHT):
+                        tally.add(challenge, frames)
+            self.stderr.write(f"  {path.parent.name}/{path.name} done ({time.monotonic() - started:.0f} s)")
+
+        # The real clip (its detections reused from the landmark pass) and a screen replay of it (every frame
+        # through screen_texture, then the kiosk path), cut into the same turn sessions.
+        rng = np.random.default_rng(99)
+        real_scores: dict[int, float | None] = {}
+        replayed: dict[int, Frame] = {}
+        in_browser: dict[int, Frame] = {}
+        box: engine.Box | None = None
+        browser_box: engine.Box | None = None
+        for (index, seconds, rgb), seen in zip(engine.video_frames(video_path), video, strict=True):
+            real_scores[index] = None
+            if seen.box is not None:
+                decoded = engine.decode_image(engine.jpeg_encode(rgb, quality=JPEG_QUALITY))
+                real_scores[index] = engine.pad_score(decoded, seen.box, models=PAD_MODELS_USED)
+            browser_jpeg = engine.jpeg_encode(browser_camera(rgb), quality=95)
+            landmarks, score, browser_box = detect_scored(browser_jpeg, near=browser_box)
+            in_browser[index] = Frame(seconds, frame_fingerprint(browser_jpeg), landmarks, score)
+            screen_jpeg = engine.jpeg_encode(screen_texture(rgb, rng), quality=JPEG_QUALITY)
+            landmarks, score, box = detect_scored(screen_jpeg, near=box)
+            replayed[index] = Frame(seconds, frame_fingerprint(screen_jpeg), landmarks, score)
+        fingerprint_index = {frame.fingerprint: frame.index for frame in video}
+        real, screen_clip, browser = PadTally(), PadTally(), PadTally()
+        for _name, challenge, frames in bona_fide.sessions:
+            indices = [fingerprint_index[frame.fingerprint] for frame in frames]
+            browser.add(challenge, [in_browser[i] for i in indices])
+            real.add(
+                challenge, [replace_score(f, real_scores[i]) for f, i in zip(frames, indices, strict=True)]
+            )
+            screen_clip.add(challenge, [replayed[i] for i in indices])
+        real.frame_scores = [score for score in real_scores.values() if score is not None]
+        browser.frame_scores = [f.pad_score for f in in_browser.values() if f.pad_score is not None]
+        screen_clip.frame_scores = [f.pad_score for f in replayed.values() if f.pad_score is not None]
+        species["screen_replay_clip"] = screen_clip
+        rendering_seconds = time.monotonic() - started
+
+        # Per-frame cost of each model and of both, on the clip's faces (process time, one thread).
+        costs: dict[str, list[float]] = {name: [] for name in (*PAD_MODELS_USED, "both")}
+        for seen, (_index, _seconds, rgb) in zip(video, engine.video_frames(video_path), strict=True):
+            if seen.box is None or seen.index % 6:
+                continue
+            for name in costs:
+                models = PAD_MODELS_USED if name == "both" else (name,)
+                began = time.process_time()
+                engine.pad_score(rgb, seen.box, models=models)
+                costs[name].append((time.process_time() - began) * 1000)
+
+        write(f"PAD (texture) benchmark: {len(photos)} photos, models {', '.join(PAD_MODELS_USED)}")
+        write("ATTACK SPECIES: all SYNTHETIC renderings (print_texture / screen_texture in this command).")
+        write(f"APCER at threshold {threshold} (share of attack sessions that passed):")
+        write(
+            f"{'species':20s} {'sessions':>8s} {'PAD off':>8s} {'PAD alone':>9s} {'fused':>7s}"
+            f" {'frame p50':>9s}"
+        )
+        for name, tally in species.items():
+            rates = tally.rates(threshold)
+            median = float(np.median(tally.frame_scores)) if tally.frame_scores else float("nan")
+            write(
+                f"{name:20s} {len(tally.sessions):8d} {rates['pad_off']:8.2%} {rates['pad_alone']:9.2%} "
+                f"{rates['fused']:7.2%} {median:6.3f}"
+            )
+        real_rates = real.rates(threshold)
+        write("BONA FIDE: the real clip's turn sessions (BPCER = share refused)")
+        write(
+            f"  {len(real.sessions)} sessions: BPCER PAD off {1 - real_rates['pad_off']:.2%}, "
+            f"PAD alone {1 - real_rates['pad_alone']:.2%}, fused {1 - real_rates['fused']:.2%}"
+        )
+        write(
+            f"  per-frame scores ({len(real.frame_scores)} frames): min {min(real.frame_scores):.3f}, "
+            f"p5 {np.percentile(real.frame_scores, 5):.3f}, median {np.median(real.frame_scores):.3f}"
+        )
+        browser_rates = browser.rates(threshold)
+        write(
+            "  the same sessions through the kiosk page's camera path (YUV 4:2:0 limited range, JPEG 0.85):"
+        )
+        write(
+            f"  BPCER PAD off {1 - browser_rates['pad_off']:.2%}, "
+            f"PAD alone {1 - browser_rates['pad_alone']:.2%},"
+            f" fused {1 - browser_rates['fused']:.2%}; per-frame min {min(browser.frame_scores):.3f}, "
+            f"p5 {np.percentile(browser.frame_scores, 5):.3f}"
+        )
+        write("THRESHOLD SWEEP (fused APCER per species; BPCER on the clip)")
+        sweep = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9)
+        write(f"{'':20s} " + " ".join(f"{value:>7.2f}" for value in sweep))
+        for name, tally in [*species.items(), ("BPCER real clip", real), ("BPCER clip, page", browser)]:
+            values = [tally.rates(value)["fused"] for value in sweep]
+            if tally is real or tally is browser:
+                values = [1 - value for value in values]
+            write(f"{name:20s} " + " ".join(f"{value:7.2%}" for value in values))
+        write("COST per face crop (process time, one thread)")
+        for name, samples in costs.items():
+            write(
+                f"  {name}: median {np.median(samples):.1f} ms, p95 {np.percentile(samples, 95):.1f} ms"
+                f" ({len(samples)} crops)"
+            )
+        if options["plot"]:
+            series = {"real clip": real.frame_scores, "real clip, page": browser.frame_scores}
+            series |= {name: tally.frame_scores for name, tally in species.items()}
+            pad_scores_plot(options["plot"], series, threshold)
+            write(f"plot written to {options['plot']}")
+        write(
+            f"rendering, detection and scoring {rendering_seconds:.0f} s;"
+            f" total {time.monotonic() - started:.0f} s"
+        )
 
     def _report(
         self,
@@ -699,3 +950,159 @@ class Command(BaseCommand):
                 f"median {np.median(samples):.0f} us, p99 {np.percentile(samples, 99):.0f} us"
             )
         write(f"total {seconds:.0f} s")
+
+
+# --------------------------------------------------------------------------------------------------
+# PAD (texture) species: every frame is detected and scored once, then reused for every challenge and
+# for the three decision rules (PAD off, PAD alone, fused).
+# --------------------------------------------------------------------------------------------------
+
+PAD_MODELS_USED = ("MiniFASNetV2", "MiniFASNetV1SE")
+
+
+def detect_scored(
+    jpeg: bytes, *, near: engine.Box | None = None
+) -> tuple[np.ndarray | None, float | None, engine.Box | None]:
+    """(landmarks, PAD score, box) of the frame's largest face, the kiosk's live path.
+
+    ``near``: the previous frame's face box. HOG then runs first on a window twice the face's size around
+    it (about a quarter of the frame's pixels; HOG is a sliding window, so a face inside the window is
+    found as in the whole frame) and falls back to the whole frame when the window shows no face.
+    Landmarks are moved back to frame coordinates; the PAD crop is always taken from the whole frame.
+    """
+    image = engine.decode_image(jpeg)
+    faces: list[engine.Face] = []
+    if near is not None:
+        margin = max(near.width, near.height) // 2
+        top, left = max(near.top - margin, 0), max(near.left - margin, 0)
+        window = np.ascontiguousarray(image[top : near.bottom + margin, left : near.right + margin])
+        found = engine.detect_faces(window, purpose="live")
+        faces = [
+            engine.Face(
+                box=engine.Box(f.box.top + top, f.box.right + left, f.box.bottom + top, f.box.left + left),
+                landmarks=f.landmarks + np.array([left, top], np.float32),
+                quality=f.quality,
+            )
+            for f in found
+        ]
+    if not faces:
+        faces = engine.detect_faces(image, purpose="live")
+    if not faces:
+        return None, None, None
+    face = faces[0]
+    return face.landmarks, engine.pad_score(image, face.box, models=PAD_MODELS_USED), face.box
+
+
+def browser_camera(image: np.ndarray) -> np.ndarray:
+    """What the kiosk page sends for a camera frame: the frame in limited-range BT.601 YUV 4:2:0 (how
+    Chromium reads a camera, tests' .y4m included), back to RGB, and the page's JPEG at quality 0.85."""
+    rgb = image.astype(np.float32)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    luma = 16.0 + 0.257 * red + 0.504 * green + 0.098 * blue
+    height, width = luma.shape
+    even = rgb[: height - height % 2, : width - width % 2]
+    pooled = even.reshape(height // 2, 2, width // 2, 2, 3).mean(axis=(1, 3))
+    cb = 128.0 - 0.148 * pooled[..., 0] - 0.291 * pooled[..., 1] + 0.439 * pooled[..., 2]
+    cr = 128.0 + 0.439 * pooled[..., 0] - 0.368 * pooled[..., 1] - 0.071 * pooled[..., 2]
+    cb = np.repeat(np.repeat(cb, 2, axis=0), 2, axis=1) - 128.0
+    cr = np.repeat(np.repeat(cr, 2, axis=0), 2, axis=1) - 128.0
+    scaled = 1.164 * (np.round(luma[: cb.shape[0], : cb.shape[1]]) - 16.0)
+    back = np.stack([scaled + 1.596 * cr, scaled - 0.392 * cb - 0.813 * cr, scaled + 2.017 * cb], axis=-1)
+    decoded = np.clip(back + 0.5, 0, 255).astype(np.uint8)
+    return engine.decode_image(engine.jpeg_encode(decoded, quality=85))
+
+
+class NoiseBank:
+    """Camera noise from a few pre-drawn fields, each frame a random shift of one: frames never repeat, and
+    drawing 900,000 normals per frame (a third of the rendering time) is avoided."""
+
+    def __init__(self, shape: tuple[int, ...], rng: np.random.Generator, *, fields: int = 3) -> None:
+        self.rng = rng
+        self.fields = [
+            rng.standard_normal(shape, dtype=np.float32) * CAMERA_NOISE_SIGMA for _ in range(fields)
+        ]
+
+    def add(self, image: np.ndarray) -> np.ndarray:
+        field_ = self.fields[int(self.rng.integers(len(self.fields)))]
+        shift = (int(self.rng.integers(image.shape[0])), int(self.rng.integers(image.shape[1])))
+        noise = np.roll(field_, shift, axis=(0, 1))
+        return np.clip(image + noise + 0.5, 0, 255).astype(np.uint8)
+
+
+def textured_frames(textured: Print, motion: Motion, *, seed: int, fps: float) -> list[Frame]:
+    """A motion of a textured sheet; a pose held over several frames is rendered once (fresh noise each)."""
+    background = background_for(seed)
+    rng = np.random.default_rng(seed)
+    rendered: dict[Pose, np.ndarray] = {}
+    noise = NoiseBank(background.shape, rng)
+    frames = []
+    box: engine.Box | None = None
+    for index, pose in enumerate(motion.poses):
+        image = rendered.get(pose)
+        if image is None:
+            if motion.curve_radius_mm is not None:
+                image = render_curved(textured, pose, background, radius_mm=motion.curve_radius_mm)
+            else:
+                image = render_flat(textured, pose, background)
+            rendered[pose] = image
+        jpeg = engine.jpeg_encode(noise.add(image), quality=JPEG_QUALITY)
+        landmarks, score, box = detect_scored(jpeg, near=box)
+        frames.append(Frame(index / fps, frame_fingerprint(jpeg), landmarks, score))
+    return frames
+
+
+@dataclass(slots=True)
+class PadTally:
+    """Sessions of one species, each decided three ways for any threshold: PAD off (the landmark liveness
+    alone), PAD alone (the trimmed mean of all the session's scored frames) and fused (the product's rule)."""
+
+    sessions: list[tuple[Challenge, list[Frame]]] = field(default_factory=list)
+    frame_scores: list[float] = field(default_factory=list)
+
+    def add(self, challenge: Challenge, frames: list[Frame]) -> None:
+        self.sessions.append((challenge, frames))
+
+    def passes(self, threshold: float) -> dict[str, int]:
+        plain = LivenessConfig()
+        fused = LivenessConfig(pad_enabled=True, pad_threshold=threshold)
+        counts = {"pad_off": 0, "pad_alone": 0, "fused": 0}
+        for challenge, frames in self.sessions:
+            counts["pad_off"] += run_session(challenge, frames, plain).passed
+            counts["fused"] += run_session(challenge, frames, fused).passed
+            scores = [frame.pad_score for frame in frames if frame.pad_score is not None]
+            aggregate = pad_aggregate(scores, trim=fused.pad_trim)
+            counts["pad_alone"] += aggregate is not None and aggregate >= threshold
+        return counts
+
+    def rates(self, threshold: float) -> dict[str, float]:
+        total = max(len(self.sessions), 1)
+        return {name: round(count / total, 4) for name, count in self.passes(threshold).items()}
+
+
+def pad_scores_plot(path: Path, series: dict[str, list[float]], threshold: float) -> None:
+    """Histograms (Pillow, like the ROC plot) of per-frame PAD scores, one row per series."""
+    from PIL import Image, ImageDraw
+
+    bins, row_height, left, width = 20, 70, 170, 600
+    image = Image.new("RGB", (left + width + 20, 30 + row_height * len(series)), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((left, 8), f"PAD score per frame (0 spoof .. 1 live); threshold {threshold}", fill="black")
+    for row, (name, scores) in enumerate(series.items()):
+        top = 30 + row * row_height
+        counts, _ = np.histogram(scores, bins=bins, range=(0.0, 1.0))
+        peak = max(int(counts.max()), 1)
+        draw.text((5, top + row_height // 2 - 6), f"{name} ({len(scores)})", fill="black")
+        for index, count in enumerate(counts.tolist()):
+            x0 = left + index * width // bins
+            bar = round((row_height - 12) * count / peak)
+            draw.rectangle(
+                [x0 + 1, top + row_height - 6 - bar, x0 + width // bins - 1, top + row_height - 6],
+                fill="steelblue",
+            )
+        x = left + round(threshold * width)
+        draw.line([x, top, x, top + row_height - 6], fill="red")
+    image.save(path)
+
+
+def replace_score(frame: Frame, score: float | None) -> Frame:
+    return Frame(frame.t, frame.fingerprint, frame.landmarks, score)
