@@ -21,7 +21,10 @@ def customers_search(*, query: str, limit: int = 20) -> QuerySet[Customer]:
 
 def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
     """What the branch page polls: status, progress and the outcome in words."""
-    taken = enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).count()
+    kept_photo_ids = list(
+        enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).order_by("index").values_list("pk", flat=True)
+    )
+    taken = len(kept_photo_ids)
     messages: dict[str, str] = {
         Enrolment.Status.CAPTURING: f"{taken} of {enrolment.photos_required} photos taken.",
         Enrolment.Status.QUEUED: "Waiting for the encoder…",
@@ -49,4 +52,5 @@ def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
         "encoded_count": enrolment.encoded_count,
         "finished": enrolment.status not in Enrolment.OPEN_STATUSES,
         "message": messages.get(enrolment.status, ""),
+        "kept_photo_ids": kept_photo_ids,
     }

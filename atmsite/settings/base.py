@@ -139,6 +139,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# Per-language date formats that also name the time zone (atmsite/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["atmsite.formats"]
 USE_I18N = True
 USE_TZ = True
 
