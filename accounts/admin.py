@@ -10,17 +10,31 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from atmsite.errors import ApplicationError
 from biometrics.admin import erase_biometrics, revoke_biometrics
 
-from . import services
+from . import selectors, services
 from .approvals import services as approvals
 from .forms import CardIssueForm, CardReplaceForm, ChangeRejectForm
 from .models import BankAccount, Card, ChangeRequest, Customer, Transaction
 
 PROPOSED = "{what} proposed: awaiting approval by a second member of staff (request #{pk})."
+
+
+def phone_shared_warn(modeladmin: Any, request: HttpRequest, customer: Customer) -> None:
+    """Not refused (family members share phones) but visible: one-time codes for both go to one person."""
+    others = list(selectors.customers_with_phone(phone=customer.phone, exclude_id=customer.pk)[:3])
+    if others:
+        names = ", ".join(other.full_name for other in others)
+        modeladmin.message_user(
+            request,
+            _("The phone %(phone)s already belongs to %(names)s: one-time codes for both go to that phone.")
+            % {"phone": customer.phone, "names": names},
+            messages.WARNING,
+        )
 
 
 def _change_request_link(change: ChangeRequest) -> str:
@@ -69,22 +83,49 @@ class AccountInline(admin.TabularInline):
         return False
 
 
+class StaffSearchMixin:
+    """One meaning for the search box everywhere (accounts.selectors.staff_search_parse): a whole card
+    number is looked up by its keyed hash, four digits are a card's last four, a phone matches in any usual
+    form, and phone and card digits are never mixed in one result."""
+
+    search_help_text: Any = _(
+        "Name, phone (+1 202 555 0101 or (202) 555-0101), the full card number or its last 4 digits."
+    )
+    search_filter: Any = None
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple:
+        search = selectors.staff_search_parse(search_term)
+        if search.kind == "empty":
+            return queryset, False
+        return queryset.filter(type(self).search_filter(search)).distinct(), False
+
+
 @admin.register(Customer)
-class CustomerAdmin(_NoDelete, admin.ModelAdmin):
-    list_display = ["full_name", "phone", "email", "has_consent", "is_active", "created_at"]
+class CustomerAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
+    list_display = ["full_name", "phone", "cards_column", "email", "has_consent", "is_active", "created_at"]
     list_filter = ["is_active", ("biometric_consent_at", admin.EmptyFieldListFilter)]
-    search_fields = ["full_name", "phone", "email", "cards__last4"]
+    # Needed by the autocomplete widgets; the matching itself is StaffSearchMixin's.
+    search_fields = ["full_name"]
+    search_filter = staticmethod(selectors.customer_search_filter)
     readonly_fields = ["biometric_consent_at", "biometric_consent_by", "phone_changed_at", "created_at"]
     inlines = [AccountInline, CardInline]
     actions = ["issue_card", revoke_biometrics, erase_biometrics]
 
-    @admin.display(boolean=True, description="Consent")
+    @admin.display(boolean=True, description=_("Consent"))
     def has_consent(self, obj: Customer) -> bool:
         return obj.biometric_consent_at is not None
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple:
-        results, may_duplicate = super().get_search_results(request, queryset, search_term)
-        return results.distinct(), may_duplicate
+    @admin.display(description=_("Cards"))
+    def cards_column(self, obj: Customer) -> str:
+        cards = list(obj.cards.all())
+        if not cards:
+            return "—"
+        return format_html_join(
+            ", ", "{} <small>({})</small>", ((card.masked_pan, card.get_status_display()) for card in cards)
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        return super().get_queryset(request).prefetch_related("cards")
 
     def construct_change_message(
         self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
@@ -123,6 +164,7 @@ class CustomerAdmin(_NoDelete, admin.ModelAdmin):
         )
         obj.pk = created.pk
         obj.created_at = created.created_at
+        phone_shared_warn(self, request, created)
 
     @admin.action(description="Issue a card to the selected customer", permissions=["change"])
     def issue_card(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponseRedirect | None:
@@ -188,13 +230,19 @@ class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
 
 
 @admin.register(Card)
-class CardAdmin(_NoDelete, admin.ModelAdmin):
+class CardAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
     form = CardIssueForm
-    list_display = ["masked_pan", "customer", "account", "expires_on", "status"]
+    list_display = ["masked_pan", "customer", "account", "expires_on", "status", "blocked_reason"]
     list_filter = ["status"]
-    search_fields = ["last4", "customer__full_name", "customer__phone"]
+    search_fields = ["last4"]
+    search_filter = staticmethod(selectors.card_search_filter)
     list_select_related = ["customer", "account"]
-    raw_id_fields = ["customer", "account"]
+    # The customer is found by search (name, phone, card); the account is then one of theirs (CardIssueForm).
+    autocomplete_fields = ["customer"]
+
+    class Media:
+        js = ["admin/js/jquery.init.js", "admin/card_issue.js"]
+
     actions = ["block_cards", "unblock_cards", "replace_card"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Card | None = None) -> list[str]:

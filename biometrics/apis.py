@@ -37,7 +37,8 @@ class EnrolmentOutput(serializers.Serializer):
     finished = serializers.BooleanField()
     message = serializers.CharField()
     kept_photo_ids = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Kept shots, in order: the branch page shows their thumbnails."
+        child=serializers.IntegerField(),
+        help_text="Kept shots, in order: the branch page shows their thumbnails.",
     )
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import Customer
 from atmsite.crypto import encrypted_file_read
@@ -80,6 +81,13 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            others = account_selectors.customers_with_phone(phone=customer.phone, exclude_id=customer.pk)
+            if others.exists():
+                messages.warning(
+                    request,
+                    f"The phone {customer.phone} already belongs to "
+                    f"{', '.join(other.full_name for other in others[:3])}: one-time codes for both go there.",
+                )
             if data["consent"]:
                 return _start(request, customer)
             messages.info(request, "Customer created. Record consent to enrol their face.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import Customer
 from biometrics.models import Enrolment, EnrolmentPhoto
@@ -12,17 +12,18 @@ __all__ = ["customer_has_active_templates", "customers_search", "enrolment_progr
 
 
 def customers_search(*, query: str, limit: int = 20) -> QuerySet[Customer]:
-    query = query.strip()[:100]
-    customers = Customer.objects.filter(is_active=True)
-    if query:
-        customers = customers.filter(Q(full_name__icontains=query) | Q(phone__icontains=query))
-    return customers.order_by("full_name")[:limit]
+    """The branch search box: name, phone in any usual form, full card number or its last four digits."""
+    from accounts.selectors import customers_find
+
+    return customers_find(term=query).filter(is_active=True)[:limit]
 
 
 def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
     """What the branch page polls: status, progress and the outcome in words."""
     kept_photo_ids = list(
-        enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).order_by("index").values_list("pk", flat=True)
+        enrolment.photos.filter(status=EnrolmentPhoto.Status.OK)
+        .order_by("index")
+        .values_list("pk", flat=True)
     )
     taken = len(kept_photo_ids)
     messages: dict[str, str] = {

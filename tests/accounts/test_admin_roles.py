@@ -155,5 +155,6 @@ def test_proposing_a_card_number_twice_in_the_admin_is_refused_with_a_message(cl
     }
     client.post(reverse("admin:accounts_card_add"), data)
     response = client.post(reverse("admin:accounts_card_add"), data, follow=True)
-    assert "Card not proposed" in response.content.decode()
+    # A form error next to the number (the typed number is not written back into the page).
+    assert "already registered or awaiting approval" in response.content.decode()
     assert ChangeRequest.objects.count() == 1

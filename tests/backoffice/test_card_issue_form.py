@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Card, ChangeRequest
-from tests.factories import BankAccountFactory, CustomerFactory, make_pan
+from tests.factories import BankAccountFactory, make_pan
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +30,18 @@ def _post(client, **values):
 
 @pytest.mark.parametrize(
     "case",
-    ["other_customers_account", "past_expiry", "today_expiry", "number_in_use", "number_pending", "bad_luhn",
-     "letters", "no_account", "unknown_account", "bad_date"],
+    [
+        "other_customers_account",
+        "past_expiry",
+        "today_expiry",
+        "number_in_use",
+        "number_pending",
+        "bad_luhn",
+        "letters",
+        "no_account",
+        "unknown_account",
+        "bad_date",
+    ],
 )
 def test_each_mistake_is_a_form_error(teller_client, alice_card, bob_card, teller, case):
     alice = alice_card.customer
@@ -89,7 +99,7 @@ def test_a_valid_card_becomes_a_proposal(teller_client, alice_card):
 
 
 def test_an_error_page_never_shows_the_typed_card_number(client, teller, alice_card, bob_card, settings):
-    """Even with DEBUG on, a refused card issue is a form page (no technical error page with the POST data)."""
+    """Even with DEBUG on, a refused card issue is a form page (no technical page with the POST data)."""
     settings.DEBUG = True
     client.force_login(teller)
     client.raise_request_exception = False

@@ -135,7 +135,9 @@ def _consenting_enrolment(teller: object) -> Enrolment:
     return enrollment.enrolment_start(customer=customer, actor=teller, photos_required=3)
 
 
-def test_kept_photo_thumbnail_is_decrypted_for_the_teller_and_never_cached(client, teller, tmp_path, settings):
+def test_kept_photo_thumbnail_is_decrypted_for_the_teller_and_never_cached(
+    client, teller, tmp_path, settings
+):
     settings.MEDIA_ROOT = tmp_path
     enrolment = _consenting_enrolment(teller)
     photo = _kept_photo(enrolment)
@@ -149,23 +151,33 @@ def test_kept_photo_thumbnail_is_decrypted_for_the_teller_and_never_cached(clien
     assert answer.content.startswith(b"\xff\xd8")
     assert "no-store" in answer["Cache-Control"]
     # On disk it stays ciphertext: no JPEG header anywhere under the media folder.
-    assert all(not path.read_bytes().startswith(b"\xff\xd8") for path in tmp_path.rglob("*") if path.is_file())
+    assert all(
+        not path.read_bytes().startswith(b"\xff\xd8") for path in tmp_path.rglob("*") if path.is_file()
+    )
     status = client.get(reverse("biometrics:enrolment", args=[enrolment.pk])).json()
     assert status["kept_photo_ids"] == [photo.pk]
 
 
-def test_kept_photo_thumbnail_needs_the_role_and_the_right_enrolment(client, teller, auditor, tmp_path, settings):
+def test_kept_photo_thumbnail_needs_the_role_and_the_right_enrolment(
+    client, teller, auditor, tmp_path, settings
+):
     settings.MEDIA_ROOT = tmp_path
     enrolment = _consenting_enrolment(teller)
     photo = _kept_photo(enrolment)
     other = _consenting_enrolment(teller)
     client.force_login(auditor)
-    assert client.get(reverse("branch:enrolment-photo-thumbnail", args=[enrolment.pk, photo.pk])).status_code == 403
+    assert (
+        client.get(reverse("branch:enrolment-photo-thumbnail", args=[enrolment.pk, photo.pk])).status_code
+        == 403
+    )
     client.force_login(teller)
     wrong = reverse("branch:enrolment-photo-thumbnail", args=[other.pk, photo.pk])
     assert client.get(wrong).status_code == 404
     client.logout()
-    assert client.get(reverse("branch:enrolment-photo-thumbnail", args=[enrolment.pk, photo.pk])).status_code == 302
+    assert (
+        client.get(reverse("branch:enrolment-photo-thumbnail", args=[enrolment.pk, photo.pk])).status_code
+        == 302
+    )
 
 
 def test_consent_on_file_is_not_asked_again(client, teller):

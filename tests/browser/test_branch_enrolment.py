@@ -53,7 +53,7 @@ def test_capture_submit_and_see_the_outcome(capture_page):
     expect(page.locator("#taken")).to_have_text("1")
     page.click("#submit")
     expect(page.locator("#result-title")).to_have_text("Enrolment complete", timeout=60_000)
-    # The hidden attribute wins over the page's CSS: no capture panel, no "Retake photos", no stale camera text.
+    # The hidden attribute beats the CSS: no capture panel, no "Retake photos", no stale camera text.
     expect(page.locator("#capture-panel")).to_be_hidden()
     expect(page.locator("#retake")).to_be_hidden()
     expect(page.locator("#feedback")).to_be_hidden()
@@ -101,7 +101,7 @@ def test_a_recorded_clip_provides_photos(live_server, teller, browser_factory, c
 
 
 def test_a_reload_keeps_the_count_and_shows_the_kept_photos(capture_page):
-    page, enrolment = capture_page(2)
+    page, _enrolment = capture_page(2)
     thumbnails: list[int] = []
     page.on("response", lambda r: thumbnails.append(r.status) if "thumbnail.jpg" in r.url else None)
     page.click("#shoot")
