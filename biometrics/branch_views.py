@@ -82,11 +82,11 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             others = account_selectors.customers_with_phone(phone=customer.phone, exclude_id=customer.pk)
-            if others.exists():
+            names = ", ".join(other.full_name for other in others[:3])
+            if names:
                 messages.warning(
                     request,
-                    f"The phone {customer.phone} already belongs to "
-                    f"{', '.join(other.full_name for other in others[:3])}: one-time codes for both go there.",
+                    f"The phone {customer.phone} already belongs to {names}: one-time codes for both go there.",
                 )
             if data["consent"]:
                 return _start(request, customer)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Customer
 from accounts.pan import luhn_valid
-from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, make_pan
+from tests.factories import BankAccountFactory, CardFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
