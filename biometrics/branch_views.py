@@ -86,7 +86,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             if names:
                 messages.warning(
                     request,
-                    f"The phone {customer.phone} already belongs to {names}: one-time codes for both go there.",
+                    f"The phone {customer.phone} already belongs to {names}: "
+                    "one-time codes for both go there.",
                 )
             if data["consent"]:
                 return _start(request, customer)
