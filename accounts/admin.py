@@ -4,7 +4,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -12,13 +11,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from atmsite.admin_confirm import confirmed_action
 from atmsite.errors import ApplicationError
 from biometrics.admin import erase_biometrics, revoke_biometrics
 
 from . import selectors, services
 from .approvals import services as approvals
-from .forms import CardIssueForm, CardReplaceForm, ChangeRejectForm
+from .forms import CardBlockForm, CardIssueForm, CardReplaceForm, ChangeRejectForm
 from .models import BankAccount, Card, ChangeRequest, Customer, Transaction
 
 PROPOSED = "{what} proposed: awaiting approval by a second member of staff (request #{pk})."
@@ -243,7 +244,7 @@ class CardAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
     class Media:
         js = ["admin/js/jquery.init.js", "admin/card_issue.js"]
 
-    actions = ["block_cards", "unblock_cards", "replace_card"]
+    actions = ["block_cards", "report_stolen", "unblock_cards", "replace_card"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Card | None = None) -> list[str]:
         if obj is None:
@@ -341,30 +342,88 @@ class CardAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
             return None
         return HttpResponseRedirect(reverse("admin:accounts_card_replace", args=[queryset.get().pk]))
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet[Card], action: Any, verb: str) -> None:
-        done = 0
-        for card in queryset:
-            try:
-                action(card)
-                done += 1
-            except ValidationError as error:
-                self.message_user(request, f"{card.masked_pan}: {error.messages[0]}", messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} card(s) {verb}.", messages.SUCCESS)
+    def _describe(self, card: Card) -> str:
+        return f"{card.masked_pan} — {card.customer} — {card.account} ({card.get_status_display()})"
 
-    @admin.action(description="Block selected cards", permissions=["change"])
-    def block_cards(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
-        self._apply(
+    def _block_confirm(
+        self, request: HttpRequest, queryset: QuerySet[Card], *, status: str, action_name: str
+    ) -> HttpResponse | None:
+        stolen = status == Card.Status.STOLEN
+
+        def apply(cards: QuerySet[Card], data: dict[str, Any]) -> None:
+            changed, skipped = 0, []
+            for card in cards:
+                if card.status == Card.Status.STOLEN or (card.status == status):
+                    skipped.append(f"{card.masked_pan} ({card.get_status_display().lower()})")
+                    continue
+                services.card_block(card=card, reason=data["reason"], status=status, actor=request.user)
+                changed += 1
+            self._report(request, changed, skipped, _("reported stolen") if stolen else _("blocked"))
+
+        return confirmed_action(
+            self,
             request,
             queryset,
-            lambda card: services.card_block(card=card, reason="Blocked by staff", actor=request.user),
-            "blocked",
+            action_name=action_name,
+            title=_("Report cards stolen") if stolen else _("Block cards"),
+            explanation=(
+                _("A card reported stolen can never be unblocked: the customer needs a new card.")
+                if stolen
+                else _("A blocked card is refused at every kiosk until it is unblocked.")
+            ),
+            submit_label=_("Yes, report stolen") if stolen else _("Yes, block"),
+            form_class=CardBlockForm,
+            apply=apply,
+            describe=self._describe,
         )
 
-    @admin.action(description="Unblock selected cards", permissions=["change"])
-    def unblock_cards(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
-        self._apply(
-            request, queryset, lambda card: services.card_unblock(card=card, actor=request.user), "unblocked"
+    def _report(self, request: HttpRequest, changed: int, skipped: list[str], verb: Any) -> None:
+        if changed:
+            self.message_user(
+                request,
+                ngettext("%(count)d card %(verb)s.", "%(count)d cards %(verb)s.", changed)
+                % {"count": changed, "verb": verb},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                _("Not changed (already in that state or reported stolen): %(cards)s")
+                % {"cards": ", ".join(skipped)},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Block the selected cards (with a reason)…"), permissions=["change"])
+    def block_cards(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse | None:
+        return self._block_confirm(request, queryset, status=Card.Status.BLOCKED, action_name="block_cards")
+
+    @admin.action(description=_("Report the selected cards stolen…"), permissions=["change"])
+    def report_stolen(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse | None:
+        return self._block_confirm(request, queryset, status=Card.Status.STOLEN, action_name="report_stolen")
+
+    @admin.action(description=_("Unblock the selected cards…"), permissions=["change"])
+    def unblock_cards(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse | None:
+        def apply(cards: QuerySet[Card], data: dict[str, Any]) -> None:
+            changed, skipped = 0, []
+            for card in cards:
+                if card.status != Card.Status.BLOCKED:
+                    # An active card is not "unblocked"; a stolen or expired one never is.
+                    skipped.append(f"{card.masked_pan} ({card.get_status_display().lower()})")
+                    continue
+                services.card_unblock(card=card, actor=request.user)
+                changed += 1
+            self._report(request, changed, skipped, _("unblocked"))
+
+        return confirmed_action(
+            self,
+            request,
+            queryset,
+            action_name="unblock_cards",
+            title=_("Unblock cards"),
+            explanation=_("Only blocked cards are unblocked; cards reported stolen stay blocked for good."),
+            submit_label=_("Yes, unblock"),
+            apply=apply,
+            describe=self._describe,
         )
 
 

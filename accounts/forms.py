@@ -120,6 +120,16 @@ class CardReplaceForm(forms.Form):
         return data
 
 
+class CardBlockForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_(
+            "Required; kept with the card and in the audit trail, e.g. 'Customer called: lost wallet'."
+        ),
+    )
+
+
 class ChangeRejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
