@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -15,6 +16,7 @@ from django.utils.translation import ngettext
 
 from atmsite.admin_confirm import confirmed_action
 from atmsite.errors import ApplicationError
+from biometrics import selectors as biometric_selectors
 from biometrics.admin import erase_biometrics, revoke_biometrics
 
 from . import selectors, services
@@ -108,13 +110,56 @@ class CustomerAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
     # Needed by the autocomplete widgets; the matching itself is StaffSearchMixin's.
     search_fields = ["full_name"]
     search_filter = staticmethod(selectors.customer_search_filter)
-    readonly_fields = ["biometric_consent_at", "biometric_consent_by", "phone_changed_at", "created_at"]
+    readonly_fields = [
+        "biometric_status",
+        "biometric_consent_at",
+        "biometric_consent_by",
+        "phone_changed_at",
+        "created_at",
+    ]
     inlines = [AccountInline, CardInline]
     actions = ["issue_card", revoke_biometrics, erase_biometrics]
 
     @admin.display(boolean=True, description=_("Consent"))
     def has_consent(self, obj: Customer) -> bool:
         return obj.biometric_consent_at is not None
+
+    @admin.display(description=_("Face verification"))
+    def biometric_status(self, obj: Customer) -> str:
+        if obj.pk is None:
+            return "—"
+        return biometric_selectors.customer_biometric_status(customer=obj).text
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/erase-biometrics/",
+                view(self.erase_biometrics_view),
+                name="accounts_customer_erase_biometrics",
+            ),
+            path(
+                "<int:pk>/revoke-biometrics/",
+                view(self.revoke_biometrics_view),
+                name="accounts_customer_revoke_biometrics",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _one_customer_action(self, request: HttpRequest, pk: int, action: Any) -> HttpResponse:
+        customer = get_object_or_404(Customer, pk=pk)
+        if not self.has_view_permission(request, customer):
+            raise PermissionDenied
+        answer = action(self, request, Customer.objects.filter(pk=customer.pk))
+        if answer is not None:
+            return answer
+        return HttpResponseRedirect(reverse("admin:accounts_customer_change", args=[customer.pk]))
+
+    def erase_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._one_customer_action(request, pk, erase_biometrics)
+
+    def revoke_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._one_customer_action(request, pk, revoke_biometrics)
 
     @admin.display(description=_("Cards"))
     def cards_column(self, obj: Customer) -> str:
@@ -178,11 +223,16 @@ class CustomerAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
 
 @admin.register(BankAccount)
 class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
-    list_display = ["number", "customer", "currency", "balance", "daily_withdrawal_limit", "status"]
+    list_display = ["number", "customer", "currency", "balance", "daily_withdrawal_limit", "status", "ledger"]
     list_filter = ["status", "currency"]
     search_fields = ["number", "customer__full_name", "customer__phone"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
+
+    @admin.display(description=_("Ledger"))
+    def ledger(self, obj: BankAccount) -> str:
+        url = reverse("admin:accounts_transaction_changelist")
+        return format_html('<a href="{}?account__id__exact={}">{}</a>', url, obj.pk, _("Ledger"))
 
     def get_readonly_fields(self, request: HttpRequest, obj: BankAccount | None = None) -> list[str]:
         # The balance changes only through the ledger services, never by hand.
@@ -431,7 +481,7 @@ class CardAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
 class TransactionAdmin(admin.ModelAdmin):
     """The ledger is read-only for everyone: rows are written by services only."""
 
-    list_display = ["created_at", "account", "kind", "amount", "balance_after", "card", "kiosk"]
+    list_display = ["created_at", "account", "kind", "signed_amount", "balance_after", "card", "kiosk"]
     list_filter = ["kind", "kiosk", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["account__number", "account__customer__full_name", "card__last4", "idempotency_key"]
     list_select_related = ["account", "card", "kiosk"]
@@ -439,6 +489,13 @@ class TransactionAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Transaction | None = None) -> list[str]:
         return [field.name for field in Transaction._meta.fields]
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def signed_amount(self, obj: Transaction) -> str:
+        # Stored positive (a constraint); shown signed so a clerk reads the direction at a glance.
+        if obj.kind == Transaction.Kind.WITHDRAWAL:
+            return format_html('<span class="amount-debit">−{}</span>', obj.amount)
+        return format_html('<span class="amount-credit">+{}</span>', obj.amount)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -126,7 +126,12 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(
         request,
         "branch/customer.html",
-        {"customer": customer, "form": form, "enrolments": enrolments},
+        {
+            "customer": customer,
+            "form": form,
+            "enrolments": enrolments,
+            "biometric_status": selectors.customer_biometric_status(customer=customer),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from accounts.models import Customer
 from biometrics.models import Enrolment, EnrolmentPhoto
 from biometrics.services.verification import customer_has_active_templates
 
-__all__ = ["customer_has_active_templates", "customers_search", "enrolment_progress"]
+__all__ = [
+    "BiometricStatus",
+    "customer_biometric_status",
+    "customer_has_active_templates",
+    "customers_search",
+    "enrolment_progress",
+]
 
 
 def customers_search(*, query: str, limit: int = 20) -> QuerySet[Customer]:
@@ -55,3 +64,65 @@ def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
         "message": messages.get(enrolment.status, ""),
         "kept_photo_ids": kept_photo_ids,
     }
+
+
+@dataclass(frozen=True)
+class BiometricStatus:
+    """What staff screens say about a customer's face verification and consent."""
+
+    consent: str  # "given", "withdrawn" or "none"
+    consent_at: dt.datetime | None
+    erased_at: dt.datetime | None
+    active_templates: int
+    pending_change_id: int | None
+    pending_change: str
+
+    @property
+    def text(self) -> str:
+        if self.consent == "given":
+            state = f"Consent given; {self.active_templates} active face templates."
+        elif self.consent == "withdrawn":
+            state = "Consent withdrawn: biometric data erased."
+        else:
+            state = "No consent recorded."
+        if self.pending_change_id:
+            state += f" {self.pending_change} awaiting approval (request #{self.pending_change_id})."
+        return state
+
+
+def customer_biometric_status(*, customer: Customer) -> BiometricStatus:
+    from accounts.models import ChangeRequest
+    from audit.models import AuditEvent
+    from biometrics.models import FaceTemplate
+
+    erased_at = (
+        AuditEvent.objects.filter(customer_id=customer.pk, kind=AuditEvent.Kind.BIOMETRICS_ERASED)
+        .order_by("-seq")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if customer.biometric_consent_at is not None:
+        consent = "given"
+    elif erased_at is not None:
+        consent = "withdrawn"
+    else:
+        consent = "none"
+    pending = (
+        ChangeRequest.objects.filter(
+            customer=customer,
+            state=ChangeRequest.State.PENDING,
+            kind__in=[ChangeRequest.Kind.BIOMETRICS_ERASE, ChangeRequest.Kind.BIOMETRICS_REVOKE],
+        )
+        .order_by("-proposed_at")
+        .first()
+    )
+    return BiometricStatus(
+        consent=consent,
+        consent_at=customer.biometric_consent_at,
+        erased_at=erased_at,
+        active_templates=FaceTemplate.objects.filter(customer=customer, revoked_at__isnull=True)
+        .exclude(encoding="")
+        .count(),
+        pending_change_id=pending.pk if pending else None,
+        pending_change=pending.get_kind_display() if pending else "",
+    )
