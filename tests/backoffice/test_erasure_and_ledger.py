@@ -1,4 +1,4 @@
-"""Biometric erasure from the customer's page (four eyes), consent shown withdrawn; ledger from the account."""
+"""Biometric erasure from the customer page (four eyes), consent shown withdrawn; ledger from the account."""
 
 from __future__ import annotations
 
