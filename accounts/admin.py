@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -19,7 +20,7 @@ from atmsite.errors import ApplicationError
 from biometrics import selectors as biometric_selectors
 from biometrics.admin import erase_biometrics, revoke_biometrics
 
-from . import selectors, services
+from . import onboarding, selectors, services
 from .approvals import services as approvals
 from .forms import CardBlockForm, CardIssueForm, CardReplaceForm, ChangeRejectForm
 from .models import BankAccount, Card, ChangeRequest, Customer, Transaction
@@ -134,6 +135,25 @@ class CustomerAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path(
+                "onboard/",
+                view(lambda request: onboarding.customer_step(self, request)),
+                name="accounts_customer_onboard",
+            ),
+            path(
+                "onboard/<int:customer_id>/account/",
+                view(lambda request, customer_id: onboarding.account_step(self, request, customer_id)),
+                name="accounts_customer_onboard_account",
+            ),
+            path(
+                "onboard/<int:customer_id>/account/<int:account_id>/card/",
+                view(
+                    lambda request, customer_id, account_id: onboarding.card_step(
+                        self, request, customer_id, account_id
+                    )
+                ),
+                name="accounts_customer_onboard_card",
+            ),
+            path(
                 "<int:pk>/erase-biometrics/",
                 view(self.erase_biometrics_view),
                 name="accounts_customer_erase_biometrics",
@@ -227,7 +247,7 @@ class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
     list_filter = ["status", "currency"]
     search_fields = ["number", "customer__full_name", "customer__phone"]
     list_select_related = ["customer"]
-    raw_id_fields = ["customer"]
+    autocomplete_fields = ["customer"]
 
     @admin.display(description=_("Ledger"))
     def ledger(self, obj: BankAccount) -> str:
@@ -241,7 +261,20 @@ class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
         return ["customer", "number", "balance", "currency", "created_at"]
 
     def get_exclude(self, request: HttpRequest, obj: BankAccount | None = None) -> list[str]:
-        return ["status"] if obj is None else []  # an account opens active
+        # An account opens active, with a generated number.
+        return ["status", "number"] if obj is None else []
+
+    def get_form(
+        self, request: HttpRequest, obj: BankAccount | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and "currency" in form.base_fields:
+            form.base_fields["currency"] = forms.ChoiceField(
+                label=_("Currency"),
+                choices=[(code, code) for code in settings.BANK_CURRENCIES],
+                initial=settings.BANK_CURRENCIES[0],
+            )
+        return form
 
     def construct_change_message(
         self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
@@ -257,12 +290,11 @@ class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
         if not change:
             opened = services.account_open(
                 customer=data["customer"],
-                number=data["number"],
                 currency=data["currency"],
                 daily_withdrawal_limit=data["daily_withdrawal_limit"],
                 actor=request.user,
             )
-            obj.pk, obj.created_at = opened.pk, opened.created_at
+            obj.pk, obj.number, obj.created_at = opened.pk, opened.number, opened.created_at
             return
         current = BankAccount.objects.get(pk=obj.pk)
         services.account_status_change(account=current, status=data["status"], actor=request.user)

@@ -137,3 +137,62 @@ class ChangeRejectForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required: the proposer sees it."),
     )
+
+
+class OnboardCustomerForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    phone = forms.CharField(
+        label=_("Mobile phone (WhatsApp)"),
+        max_length=16,
+        help_text=_("International form, e.g. +12025550101: the one-time codes go to this number."),
+    )
+    email = forms.EmailField(label=_("E-mail"), required=False)
+
+    def clean_phone(self) -> str:
+        from .models import E164
+
+        phone = "".join(self.cleaned_data["phone"].split())
+        E164(phone)
+        return phone
+
+
+class OnboardAccountForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"), choices=())
+    daily_withdrawal_limit = forms.DecimalField(
+        label=_("Daily withdrawal limit"), min_value=0, max_digits=14, decimal_places=2, initial="1000.00"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        currency: Any = self.fields["currency"]
+        currency.choices = [(code, code) for code in settings.BANK_CURRENCIES]
+        currency.initial = settings.BANK_CURRENCIES[0]
+
+
+class OnboardCardForm(forms.Form):
+    """The card step: the same checks as the card-issue proposal, shown as form errors."""
+
+    pan = _pan_field(_("Card number"), _("As printed on the card stock; only the last four digits are kept."))
+    expires_on = _expiry_field()
+
+    def __init__(self, *args: Any, customer: Customer, account: BankAccount, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer, self.account = customer, account
+
+    def clean(self) -> dict[str, Any]:
+        from .approvals.services import card_issue_check
+
+        data = super().clean() or {}
+        if not self.errors:
+            try:
+                card_issue_check(
+                    customer=self.customer,
+                    account=self.account,
+                    pan=data["pan"],
+                    expires_on=data["expires_on"],
+                )
+            except ApplicationError as error:
+                refusal_to_form(self, error)
+        return data

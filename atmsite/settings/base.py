@@ -265,6 +265,10 @@ LOGGING = {
 # --- Banking ---
 BANK_NAME = env.str("BANK_NAME", default="Demo Bank")
 CARD_BIN = env.str("CARD_BIN", default="400000")
+# Currencies a teller may open an account in (ISO 4217 codes, the first is the default).
+BANK_CURRENCIES = env.list("BANK_CURRENCIES", default=["EUR", "USD", "GBP"])
+# New account numbers: this prefix, then 16 random digits in groups of four.
+ACCOUNT_NUMBER_PREFIX = env.str("ACCOUNT_NUMBER_PREFIX", default="DE00")
 
 # --- Biometrics ---
 FACE_DISTANCE_THRESHOLD = env.float("FACE_DISTANCE_THRESHOLD", default=0.50)
