@@ -56,12 +56,17 @@ class Watched:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
-    def fits(self, selector: str) -> None:
-        """The element ends inside the viewport's width (no sideways scrolling for the clerk)."""
+    def fits(self, selector: str, container: str = "#changelist .results") -> None:
+        """The table is no wider than the box that holds it (no hidden columns, no sideways scrolling) and
+        ends inside the viewport."""
         box = self.page.locator(selector).first.bounding_box()
-        assert box is not None, selector
+        holder = self.page.locator(container).first.bounding_box()
+        assert box is not None and holder is not None, selector
         width = self.page.viewport_size["width"] if self.page.viewport_size else 0
-        assert box["x"] + box["width"] <= width + 1, f"{selector} is {box['x'] + box['width']:.0f} px wide"
+        assert box["width"] <= holder["width"] + 1, (
+            f"{selector} {box['width']:.0f} px in {holder['width']:.0f} px"
+        )
+        assert box["x"] + box["width"] <= width + 1, f"{selector} ends at {box['x'] + box['width']:.0f} px"
 
 
 @pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))
