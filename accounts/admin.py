@@ -232,7 +232,7 @@ class CustomerAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
         obj.created_at = created.created_at
         phone_shared_warn(self, request, created)
 
-    @admin.action(description="Issue a card to the selected customer", permissions=["change"])
+    @admin.action(description=_("Issue a card to the selected customer"), permissions=["change"])
     def issue_card(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponseRedirect | None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one customer.", messages.WARNING)
@@ -416,7 +416,7 @@ class CardAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
         return TemplateResponse(request, "admin/accounts/card/replace.html", context)
 
     @admin.action(
-        description="Replace the selected card (new number; needs approval)", permissions=["change"]
+        description=_("Replace the selected card (new number; needs approval)"), permissions=["change"]
     )
     def replace_card(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponseRedirect | None:
         if queryset.count() != 1:
@@ -574,17 +574,19 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             # Opening the list shows what waits for a decision.
             return HttpResponseRedirect(f"{request.path}?state__exact={ChangeRequest.State.PENDING}")
         if request.GET.get("state__exact") == ChangeRequest.State.PENDING:
-            extra_context = {**(extra_context or {}), "title": "Pending approvals"}
+            extra_context = {**(extra_context or {}), "title": _("Pending approvals")}
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="Decide")
+    @admin.display(description=_("Decide"))
     def decide(self, obj: ChangeRequest) -> str:
         if obj.state != ChangeRequest.State.PENDING:
             return "—"
         return format_html(
-            '<a href="{}">Approve</a> · <a href="{}">Reject</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:accounts_changerequest_approve", args=[obj.pk]),
+            _("Approve"),
             reverse("admin:accounts_changerequest_reject", args=[obj.pk]),
+            _("Reject"),
         )
 
     def get_urls(self) -> list:

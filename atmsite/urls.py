@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-admin.site.site_header = "Biometric ATM — back office"
-admin.site.site_title = "ATM back office"
-admin.site.index_title = "Bank operations"
+admin.site.site_header = _("Biometric ATM — back office")
+admin.site.site_title = _("ATM back office")
+admin.site.index_title = _("Bank operations")
 # The navigation sidebar repeats the home page and takes 300 px: at 1366 px the lists need that width.
 admin.site.enable_nav_sidebar = False
 # Bulk "delete selected" bypasses services and writes its admin log with bulk_create (no audit event).

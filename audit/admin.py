@@ -34,6 +34,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atmsite.crypto import encrypted_file_read
 
@@ -115,7 +116,7 @@ class InputFilter(admin.SimpleListFilter):
 
 
 class CardLast4Filter(InputFilter):
-    title = "card last 4 digits"
+    title = pgettext_lazy("filter by", "card last 4 digits")
     parameter_name = "card_last4"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -128,7 +129,7 @@ class CardLast4Filter(InputFilter):
 
 
 class KioskIdFilter(InputFilter):
-    title = "kiosk id"
+    title = pgettext_lazy("filter by", "kiosk id")
     parameter_name = "kiosk_id"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -152,7 +153,7 @@ FAILURE_REASONS: dict[str, Any] = {
 
 
 class FailureReasonFilter(admin.SimpleListFilter):
-    title = _("failure reason")
+    title = pgettext_lazy("filter by", "failure reason")
     parameter_name = "reason"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Iterable[tuple[str, Any]]:
@@ -303,7 +304,7 @@ class AuditEventAdmin(admin.ModelAdmin):
                 shown.append(snapshot)
         services.snapshots_thumbnails_viewed(snapshots=shown, actor=request.user)
 
-    @admin.display(description="personal")
+    @admin.display(description=_("personal data"))
     def personal_display(self, obj: AuditEvent) -> str:
         if obj.personal_erased:
             return "(erased)"
@@ -355,7 +356,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     # --- CSV export ----------------------------------------------------------------------------------------
 
-    @admin.action(description="Export selected events as CSV", permissions=["export"])
+    @admin.action(description=_("Export selected events as CSV"), permissions=["export"])
     def export_selected(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> StreamingHttpResponse:
         self._record_export(request, scope="selected")
         return csv_response(queryset.order_by("seq"))

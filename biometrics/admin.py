@@ -63,7 +63,7 @@ class EnrolmentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Enrolment | None = None) -> bool:
         return False
 
-    @admin.display(description="Encoded")
+    @admin.display(description=_("Encoded"))
     def progress(self, obj: Enrolment) -> str:
         return f"{obj.encoded_count} / {obj.photos_required}"
 
@@ -87,11 +87,11 @@ class EnrolmentAdmin(admin.ModelAdmin):
             verb = "approved" if approve else "rejected"
             self.message_user(request, f"{done} enrolment(s) {verb}.", messages.SUCCESS)
 
-    @admin.action(description="Approve (not a duplicate): activate the face", permissions=["review"])
+    @admin.action(description=_("Approve (not a duplicate): activate the face"), permissions=["review"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
         self._review(request, queryset, approve=True)
 
-    @admin.action(description="Reject (duplicate identity): never match this face", permissions=["review"])
+    @admin.action(description=_("Reject (duplicate identity): never match this face"), permissions=["review"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
         self._review(request, queryset, approve=False)
 
@@ -125,7 +125,7 @@ class FaceTemplateAdmin(_ReadOnly, admin.ModelAdmin):
         "gallery_revoked_version",
     )
 
-    @admin.display(boolean=True, description="Active")
+    @admin.display(boolean=True, description=_("Active"))
     def active(self, obj: FaceTemplate) -> bool:
         return obj.is_active
 

@@ -142,7 +142,7 @@ def test_teller_new_customer_with_account_and_card(live_server, as_clerk, teller
 def george(db: None) -> Card:
     customer = CustomerFactory(full_name="George Washington", phone="+12025550101")
     CustomerFactory(full_name="Phone Zero Ten", phone="+447700100105")
-    return CardFactory(
+    return CardFactory(  # type: ignore[return-value]
         customer=customer, account=BankAccountFactory(customer=customer), pan="4111110000030010"
     )
 
