@@ -353,3 +353,16 @@ def test_forbidden_page_has_a_way_back(live_server, as_clerk, auditor, viewport)
     clerk.shot("forbidden")
     page.click("#back")
     expect(page).to_have_url(re.compile(r"/admin/$"))
+
+
+def test_teller_card_issue_page_offers_only_the_customers_accounts(
+    live_server, as_clerk, teller, george, bob_card, viewport
+):
+    clerk = as_clerk(teller, "teller-card-add")
+    page = _go(clerk, live_server, f"/admin/accounts/card/add/?customer={george.customer_id}")
+    options = page.locator("#id_account option")
+    expect(options).to_have_count(2)  # the empty choice and George's one account
+    expect(page.locator("#id_account")).not_to_contain_text(bob_card.account.number)
+    expect(page.locator("#id_customer")).to_have_value(str(george.customer_id))
+    expect(page.locator(".related-lookup")).to_have_count(0)  # no popup listing every customer's account
+    clerk.shot("card-add")
