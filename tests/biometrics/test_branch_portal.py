@@ -193,3 +193,11 @@ def test_consent_on_file_is_not_asked_again(client, teller):
 
     assert answer.status_code == 302
     assert Enrolment.objects.filter(customer=customer, status=Enrolment.Status.CAPTURING).exists()
+
+
+def test_branch_pages_link_the_account_and_card_flow(client, teller):
+    customer = CustomerFactory()
+    client.force_login(teller)
+    assert reverse("admin:accounts_customer_onboard") in client.get(reverse("branch:home")).content.decode()
+    page = client.get(reverse("branch:customer", args=[customer.pk])).content.decode()
+    assert reverse("admin:accounts_customer_onboard_account", args=[customer.pk]) in page
