@@ -315,7 +315,7 @@ class BankAccountAdmin(_NoDelete, admin.ModelAdmin):
 @admin.register(Card)
 class CardAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
     form = CardIssueForm
-    list_display = ["masked_pan", "customer", "account", "expires_on", "status", "blocked_reason"]
+    list_display = ["card_number", "customer", "account", "expires_on", "status", "blocked_reason"]
     list_filter = ["status"]
     search_fields = ["last4"]
     search_filter = staticmethod(selectors.card_search_filter)
@@ -424,6 +424,10 @@ class CardAdmin(StaffSearchMixin, _NoDelete, admin.ModelAdmin):
             return None
         return HttpResponseRedirect(reverse("admin:accounts_card_replace", args=[queryset.get().pk]))
 
+    @admin.display(description=_("Card"), ordering="last4")
+    def card_number(self, obj: Card) -> str:
+        return obj.masked_pan
+
     def _describe(self, card: Card) -> str:
         return f"{card.masked_pan} — {card.customer} — {card.account} ({card.get_status_display()})"
 
@@ -521,6 +525,18 @@ class TransactionAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Transaction | None = None) -> list[str]:
         return [field.name for field in Transaction._meta.fields]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        account_id = request.GET.get("account__id__exact", "")
+        account = BankAccount.objects.filter(pk=int(account_id)).first() if account_id.isdigit() else None
+        if account is not None:
+            # Reached from the account page: say whose ledger this is.
+            title = _("Ledger of %(account)s — %(customer)s") % {
+                "account": account,
+                "customer": account.customer,
+            }
+            extra_context = {**(extra_context or {}), "title": title}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("Amount"), ordering="amount")
     def signed_amount(self, obj: Transaction) -> str:

@@ -64,6 +64,7 @@ def test_ledger_is_reachable_from_the_account_and_amounts_are_signed(client, tel
     assert ledger.status_code == 200
     text = ledger.content.decode()
     assert "−40.00" in text and "+15.50" in text
+    assert f"Ledger of {account.number}" in text
     account.refresh_from_db()
     assert account.balance == Decimal("475.50")
 
