@@ -38,6 +38,7 @@ def test_erasure_is_offered_on_the_customer_page_and_consent_shows_withdrawn(
 
     after = client.get(reverse("admin:accounts_customer_change", args=[alice.pk])).content.decode()
     assert "Consent withdrawn" in after
+    assert erase_url not in after  # nothing left to erase
     branch = client.get(reverse("branch:customer", args=[alice.pk])).content.decode()
     assert "Consent withdrawn" in branch
 
