@@ -22,7 +22,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	$(PY) manage.py audit_checkpoint
 	@echo "Kiosk: http://$(HOST):$(PORT)/kiosk/   Branch enrolment: http://$(HOST):$(PORT)/branch/"
 	$(MAKE) serve

@@ -1,55 +1,142 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from .models import BankAccount, Card
-from .pan import pan_validate
+from atmsite.errors import ApplicationError
+
+from .models import BankAccount, Card, Customer
+
+# Which field a refusal of the card checks belongs to (everything else goes to the top of the form).
+_FIELD_OF_CODE = {
+    "pan_format": "pan",
+    "pan_luhn": "pan",
+    "pan_duplicate": "pan",
+    "expired": "expires_on",
+    "account_owner": "account",
+    "account_inactive": "account",
+}
+
+
+class PanInput(forms.TextInput):
+    """A card number field that never writes what was typed back into the page (an error page, the
+    browser's form cache): the clerk types it again after a mistake."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+def _pan_field(label: Any, help_text: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=23,
+        widget=PanInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text=help_text,
+    )
+
+
+def _expiry_field() -> forms.DateField:
+    return forms.DateField(
+        label=_("Expires on"),
+        help_text=_("Last day the card is valid, e.g. 2029-12-31."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+def refusal_to_form(form: forms.BaseForm, error: ApplicationError) -> None:
+    field = _FIELD_OF_CODE.get(error.code)
+    form.add_error(field if field in form.fields else None, error.message)
 
 
 class CardIssueForm(forms.ModelForm):
-    """The clerk types the number printed on the card stock; it is hashed and never stored or shown again."""
+    """The clerk types the number printed on the card stock; it is hashed and never stored or shown again.
 
-    pan = forms.CharField(
-        label="Card number",
-        max_length=23,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-        help_text="Only the last four digits are kept.",
-    )
+    Every refusal of the card-issue proposal is checked here first, so a mistake is a form error on the page.
+    """
+
+    pan = _pan_field(_("Card number"), _("Only the last four digits are kept."))
+    expires_on = _expiry_field()
 
     class Meta:
         model = Card
         fields = ["customer", "account", "expires_on"]
 
-    def clean_pan(self) -> str:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "account" in self.fields:
+            customer_id = self.data.get("customer") or self.initial.get("customer")
+            if isinstance(customer_id, Customer):
+                customer_id = customer_id.pk
+            field: Any = self.fields["account"]
+            # Only the chosen customer's accounts are offered, never every customer's.
+            try:
+                field.queryset = BankAccount.objects.filter(customer_id=int(customer_id or 0))
+            except (TypeError, ValueError):
+                field.queryset = BankAccount.objects.none()
+            field.help_text = _("Accounts of the customer chosen above.")
+            field.error_messages["invalid_choice"] = _("Choose one of this customer's accounts.")
+
+    def clean(self) -> dict[str, Any]:
+        from .approvals.services import card_issue_check
+
+        data = super().clean() or {}
+        if self.errors:
+            return data
         try:
-            return pan_validate(self.cleaned_data["pan"])
-        except ValidationError as error:
-            raise ValidationError(error.messages[0]) from None
+            card_issue_check(
+                customer=data["customer"],
+                account=data["account"],
+                pan=data["pan"],
+                expires_on=data["expires_on"],
+            )
+        except ApplicationError as error:
+            refusal_to_form(self, error)
+        return data
+
+    def _post_clean(self) -> None:
+        # The card row is created only when the proposal is approved (card_register validates it then).
+        pass
 
 
 class CardReplaceForm(forms.Form):
-    pan = forms.CharField(
-        label="New card number",
-        max_length=23,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-        help_text="Only the last four digits are kept; the old card is blocked once this is approved.",
+    pan = _pan_field(
+        _("New card number"),
+        _("Only the last four digits are kept; the old card is blocked once this is approved."),
     )
-    expires_on = forms.DateField(label="Expires on", help_text="YYYY-MM-DD")
-    reason = forms.CharField(max_length=200, required=False)
+    expires_on = _expiry_field()
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
-    def clean_pan(self) -> str:
-        try:
-            return pan_validate(self.cleaned_data["pan"])
-        except ValidationError as error:
-            raise ValidationError(error.messages[0]) from None
+    def clean(self) -> dict[str, Any]:
+        from .approvals.services import card_replace_check
+
+        data = super().clean() or {}
+        if not self.errors:
+            try:
+                card_replace_check(pan=data["pan"], expires_on=data["expires_on"])
+            except ApplicationError as error:
+                refusal_to_form(self, error)
+        return data
+
+
+class CardBlockForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_(
+            "Required; kept with the card and in the audit trail, e.g. 'Customer called: lost wallet'."
+        ),
+    )
 
 
 class ChangeRejectForm(forms.Form):
     reason = forms.CharField(
-        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required: the proposer sees it."
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required: the proposer sees it."),
     )
 
 
@@ -64,3 +151,62 @@ class BankAccountForm(forms.ModelForm):
         from .services import daily_limit_check
 
         return daily_limit_check(self.cleaned_data["daily_withdrawal_limit"])
+
+
+class OnboardCustomerForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    phone = forms.CharField(
+        label=_("Mobile phone (WhatsApp)"),
+        max_length=16,
+        help_text=_("International form, e.g. +12025550101: the one-time codes go to this number."),
+    )
+    email = forms.EmailField(label=_("E-mail"), required=False)
+
+    def clean_phone(self) -> str:
+        from .models import E164
+
+        phone = "".join(self.cleaned_data["phone"].split())
+        E164(phone)
+        return phone
+
+
+class OnboardAccountForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"), choices=())
+    daily_withdrawal_limit = forms.DecimalField(
+        label=_("Daily withdrawal limit"), min_value=0, max_digits=14, decimal_places=2, initial="1000.00"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        currency: Any = self.fields["currency"]
+        currency.choices = [(code, code) for code in settings.BANK_CURRENCIES]
+        currency.initial = settings.BANK_CURRENCIES[0]
+
+
+class OnboardCardForm(forms.Form):
+    """The card step: the same checks as the card-issue proposal, shown as form errors."""
+
+    pan = _pan_field(_("Card number"), _("As printed on the card stock; only the last four digits are kept."))
+    expires_on = _expiry_field()
+
+    def __init__(self, *args: Any, customer: Customer, account: BankAccount, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer, self.account = customer, account
+
+    def clean(self) -> dict[str, Any]:
+        from .approvals.services import card_issue_check
+
+        data = super().clean() or {}
+        if not self.errors:
+            try:
+                card_issue_check(
+                    customer=self.customer,
+                    account=self.account,
+                    pan=data["pan"],
+                    expires_on=data["expires_on"],
+                )
+            except ApplicationError as error:
+                refusal_to_form(self, error)
+        return data

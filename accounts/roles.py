@@ -15,7 +15,8 @@ SUPERVISOR = "Supervisor"
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     TELLER: {
         "accounts.customer": ("view", "add", "change"),
-        "accounts.bankaccount": ("view",),
+        # Opening an account moves no money; a card on it still needs a second person's approval.
+        "accounts.bankaccount": ("view", "add"),
         "accounts.card": ("view", "add", "change"),
         "accounts.transaction": ("view",),
         "biometrics.*": ("view", "add", "change"),
@@ -25,7 +26,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     SUPERVISOR: {
         "accounts.customer": ("view", "add", "change"),
-        "accounts.bankaccount": ("view",),
+        "accounts.bankaccount": ("view", "add"),
         "accounts.card": ("view", "add", "change"),
         "accounts.transaction": ("view",),
         "accounts.changerequest": ("view", "approve"),

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from atmsite.errors import ApplicationError
 
-from .models import BankAccount, Card, Transaction
-from .pan import pan_hash, pan_validate
+from .models import BankAccount, Card, Customer, Transaction
+from .pan import luhn_valid, pan_hash, pan_validate
 
 
 def card_get_by_pan(*, pan: str) -> Card:
@@ -44,3 +46,82 @@ def account_deposits_today(*, account: BankAccount) -> int:
     """Deposits credited since midnight in the bank's time zone: what the daily deposit count limits."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return account.transactions.filter(kind=Transaction.Kind.DEPOSIT, created_at__gte=start).count()
+
+
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+
+
+@dataclass(frozen=True)
+class StaffSearch:
+    """What a clerk's search box term means, decided once for every staff screen.
+
+    - a whole card number (12-19 digits passing Luhn, spaces allowed) → that card, by its keyed hash;
+    - exactly four digits → the last four digits of a card (never phone digits: "0010" is a card);
+    - a phone in any usual form ("+1 202 555 0101", "(202) 555-0101", 5+ digits) → phone digits;
+    - anything else → name or e-mail.
+    """
+
+    kind: str  # "card", "last4", "phone", "text" or "empty"
+    value: str
+
+    @property
+    def label(self) -> str:
+        return {
+            "card": "full card number",
+            "last4": "last 4 digits of a card",
+            "phone": "phone number",
+            "text": "name or e-mail",
+            "empty": "",
+        }[self.kind]
+
+
+def staff_search_parse(term: str) -> StaffSearch:
+    term = (term or "").strip()[:100]
+    if not term:
+        return StaffSearch("empty", "")
+    compact = _PHONE_PUNCTUATION.sub("", term)
+    if compact.isdigit() and 12 <= len(compact) <= 19 and luhn_valid(compact):
+        return StaffSearch("card", pan_hash(compact))
+    if compact.isdigit() and len(compact) == 4:
+        return StaffSearch("last4", compact)
+    phone = compact.removeprefix("+")
+    if phone.isdigit() and len(phone) >= 5:
+        return StaffSearch("phone", phone)
+    return StaffSearch("text", term)
+
+
+def customer_search_filter(search: StaffSearch) -> Q:
+    if search.kind == "card":
+        return Q(cards__pan_hmac=search.value)
+    if search.kind == "last4":
+        return Q(cards__last4=search.value)
+    if search.kind == "phone":
+        # Phones are stored in E.164 (+ and digits): a national number matches as a contained run of digits.
+        return Q(phone__contains=search.value)
+    if search.kind == "text":
+        return Q(full_name__icontains=search.value) | Q(email__icontains=search.value)
+    return Q()
+
+
+def card_search_filter(search: StaffSearch) -> Q:
+    if search.kind == "card":
+        return Q(pan_hmac=search.value)
+    if search.kind == "last4":
+        return Q(last4=search.value)
+    if search.kind == "phone":
+        return Q(customer__phone__contains=search.value)
+    if search.kind == "text":
+        return Q(customer__full_name__icontains=search.value)
+    return Q()
+
+
+def customers_find(*, term: str, limit: int | None = None) -> QuerySet[Customer]:
+    search = staff_search_parse(term)
+    customers = Customer.objects.filter(customer_search_filter(search)).distinct().order_by("full_name")
+    return customers[:limit] if limit else customers
+
+
+def customers_with_phone(*, phone: str, exclude_id: int | None = None) -> QuerySet[Customer]:
+    """Other customers already using this phone: one-time codes for both would go to one person."""
+    others = Customer.objects.filter(phone=(phone or "").strip())
+    return others.exclude(pk=exclude_id) if exclude_id is not None else others

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -171,18 +172,34 @@ def customer_phone_change(*, customer: Customer, phone: str, actor: Any) -> Cust
     return customer
 
 
+def account_number_new() -> str:
+    """A fresh account number: the bank's prefix and 16 random digits (retried on the rare collision)."""
+    for _attempt in range(20):
+        digits = "".join(secrets.choice("0123456789") for _ in range(16))
+        number = " ".join([settings.ACCOUNT_NUMBER_PREFIX, *(digits[i : i + 4] for i in range(0, 16, 4))])
+        if not BankAccount.objects.filter(number=number).exists():
+            return number
+    raise ApplicationError("Could not generate a free account number; try again.", code="account_number")
+
+
 @transaction.atomic
 def account_open(
     *,
     customer: Customer,
-    number: str,
+    number: str | None = None,
     currency: str = "EUR",
     daily_withdrawal_limit: Decimal = Decimal("1000.00"),
     actor: Any = None,
 ) -> BankAccount:
+    """Open an active account; without `number` one is generated."""
+    if currency not in settings.BANK_CURRENCIES:
+        raise ValidationError(
+            gettext("This bank does not open accounts in %(currency)s.") % {"currency": currency},
+            code="currency",
+        )
     account = BankAccount(
         customer=customer,
-        number=number,
+        number=number or account_number_new(),
         currency=currency,
         daily_withdrawal_limit=daily_limit_check(Decimal(daily_withdrawal_limit)),
     )

@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import (
     Http404,
     HttpRequest,
@@ -30,7 +30,11 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atmsite.crypto import encrypted_file_read
 
@@ -112,7 +116,7 @@ class InputFilter(admin.SimpleListFilter):
 
 
 class CardLast4Filter(InputFilter):
-    title = "card last 4 digits"
+    title = pgettext_lazy("filter by", "card last 4 digits")
     parameter_name = "card_last4"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -125,7 +129,7 @@ class CardLast4Filter(InputFilter):
 
 
 class KioskIdFilter(InputFilter):
-    title = "kiosk id"
+    title = pgettext_lazy("filter by", "kiosk id")
     parameter_name = "kiosk_id"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -137,19 +141,57 @@ class KioskIdFilter(InputFilter):
         return queryset.filter(kiosk_id=int(value))
 
 
+# Why a face check failed, as the kiosk session records it in the event's data["reason"].
+FAILURE_REASONS: dict[str, Any] = {
+    "mismatch": _("Another customer's face (mismatch)"),
+    "several_faces": _("Several faces"),
+    "no_match": _("No match"),
+    "low_quality": _("Face not clear enough"),
+    "timeout": _("Timed out"),
+    "liveness": _("Liveness (possible photo or replay)"),
+}
+
+
+class FailureReasonFilter(admin.SimpleListFilter):
+    title = pgettext_lazy("filter by", "failure reason")
+    parameter_name = "reason"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Iterable[tuple[str, Any]]:
+        return list(FAILURE_REASONS.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value not in FAILURE_REASONS:
+            return queryset
+        return queryset.filter(kind=AuditEvent.Kind.FACE_DECISION, data__reason=value)
+
+
+def _names_for(events: list[AuditEvent]) -> dict[str, dict[int | None, str]]:
+    from accounts.models import Customer
+    from kiosk.models import Kiosk
+
+    customer_ids = {event.customer_id for event in events if event.customer_id}
+    kiosk_ids = {event.kiosk_id for event in events if event.kiosk_id}
+    return {
+        "customers": dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "full_name")),
+        "kiosks": dict(Kiosk.objects.filter(pk__in=kiosk_ids).values_list("pk", "name")),
+    }
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
+    # Few, narrow columns: the list must fit 1366 px beside the navigation and the filters.
     list_display = [
         "seq",
-        "created_at",
-        "kind",
-        "outcome",
+        "time_display",
+        "event_display",
+        "reason_display",
+        "customer_display",
+        "kiosk_display",
         "actor_username",
-        "kiosk_id",
-        "customer_id",
-        "card_last4",
+        "snapshot_display",
     ]
-    list_filter = ["kind", "outcome", KioskIdFilter, CardLast4Filter, "created_at"]
+    list_filter = ["kind", "outcome", FailureReasonFilter, KioskIdFilter, CardLast4Filter, "created_at"]
     search_fields = ["=card_last4", "actor_username"]
     date_hierarchy = None
     list_per_page = 100
@@ -172,7 +214,97 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(EXPORT)
 
-    @admin.display(description="personal")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        from accounts.models import Customer
+        from kiosk.models import Kiosk
+
+        # The trail stores ids only (it outlives rows and is chained); names are looked up for display.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                customer_name=Subquery(
+                    Customer.objects.filter(pk=OuterRef("customer_id")).values("full_name")[:1]
+                ),
+                kiosk_name=Subquery(Kiosk.objects.filter(pk=OuterRef("kiosk_id")).values("name")[:1]),
+            )
+        )
+
+    @admin.display(description=_("Time"), ordering="created_at")
+    def time_display(self, obj: AuditEvent) -> str:
+        return date_format(timezone.localtime(obj.created_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("Event"), ordering="kind")
+    def event_display(self, obj: AuditEvent) -> str:
+        return format_html(
+            '{}<br><span class="outcome-{}">{}</span>',
+            obj.get_kind_display(),
+            obj.outcome,
+            obj.get_outcome_display(),
+        )
+
+    @admin.display(description=_("Reason"))
+    def reason_display(self, obj: AuditEvent) -> str:
+        reason = (obj.data or {}).get("reason") if isinstance(obj.data, dict) else None
+        if not reason or obj.outcome != AuditEvent.Outcome.FAILURE:
+            return "—"
+        return str(FAILURE_REASONS.get(reason, str(reason).replace("_", " ")))
+
+    @admin.display(description=_("Customer / card"))
+    def customer_display(self, obj: AuditEvent) -> str:
+        name = getattr(obj, "customer_name", None) or (f"#{obj.customer_id}" if obj.customer_id else "—")
+        if obj.card_last4:
+            return format_html("{}<br>•••• {}", name, obj.card_last4)
+        return name
+
+    @admin.display(description=_("Kiosk"))
+    def kiosk_display(self, obj: AuditEvent) -> str:
+        if obj.kiosk_id is None:
+            return "—"
+        return getattr(obj, "kiosk_name", None) or f"#{obj.kiosk_id}"
+
+    @admin.display(description=_("Snapshot"))
+    def snapshot_display(self, obj: AuditEvent) -> str:
+        thumbnail = getattr(obj, "snapshot_thumbnail", "")
+        if not thumbnail:
+            return ""
+        return format_html(
+            '<a href="{}"><img class="snapshot-thumb" src="{}" alt="{}"></a>',
+            f"{reverse('admin:audit_auditevent_snapshots')}?event={obj.pk}",
+            thumbnail,
+            _("Snapshot of event #%(seq)s") % {"seq": obj.seq},
+        )
+
+    def _attach_thumbnails(self, request: HttpRequest, response: Any) -> None:
+        """Small thumbnails of this page's failure snapshots, decrypted in memory, for snapshot viewers only;
+        the page of thumbnails is one SNAPSHOT_VIEWED event, like the review grid."""
+        if not request.user.has_perm(VIEW_SNAPSHOT):
+            return
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is None:
+            return
+        events = list(changelist.result_list)  # evaluates the page once; the template reuses these rows
+        snapshots = {
+            snapshot.event_id: snapshot
+            for snapshot in AuditSnapshot.objects.filter(
+                event_id__in=[event.pk for event in events], purged_at__isnull=True
+            ).order_by("pk")
+        }
+        shown = []
+        for event in events:
+            snapshot = snapshots.get(event.pk)
+            if snapshot is None:
+                continue
+            try:
+                jpeg = thumbnail_jpeg(encrypted_file_read(snapshot.storage_name), size=(96, 72))
+            except (FileNotFoundError, InvalidToken):
+                jpeg = None
+            if jpeg:
+                event.snapshot_thumbnail = data_uri(jpeg)
+                shown.append(snapshot)
+        services.snapshots_thumbnails_viewed(snapshots=shown, actor=request.user)
+
+    @admin.display(description=_("personal data"))
     def personal_display(self, obj: AuditEvent) -> str:
         if obj.personal_erased:
             return "(erased)"
@@ -209,7 +341,9 @@ class AuditEventAdmin(admin.ModelAdmin):
             "can_export": request.user.has_perm(EXPORT),
             "can_view_snapshots": request.user.has_perm(VIEW_SNAPSHOT),
         }
-        return super().changelist_view(request, extra_context=extra_context)
+        response = super().changelist_view(request, extra_context=extra_context)
+        self._attach_thumbnails(request, response)
+        return response
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -222,7 +356,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     # --- CSV export ----------------------------------------------------------------------------------------
 
-    @admin.action(description="Export selected events as CSV", permissions=["export"])
+    @admin.action(description=_("Export selected events as CSV"), permissions=["export"])
     def export_selected(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> StreamingHttpResponse:
         self._record_export(request, scope="selected")
         return csv_response(queryset.order_by("seq"))
@@ -282,12 +416,23 @@ class AuditEventAdmin(admin.ModelAdmin):
         )
         page = paginator.get_page(request.GET.get("page"))
         items = []
+        names = _names_for([snapshot.event for snapshot in page.object_list])
         for snapshot in page.object_list:
             try:
                 thumbnail = thumbnail_jpeg(encrypted_file_read(snapshot.storage_name))
             except (FileNotFoundError, InvalidToken):
                 thumbnail = None
-            items.append({"snapshot": snapshot, "thumbnail": data_uri(thumbnail) if thumbnail else ""})
+            event = snapshot.event
+            reason = event.data.get("reason") if isinstance(event.data, dict) else None
+            items.append(
+                {
+                    "snapshot": snapshot,
+                    "thumbnail": data_uri(thumbnail) if thumbnail else "",
+                    "reason": FAILURE_REASONS.get(str(reason), str(reason or "")),
+                    "customer": names["customers"].get(event.customer_id, ""),
+                    "kiosk": names["kiosks"].get(event.kiosk_id, ""),
+                }
+            )
         services.snapshots_thumbnails_viewed(snapshots=list(page.object_list), actor=request.user)
         context = {
             **self.admin_site.each_context(request),
@@ -314,7 +459,10 @@ class AuditEventAdmin(admin.ModelAdmin):
         snapshot = self._snapshot_or_404(request, snapshot_id, MARK_SNAPSHOT)
         try:
             services.snapshot_mark(
-                snapshot=snapshot, status=request.POST.get("status", ""), actor=request.user
+                snapshot=snapshot,
+                status=request.POST.get("status", ""),
+                actor=request.user,
+                note=request.POST.get("note", ""),
             )
         except ValidationError as error:
             return HttpResponseBadRequest(error.messages[0])

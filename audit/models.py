@@ -176,6 +176,9 @@ class AuditSnapshot(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(
+        max_length=300, blank=True, help_text="What the reviewer saw or did, e.g. 'Customer's twin, called'."
+    )
     purged_at = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="When retention deleted the file; the row stays."
     )

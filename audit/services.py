@@ -123,15 +123,19 @@ def snapshots_thumbnails_viewed(*, snapshots: list[AuditSnapshot], actor: Any) -
 
 
 @transaction.atomic
-def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Any) -> AuditSnapshot:
-    """Mark a snapshot reviewed or fraud-suspected; the mark itself is an audit event."""
+def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Any, note: str = "") -> AuditSnapshot:
+    """Mark a snapshot reviewed or fraud-suspected, with the reviewer's note; the mark is an audit event."""
     if status not in (AuditSnapshot.Status.REVIEWED, AuditSnapshot.Status.FRAUD_SUSPECTED):
         raise ValidationError("A snapshot can be marked reviewed or fraud suspected.", code="status")
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise ValidationError("The note is longer than 300 characters.", code="note")
     # Lock so two auditors marking at once leave one consistent row, each mark recorded in order.
     snapshot = AuditSnapshot.objects.select_for_update().select_related("event").get(pk=snapshot.pk)
     previous = snapshot.status
     snapshot.status, snapshot.reviewed_by, snapshot.reviewed_at = status, actor, timezone.now()
-    snapshot.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    snapshot.review_note = note
+    snapshot.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     audit_event_record(
         kind=AuditEvent.Kind.SNAPSHOT_MARKED,
         outcome=AuditEvent.Outcome.SUCCESS,
@@ -141,6 +145,7 @@ def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Any) -> AuditS
             "event_seq": snapshot.event.seq,
             "status": status,
             "previous": previous,
+            "note": note,
         },
         **_event_context(snapshot.event),
     )

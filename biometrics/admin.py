@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
+from atmsite.admin_confirm import confirmed_action
 from atmsite.errors import ApplicationError
 
 from .models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState
@@ -60,7 +63,7 @@ class EnrolmentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Enrolment | None = None) -> bool:
         return False
 
-    @admin.display(description="Encoded")
+    @admin.display(description=_("Encoded"))
     def progress(self, obj: Enrolment) -> str:
         return f"{obj.encoded_count} / {obj.photos_required}"
 
@@ -84,11 +87,11 @@ class EnrolmentAdmin(admin.ModelAdmin):
             verb = "approved" if approve else "rejected"
             self.message_user(request, f"{done} enrolment(s) {verb}.", messages.SUCCESS)
 
-    @admin.action(description="Approve (not a duplicate): activate the face", permissions=["review"])
+    @admin.action(description=_("Approve (not a duplicate): activate the face"), permissions=["review"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
         self._review(request, queryset, approve=True)
 
-    @admin.action(description="Reject (duplicate identity): never match this face", permissions=["review"])
+    @admin.action(description=_("Reject (duplicate identity): never match this face"), permissions=["review"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
         self._review(request, queryset, approve=False)
 
@@ -122,7 +125,7 @@ class FaceTemplateAdmin(_ReadOnly, admin.ModelAdmin):
         "gallery_revoked_version",
     )
 
-    @admin.display(boolean=True, description="Active")
+    @admin.display(boolean=True, description=_("Active"))
     def active(self, obj: FaceTemplate) -> bool:
         return obj.is_active
 
@@ -132,39 +135,93 @@ class GalleryStateAdmin(_ReadOnly, admin.ModelAdmin):
     list_display = ["id", "version", "epoch", "updated_at"]
 
 
-def _propose_for_each(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, *, propose: Any, what: str
-) -> None:
-
-    if not request.user.has_perm("biometrics.change_facetemplate"):
-        modeladmin.message_user(request, f"You may not propose to {what} biometrics.", messages.ERROR)
-        return
-    for customer in queryset:
-        try:
-            change = propose(customer=customer, actor=request.user, reason="Proposed in the back office")
-        except ApplicationError as error:
-            modeladmin.message_user(request, f"{customer}: {error.message}", messages.ERROR)
-            continue
-        modeladmin.message_user(
-            request,
-            f"{customer}: proposal to {what} face verification awaiting approval by a second member of staff "
-            f"(request #{change.pk}).",
-            messages.WARNING,
-        )
-
-
-@admin.action(description="Propose revoking face verification (templates kept for audit, never matched)")
-def revoke_biometrics(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    """Customer admin action (in accounts.admin.CustomerAdmin.actions): a proposal, applied on approval."""
-    from accounts.approvals import services as approvals
-
-    _propose_for_each(
-        modeladmin, request, queryset, propose=approvals.biometrics_revoke_propose, what="revoke"
+class BiometricsReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Required; the approver and the audit trail see it, e.g. 'Customer withdrew consent'."),
     )
 
 
-@admin.action(description="Propose erasing biometric data (right to erasure)")
-def erase_biometrics(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+def _propose_for_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    propose: Any,
+    what: str,
+    action_name: str,
+) -> HttpResponse | None:
+    if not request.user.has_perm("biometrics.change_facetemplate"):
+        modeladmin.message_user(request, f"You may not propose to {what} biometrics.", messages.ERROR)
+        return None
+
+    def apply(customers: QuerySet, data: dict[str, Any]) -> None:
+        for customer in customers:
+            try:
+                change = propose(customer=customer, actor=request.user, reason=data["reason"])
+            except ApplicationError as error:
+                modeladmin.message_user(request, f"{customer}: {error.message}", messages.ERROR)
+                continue
+            modeladmin.message_user(
+                request,
+                f"{customer}: proposal to {what} face verification awaiting approval by a second member of "
+                f"staff (request #{change.pk}).",
+                messages.WARNING,
+            )
+
+    erase = what == "erase"
+    return confirmed_action(
+        modeladmin,
+        request,
+        queryset,
+        action_name=action_name,
+        title=_("Erase biometric data") if erase else _("Revoke face verification"),
+        explanation=(
+            _(
+                "Erasure deletes the face templates, the enrolment photos and the failed-check snapshots and "
+                "withdraws the consent. It needs the approval of a second member of staff."
+            )
+            if erase
+            else _(
+                "The customer's face is no longer matched at the kiosks (the one-time code is used instead). "
+                "It needs the approval of a second member of staff."
+            )
+        ),
+        submit_label=_("Yes, propose the erasure") if erase else _("Yes, propose revoking"),
+        form_class=BiometricsReasonForm,
+        apply=apply,
+    )
+
+
+@admin.action(description=_("Propose revoking face verification…"))
+def revoke_biometrics(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> HttpResponse | None:
+    """Customer admin action (in accounts.admin.CustomerAdmin.actions): a proposal, applied on approval."""
     from accounts.approvals import services as approvals
 
-    _propose_for_each(modeladmin, request, queryset, propose=approvals.biometrics_erase_propose, what="erase")
+    return _propose_for_each(
+        modeladmin,
+        request,
+        queryset,
+        propose=approvals.biometrics_revoke_propose,
+        what="revoke",
+        action_name="revoke_biometrics",
+    )
+
+
+@admin.action(description=_("Propose erasing biometric data (right to erasure)…"))
+def erase_biometrics(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> HttpResponse | None:
+    from accounts.approvals import services as approvals
+
+    return _propose_for_each(
+        modeladmin,
+        request,
+        queryset,
+        propose=approvals.biometrics_erase_propose,
+        what="erase",
+        action_name="erase_biometrics",
+    )

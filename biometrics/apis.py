@@ -36,6 +36,10 @@ class EnrolmentOutput(serializers.Serializer):
     encoded_count = serializers.IntegerField()
     finished = serializers.BooleanField()
     message = serializers.CharField()
+    kept_photo_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Kept shots, in order: the branch page shows their thumbnails.",
+    )
 
 
 class PhotoFeedbackOutput(serializers.Serializer):

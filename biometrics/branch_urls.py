@@ -8,4 +8,9 @@ urlpatterns = [
     path("customers/new/", branch_views.customer_create, name="customer-create"),
     path("customers/<int:customer_id>/", branch_views.customer_detail, name="customer"),
     path("enrolments/<int:enrolment_id>/", branch_views.enrolment_capture, name="enrolment"),
+    path(
+        "enrolments/<int:enrolment_id>/photos/<int:photo_id>/thumbnail.jpg",
+        branch_views.enrolment_photo_thumbnail,
+        name="enrolment-photo-thumbnail",
+    ),
 ]

@@ -6,20 +6,25 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import Customer
+from atmsite.crypto import encrypted_file_read
 from atmsite.errors import ApplicationError
+from audit.thumbnails import thumbnail_jpeg
 
 from . import selectors
 from .forms import CustomerCreateForm, CustomerSearchForm, EnrolmentStartForm
-from .models import Enrolment
+from .models import Enrolment, EnrolmentPhoto
 from .services import enrollment
 
 ENROL_PERMISSION = "biometrics.add_enrolment"
@@ -76,6 +81,14 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            others = account_selectors.customers_with_phone(phone=customer.phone, exclude_id=customer.pk)
+            names = ", ".join(other.full_name for other in others[:3])
+            if names:
+                messages.warning(
+                    request,
+                    f"The phone {customer.phone} already belongs to {names}: "
+                    "one-time codes for both go there.",
+                )
             if data["consent"]:
                 return _start(request, customer)
             messages.info(request, "Customer created. Record consent to enrol their face.")
@@ -102,14 +115,23 @@ def _start(request: HttpRequest, customer: Customer) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=customer_id)
-    form = EnrolmentStartForm(request.POST or None)
+    # Consent already recorded is not asked again (it stays on file until erasure withdraws it).
+    form = EnrolmentStartForm(
+        request.POST if request.method == "POST" else None,
+        consent_on_file=customer.biometric_consent_at is not None,
+    )
     if request.method == "POST" and form.is_valid():
         return _start(request, customer)
     enrolments = customer.enrolments.select_related("created_by").order_by("-created_at")[:20]
     return render(
         request,
         "branch/customer.html",
-        {"customer": customer, "form": form, "enrolments": enrolments},
+        {
+            "customer": customer,
+            "form": form,
+            "enrolments": enrolments,
+            "biometric_status": selectors.customer_biometric_status(customer=customer),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -123,3 +145,25 @@ def enrolment_capture(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         "branch/enrol.html",
         {"enrolment": enrolment, "progress": selectors.enrolment_progress(enrolment=enrolment)},
     )
+
+
+@branch_staff_required
+@require_http_methods(["GET"])
+@never_cache
+def enrolment_photo_thumbnail(request: HttpRequest, enrolment_id: int, photo_id: int) -> HttpResponse:
+    """A kept shot, decrypted in memory and shrunk for the teller; never written anywhere in clear, and
+    `never_cache` (no-store) keeps it out of the browser's and any proxy's cache."""
+    if not request.user.has_perm("biometrics.view_enrolment"):
+        raise PermissionDenied("You may not see enrolment photos.")
+    photo = get_object_or_404(
+        EnrolmentPhoto, pk=photo_id, enrolment_id=enrolment_id, status=EnrolmentPhoto.Status.OK
+    )
+    try:
+        jpeg = thumbnail_jpeg(encrypted_file_read(photo.storage_name), size=(160, 120))
+    except (OSError, InvalidToken):  # a missing file or one under a removed key: nothing to show
+        jpeg = None
+    if jpeg is None:
+        raise Http404("The photo cannot be shown.")
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store, private"
+    return response

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from accounts.models import E164
@@ -31,3 +33,9 @@ class EnrolmentStartForm(forms.Form):
         required=True,
         error_messages={"required": "Face enrolment needs the customer's consent."},
     )
+
+    def __init__(self, *args: Any, consent_on_file: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.consent_on_file = consent_on_file
+        if consent_on_file:
+            del self.fields["consent"]

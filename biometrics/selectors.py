@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
 
 from accounts.models import Customer
 from biometrics.models import Enrolment, EnrolmentPhoto
 from biometrics.services.verification import customer_has_active_templates
 
-__all__ = ["customer_has_active_templates", "customers_search", "enrolment_progress"]
+__all__ = [
+    "BiometricStatus",
+    "customer_biometric_status",
+    "customer_has_active_templates",
+    "customers_search",
+    "enrolment_progress",
+]
 
 
 def customers_search(*, query: str, limit: int = 20) -> QuerySet[Customer]:
-    query = query.strip()[:100]
-    customers = Customer.objects.filter(is_active=True)
-    if query:
-        customers = customers.filter(Q(full_name__icontains=query) | Q(phone__icontains=query))
-    return customers.order_by("full_name")[:limit]
+    """The branch search box: name, phone in any usual form, full card number or its last four digits."""
+    from accounts.selectors import customers_find
+
+    return customers_find(term=query).filter(is_active=True)[:limit]
 
 
 def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
     """What the branch page polls: status, progress and the outcome in words."""
-    taken = enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).count()
+    kept_photo_ids = list(
+        enrolment.photos.filter(status=EnrolmentPhoto.Status.OK)
+        .order_by("index")
+        .values_list("pk", flat=True)
+    )
+    taken = len(kept_photo_ids)
     messages: dict[str, str] = {
         Enrolment.Status.CAPTURING: f"{taken} of {enrolment.photos_required} photos taken.",
         Enrolment.Status.QUEUED: "Waiting for the encoder…",
@@ -49,4 +62,67 @@ def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
         "encoded_count": enrolment.encoded_count,
         "finished": enrolment.status not in Enrolment.OPEN_STATUSES,
         "message": messages.get(enrolment.status, ""),
+        "kept_photo_ids": kept_photo_ids,
     }
+
+
+@dataclass(frozen=True)
+class BiometricStatus:
+    """What staff screens say about a customer's face verification and consent."""
+
+    consent: str  # "given", "withdrawn" or "none"
+    consent_at: dt.datetime | None
+    erased_at: dt.datetime | None
+    active_templates: int
+    pending_change_id: int | None
+    pending_change: str
+
+    @property
+    def text(self) -> str:
+        if self.consent == "given":
+            state = f"Consent given; {self.active_templates} active face templates."
+        elif self.consent == "withdrawn":
+            state = "Consent withdrawn: biometric data erased."
+        else:
+            state = "No consent recorded."
+        if self.pending_change_id:
+            state += f" {self.pending_change} awaiting approval (request #{self.pending_change_id})."
+        return state
+
+
+def customer_biometric_status(*, customer: Customer) -> BiometricStatus:
+    from accounts.models import ChangeRequest
+    from audit.models import AuditEvent
+    from biometrics.models import FaceTemplate
+
+    erased_at = (
+        AuditEvent.objects.filter(customer_id=customer.pk, kind=AuditEvent.Kind.BIOMETRICS_ERASED)
+        .order_by("-seq")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if customer.biometric_consent_at is not None:
+        consent = "given"
+    elif erased_at is not None:
+        consent = "withdrawn"
+    else:
+        consent = "none"
+    pending = (
+        ChangeRequest.objects.filter(
+            customer=customer,
+            state=ChangeRequest.State.PENDING,
+            kind__in=[ChangeRequest.Kind.BIOMETRICS_ERASE, ChangeRequest.Kind.BIOMETRICS_REVOKE],
+        )
+        .order_by("-proposed_at")
+        .first()
+    )
+    return BiometricStatus(
+        consent=consent,
+        consent_at=customer.biometric_consent_at,
+        erased_at=erased_at,
+        active_templates=FaceTemplate.objects.filter(customer=customer, revoked_at__isnull=True)
+        .exclude(encoding="")
+        .count(),
+        pending_change_id=pending.pk if pending else None,
+        pending_change=pending.get_kind_display() if pending else "",
+    )

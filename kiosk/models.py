@@ -40,7 +40,7 @@ class Cassette(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.count} × {self.denomination}"
+        return f"{self.denomination} × {self.count} notes"
 
 
 class CashInBin(models.Model):

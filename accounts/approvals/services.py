@@ -217,20 +217,29 @@ def limit_change_propose(*, account: BankAccount, limit: Any, actor: Any) -> Cha
     )
 
 
-@transaction.atomic
-def card_issue_propose(
-    *, customer: Customer, account: BankAccount, pan: str, expires_on: dt.date, actor: Any
-) -> ChangeRequest:
+def card_issue_check(*, customer: Customer, account: BankAccount, pan: str, expires_on: dt.date) -> str:
+    """Every reason a card issue is refused, as ApplicationError (code names the field at fault); returns the
+    PAN's digits. The back-office form runs it to show form errors, the proposal runs it again under lock."""
     try:
         digits = pan_validate(pan)
     except ValidationError as error:
         raise _refuse(error) from None
-    locked = BankAccount.objects.select_for_update().get(pk=account.pk)
-    if locked.customer_id != customer.pk:
+    if account.customer_id != customer.pk:
         raise ApplicationError("The account belongs to another customer.", code="account_owner")
+    if account.status != BankAccount.Status.ACTIVE:
+        raise ApplicationError("Cards are issued on active accounts only.", code="account_inactive")
     _expiry_check(expires_on)
+    _pan_unused(pan_hash(digits))
+    return digits
+
+
+@transaction.atomic
+def card_issue_propose(
+    *, customer: Customer, account: BankAccount, pan: str, expires_on: dt.date, actor: Any
+) -> ChangeRequest:
+    locked = BankAccount.objects.select_for_update().get(pk=account.pk)
+    digits = card_issue_check(customer=customer, account=locked, pan=pan, expires_on=expires_on)
     pan_hmac = pan_hash(digits)
-    _pan_unused(pan_hmac)
     return _propose(
         kind=Kind.CARD_ISSUE,
         customer=customer,
@@ -247,20 +256,26 @@ def card_issue_propose(
     )
 
 
+def card_replace_check(*, pan: str, expires_on: dt.date) -> str:
+    """What the replacement form and the proposal both refuse; returns the new PAN's digits."""
+    try:
+        digits = pan_validate(pan)
+    except ValidationError as error:
+        raise _refuse(error) from None
+    _expiry_check(expires_on)
+    _pan_unused(pan_hash(digits))
+    return digits
+
+
 @transaction.atomic
 def card_replace_propose(
     *, card: Card, pan: str, expires_on: dt.date, actor: Any, reason: str = ""
 ) -> ChangeRequest:
     """Replace a card: on approval the old one is blocked (a stolen card stays stolen) and the new one issued
     on the same account."""
-    try:
-        digits = pan_validate(pan)
-    except ValidationError as error:
-        raise _refuse(error) from None
     card = Card.objects.select_for_update().select_related("account", "customer").get(pk=card.pk)
-    _expiry_check(expires_on)
+    digits = card_replace_check(pan=pan, expires_on=expires_on)
     pan_hmac = pan_hash(digits)
-    _pan_unused(pan_hmac)
     return _propose(
         kind=Kind.CARD_REPLACE,
         customer=card.customer,

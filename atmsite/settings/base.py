@@ -140,6 +140,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# Per-language date formats that also name the time zone (atmsite/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["atmsite.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -268,6 +270,10 @@ CARD_BIN = env.str("CARD_BIN", default="400000")
 # columns hold (999,999,999,999.99, checked at start-up and by database CHECK constraints).
 ACCOUNT_MAX_BALANCE = Decimal(env.str("ACCOUNT_MAX_BALANCE", default="1000000000.00"))
 ACCOUNT_MAX_TRANSACTION = Decimal(env.str("ACCOUNT_MAX_TRANSACTION", default="100000.00"))
+# Currencies a teller may open an account in (ISO 4217 codes, the first is the default).
+BANK_CURRENCIES = env.list("BANK_CURRENCIES", default=["EUR", "USD", "GBP"])
+# New account numbers: this prefix, then 16 random digits in groups of four.
+ACCOUNT_NUMBER_PREFIX = env.str("ACCOUNT_NUMBER_PREFIX", default="DE00")
 
 # --- Biometrics ---
 FACE_DISTANCE_THRESHOLD = env.float("FACE_DISTANCE_THRESHOLD", default=0.50)

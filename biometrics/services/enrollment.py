@@ -119,6 +119,17 @@ def _pose_changed(previous: dict[str, float], current: dict[str, float]) -> bool
     return False
 
 
+def _kept_poses(enrolment: Enrolment) -> list[dict[str, float]]:
+    photos = enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).order_by("index")
+    return [photo.quality["pose"] for photo in photos if photo.quality.get("pose")]
+
+
+def _pose_already_taken(kept: list[dict[str, float]], pose: dict[str, float]) -> bool:
+    """A clip frame is a new view only if its pose differs from every kept shot: its JPEG bytes are always
+    new, so the byte check alone would let a clip of the same head positions count again."""
+    return any(not _pose_changed(previous, pose) for previous in kept)
+
+
 @dataclass(frozen=True)
 class PhotoFeedback:
     accepted: bool
@@ -263,10 +274,10 @@ def enrolment_clip_add(*, enrolment: Enrolment, data: bytes, actor: Any) -> Phot
         frames = engine.decode_video_frames(data, max_frames=CLIP_MAX_FRAMES, every=CLIP_FRAME_STEP)
     except engine.ImageRejected as error:
         raise ApplicationError(error.message, code=f"clip_{error.code}") from error
-    previous = enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).order_by("-index").first()
-    last_pose: dict[str, float] | None = previous.quality.get("pose") if previous else None
-    needed = enrolment.photos_required - enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).count()
+    kept_poses = _kept_poses(enrolment)
+    needed = enrolment.photos_required - len(kept_poses)
     picked: list[tuple[bytes, dict[str, Any]]] = []
+    repeats = 0
     for frame in frames:
         if len(picked) >= needed:
             break
@@ -280,9 +291,10 @@ def enrolment_clip_add(*, enrolment: Enrolment, data: bytes, actor: Any) -> Phot
         ):
             continue
         pose = _pose(face, frame.shape)
-        if last_pose is not None and not _pose_changed(last_pose, pose):
+        if _pose_already_taken(kept_poses, pose):
+            repeats += 1
             continue
-        last_pose = pose
+        kept_poses.append(pose)
         quality = {
             "face_px": face.quality.face_px,
             "sharpness": round(face.quality.sharpness, 1),
@@ -291,6 +303,13 @@ def enrolment_clip_add(*, enrolment: Enrolment, data: bytes, actor: Any) -> Phot
             "from_clip": True,
         }
         picked.append((engine.jpeg_encode(frame, quality=92), quality))
+    if not picked and repeats:
+        raise ApplicationError(
+            "Every usable view in the clip was already taken: record the customer turning their head "
+            "to new positions.",
+            code="clip_frames_already_taken",
+            extra={"accepted": False},
+        )
     if not picked:
         raise ApplicationError(
             "No usable view of one face in the clip: one person, close to the camera, turning slowly.",
@@ -300,8 +319,16 @@ def enrolment_clip_add(*, enrolment: Enrolment, data: bytes, actor: Any) -> Phot
     with transaction.atomic():
         locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
         _check_capturing(locked)
-        room = locked.photos_required - locked.photos.filter(status=EnrolmentPhoto.Status.OK).count()
-        for still, quality in picked[: max(room, 0)]:
+        # Shots taken while the clip was analysed count too: compare again under the lock.
+        kept_now = _kept_poses(locked)
+        fresh = [
+            (still, quality)
+            for still, quality in picked
+            if not _pose_already_taken(kept_now, quality["pose"])
+            and not locked.photos.filter(sha256=hashlib.sha256(still).hexdigest()).exists()
+        ]
+        room = locked.photos_required - len(kept_now)
+        for still, quality in fresh[: max(room, 0)]:
             _photo_store(
                 enrolment=locked, data=still, digest=hashlib.sha256(still).hexdigest(), quality=quality
             )
@@ -309,7 +336,7 @@ def enrolment_clip_add(*, enrolment: Enrolment, data: bytes, actor: Any) -> Phot
     return PhotoFeedback(
         accepted=True,
         code="ok",
-        message=f"{min(len(picked), max(room, 0))} photos taken from the clip; {taken} of "
+        message=f"{min(len(fresh), max(room, 0))} photos taken from the clip; {taken} of "
         f"{locked.photos_required}.",
         photos_taken=taken,
         photos_required=locked.photos_required,

@@ -68,7 +68,7 @@
       });
       video.srcObject = stream;
       await video.play();
-      say("Camera ready. Take the first photo.", "");
+      say(readyMessage(), progress.photos_taken >= progress.photos_required ? "ok" : "");
     } catch (error) {
       say("The camera could not be opened: " + error.message, "error");
     }
@@ -82,19 +82,54 @@
     return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
   }
 
-  function addThumb(blob, accepted, text) {
+  // Kept shots come from the server (decrypted on the fly, never cached), so the strip is the same after a
+  // reload or a clip; a refused shot is shown from the local blob until the next one.
+  function thumbnailUrl(photoId) {
+    return root.dataset.thumbnailUrl.replace(/\/0\/thumbnail\.jpg$/, "/" + photoId + "/thumbnail.jpg");
+  }
+
+  function showKept(ids) {
+    thumbs.querySelectorAll("li.ok").forEach((old) => {
+      if (ids.indexOf(Number(old.dataset.photoId)) < 0) old.remove();
+    });
+    ids.forEach((id, index) => {
+      if (thumbs.querySelector('li.ok[data-photo-id="' + id + '"]')) return;
+      const item = document.createElement("li");
+      item.className = "ok";
+      item.dataset.photoId = String(id);
+      const image = document.createElement("img");
+      image.alt = "Kept photo " + (index + 1);
+      image.src = thumbnailUrl(id);
+      item.appendChild(image);
+      thumbs.appendChild(item);
+    });
+  }
+
+  async function refreshKept() {
+    const answer = await api(root.dataset.statusUrl);
+    if (answer.ok && Array.isArray(answer.body.kept_photo_ids)) {
+      progress.photos_taken = answer.body.photos_taken;
+      showKept(answer.body.kept_photo_ids);
+    }
+  }
+
+  function addRefused(blob, text) {
+    thumbs.querySelectorAll("li.rejected").forEach((old) => old.remove());
     const item = document.createElement("li");
-    item.className = accepted ? "ok" : "rejected";
+    item.className = "rejected";
     const image = document.createElement("img");
-    image.alt = accepted ? "Accepted photo" : "Refused photo";
+    image.alt = "Refused photo";
     image.src = URL.createObjectURL(blob);
     item.appendChild(image);
     item.title = text;
     thumbs.appendChild(item);
-    // Keep the strip short: refused shots are shown only until the next one.
-    thumbs.querySelectorAll("li.rejected").forEach((old) => {
-      if (old !== item) old.remove();
-    });
+  }
+
+  function readyMessage() {
+    if (progress.photos_taken >= progress.photos_required) return "All photos taken. Submit the enrolment.";
+    if (progress.photos_taken === 0) return "Camera ready. Take the first photo.";
+    return "Camera ready. " + progress.photos_taken + " of " + progress.photos_required +
+      " photos already taken: take the next one.";
   }
 
   async function shoot() {
@@ -111,11 +146,12 @@
       if (answer.ok) {
         progress.photos_taken = answer.body.photos_taken;
         progress.photos_required = answer.body.photos_required;
-        addThumb(blob, true, answer.body.message);
+        thumbs.querySelectorAll("li.rejected").forEach((old) => old.remove());
+        await refreshKept();
         say(answer.body.message + (progress.photos_taken < progress.photos_required ? " Turn the head a little." : ""), "ok");
       } else {
         if (typeof answer.body.photos_taken === "number") progress.photos_taken = answer.body.photos_taken;
-        addThumb(blob, false, answer.body.detail);
+        addRefused(blob, answer.body.detail);
         say(answer.body.detail || "The photo was refused.", "error");
       }
     } catch (error) {
@@ -153,6 +189,7 @@
       form.append("clip", blob, blob.type.indexOf("mp4") >= 0 ? "clip.mp4" : "clip.webm");
       const answer = await post(root.dataset.clipUrl, form);
       if (typeof answer.body.photos_taken === "number") progress.photos_taken = answer.body.photos_taken;
+      await refreshKept();
       say(answer.ok ? answer.body.message : answer.body.detail || "The clip was refused.", answer.ok ? "ok" : "error");
     } catch (error) {
       say("Could not send the clip: " + error.message, "error");
@@ -235,6 +272,7 @@
   recordButton.addEventListener("click", recordClip);
 
   if (progress.status === "capturing") {
+    showKept(progress.kept_photo_ids || []);
     startCamera();
   } else {
     showResult();

@@ -16,12 +16,12 @@ def test_teller_blocks_a_card_through_the_admin_action(client, teller, alice_car
     client.force_login(teller)
     response = client.post(
         reverse("admin:accounts_card_changelist"),
-        {"action": "block_cards", "_selected_action": [alice_card.pk]},
+        {"action": "block_cards", "_selected_action": [alice_card.pk], "confirm": "yes", "reason": "Lost"},
         follow=True,
     )
     assert response.status_code == 200
     alice_card.refresh_from_db()
-    assert alice_card.status == Card.Status.BLOCKED
+    assert alice_card.status == Card.Status.BLOCKED and alice_card.blocked_reason == "Lost"
 
 
 def test_teller_proposes_a_card_an_administrator_approves_it_and_both_see_it_masked(
@@ -155,5 +155,6 @@ def test_proposing_a_card_number_twice_in_the_admin_is_refused_with_a_message(cl
     }
     client.post(reverse("admin:accounts_card_add"), data)
     response = client.post(reverse("admin:accounts_card_add"), data, follow=True)
-    assert "Card not proposed" in response.content.decode()
+    # A form error next to the number (the typed number is not written back into the page).
+    assert "already registered or awaiting approval" in response.content.decode()
     assert ChangeRequest.objects.count() == 1

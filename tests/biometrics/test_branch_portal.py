@@ -111,3 +111,93 @@ def test_static_assets_exist(name):
     from django.contrib.staticfiles import finders
 
     assert finders.find(name)
+
+
+def _kept_photo(enrolment: Enrolment, colour: tuple[int, int, int] = (200, 120, 90)) -> object:
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    from biometrics.services.enrollment import _photo_store
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), colour).save(buffer, format="JPEG")
+    data = buffer.getvalue()
+    return _photo_store(enrolment=enrolment, data=data, digest=hashlib.sha256(data).hexdigest(), quality={})
+
+
+def _consenting_enrolment(teller: object) -> Enrolment:
+    from biometrics.services import enrollment
+
+    customer = CustomerFactory()
+    enrollment.customer_consent_record(customer=customer, actor=teller)
+    return enrollment.enrolment_start(customer=customer, actor=teller, photos_required=3)
+
+
+def test_kept_photo_thumbnail_is_decrypted_for_the_teller_and_never_cached(
+    client, teller, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    enrolment = _consenting_enrolment(teller)
+    photo = _kept_photo(enrolment)
+    client.force_login(teller)
+    url = reverse("branch:enrolment-photo-thumbnail", args=[enrolment.pk, photo.pk])
+
+    answer = client.get(url)
+
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "image/jpeg"
+    assert answer.content.startswith(b"\xff\xd8")
+    assert "no-store" in answer["Cache-Control"]
+    # On disk it stays ciphertext: no JPEG header anywhere under the media folder.
+    assert all(
+        not path.read_bytes().startswith(b"\xff\xd8") for path in tmp_path.rglob("*") if path.is_file()
+    )
+    status = client.get(reverse("biometrics:enrolment", args=[enrolment.pk])).json()
+    assert status["kept_photo_ids"] == [photo.pk]
+
+
+def test_kept_photo_thumbnail_needs_the_role_and_the_right_enrolment(
+    client, teller, auditor, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    enrolment = _consenting_enrolment(teller)
+    photo = _kept_photo(enrolment)
+    other = _consenting_enrolment(teller)
+    client.force_login(auditor)
+    assert (
+        client.get(reverse("branch:enrolment-photo-thumbnail", args=[enrolment.pk, photo.pk])).status_code
+        == 403
+    )
+    client.force_login(teller)
+    wrong = reverse("branch:enrolment-photo-thumbnail", args=[other.pk, photo.pk])
+    assert client.get(wrong).status_code == 404
+    client.logout()
+    assert (
+        client.get(reverse("branch:enrolment-photo-thumbnail", args=[enrolment.pk, photo.pk])).status_code
+        == 302
+    )
+
+
+def test_consent_on_file_is_not_asked_again(client, teller):
+    from biometrics.services import enrollment
+
+    customer = CustomerFactory()
+    enrollment.customer_consent_record(customer=customer, actor=teller)
+    client.force_login(teller)
+    page = client.get(reverse("branch:customer", args=[customer.pk])).content.decode()
+    assert 'name="consent"' not in page and "Consent is on file" in page
+
+    answer = client.post(reverse("branch:customer", args=[customer.pk]), {})
+
+    assert answer.status_code == 302
+    assert Enrolment.objects.filter(customer=customer, status=Enrolment.Status.CAPTURING).exists()
+
+
+def test_branch_pages_link_the_account_and_card_flow(client, teller):
+    customer = CustomerFactory()
+    client.force_login(teller)
+    assert reverse("admin:accounts_customer_onboard") in client.get(reverse("branch:home")).content.decode()
+    page = client.get(reverse("branch:customer", args=[customer.pk])).content.decode()
+    assert reverse("admin:accounts_customer_onboard_account", args=[customer.pk]) in page

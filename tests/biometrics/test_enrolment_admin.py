@@ -84,7 +84,7 @@ def test_revoke_biometrics_customer_action_proposes_and_a_second_person_approves
 
     boss = django_user_model.objects.create_superuser("boss", password="correct-horse-battery")
     enrolment = _flagged(teller)
-    request = RequestFactory().post("/")
+    request = RequestFactory().post("/", {"confirm": "yes", "reason": "Customer asked"})
     request.user = boss
     request._messages = type("M", (), {"add": lambda *a, **k: None})()
     revoke_biometrics(site._registry[Customer], request, Customer.objects.filter(pk=enrolment.customer_id))

@@ -204,3 +204,25 @@ def test_photos_of_two_people_fail_the_enrolment(teller, faces_dir):
     assert "same person" in failed.failure_reason
     assert not FaceTemplate.objects.filter(customer=customer, gallery_added_version__isnull=False).exists()
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.ENROLMENT_FAILED, customer_id=customer.pk).exists()
+
+
+def test_a_clip_of_views_already_taken_adds_no_photos(teller, faces_dir):
+    """Clip frames are re-encoded stills (new bytes), so the byte check alone cannot see a repeat: each frame
+    is compared with every kept shot's pose, not only the last one."""
+    customer = CustomerFactory()
+    enrollment.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=30)
+    client = APIClient()
+    client.force_login(teller)
+    url = reverse("biometrics:enrolment-clip", args=[enrolment.pk])
+    clip = read(faces_dir, "video/short_hamilton_clip.mp4")
+    first = client.post(url, {"clip": _upload(clip, "clip.mp4")})
+    assert first.status_code == 201, first.json()
+    kept = enrolment.photos.count()
+    assert 1 <= kept < 30
+
+    again = client.post(url, {"clip": _upload(clip, "clip.mp4")})
+
+    assert again.status_code == 400, again.json()
+    assert again.json()["code"] == "clip_frames_already_taken"
+    assert enrolment.photos.count() == kept

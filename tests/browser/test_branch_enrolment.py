@@ -53,6 +53,11 @@ def test_capture_submit_and_see_the_outcome(capture_page):
     expect(page.locator("#taken")).to_have_text("1")
     page.click("#submit")
     expect(page.locator("#result-title")).to_have_text("Enrolment complete", timeout=60_000)
+    # The hidden attribute beats the CSS: no capture panel, no "Retake photos", no stale camera text.
+    expect(page.locator("#capture-panel")).to_be_hidden()
+    expect(page.locator("#retake")).to_be_hidden()
+    expect(page.locator("#feedback")).to_be_hidden()
+    expect(page.locator("#done")).to_be_visible()
     enrolment.refresh_from_db()
     assert enrolment.status == Enrolment.Status.ACTIVE
     assert enrolment.templates.count() == 1
@@ -93,3 +98,22 @@ def test_a_recorded_clip_provides_photos(live_server, teller, browser_factory, c
     assert page.text_content("#taken") == str(taken)
     if "No usable view" not in (page.text_content("#feedback") or ""):
         assert 1 <= taken <= 3
+
+
+def test_a_reload_keeps_the_count_and_shows_the_kept_photos(capture_page):
+    page, _enrolment = capture_page(2)
+    thumbnails: list[int] = []
+    page.on("response", lambda r: thumbnails.append(r.status) if "thumbnail.jpg" in r.url else None)
+    page.click("#shoot")
+    expect(page.locator("#taken")).to_have_text("1", timeout=30_000)
+    expect(page.locator("#thumbs li.ok img")).to_have_count(1)
+
+    page.reload()
+
+    page.wait_for_selector("#shoot:not([disabled])", timeout=20_000)
+    expect(page.locator("#feedback")).to_contain_text("1 of 2 photos already taken")
+    expect(page.locator("#feedback")).not_to_contain_text("first photo")
+    expect(page.locator("#thumbs li.ok img")).to_have_count(1)
+    expect(page.locator("#result-panel")).to_be_hidden()
+    page.wait_for_load_state("networkidle")
+    assert thumbnails and set(thumbnails) == {200}

@@ -24,6 +24,13 @@ from kiosk.models import Cassette, Kiosk
 class Command(BaseCommand):
     help = "Seed a demo bank (development only). Safe to run again: existing rows are kept."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where the portal is served (make run passes its HOST and PORT): the printed links use it.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo creates public demo credentials and refuses to run with DEBUG off.")
@@ -33,16 +40,17 @@ class Command(BaseCommand):
             self._staff(password)
             self._customers()
             kiosk = self._kiosk()
-        self._after_seed(kiosk)
+        base = options["base_url"].rstrip("/")
+        self._after_seed(kiosk, base)
         self.stdout.write(self.style.SUCCESS("Demo bank ready."))
         self.stdout.write(
-            f"  Back office: http://127.0.0.1:8000/admin/  users admin / teller / auditor, "
-            f"password {password}"
+            f"  Back office: {base}/admin/  users admin / teller / auditor, password {password}"
         )
+        self.stdout.write(f"  Branch portal: {base}/branch/")
         for demo in DEMO_CUSTOMERS:
             self.stdout.write(f"  Demo card {demo.pan}  {demo.full_name}")
 
-    def _after_seed(self, kiosk: Kiosk) -> None:
+    def _after_seed(self, kiosk: Kiosk, base: str) -> None:
         from django.core.management import call_command
 
         from kiosk.services.credentials import kiosk_provisioning_code_create
@@ -53,8 +61,8 @@ class Command(BaseCommand):
             _code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=None)
         minutes = settings.KIOSK_PROVISIONING_CODE_TTL_S // 60
         self.stdout.write(
-            f"  Kiosk: open http://127.0.0.1:8000/kiosk/provision/#{raw} once in the kiosk browser "
-            f"(valid {minutes} min; a new link on every seed_demo run), then http://127.0.0.1:8000/kiosk/"
+            f"  Kiosk: open {base}/kiosk/provision/#{raw} once in the kiosk browser "
+            f"(valid {minutes} min; a new link on every seed_demo run), then {base}/kiosk/"
         )
 
     def _staff(self, password: str) -> None:
