@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from atmsite.admin_confirm import confirmed_action
 from atmsite.errors import ApplicationError
 
 from .models import CashInBin, CashInReconciliation, Cassette, Kiosk, KioskCredential, KioskSession
@@ -143,10 +144,26 @@ class KioskAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Revoke the credential (device lost or retired)", permissions=["change"])
-    def revoke_credential(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> None:
-        for kiosk in queryset:
-            revoked = kiosk_credential_revoke(kiosk=kiosk, actor=request.user)
-            self.message_user(request, f"{kiosk}: {revoked} credential(s) revoked.", messages.SUCCESS)
+    def revoke_credential(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
+        def apply(kiosks: QuerySet[Kiosk], _data: dict[str, Any]) -> None:
+            for kiosk in kiosks:
+                revoked = kiosk_credential_revoke(kiosk=kiosk, actor=request.user)
+                if revoked:
+                    self.message_user(request, f"{kiosk}: {revoked} credential(s) revoked.", messages.SUCCESS)
+                else:
+                    # Nothing happened: not a success to show in green.
+                    self.message_user(request, f"{kiosk}: had no active credential.", messages.WARNING)
+
+        return confirmed_action(
+            self,
+            request,
+            queryset,
+            action_name="revoke_credential",
+            title="Revoke kiosk credentials",
+            explanation="The kiosk stops at once; it needs a new provisioning link to serve customers.",
+            submit_label="Yes, revoke",
+            apply=apply,
+        )
 
     def _note_counts(
         self,

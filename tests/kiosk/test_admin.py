@@ -34,12 +34,26 @@ def test_provisioning_action_shows_the_link_once(superuser_client, kiosk):
     assert KioskCredential.objects.filter(kiosk=kiosk, revoked_at__isnull=True).count() == 1
 
 
-def test_revoke_action(superuser_client, kiosk, kiosk_token):
-    response = superuser_client.post(
-        "/admin/kiosk/kiosk/", {"action": "revoke_credential", "_selected_action": [kiosk.pk]}, follow=True
-    )
+def test_revoke_action_asks_first_then_revokes(superuser_client, kiosk, kiosk_token):
+    action = {"action": "revoke_credential", "_selected_action": [kiosk.pk]}
+    response = superuser_client.post("/admin/kiosk/kiosk/", action)
+    assert response.status_code == 200 and "Yes, revoke" in response.content.decode()
+    assert KioskCredential.objects.filter(revoked_at__isnull=True).exists()  # nothing until confirmed
+    response = superuser_client.post("/admin/kiosk/kiosk/", {**action, "confirm": "yes"}, follow=True)
     assert response.status_code == 200
     assert not KioskCredential.objects.filter(revoked_at__isnull=True).exists()
+    messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert any(level == "success" and "1 credential(s) revoked" in text for level, text in messages)
+
+
+def test_revoking_a_kiosk_without_credential_is_a_warning_not_a_success(superuser_client, kiosk):
+    response = superuser_client.post(
+        "/admin/kiosk/kiosk/",
+        {"action": "revoke_credential", "_selected_action": [kiosk.pk], "confirm": "yes"},
+        follow=True,
+    )
+    messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert messages == [("warning", f"{kiosk}: had no active credential.")]
 
 
 def test_rotate_action_and_session_admin_pages(superuser_client, kiosk, kiosk_token):
