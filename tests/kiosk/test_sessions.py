@@ -321,7 +321,9 @@ def test_without_any_frame_the_face_check_times_out_to_otp(driver, alice_card, a
     )
 
 
-def test_a_bystander_in_one_frame_is_a_warning_not_a_failure(driver, alice_card, alice_pan, face_script, settings):
+def test_a_bystander_in_one_frame_is_a_warning_not_a_failure(
+    driver, alice_card, alice_pan, face_script, settings
+):
     settings.KIOSK_SEVERAL_FACES_GRACE_S = 1.0
     face_script.play("match", "several_faces", "match", "several_faces", "several_faces")
     start = timezone.now()
@@ -344,7 +346,9 @@ def test_a_bystander_in_one_frame_is_a_warning_not_a_failure(driver, alice_card,
     assert CardSecurity.objects.filter(card=alice_card, consecutive_face_failures__gt=0).count() == 0
 
 
-def test_a_bystander_who_stays_fails_the_check_with_a_snapshot(driver, alice_card, alice_pan, face_script, settings):
+def test_a_bystander_who_stays_fails_the_check_with_a_snapshot(
+    driver, alice_card, alice_pan, face_script, settings
+):
     settings.KIOSK_SEVERAL_FACES_GRACE_S = 1.0
     face_script.play("several_faces")
     start = timezone.now()
