@@ -20,5 +20,5 @@ OTP_SENDER = "test"
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_ENABLED = True
 LIVENESS_ENABLED = False  # unit tests fake the engine; liveness is tested with real video in its own tests
-# A second face fails the check at once unless a test is about the grace period (tests/kiosk/test_sessions.py).
+# A second face fails the check at once unless a test is about the grace (tests/kiosk/test_sessions.py).
 KIOSK_SEVERAL_FACES_GRACE_S = 0.0
