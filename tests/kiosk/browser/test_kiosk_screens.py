@@ -94,9 +94,10 @@ PREVIEW_JS = """
 
 @pytest.fixture(scope="module")
 def screens_browser(chromium_launcher, tmp_path_factory):
-    """One browser for the module; its camera plays changing noise (no frame is a replay)."""
+    """One browser for the module; its camera plays changing noise. The loop (31 frames at 15 fps) is longer
+    than any gap between two frames the page sends, so no frame repeats the previous one (a replay)."""
     rng = np.random.default_rng(5)
-    frames = (rng.integers(0, 256, (480, 640, 3), dtype=np.uint8) for _ in range(5))
+    frames = (rng.integers(0, 256, (480, 640, 3), dtype=np.uint8) for _ in range(31))
     path = camera.y4m_from_frames(
         frames, tmp_path_factory.mktemp("screens") / "noise.y4m", width=640, height=480
     )
@@ -145,7 +146,11 @@ class Screens:
     def _response(self, response: Any) -> None:
         path = response.url.split("/api/kiosk/")[-1]
         if response.status >= 500:
-            self.server_errors.append(f"{response.status} {response.url}")
+            try:
+                body = response.text()[:200]
+            except Exception:  # noqa: BLE001 - the page may have navigated away; the status says enough
+                body = ""
+            self.server_errors.append(f"{response.status} {response.url} {body}")
         elif response.status >= 400:
             self.refusals.append(f"{response.status} {re.sub(r'sessions/[^/]+/', '', path)}")
 
@@ -252,9 +257,11 @@ def test_every_kiosk_screen_fits_every_display(
         timeout=10_000,
     )
     screens.check("03-face-bystander")
-    assert KioskSession.objects.get(kiosk=kiosk).state == "face_pending"
     page.click('[data-screen="face"] [data-action="cancel"]')
     screens.visible("message")
+    # Read after the face loop stopped (SQLite in tests: no reads racing the server's frame writes).
+    first = KioskSession.objects.get(kiosk=kiosk)
+    assert (first.end_reason, first.face_failure_reason) == ("customer", "")  # warned, never failed
     screens.check("04-ended")
 
     # Face check with the liveness challenge: one instruction at a time.
@@ -294,7 +301,7 @@ def test_every_kiosk_screen_fits_every_display(
     page.click(f'.topbar a[lang="{other}"]')
     page.wait_for_url(f"**/kiosk/?lang={other}")
     screens.visible("menu")
-    assert KioskSession.objects.get(kiosk=kiosk).state in ("verified", "in_menu")
+    assert KioskSession.objects.filter(kiosk=kiosk).latest("created_at").state in ("verified", "in_menu")
     page.click(f'.topbar a[lang="{lang}"]')
     page.wait_for_url(f"**/kiosk/?lang={lang}")
     screens.visible("menu")
@@ -342,7 +349,14 @@ def test_every_kiosk_screen_fits_every_display(
 
     assert screens.server_errors == []
     assert screens.console_errors == []
-    assert sorted(set(screens.refusals)) == ["400 otp/verify/", "409 withdrawals/"], screens.refusals
+    # The refusals asked for (a wrong code, too large an amount), and a frame that was in flight when the
+    # customer cancelled (409 session ended); nothing else.
+    refusals = set(screens.refusals)
+    assert {"400 otp/verify/", "409 withdrawals/"} <= refusals <= {
+        "400 otp/verify/",
+        "409 withdrawals/",
+        "409 frames/",
+    }, screens.refusals
 
 
 def test_a_still_image_camera_with_liveness_on_fails_at_once_with_a_snapshot(
