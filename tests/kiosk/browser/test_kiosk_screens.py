@@ -54,6 +54,14 @@ LAYOUT_PROBLEMS_JS = """
     if (r.left < -0.5 || r.top < -0.5 || r.right > vw + 0.5 || r.bottom > vh + 0.5) {
       problems.push(`outside the ${vw}×${vh} viewport: ${name(el)} at ${box(r)}`);
     }
+    // Inside the viewport but cut off by its screen (reachable only by scrolling) counts as outside too.
+    const screen = el.closest('.screen');
+    if (screen) {
+      const s = screen.getBoundingClientRect();
+      if (r.top < s.top - 0.5 || r.bottom > s.bottom + 0.5 || r.left < s.left - 0.5 || r.right > s.right + 0.5) {
+        problems.push(`cut off by its screen (scrolling needed): ${name(el)} at ${box(r)}`);
+      }
+    }
   }
   const items = [...document.querySelectorAll(
     '.topbar > *, #error, [data-screen]:not([hidden]) :is(h1, p, button, input, label, .camera, .progress, .receipt__row, .escrow__total)'
