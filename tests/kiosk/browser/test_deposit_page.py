@@ -42,7 +42,7 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
 ):
     customer = CustomerFactory(full_name="Dora Deposit")
     account = BankAccountFactory(customer=customer, balance=Decimal("500.00"))
-    CardFactory(account=account, customer=customer, pan=PAN)
+    card = CardFactory(account=account, customer=customer, pan=PAN)
     kiosk = KioskFactory(name="Deposit kiosk")
     _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
     browser = browser_factory(noise_camera)
@@ -54,6 +54,7 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.goto(f"{live_server.url}/kiosk/?lang=en")
     page.fill("#card-number", PAN)
+    page.fill("#card-expiry", card.expires_on.strftime("%m/%y"))  # a typed card needs its expiry
     page.click("#card-form button[type=submit]")
     page.wait_for_selector(_visible("menu"), timeout=30_000)
 

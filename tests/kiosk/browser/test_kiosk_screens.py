@@ -46,8 +46,10 @@ LAYOUT_PROBLEMS_JS = """
     return r.width > 0 && r.height > 0 && style.visibility !== 'hidden' && style.display !== 'none';
   };
   const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (el.dataset.action ? '[' + el.dataset.action + ']' : '') + ' "' + (el.textContent || '').trim().slice(0, 30) + '"';
-  const box = (r) => `${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}×${Math.round(r.height)}`;
+    (el.dataset.action ? '[' + el.dataset.action + ']' : '') +
+    ' "' + (el.textContent || '').trim().slice(0, 30) + '"';
+  const px = Math.round;
+  const box = (r) => `${px(r.left)},${px(r.top)} ${px(r.width)}×${px(r.height)}`;
   for (const el of document.querySelectorAll('button, input, a, select')) {
     if (!shown(el)) continue;
     const r = el.getBoundingClientRect();
@@ -58,13 +60,15 @@ LAYOUT_PROBLEMS_JS = """
     const screen = el.closest('.screen');
     if (screen) {
       const s = screen.getBoundingClientRect();
-      if (r.top < s.top - 0.5 || r.bottom > s.bottom + 0.5 || r.left < s.left - 0.5 || r.right > s.right + 0.5) {
+      if (r.top < s.top - 0.5 || r.bottom > s.bottom + 0.5 ||
+          r.left < s.left - 0.5 || r.right > s.right + 0.5) {
         problems.push(`cut off by its screen (scrolling needed): ${name(el)} at ${box(r)}`);
       }
     }
   }
   const items = [...document.querySelectorAll(
-    '.topbar > *, #error, [data-screen]:not([hidden]) :is(h1, p, button, input, label, .camera, .progress, .receipt__row, .escrow__total)'
+    '.topbar > *, #error, [data-screen]:not([hidden]) :is(h1, p, button, input, label, ' +
+    '.camera, .progress, .receipt__row, .escrow__total)'
   )].filter(shown);
   for (let i = 0; i < items.length; i++) {
     for (let j = i + 1; j < items.length; j++) {
@@ -156,7 +160,7 @@ class Screens:
         if response.status >= 500:
             try:
                 body = response.text()[:200]
-            except Exception:  # noqa: BLE001 - the page may have navigated away; the status says enough
+            except Exception:  # the page may have navigated away; the status says enough
                 body = ""
             self.server_errors.append(f"{response.status} {response.url} {body}")
         elif response.status >= 400:
@@ -185,7 +189,8 @@ class Screens:
         self.page.wait_for_function(
             """() => {
               const r = document.querySelector('.camera').getBoundingClientRect();
-              return document.getElementById('overlay').dataset.drawnFor === `${Math.round(r.width)}x${Math.round(r.height)}`;
+              const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
+              return document.getElementById('overlay').dataset.drawnFor === size;
             }""",
             timeout=10_000,
         )
@@ -261,7 +266,8 @@ def test_every_kiosk_screen_fits_every_display(
     # A bystander: a warning, and the check goes on.
     centred_face.play("several_faces")
     page.wait_for_function(
-        f"() => document.getElementById('face-message').textContent.toLowerCase().includes({text['bystander']!r})",
+        "(text) => document.getElementById('face-message').textContent.toLowerCase().includes(text)",
+        arg=text["bystander"],
         timeout=10_000,
     )
     screens.check("03-face-bystander")
@@ -360,11 +366,15 @@ def test_every_kiosk_screen_fits_every_display(
     # The refusals asked for (a wrong code, too large an amount), and a frame that was in flight when the
     # customer cancelled (409 session ended); nothing else.
     refusals = set(screens.refusals)
-    assert {"400 otp/verify/", "409 withdrawals/"} <= refusals <= {
-        "400 otp/verify/",
-        "409 withdrawals/",
-        "409 frames/",
-    }, screens.refusals
+    assert (
+        {"400 otp/verify/", "409 withdrawals/"}
+        <= refusals
+        <= {
+            "400 otp/verify/",
+            "409 withdrawals/",
+            "409 frames/",
+        }
+    ), screens.refusals
 
 
 def test_a_still_image_camera_with_liveness_on_fails_at_once_with_a_snapshot(
