@@ -22,7 +22,7 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
-    # Browsers ask for /favicon.ico on pages without an icon link (the kiosk page): no 404 per page.
+    # Browsers ask for /favicon.ico on pages without an icon link: no 404 per page.
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -179,6 +179,12 @@ class KioskSession(models.Model):
     match_streak = models.PositiveSmallIntegerField(
         default=0, help_text="Consecutive frames matching the card owner with exactly one face."
     )
+    several_faces_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="First frame of the current run of frames with several faces: the check fails only if "
+        "they persist for KIOSK_SEVERAL_FACES_GRACE_S (a passer-by is warned, not failed).",
+    )
     frames_seen = models.PositiveIntegerField(default=0)
     last_frame_sha256 = models.CharField(
         max_length=64, blank=True, help_text="An identical repeated frame is a replay and is refused."

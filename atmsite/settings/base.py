@@ -286,6 +286,10 @@ ENROLMENT_PHOTO_RETENTION_DAYS = env.int("ENROLMENT_PHOTO_RETENTION_DAYS", defau
 # --- Kiosk ---
 KIOSK_FACE_TIMEOUT_S = env.int("KIOSK_FACE_TIMEOUT_S", default=20)
 KIOSK_IDLE_TIMEOUT_S = env.int("KIOSK_IDLE_TIMEOUT_S", default=60)
+# Several faces in the frames for this long fail the face check; a shorter glimpse of a passer-by only warns.
+KIOSK_SEVERAL_FACES_GRACE_S = env.float("KIOSK_SEVERAL_FACES_GRACE_S", default=1.0)
+# This many identical frames in a row (a still image from a virtual camera) fail liveness at once.
+KIOSK_REPLAYED_FRAMES_LIMIT = env.int("KIOSK_REPLAYED_FRAMES_LIMIT", default=3)
 KIOSK_SESSION_MAX_S = env.int("KIOSK_SESSION_MAX_S", default=300)
 # 5 failed face checks in a row lock face verification for the card (OTP still works) for 30 minutes.
 KIOSK_FACE_LOCKOUT_FAILURES = env.int("KIOSK_FACE_LOCKOUT_FAILURES", default=5)

@@ -136,6 +136,14 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
             code="currency_mismatch",
             status_code=409,
         )
+    # The customer's own limits come before the kiosk's cash: asking for more than the balance must read
+    # "insufficient funds", not a note problem the customer cannot fix. withdrawal_create re-checks both.
+    if whole > account.balance:
+        raise ApplicationError(_("Insufficient funds."), code="insufficient_funds", status_code=409)
+    if account_withdrawn_today(account=account) + whole > account.daily_withdrawal_limit:
+        raise ApplicationError(
+            _("This withdrawal would exceed the daily limit."), code="daily_limit", status_code=409
+        )
     cassettes = {c.denomination: c for c in Cassette.objects.filter(kiosk=locked_kiosk)}
     stock = {value: c.count for value, c in cassettes.items() if c.count > 0}
     if not stock:

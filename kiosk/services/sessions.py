@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,7 +45,9 @@ State = KioskSession.State
 # a match, a stranger and another enrolled customer all read "look at the camera" (or "turn as asked").
 FRAME_MESSAGES = {
     "look_at_camera": gettext_lazy("Look at the camera and hold still."),
-    "one_person": gettext_lazy("Only one person may stand at the kiosk. Please ask others to step back."),
+    "one_person": gettext_lazy(
+        "Only the card holder in front of the camera, please. Ask others to step back."
+    ),
     "move_closer": gettext_lazy("Move closer to the camera."),
     "more_light": gettext_lazy("More light, please: face the light and hold still."),
     "turn_as_asked": gettext_lazy("Turn your head as asked."),
@@ -414,7 +417,12 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
     # Idle and absolute deadlines first; a passed face deadline is decided below, with this frame as evidence.
     session = session_refresh(kiosk=kiosk, public_id=public_id, face_deadline=False)
     digest = hashlib.sha256(data).hexdigest()
-    _frame_precheck(session, nonce=nonce, seq=seq, digest=digest, now=timezone.now())
+    try:
+        _frame_precheck(session, nonce=nonce, seq=seq, digest=digest, now=timezone.now())
+    except ApplicationError as error:
+        if error.code == "frame_replayed" and _replays_exceed_limit(session, digest=digest):
+            return _replayed_frames_fail(session, nonce=nonce, seq=seq, digest=digest, data=data)
+        raise
     image = face.image_decode(data)
     verdict = face.frame_verify(customer_id=session.card.customer_id, image=image)
     frame_size = (int(image.shape[1]), int(image.shape[0]))
@@ -430,6 +438,10 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
         locked.face_last_outcome = verdict.outcome
         if locked.state == State.CARD_ENTERED:
             locked.state, locked.face_started_at = State.FACE_PENDING, now
+        if verdict.outcome != "several_faces":
+            locked.several_faces_since = None
+        elif locked.several_faces_since is None:
+            locked.several_faces_since = now
         locked.save(
             update_fields=[
                 "frames_seen",
@@ -439,6 +451,7 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
                 "face_last_outcome",
                 "state",
                 "face_started_at",
+                "several_faces_since",
             ]
         )
         face_deadline = session_deadlines(locked).get("face")
@@ -460,7 +473,7 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
         elif face_deadline is not None and now >= face_deadline:
             reason = _TIMEOUT_REASON.get(verdict.outcome, "timeout")
             _face_fail(locked, reason=reason, now=now, snapshot=data, verdict=verdict)
-        elif verdict.outcome == "several_faces":
+        elif verdict.outcome == "several_faces" and _several_faces_persist(locked, now=now):
             _face_fail(locked, reason=verdict.outcome, now=now, snapshot=data, verdict=verdict)
         elif live.status == "failed":
             _liveness_fail(locked, live=live, now=now, snapshot=data)
@@ -471,6 +484,59 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
             locked.save(update_fields=["match_streak"])
 
     return _frame_result(locked, verdict=verdict, frame_size=frame_size)
+
+
+def _several_faces_persist(session: KioskSession, *, now: datetime) -> bool:
+    """Several faces block access, but only once they stay: a passer-by behind the customer gets a warning."""
+    since = session.several_faces_since or now
+    return (now - since).total_seconds() >= settings.KIOSK_SEVERAL_FACES_GRACE_S
+
+
+def _replays_exceed_limit(session: KioskSession, *, digest: str) -> bool:
+    """Count identical frames in a row (with liveness on); True once there are KIOSK_REPLAYED_FRAMES_LIMIT.
+
+    A refused replay writes nothing to the database, so the count lives in the cache, keyed by the session and
+    the last accepted frame: a new frame starts a new key, so only replays in a row count.
+    """
+    if not (settings.LIVENESS_ENABLED and session.liveness_state):
+        return False
+    key = f"kiosk:replayed-frames:{session.pk}:{digest}"
+    cache.add(key, 0, timeout=settings.KIOSK_SESSION_MAX_S)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=settings.KIOSK_SESSION_MAX_S)
+        count = 1
+    return count >= settings.KIOSK_REPLAYED_FRAMES_LIMIT
+
+
+def _replayed_frames_fail(
+    session: KioskSession, *, nonce: str, seq: int, digest: str, data: bytes
+) -> FrameResult:
+    """The same frame again and again is a still image (a virtual camera): a liveness failure, decided now
+    rather than at the face deadline, with the frame kept as the snapshot."""
+    image = face.image_decode(data)
+    frame_size = (int(image.shape[1]), int(image.shape[0]))
+    with transaction.atomic():
+        locked = session_lock(session)
+        now = timezone.now()
+        try:
+            _frame_precheck(locked, nonce=nonce, seq=seq, digest=digest, now=now)
+        except ApplicationError as error:
+            if error.code != "frame_replayed":
+                raise
+        else:  # another frame was accepted meanwhile: this one is no longer a replay of the last
+            raise ApplicationError(_("Frame out of order."), code="frame_sequence", status_code=409)
+        locked.last_activity_at = now
+        live = face.LivenessStep(
+            state=locked.liveness_state,
+            status="failed",
+            reason="replayed_frames",
+            details={"replayed_frames": float(settings.KIOSK_REPLAYED_FRAMES_LIMIT)},
+        )
+        _liveness_fail(locked, live=live, now=now, snapshot=data)
+    message = str(FAILURE_MESSAGES["liveness"])
+    return FrameResult(locked, "failed", "", [], None, message, frame_size)
 
 
 def _frame_hint(session: KioskSession, *, verdict: Any) -> str:

@@ -11,6 +11,7 @@
   var session = null;       // the server's view of the session (SessionOutput)
   var stream = null;        // camera MediaStream
   var faceLoop = false;     // true while frames are being sent
+  var frameInFlight = null; // the frame request being answered, if any
   var pollTimer = null;
   var pendingKey = {};      // idempotency keys per money form, reused on retries / double taps
   var busy = false;
@@ -54,6 +55,12 @@
   /* ---------- keypads ---------- */
   document.querySelectorAll(".keypad").forEach(function (pad) {
     var input = $(pad.dataset.target);
+    var form = pad.closest("form");
+    if (form) {
+      form.addEventListener("focusin", function (event) {
+        if (event.target.tagName === "INPUT") { input = event.target; }
+      });
+    }
     ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "C"].forEach(function (key) {
       var b = document.createElement("button");
       b.type = "button"; b.className = "key"; b.textContent = key;
@@ -98,6 +105,7 @@
   /* Route to the screen for the server's state. */
   function follow(data) {
     session = data;
+    rememberSession(data.state === "ended" ? null : data.id);
     updateTimer();
     var state = data.state;
     if (state === "card_entered" || state === "face_pending") {
@@ -127,12 +135,31 @@
     stopFace();
     stopPolling();
     session = null;
+    rememberSession(null);
     $("timer").textContent = "";
     $("message-body").textContent = message;
     show("message");
     window.setTimeout(function () {
       if (session === null) { show("card"); }
     }, 8000);
+  }
+
+  /* The session id lives in this tab's sessionStorage so that a reload (a language switch) resumes the same
+     session; what is shown then is the server's state, read afresh. */
+  var SESSION_KEY = "kiosk-session";
+  function rememberSession(id) {
+    try {
+      if (id) { window.sessionStorage.setItem(SESSION_KEY, id); } else { window.sessionStorage.removeItem(SESSION_KEY); }
+    } catch (e) { /* storage disabled: a reload starts at the card screen */ }
+  }
+  function resumeSession() {
+    var id = null;
+    try { id = window.sessionStorage.getItem(SESSION_KEY); } catch (e) { id = null; }
+    if (!id) { return; }
+    session = { id: id };
+    api("GET", sessionPath("")).then(function (r) {
+      if (r.ok && r.data.state !== "ended") { follow(r.data); } else { session = null; rememberSession(null); }
+    }, function () { session = null; });
   }
 
   function updateTimer() {
@@ -165,6 +192,7 @@
   function startFace() {
     show("face");
     $("face-message").textContent = S.verifying;
+    $("face-challenge").hidden = true;
     $("face-progress").style.width = "0%";
     faceLoop = true;
     stopPolling();
@@ -195,6 +223,9 @@
   function sendFrame() {
     if (!faceLoop || !session) { return; }
     if (video.readyState < 2) { window.setTimeout(sendFrame, 100); return; }
+    if (video.videoWidth && video.videoHeight) {
+      grab.height = Math.round(grab.width * video.videoHeight / video.videoWidth);
+    }
     var started = Date.now();
     grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
     grab.toBlob(function (blob) {
@@ -203,11 +234,14 @@
       form.append("frame", blob, "frame.jpg");
       form.append("nonce", session.frame_nonce || "");
       form.append("seq", String(session.next_seq));
-      api("POST", sessionPath("frames"), form).then(function (r) {
+      var sent = session;
+      var request = frameInFlight = api("POST", sessionPath("frames"), form);
+      request.then(function (r) {
+        if (!faceLoop || session !== sent) { return; }  // cancelled (or another session) meanwhile
         if (r.ok) {
           if (r.data.outcome === "verified") { welcome = r.data.message; }
           drawResult(r.data);
-          $("face-message").textContent = r.data.message;
+          showInstruction(r.data);
           follow(r.data.session);
         } else if (r.data.code === "frame_sequence" || r.data.code === "frame_replayed") {
           /* resynchronise with the server and carry on */
@@ -220,6 +254,7 @@
       }, function () {
         $("face-message").textContent = S.network_error;
       }).then(function () {
+        if (frameInFlight === request) { frameInFlight = null; }
         var wait = Math.max(0, config.frame_interval_ms - (Date.now() - started));
         if (faceLoop) { window.setTimeout(sendFrame, wait); }
       });
@@ -231,16 +266,25 @@
      once verified it turns green with the owner's first name and the match percentage. */
   function drawResult(result) {
     var w = overlay.clientWidth, h = overlay.clientHeight;
-    overlay.width = w; overlay.height = h;
+    var ratio = window.devicePixelRatio || 1;
+    overlay.width = Math.round(w * ratio); overlay.height = Math.round(h * ratio);
     var ctx = overlay.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, w, h);
-    var sx = w / result.frame_width, sy = h / result.frame_height;
+    /* The frame is the whole camera picture; the preview shows it with object-fit: cover. Map frame pixels
+       to the preview with one scale for both axes and the crop offsets, as the browser draws the video. */
+    var vw = video.videoWidth || result.frame_width, vh = video.videoHeight || result.frame_height;
+    var cover = Math.max(w / vw, h / vh);
+    var sx = cover * vw / result.frame_width, sy = cover * vh / result.frame_height;
+    var ox = (w - vw * cover) / 2, oy = (h - vh * cover) / 2;
+    var drawn = [];
     var verified = result.outcome === "verified";
     ctx.lineWidth = 4;
     ctx.font = "bold " + Math.round(h / 22) + "px sans-serif";
     result.boxes.forEach(function (box) {
-      var left = w - box.right * sx, top = box.top * sy;
+      var left = w - ox - box.right * sx, top = oy + box.top * sy;
       var bw = (box.right - box.left) * sx, bh = (box.bottom - box.top) * sy;
+      drawn.push([left, top, bw, bh]);
       ctx.strokeStyle = verified ? "#22c55e" : (result.outcome === "failed" ? "#ef4444" : "#e2e8f0");
       ctx.strokeRect(left, top, bw, bh);
       if (verified && result.boxes.length === 1) {
@@ -251,11 +295,22 @@
         ctx.fillText(label, left + 6, Math.max(h / 22, top - h / 60));
       }
     });
-    var challenge = $("face-challenge");
-    challenge.textContent = result.session.challenge_text || "";
-    challenge.hidden = !result.session.challenge_text;
+    overlay.dataset.boxes = JSON.stringify(drawn);
+    overlay.dataset.drawnFor = Math.round(w) + "x" + Math.round(h);
     var needed = result.session.frames_required || config.frames_required;
     $("face-progress").style.width = Math.min(100, 100 * result.session.match_streak / needed) + "%";
+  }
+
+  /* One instruction at a time: the liveness challenge while the face is fine, otherwise the hint (a second
+     person, too far, too dark) or the decision. */
+  function showInstruction(result) {
+    var challenge = $("face-challenge");
+    var text = result.session.challenge_text || "";
+    var showChallenge = result.outcome === "checking" && !!text &&
+      (result.hint === "turn_as_asked" || result.hint === "look_at_camera");
+    challenge.textContent = showChallenge ? text : "";
+    challenge.hidden = !showChallenge;
+    $("face-message").textContent = showChallenge ? "" : result.message;
   }
 
   /* ---------- OTP ---------- */
@@ -299,6 +354,10 @@
     rows.forEach(function (row) {
       var line = document.createElement("div");
       line.className = "receipt__row";
+      if (row[2]) {
+        var when = document.createElement("span"); when.className = "receipt__when"; when.textContent = row[2];
+        line.appendChild(when);
+      }
       var k = document.createElement("span"); k.textContent = row[0];
       var v = document.createElement("strong"); v.textContent = row[1];
       line.appendChild(k); line.appendChild(v); body.appendChild(line);
@@ -316,9 +375,13 @@
   function statement() {
     api("GET", sessionPath("statement")).then(function (r) {
       if (!r.ok) { handleRefusal(r); return; }
+      var labels = { withdrawal: S.withdrawal, deposit: S.deposit };
       var rows = r.data.map(function (t) {
         var sign = t.kind === "withdrawal" ? "−" : "+";
-        return [new Date(t.created_at).toLocaleString(document.documentElement.lang), sign + money(t.amount)];
+        var when = new Date(t.created_at).toLocaleString(document.documentElement.lang, {
+          day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit"
+        });
+        return [labels[t.kind] || t.kind, sign + money(t.amount), when];
       });
       receipt(S.statement_title, rows.length ? rows : [[S.no_transactions, ""]]);
     }, function () { showError(S.network_error); });
@@ -478,16 +541,24 @@
     "deposit-cancel": depositCancel,
     "restart": function () { show("card"); }
   };
+  app.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("button")) { hideError(); }
+  }, true);
   document.querySelectorAll("[data-action]").forEach(function (el) {
     el.addEventListener("click", function () { actions[el.dataset.action](); });
   });
 
   function endSession() {
     if (!session) { show("card"); return; }
-    api("POST", sessionPath("end")).then(function (r) {
+    faceLoop = false;
+    /* One request at a time per kiosk: the end waits for the frame being answered, if any. */
+    var path = sessionPath("end");
+    var settled = frameInFlight ? frameInFlight.catch(function () {}) : Promise.resolve();
+    settled.then(function () { return api("POST", path); }).then(function (r) {
       finish((r.data && r.data.message) || S.session_ended);
     }, function () { finish(S.session_ended); });
   }
 
   show("card");
+  resumeSession();
 })();

@@ -160,3 +160,43 @@ def test_end_session(menu):
     body = menu.post("end").json()
     assert body["state"] == "ended" and body["end_reason"] == "customer"
     assert menu.get("balance").status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("cassettes", "amount"),
+    [
+        ({50: 100, 20: 100, 10: 100}, "2500"),  # more notes than the dispenser hands out at once
+        ({50: 2, 20: 0, 10: 0}, "600"),  # more than the kiosk holds
+        ({50: 20, 20: 0, 10: 0}, "560"),  # not payable with the notes present
+    ],
+)
+def test_more_than_the_balance_is_insufficient_funds_whatever_the_kiosk_holds(
+    menu, kiosk, alice_card, cassettes, amount, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    for value, count in cassettes.items():
+        Cassette.objects.filter(kiosk=kiosk, denomination=value).update(count=count)
+    response = menu.post("withdrawals", {"amount": amount, "idempotency_key": "funds-000001"})
+    assert (response.status_code, response.json()["code"]) == (409, "insufficient_funds")
+    assert "paid out" not in response.json()["detail"]
+    assert Transaction.objects.count() == 0
+    assert _cassettes(kiosk) == cassettes
+
+
+def test_more_than_todays_limit_is_the_daily_limit_whatever_the_kiosk_holds(menu, kiosk, alice_card):
+    BankAccount.objects.filter(pk=alice_card.account_id).update(
+        balance=Decimal("5000.00"), daily_withdrawal_limit=Decimal("300.00")
+    )
+    Cassette.objects.filter(kiosk=kiosk).update(count=1)  # 80 in the kiosk
+    response = menu.post("withdrawals", {"amount": "400", "idempotency_key": "limit-00001"})
+    assert (response.status_code, response.json()["code"]) == (409, "daily_limit")
+
+
+def test_insufficient_funds_is_said_in_russian(menu, kiosk, alice_card):
+    response = menu.client.post(
+        f"/api/kiosk/sessions/{menu.sid}/withdrawals/",
+        {"amount": "2500", "idempotency_key": "funds-ru-0001"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+    assert response.json()["detail"] == "Недостаточно средств."

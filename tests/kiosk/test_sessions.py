@@ -319,3 +319,90 @@ def test_without_any_frame_the_face_check_times_out_to_otp(driver, alice_card, a
         "timeout",
         True,
     )
+
+
+def test_a_bystander_in_one_frame_is_a_warning_not_a_failure(
+    driver, alice_card, alice_pan, face_script, settings
+):
+    settings.KIOSK_SEVERAL_FACES_GRACE_S = 1.0
+    face_script.play("match", "several_faces", "match", "several_faces", "several_faces")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        driver.start(alice_pan)
+        driver.frame()
+        clock.shift(0.2)
+        body = driver.frame().json()
+        # Warned: the check goes on, and the customer is asked to be alone in front of the camera.
+        assert (body["outcome"], body["hint"]) == ("checking", "one_person")
+        assert "only the card holder" in body["message"].lower()
+        assert body["session"]["state"] == "face_pending"
+        clock.shift(0.2)
+        driver.frame()  # one face again: the warning is over
+        clock.shift(0.2)
+        assert driver.frame().json()["outcome"] == "checking"
+        clock.shift(0.9)  # 0.9 s of bystander: still within the grace
+        assert driver.frame().json()["outcome"] == "checking"
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_DECISION).exists()
+    assert CardSecurity.objects.filter(card=alice_card, consecutive_face_failures__gt=0).count() == 0
+
+
+def test_a_bystander_who_stays_fails_the_check_with_a_snapshot(
+    driver, alice_card, alice_pan, face_script, settings
+):
+    settings.KIOSK_SEVERAL_FACES_GRACE_S = 1.0
+    face_script.play("several_faces")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        driver.start(alice_pan)
+        assert driver.frame().json()["outcome"] == "checking"
+        clock.shift(0.5)
+        assert driver.frame().json()["outcome"] == "checking"
+        clock.shift(0.6)
+        body = driver.frame().json()
+    assert body["outcome"] == "failed"
+    assert body["session"]["state"] == "face_failed"
+    assert body["session"]["face_failure_reason"] == "several_faces"
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.FACE_DECISION)
+    assert (event.outcome, event.data["reason"]) == ("failure", "several_faces")
+    assert event.snapshots.count() == 1
+
+
+def test_replayed_frames_with_liveness_on_end_the_check_as_a_liveness_failure(
+    driver, alice_card, alice_pan, face_script, settings
+):
+    """A virtual camera sending one still image: after a few identical frames the check fails at once."""
+    settings.LIVENESS_ENABLED = True
+    settings.KIOSK_REPLAYED_FRAMES_LIMIT = 3
+    face_script.play("no_face")  # scripted frames carry no landmarks; the replay rule needs none
+    driver.start(alice_pan)
+    frame = jpeg_frame()
+    assert driver.frame(frame).status_code == 200
+    for _ in range(2):
+        response = driver.frame(frame)
+        assert (response.status_code, response.json()["code"]) == (400, "frame_replayed")
+    assert KioskSession.objects.get().state == "face_pending"
+    response = driver.frame(frame)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["outcome"] == "failed"
+    assert body["session"]["state"] == "face_failed"
+    assert body["session"]["face_failure_reason"] == "liveness"
+    assert body["message"] == "The camera could not confirm a live person in front of it."
+    liveness = AuditEvent.objects.get(kind=AuditEvent.Kind.LIVENESS_FAILED)
+    assert liveness.data["reason"] == "replayed_frames"
+    decision = AuditEvent.objects.get(kind=AuditEvent.Kind.FACE_DECISION)
+    assert decision.data["reason"] == "liveness"
+    assert decision.snapshots.count() == 1
+
+
+def test_replayed_frames_count_only_in_a_row(driver, alice_card, alice_pan, face_script, settings):
+    settings.LIVENESS_ENABLED = True
+    settings.KIOSK_REPLAYED_FRAMES_LIMIT = 3
+    face_script.play("no_face")
+    driver.start(alice_pan)
+    for _ in range(3):
+        frame = jpeg_frame()
+        assert driver.frame(frame).status_code == 200
+        for _ in range(2):
+            assert driver.frame(frame).status_code == 400
+    assert KioskSession.objects.get().state == "face_pending"

@@ -54,7 +54,7 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.goto(f"{live_server.url}/kiosk/?lang=en")
     page.fill("#card-number", PAN)
-    page.fill("#card-expiry", card.expires_on.strftime("%m/%y"))
+    page.fill("#card-expiry", card.expires_on.strftime("%m/%y"))  # a typed card needs its expiry
     page.click("#card-form button[type=submit]")
     page.wait_for_selector(_visible("menu"), timeout=30_000)
 
