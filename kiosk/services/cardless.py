@@ -63,7 +63,9 @@ def phone_normalise(raw: str) -> str:
         number = phonenumbers.parse(text, settings.CARDLESS_DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         raise _phone_invalid() from None
-    if not phonenumbers.is_valid_number(number):
+    # "Possible" (right length for the country), not "valid": ranges are assigned faster than the
+    # library is updated, and a number nobody opted in with is simply unknown.
+    if not phonenumbers.is_possible_number(number):
         raise _phone_invalid()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
