@@ -1,5 +1,7 @@
 from django.urls import path
 
+from kiosk import branch_views as cardless_views
+
 from . import branch_views
 
 app_name = "branch"
@@ -8,4 +10,6 @@ urlpatterns = [
     path("customers/new/", branch_views.customer_create, name="customer-create"),
     path("customers/<int:customer_id>/", branch_views.customer_detail, name="customer"),
     path("enrolments/<int:enrolment_id>/", branch_views.enrolment_capture, name="enrolment"),
+    path("customers/<int:customer_id>/cardless/", cardless_views.cardless_manage, name="cardless"),
+    path("customers/<int:customer_id>/cardless/pin/", cardless_views.cardless_pin_pad, name="cardless-pin"),
 ]
