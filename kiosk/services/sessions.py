@@ -71,6 +71,9 @@ END_MESSAGES = {
     "otp_unavailable": gettext_lazy(
         "A one-time code cannot be sent for this card now. Please contact the bank."
     ),
+    "cardless_disabled": gettext_lazy(
+        "Too many wrong PINs. Card-less cash is disabled; please visit a branch."
+    ),
 }
 # Outcomes of the last frame → the reason recorded when the face check runs out of time.
 _TIMEOUT_REASON = {"no_match": "no_match", "low_quality": "low_quality", "mismatch": "no_match"}
