@@ -317,7 +317,7 @@ class CardlessAccessAdmin(admin.ModelAdmin):
     list_select_related = ["customer", "account", "consent_by"]
     search_fields = ["customer__full_name", "account__number"]
     # pin_hash is never shown, not even hashed.
-    fields = [
+    fields = (
         "customer",
         "account",
         "status",
@@ -332,7 +332,7 @@ class CardlessAccessAdmin(admin.ModelAdmin):
         "revoked_by",
         "created_at",
         "updated_at",
-    ]
+    )
     readonly_fields = fields
     actions = ["opt_out"]
 

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from accounts.models import Card
 
 
 class Kiosk(models.Model):
@@ -267,22 +272,33 @@ class KioskSession(models.Model):
         return self.mode == self.Mode.CARDLESS
 
     @property
-    def owner_customer_id(self) -> int | None:
-        """The card's owner, or the card-less customer once decided (None before: nobody is claimed)."""
-        return self.card.customer_id if self.card_id else self.customer_id
+    def claimed_card(self) -> Card:
+        """The card of a card session (card-path code only: a card-less session has none)."""
+        if self.card is None:
+            raise ValueError("A card-less session has no card.")
+        return self.card
 
     @property
-    def money_account_id(self) -> int | None:
-        """The account operations use: the card's, or the card-less account chosen at opt-in."""
-        return self.card.account_id if self.card_id else self.account_id
+    def owner_customer_id(self) -> int | None:
+        """The card's owner, or the card-less customer once decided (None before: nobody is claimed)."""
+        return self.claimed_card.customer_id if self.card_id else self.customer_id
+
+    @property
+    def money_account_id(self) -> int:
+        """The account operations use: the card's, or the card-less account chosen at opt-in (set before
+        the session can be verified, so every operation finds one)."""
+        account_id = self.claimed_card.account_id if self.card_id else self.account_id
+        if account_id is None:
+            raise ValueError("The card-less session has no customer yet.")
+        return account_id
 
     @property
     def card_last4(self) -> str:
-        return self.card.last4 if self.card_id else ""
+        return self.claimed_card.last4 if self.card_id else ""
 
     @property
     def masked_pan(self) -> str:
-        return self.card.masked_pan if self.card_id else ""
+        return self.claimed_card.masked_pan if self.card_id else ""
 
 
 class OtpCode(models.Model):

@@ -187,17 +187,19 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
             customer_id=customer_id,
         )
     best = scored[0] if scored else None
-    distance = round(best[0], 4) if best else None
+    best_distance = round(best[0], 4) if best else None
     percent = match_percent(best[0]) if best else None
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if best is None or best[0] > threshold:
         other = gallery_current().nearest(probe, exclude_customer_id=best[1] if best else None)
         if other is not None and other.distance <= threshold and other.customer_id not in customer_ids:
             return CandidatesVerdict(
-                "mismatch", boxes, distance, percent, landmarks, other.customer_id, "Face does not match"
+                "mismatch", boxes, best_distance, percent, landmarks, other.customer_id, "Face does not match"
             )
-        return CandidatesVerdict("no_match", boxes, distance, percent, landmarks, None, "Face not recognised")
-    return CandidatesVerdict("no_match", boxes, distance, percent, landmarks, None, "Too close to call")
+        return CandidatesVerdict(
+            "no_match", boxes, best_distance, percent, landmarks, None, "Face not recognised"
+        )
+    return CandidatesVerdict("no_match", boxes, best_distance, percent, landmarks, None, "Too close to call")
 
 
 def candidates_decide(scored: Sequence[tuple[float, int]]) -> tuple[float, int] | None:

@@ -55,7 +55,7 @@ def _code_path_closed(session: KioskSession) -> str:
         # Another enrolled person stood at this card: a code sent to the owner's phone would only help
         # whoever holds both (an insider who changed the phone, a relative with the owner's phone).
         return "mismatch"
-    if not session.is_cardless and security.card_otp_locked_until(card=session.card) is not None:
+    if not session.is_cardless and security.card_otp_locked_until(card=session.claimed_card) is not None:
         return "cooldown"
     return ""
 
@@ -95,9 +95,9 @@ def _cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:
     body = gettext(
         "%(bank)s: several wrong one-time codes were entered at an ATM for your card %(card)s. Codes for "
         "this card are paused for %(minutes)d minutes. If this was not you, call the bank."
-    ) % {"bank": settings.BANK_NAME, "card": session.card.masked_pan, "minutes": minutes}
+    ) % {"bank": settings.BANK_NAME, "card": session.claimed_card.masked_pan, "minutes": minutes}
     try:
-        otp_sender_get().send(phone=session.card.customer.phone, body=body)
+        otp_sender_get().send(phone=session.claimed_card.customer.phone, body=body)
     except OtpSendError as error:
         _audit(
             session,
@@ -121,14 +121,14 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
         now = timezone.now()
         session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
         if not session.is_cardless:
-            otp_phone_change_check(customer=session.card.customer, now=now)
+            otp_phone_change_check(customer=session.claimed_card.customer, now=now)
         if _code_path_closed(session):
             raise _code_unavailable()  # closed by a concurrent request since the check above
         window_start = now - timedelta(seconds=settings.OTP_SEND_WINDOW_S)
         sent = (
             OtpCode.objects.filter(session__cardless_phone_hmac=session.cardless_phone_hmac)
             if session.is_cardless
-            else OtpCode.objects.filter(card=session.card)
+            else OtpCode.objects.filter(card=session.claimed_card)
         )
         sent_recently = sent.filter(created_at__gte=window_start).count()
         if sent_recently >= settings.OTP_MAX_SENDS:
@@ -143,7 +143,7 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
                 # An unknown number gets the same answer and a stored code that was never sent.
                 cardless_code_send(session, body=_message_body(code))
             else:
-                otp_sender_get().send(phone=session.card.customer.phone, body=_message_body(code))
+                otp_sender_get().send(phone=session.claimed_card.customer.phone, body=_message_body(code))
         except OtpSendError as error:
             # The reason (never the message body) goes to the audit trail; nothing else changes.
             _audit(
@@ -207,7 +207,9 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.OTP_SENT,), now=now)
-        paused_until = None if session.is_cardless else security.card_otp_locked_until(card=session.card)
+        paused_until = (
+            None if session.is_cardless else security.card_otp_locked_until(card=session.claimed_card)
+        )
         if paused_until is not None:
             raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
         otp = (
@@ -232,7 +234,7 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
             session.last_activity_at = now
             session.save(update_fields=["state", "verified_at", "verified_by", "last_activity_at"])
             if not session.is_cardless:
-                security.card_otp_success_record(card=session.card)
+                security.card_otp_success_record(card=session.claimed_card)
             _audit(session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={})
         else:
             otp.failed_attempts += 1
@@ -245,7 +247,7 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
             paused_until = (
                 None
                 if session.is_cardless
-                else security.card_otp_failure_record(card=session.card, kiosk_id=session.kiosk_id)
+                else security.card_otp_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
             )
             if paused_until is not None and otp.voided_at is None:
                 otp.voided_at = now  # a new pause: this code is dead too

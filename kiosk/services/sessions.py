@@ -110,7 +110,7 @@ def session_deadlines(session: KioskSession) -> dict[str, datetime]:
 
 
 def _first_name(session: KioskSession) -> str:
-    customer = session.card.customer if session.card_id else session.customer
+    customer = session.claimed_card.customer if session.card_id else session.customer
     return (customer.full_name.split() or [""])[0] if customer is not None else ""
 
 
@@ -233,7 +233,7 @@ def _face_fail(
 
         locked = cardless_face_failure_record(session)
     else:
-        locked = security.card_face_failure_record(card=session.card, kiosk_id=session.kiosk_id)
+        locked = security.card_face_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
     evidence: dict[str, Any] = {"last_outcome": session.face_last_outcome, "shown_reason": reason}
     if verdict is not None:
         evidence["distance"] = verdict.distance
@@ -265,7 +265,7 @@ def _mismatch_seen(session: KioskSession, *, verdict: Any, now: datetime, snapsh
     blocked = (
         False
         if session.is_cardless
-        else security.card_mismatch_record(card=session.card, kiosk_id=session.kiosk_id)
+        else security.card_mismatch_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
     )
     _audit(
         session,
@@ -440,7 +440,7 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
 
         verdict = face.frame_verify_candidates(customer_ids=face_candidates(session), image=image)
     else:
-        verdict = face.frame_verify(customer_id=session.card.customer_id, image=image)
+        verdict = face.frame_verify(customer_id=session.claimed_card.customer_id, image=image)
     frame_size = (int(image.shape[1]), int(image.shape[0]))
 
     with transaction.atomic():
@@ -570,7 +570,7 @@ def _frame_match(session: KioskSession, *, verdict: Any, now: datetime, live: bo
             },
         )
     if session.state == State.VERIFIED:
-        security.card_face_success_record(card=session.card)
+        security.card_face_success_record(card=session.claimed_card)
         _audit(
             session,
             kind=AuditEvent.Kind.FACE_DECISION,

@@ -34,7 +34,7 @@ class CandidateScript(FaceScript):
             if not customer_ids:
                 verdict.outcome, verdict.match_percent = "no_match", 20
             else:
-                verdict.customer_id = self.matched or customer_ids[0]  # type: ignore[attr-defined]
+                verdict.customer_id = self.matched or customer_ids[0]
         return verdict
 
 
@@ -133,7 +133,7 @@ def test_face_failure_falls_back_to_the_code_then_the_pin(
     assert cd.session["state"] == "face_failed"
     assert cd.post("otp").status_code == 200
     assert len(outbox) == 1 and outbox[0].phone == PHONE
-    code = re.search(r"\b(\d{6})\b", outbox[0].body).group(1)  # type: ignore[union-attr]
+    code = re.search(r"\b(\d{6})\b", outbox[0].body).group(1)
     assert cd.post("otp/verify", {"code": code}).json()["state"] == "pin_pending"
     assert cd.pin(PIN).json()["state"] == "verified"
 

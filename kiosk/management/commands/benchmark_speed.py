@@ -141,7 +141,7 @@ class Command(BaseCommand):
     def _cardless(self, frames: list[np.ndarray], portraits: dict[str, list[Path]], repeat: int) -> dict:
         from kiosk.management.cardless_speed import cardless_speed
 
-        templates = []
+        templates: list[np.ndarray] = []
         for frame in (_letterboxed(paths[0]) for paths in portraits.values()):
             found = engine.detect_faces(frame, purpose="enrol")
             if found and len(templates) < 5:
