@@ -269,3 +269,40 @@ def test_bad_phone_is_a_clear_400_and_writes_nothing(cd: CardlessDriver, carol: 
         response = cd.start_phone(phone)
         assert response.status_code == 400 and "code" in response.json()
     assert (KioskSession.objects.count(), AuditEvent.objects.count()) == before
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "' OR 1=1 --",
+        "<script>alert(1)</script>",
+        "+44 7700 900001\x00",
+        "7" * 33,
+        "+",
+    ],
+)
+def test_hostile_phone_is_a_clear_400_and_writes_nothing(
+    cd: CardlessDriver, carol: CardlessAccess, phone
+) -> None:
+    before = KioskSession.objects.count(), AuditEvent.objects.count()
+    response = cd.start_phone(phone)
+    assert response.status_code == 400 and set(response.json()) >= {"code", "detail"}
+    assert (KioskSession.objects.count(), AuditEvent.objects.count()) == before
+
+
+@pytest.mark.parametrize("pin", ["１２３４", "12345678", "' or 1", "", "12 34", "²²²²", "1234\n"])
+def test_malformed_pin_is_not_counted_and_writes_nothing(
+    cd: CardlessDriver, carol: CardlessAccess, pin
+) -> None:
+    cd.start_phone(PHONE)
+    cd.face_frames(3)
+    before = AuditEvent.objects.count()
+    response = cd.pin(pin)
+    assert response.status_code == 400 and set(response.json()) >= {"code", "detail"}
+    carol.refresh_from_db()
+    assert carol.consecutive_pin_failures == 0 and AuditEvent.objects.count() == before
+
+
+def test_full_width_digits_are_the_same_number(cd: CardlessDriver, carol: CardlessAccess) -> None:
+    assert cd.start_phone("０７７００ ９００００１").status_code == 201
+    assert KioskSession.objects.get(public_id=cd.sid).cardless_candidates == [carol.customer_id]
