@@ -23,13 +23,14 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -447,3 +448,60 @@ def cardless_limit_check(*, account: BankAccount, amount: Decimal) -> None:
 
 def cardless_available_today(*, account: BankAccount) -> Decimal:
     return max(Decimal("0"), settings.CARDLESS_DAILY_LIMIT - cardless_withdrawn_today(account=account))
+
+
+# --- The code path's cool-down, per typed phone number -------------------------------------------------
+# Mirrors CardSecurity's wrong-code cool-down, keyed by the phone's HMAC in the cache (Redis in production),
+# so a known and an unknown number cool down alike and nothing about the number shows.
+
+
+def _otp_keys(session: KioskSession) -> tuple[str, str, str]:
+    base = f"kiosk:cardless-otp:{session.cardless_phone_hmac}"
+    return f"{base}:failures", f"{base}:paused-until", f"{base}:level"
+
+
+def cardless_otp_paused_until(session: KioskSession) -> datetime | None:
+    _failures, paused, _level = _otp_keys(session)
+    until = cache.get(paused)
+    return until if until is not None and until > timezone.now() else None
+
+
+def cardless_otp_failure_record(session: KioskSession) -> datetime | None:
+    """Count a wrong code for the typed number; OTP_COOLDOWN_AFTER in a row pause its code path."""
+    failures_key, paused_key, level_key = _otp_keys(session)
+    memory = 24 * 3600
+    if not cache.add(failures_key, 1, timeout=memory):
+        try:
+            cache.incr(failures_key)
+        except ValueError:
+            cache.add(failures_key, 1, timeout=memory)
+    if int(cache.get(failures_key, 0)) < settings.OTP_COOLDOWN_AFTER:
+        return None
+    level = int(cache.get(level_key, 0))
+    steps = settings.OTP_COOLDOWN_STEPS_S
+    until = timezone.now() + timedelta(seconds=steps[min(level, len(steps) - 1)])
+    cache.set(paused_key, until, timeout=steps[min(level, len(steps) - 1)] + 1)
+    cache.set(level_key, level + 1, timeout=memory)
+    cache.delete(failures_key)
+    return until
+
+
+def cardless_otp_success_record(session: KioskSession) -> None:
+    cache.delete_many(list(_otp_keys(session)))
+
+
+def cardless_cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:
+    minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
+    body = gettext(
+        "%(bank)s: several wrong one-time codes were entered at an ATM for card-less cash with this phone "
+        "number. Codes are paused for %(minutes)d minutes. If this was not you, call the bank."
+    ) % {"bank": settings.BANK_NAME, "minutes": minutes}
+    try:
+        cardless_code_send(session, body=body)
+    except OtpSendError as error:
+        _audit(
+            session,
+            kind=AuditEvent.Kind.OTP_SEND_FAILED,
+            outcome=AuditEvent.Outcome.FAILURE,
+            data={"error": error.reason[:200], "notice": "cooldown"},
+        )

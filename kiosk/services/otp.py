@@ -28,7 +28,7 @@ from audit.models import AuditEvent
 
 from ..models import Kiosk, KioskSession, OtpCode
 from ..otp_senders import OtpSendError, otp_sender_get
-from . import security
+from . import cardless, security
 from .cardless import cardless_code_send
 from .sessions import State, _audit, _end, session_get, session_lock, session_refresh, session_require
 
@@ -55,6 +55,8 @@ def _code_path_closed(session: KioskSession) -> str:
         # Another enrolled person stood at this card: a code sent to the owner's phone would only help
         # whoever holds both (an insider who changed the phone, a relative with the owner's phone).
         return "mismatch"
+    if session.is_cardless and cardless.cardless_otp_paused_until(session) is not None:
+        return "cooldown"
     if not session.is_cardless and security.card_otp_locked_until(card=session.claimed_card) is not None:
         return "cooldown"
     return ""
@@ -208,7 +210,9 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
         now = timezone.now()
         session_require(session, states=(State.OTP_SENT,), now=now)
         paused_until = (
-            None if session.is_cardless else security.card_otp_locked_until(card=session.claimed_card)
+            cardless.cardless_otp_paused_until(session)
+            if session.is_cardless
+            else security.card_otp_locked_until(card=session.claimed_card)
         )
         if paused_until is not None:
             raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
@@ -233,7 +237,9 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
                 session.state, session.verified_at = State.PIN_PENDING, None
             session.last_activity_at = now
             session.save(update_fields=["state", "verified_at", "verified_by", "last_activity_at"])
-            if not session.is_cardless:
+            if session.is_cardless:
+                cardless.cardless_otp_success_record(session)
+            else:
                 security.card_otp_success_record(card=session.claimed_card)
             _audit(session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={})
         else:
@@ -245,7 +251,7 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
             session.last_activity_at = now
             session.save(update_fields=["last_activity_at"])
             paused_until = (
-                None
+                cardless.cardless_otp_failure_record(session)
                 if session.is_cardless
                 else security.card_otp_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
             )
@@ -263,7 +269,10 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
                 },
             )
             if paused_until is not None:
-                _cooldown_notice_send(session, until=paused_until)
+                if session.is_cardless:
+                    cardless.cardless_cooldown_notice_send(session, until=paused_until)
+                else:
+                    _cooldown_notice_send(session, until=paused_until)
                 failure = _cooldown_refusal(paused_until)
             elif voided:
                 failure = ApplicationError(

@@ -306,3 +306,23 @@ def test_malformed_pin_is_not_counted_and_writes_nothing(
 def test_full_width_digits_are_the_same_number(cd: CardlessDriver, carol: CardlessAccess) -> None:
     assert cd.start_phone("０７７００ ９００００１").status_code == 201
     assert KioskSession.objects.get(public_id=cd.sid).cardless_candidates == [carol.customer_id]
+
+
+@pytest.mark.parametrize("phone", [PHONE, "+447700900999"])
+def test_wrong_codes_cool_down_the_numbers_code_path_known_or_not(
+    cd: CardlessDriver, carol: CardlessAccess, script: CandidateScript, settings, outbox: list, phone
+) -> None:
+    settings.KIOSK_FACE_TIMEOUT_S = 0
+    settings.OTP_COOLDOWN_AFTER = 3
+    script.play("no_match")
+    cd.start_phone(phone)
+    cd.frame()
+    assert cd.post("otp").status_code == 200
+    answers = [cd.post("otp/verify", {"code": "000000"}).json()["code"] for _ in range(3)]
+    assert answers == ["otp_wrong", "otp_wrong", "otp_cooldown"]
+    cd.start_phone(phone)
+    cd.frame()
+    refused = cd.post("otp")
+    assert refused.status_code == 403 and refused.json()["code"] == "otp_unavailable"
+    if phone == PHONE:  # the owner is told (a notice, never a code)
+        assert "paused" in outbox[-1].body and outbox[-1].phone == PHONE
