@@ -182,6 +182,7 @@ class ChangeRequest(models.Model):
         BIOMETRICS_REVOKE = "biometrics_revoke", "Biometric revoke"
         BIOMETRICS_ERASE = "biometrics_erase", "Biometric erasure"
         LIMIT_INCREASE = "limit_increase", "Daily withdrawal limit increase"
+        CARDLESS_RESET = "cardless_reset", "Card-less cash reset (after wrong PINs)"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -98,6 +98,13 @@ class AuditEvent(models.Model):
         CHANGE_APPROVED = "change.approved", "Change approved (four eyes)"
         CHANGE_REJECTED = "change.rejected", "Change rejected (four eyes)"
         CHANGE_CANCELLED = "change.cancelled", "Change cancelled (four eyes)"
+        CARDLESS_OPTED_IN = "cardless.opted_in", "Card-less cash opted in"
+        CARDLESS_PIN_SET = "cardless.pin_set", "Card-less PIN set by the customer"
+        CARDLESS_OPTED_OUT = "cardless.opted_out", "Card-less cash opted out"
+        CARDLESS_RESET = "cardless.reset", "Card-less access reset (four eyes)"
+        CARDLESS_PIN_VERIFIED = "cardless.pin_verified", "Card-less PIN right"
+        CARDLESS_PIN_FAILED = "cardless.pin_failed", "Card-less PIN wrong"
+        CARDLESS_DISABLED = "cardless.disabled", "Card-less cash disabled (wrong PINs)"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

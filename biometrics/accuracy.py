@@ -192,6 +192,59 @@ def summary(rows: Sequence[ManifestRow], encoded: EncodedSet, *, threshold: floa
             "fnmr": round(gallery_fnmr, 6),
             "fmr": round(gallery_fmr, 6),
         },
+        # Per identity (min over its templates) is what a 1:N or 1:few search compares.
+        "false_identification": false_identification(
+            fmr=gallery_fmr,
+            false_matches=int(np.count_nonzero(gallery.impostor <= threshold)),
+            comparisons=int(gallery.impostor.size),
+        ),
+    }
+
+
+FACE_ONLY_GALLERY_SIZES = (10**3, 10**4, 10**5, 10**6, 10**7)
+PHONE_CANDIDATES = (1, 2, 3, 4, 5)
+
+
+def fmr_upper_bound(*, false_matches: int, comparisons: int) -> float:
+    """A 95 % upper bound on the per-comparison FMR: the rule of three (3/n) when no false match was seen,
+    otherwise the Wilson score upper limit."""
+    if comparisons <= 0:
+        return 1.0
+    if false_matches == 0:
+        return min(1.0, 3.0 / comparisons)
+    z, n, p = 1.96, comparisons, false_matches / comparisons
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return float(min(1.0, (centre + spread) / (1 + z * z / n)))
+
+
+def false_identification_rate(*, fmr: float, comparisons: int) -> float:
+    """Chance that an impostor matches at least one of `comparisons` independent identities: 1-(1-FMR)^n
+    (about n x FMR while that is small)."""
+    return float(-np.expm1(comparisons * np.log1p(-min(fmr, 1.0 - 1e-16))))
+
+
+def false_identification(*, fmr: float, false_matches: int, comparisons: int) -> dict[str, object]:
+    """Expected false identification for face-only 1:N against the phone-narrowed 1:few search, from the
+    measured per-identity FMR and its upper bound (the impostor compared with N, or with the k customers
+    who share the typed phone number)."""
+    upper = fmr_upper_bound(false_matches=false_matches, comparisons=comparisons)
+
+    def row(n: int) -> dict[str, float | int]:
+        return {
+            "n": n,
+            "measured": round(false_identification_rate(fmr=fmr, comparisons=n), 8),
+            "upper": round(false_identification_rate(fmr=upper, comparisons=n), 8),
+            # The issue's example of a far better matcher than our sets can show, for scale.
+            "at_fmr_1e-4": round(false_identification_rate(fmr=1e-4, comparisons=n), 8),
+        }
+
+    return {
+        "fmr": fmr,
+        "fmr_upper_95": round(upper, 8),
+        "impostor_comparisons": comparisons,
+        "face_only": [row(n) for n in FACE_ONLY_GALLERY_SIZES],
+        "phone_narrowed": [row(k) for k in PHONE_CANDIDATES],
     }
 
 

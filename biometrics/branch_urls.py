@@ -1,5 +1,7 @@
 from django.urls import path
 
+from kiosk import branch_views as cardless_views
+
 from . import branch_views
 
 app_name = "branch"
@@ -13,4 +15,6 @@ urlpatterns = [
         branch_views.enrolment_photo_thumbnail,
         name="enrolment-photo-thumbnail",
     ),
+    path("customers/<int:customer_id>/cardless/", cardless_views.cardless_manage, name="cardless"),
+    path("customers/<int:customer_id>/cardless/pin/", cardless_views.cardless_pin_pad, name="cardless-pin"),
 ]

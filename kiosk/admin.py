@@ -12,7 +12,16 @@ from django.urls import reverse
 from atmsite.admin_confirm import confirmed_action
 from atmsite.errors import ApplicationError
 
-from .models import CashInBin, CashInReconciliation, Cassette, Kiosk, KioskCredential, KioskSession
+from .models import (
+    CardlessAccess,
+    CashInBin,
+    CashInReconciliation,
+    Cassette,
+    Kiosk,
+    KioskCredential,
+    KioskSession,
+)
+from .services.cardless import cardless_opt_out
 from .services.cash_in import cash_in_bin_empty, cassettes_load, deposit_denominations
 from .services.credentials import (
     kiosk_credential_revoke,
@@ -310,6 +319,47 @@ class KioskSessionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CardlessAccess)
+class CardlessAccessAdmin(admin.ModelAdmin):
+    """Who may use card-less cash; opt-in and PIN at the branch portal, opt-out here too (audited)."""
+
+    list_display = ["customer", "account", "status", "consent_at", "consent_by", "pin_set_at", "disabled_at"]
+    list_filter = ["status"]
+    list_select_related = ["customer", "account", "consent_by"]
+    search_fields = ["customer__full_name", "account__number"]
+    # pin_hash is never shown, not even hashed.
+    fields = (
+        "customer",
+        "account",
+        "status",
+        "consent_at",
+        "consent_by",
+        "pin_set_at",
+        "consecutive_pin_failures",
+        "disabled_at",
+        "consecutive_face_failures",
+        "face_locked_until",
+        "revoked_at",
+        "revoked_by",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    actions = ["opt_out"]
+
+    @admin.action(description="Opt out of card-less cash (revoke)", permissions=["change"])
+    def opt_out(self, request: HttpRequest, queryset: QuerySet[CardlessAccess]) -> None:
+        for access in queryset:
+            cardless_opt_out(access=access, actor=request.user, reason="Revoked in the admin")
+        self.message_user(request, f"{queryset.count()} card-less opt-in(s) revoked.", messages.SUCCESS)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -25,7 +25,7 @@ from . import schema  # noqa: F401 - registers the OpenAPI description of KioskA
 from .authentication import IsKiosk, KioskAuthentication
 from .models import Cassette, Kiosk, KioskSession
 from .ratelimits import kiosk_rate_limit
-from .services import card_reads, cash_in, face, operations, otp, sessions
+from .services import card_reads, cardless, cash_in, face, operations, otp, sessions
 
 # Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
 ACCOUNT_MESSAGES = {
@@ -67,7 +67,8 @@ class SessionOutput(serializers.Serializer):
     state = serializers.CharField()
     message = serializers.CharField()
     first_name = serializers.CharField(help_text="The owner's first name once verified; '' before.")
-    masked_pan = serializers.CharField(source="card.masked_pan")
+    masked_pan = serializers.CharField(help_text="'' for a card-less session.")
+    mode = serializers.CharField(help_text="card or cardless.")
     face_failure_reason = serializers.CharField(
         help_text="What the customer is told; another customer's face reads as a stranger's (no_match)."
     )
@@ -111,7 +112,8 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "state": session.state,
         "message": str(message),
         "first_name": sessions.owner_first_name_disclosed(session),
-        "card": session.card,
+        "masked_pan": session.masked_pan,
+        "mode": session.mode,
         "face_failure_reason": sessions.failure_reason_public(session),
         "can_request_otp": session.state in (KioskSession.State.FACE_FAILED, KioskSession.State.OTP_SENT),
         "end_reason": session.end_reason,
@@ -275,7 +277,7 @@ class BalanceApi(KioskApi):
         balance = serializers.DecimalField(max_digits=14, decimal_places=2, source="account.balance")
         currency = serializers.CharField(source="account.currency")
         available_today = serializers.DecimalField(max_digits=14, decimal_places=2)
-        masked_pan = serializers.CharField(source="session.card.masked_pan")
+        masked_pan = serializers.CharField(source="session.masked_pan")
 
     @extend_schema(responses=OutputSerializer, summary="Account balance")
     def get(self, request: Request, session_id: str) -> Response:
@@ -294,7 +296,7 @@ class ReceiptOutput(serializers.Serializer):
     created_at = serializers.DateTimeField(source="transaction.created_at")
     notes = serializers.SerializerMethodField()
     repeated = serializers.BooleanField()
-    masked_pan = serializers.CharField(source="session.card.masked_pan")
+    masked_pan = serializers.CharField(source="session.masked_pan")
     kiosk = serializers.CharField(source="session.kiosk.name")
 
     def get_notes(self, receipt: operations.Receipt) -> list[dict[str, int]]:
@@ -437,3 +439,40 @@ class SessionEndApi(KioskApi):
     @extend_schema(request=None, responses=SessionOutput, summary="End the session")
     def post(self, request: Request, session_id: str) -> Response:
         return _session_response(sessions.session_end(kiosk=self.kiosk, public_id=session_id))
+
+
+@kiosk_rate_limit("RATELIMIT_KIOSK_SESSIONS")
+class CardlessSessionStartApi(KioskApi):
+    class InputSerializer(serializers.Serializer):
+        phone = serializers.CharField(
+            max_length=32, write_only=True, help_text="National form (CARDLESS_DEFAULT_REGION) or E.164."
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: SessionOutput},
+        summary="No card: start a card-less session with a phone number (known or not, the same answer)",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = cardless.cardless_session_start(kiosk=self.kiosk, phone=data.validated_data["phone"])
+        return _session_response(session, status.HTTP_201_CREATED)
+
+
+@kiosk_rate_limit("RATELIMIT_KIOSK_OTP_VERIFIES")
+class CardlessPinApi(KioskApi):
+    parser_classes = [JSONParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        pin = serializers.CharField(max_length=12, write_only=True, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses=SessionOutput, summary="Card-less: check the PIN")
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _session_response(
+            cardless.cardless_pin_verify(
+                kiosk=self.kiosk, public_id=session_id, pin=data.validated_data["pin"]
+            )
+        )

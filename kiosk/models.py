@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from accounts.models import Card
 
 
 class Kiosk(models.Model):
@@ -149,6 +154,7 @@ class KioskSession(models.Model):
         FACE_FAILED = "face_failed", "Face check failed"
         OTP_SENT = "otp_sent", "One-time code sent"
         VERIFIED = "verified", "Verified"
+        PIN_PENDING = "pin_pending", "Card-less PIN pending"
         IN_MENU = "in_menu", "In menu"
         ENDED = "ended", "Ended"
 
@@ -159,11 +165,50 @@ class KioskSession(models.Model):
         State.OTP_SENT,
         State.VERIFIED,
         State.IN_MENU,
+        State.PIN_PENDING,
     )
+
+    class Mode(models.TextChoices):
+        CARD = "card", "Card"
+        CARDLESS = "cardless", "Card-less (phone, face, PIN)"
 
     public_id = models.UUIDField(unique=True, editable=False)
     kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="sessions")
-    card = models.ForeignKey("accounts.Card", on_delete=models.PROTECT, related_name="+")
+    card = models.ForeignKey(
+        "accounts.Card", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.CARD)
+    cardless_phone_hmac = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Card-less: keyed HMAC of the typed phone (E.164); never in clear.",
+    )
+    cardless_phone_last4 = models.CharField(max_length=4, blank=True)
+    cardless_candidates = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Card-less: ids of the opted-in customers with the typed phone (often one, may be none). "
+        "Never shown to the kiosk.",
+    )
+    cardless_face_candidate_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Card-less: the candidate the current match streak belongs to."
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Card-less: the customer decided by face (or code) and PIN; empty for a card session.",
+    )
+    account = models.ForeignKey(
+        "accounts.BankAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Card-less: the account chosen at opt-in, set with `customer`.",
+    )
     state = models.CharField(max_length=16, choices=State.choices, default=State.CARD_ENTERED)
     created_at = models.DateTimeField()
     last_activity_at = models.DateTimeField()
@@ -218,6 +263,7 @@ class KioskSession(models.Model):
         indexes = [
             models.Index(fields=["kiosk", "state"]),
             models.Index(fields=["card", "created_at"]),
+            models.Index(fields=["cardless_phone_hmac", "created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -227,6 +273,39 @@ class KioskSession(models.Model):
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
 
+    @property
+    def is_cardless(self) -> bool:
+        return self.mode == self.Mode.CARDLESS
+
+    @property
+    def claimed_card(self) -> Card:
+        """The card of a card session (card-path code only: a card-less session has none)."""
+        if self.card is None:
+            raise ValueError("A card-less session has no card.")
+        return self.card
+
+    @property
+    def owner_customer_id(self) -> int | None:
+        """The card's owner, or the card-less customer once decided (None before: nobody is claimed)."""
+        return self.claimed_card.customer_id if self.card_id else self.customer_id
+
+    @property
+    def money_account_id(self) -> int:
+        """The account operations use: the card's, or the card-less account chosen at opt-in (set before
+        the session can be verified, so every operation finds one)."""
+        account_id = self.claimed_card.account_id if self.card_id else self.account_id
+        if account_id is None:
+            raise ValueError("The card-less session has no customer yet.")
+        return account_id
+
+    @property
+    def card_last4(self) -> str:
+        return self.claimed_card.last4 if self.card_id else ""
+
+    @property
+    def masked_pan(self) -> str:
+        return self.claimed_card.masked_pan if self.card_id else ""
+
 
 class OtpCode(models.Model):
     """A one-time code sent over WhatsApp; only its HMAC (key OTP_HMAC_KEY, bound to the session) is kept.
@@ -235,7 +314,9 @@ class OtpCode(models.Model):
     """
 
     session = models.ForeignKey(KioskSession, on_delete=models.CASCADE, related_name="otp_codes")
-    card = models.ForeignKey("accounts.Card", on_delete=models.PROTECT, related_name="+")
+    card = models.ForeignKey(
+        "accounts.Card", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     code_hmac = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -282,3 +363,48 @@ class CardSecurity(models.Model):
 
     def __str__(self) -> str:
         return f"Security counters of card {self.card_id}"
+
+
+class CardlessAccess(models.Model):
+    """A customer's opt-in to card-less cash (phone + face + PIN), recorded at a branch.
+
+    The PIN is kept only as a Django password hash (`pin_hash`), set by the customer on a PIN pad page; staff
+    never see it. Three wrong PINs in a row disable card-less use until a four-eyes reset at a branch. The
+    face and code-path counters mirror CardSecurity, per customer.
+    """
+
+    class Status(models.TextChoices):
+        PIN_PENDING = "pin_pending", "Opted in, PIN not set yet"
+        ACTIVE = "active", "Active"
+        DISABLED = "disabled", "Disabled (wrong PINs): reset at a branch"
+        REVOKED = "revoked", "Opted out"
+
+    customer = models.OneToOneField("accounts.Customer", on_delete=models.PROTECT, related_name="cardless")
+    account = models.ForeignKey(
+        "accounts.BankAccount", on_delete=models.PROTECT, related_name="+", help_text="Money comes from here."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PIN_PENDING)
+    pin_hash = models.CharField(max_length=256, blank=True, editable=False)
+    pin_set_at = models.DateTimeField(null=True, blank=True)
+    consent_at = models.DateTimeField()
+    consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    consecutive_pin_failures = models.PositiveSmallIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    consecutive_face_failures = models.PositiveSmallIntegerField(default=0)
+    face_locked_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "card-less access"
+        verbose_name_plural = "card-less access"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Card-less access of customer {self.customer_id} ({self.status})"

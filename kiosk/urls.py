@@ -6,6 +6,7 @@ app_name = "kiosk-api"
 urlpatterns = [
     path("me/", apis.KioskInfoApi.as_view(), name="info"),
     path("sessions/", apis.SessionStartApi.as_view(), name="session-start"),
+    path("sessions/cardless/", apis.CardlessSessionStartApi.as_view(), name="cardless-session-start"),
     path("sessions/<str:session_id>/", apis.SessionStatusApi.as_view(), name="session-status"),
     path("sessions/<str:session_id>/frames/", apis.SessionFrameApi.as_view(), name="session-frame"),
     path("sessions/<str:session_id>/otp/", apis.OtpRequestApi.as_view(), name="otp-request"),
@@ -18,5 +19,6 @@ urlpatterns = [
         "sessions/<str:session_id>/deposits/cancel/", apis.DepositCancelApi.as_view(), name="deposit-cancel"
     ),
     path("sessions/<str:session_id>/statement/", apis.StatementApi.as_view(), name="statement"),
+    path("sessions/<str:session_id>/pin/", apis.CardlessPinApi.as_view(), name="cardless-pin"),
     path("sessions/<str:session_id>/end/", apis.SessionEndApi.as_view(), name="session-end"),
 ]

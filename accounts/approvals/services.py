@@ -106,6 +106,8 @@ def change_request_values(change: ChangeRequest) -> dict[str, Any]:
             "old": {"active_templates": len(baseline["template_ids"])},
             "new": {"enrolment_id": payload["enrolment_id"], "templates": payload["templates"]},
         }
+    if change.kind == Kind.CARDLESS_RESET:
+        return {"old": {"cardless": baseline["status"]}, "new": {"cardless": "pin_pending"}}
     return {"old": {"active_templates": len(baseline["template_ids"])}, "new": {"active_templates": 0}}
 
 
@@ -345,7 +347,39 @@ def face_reenrol_settle(*, enrolment: Any, actor: Any, approved: bool, note: str
     _decide(change, actor=actor, state=State.APPROVED if approved else State.REJECTED, reason=note)
 
 
+@transaction.atomic
+def cardless_reset_propose(*, customer: Customer, actor: Any) -> ChangeRequest:
+    """Re-open card-less cash disabled by wrong PINs; once approved the customer sets a new PIN."""
+    from kiosk.models import CardlessAccess
+
+    access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
+    if access is None or access.status != CardlessAccess.Status.DISABLED:
+        raise ApplicationError(
+            "Card-less cash is not disabled for this customer.", code="cardless_not_disabled"
+        )
+    return _propose(
+        kind=Kind.CARDLESS_RESET,
+        customer=customer,
+        target=f"cardless:{access.pk}",
+        summary="Reset card-less cash (disabled after wrong PINs); the customer sets a new PIN",
+        payload={"access_id": access.pk},
+        baseline={
+            "status": access.status,
+            "disabled_at": access.disabled_at.isoformat() if access.disabled_at else "",
+        },
+        actor=actor,
+    )
+
+
 # --- applying an approved request -------------------------------------------------------------------------
+
+
+def _apply_cardless_reset(change: ChangeRequest, actor: Any) -> None:
+    from kiosk.models import CardlessAccess
+    from kiosk.services.cardless import cardless_reset_apply
+
+    access = CardlessAccess.objects.get(pk=change.payload["access_id"])
+    cardless_reset_apply(access=access, actor=actor)
 
 
 def _apply_phone(change: ChangeRequest, actor: Any) -> None:
@@ -463,6 +497,7 @@ _APPLY: dict[str, Callable[[ChangeRequest, Any], None]] = {
     Kind.BIOMETRICS_REVOKE: _apply_revoke,
     Kind.BIOMETRICS_ERASE: _apply_erase,
     Kind.FACE_REENROL: _apply_face,
+    Kind.CARDLESS_RESET: _apply_cardless_reset,
 }
 # What a rejection must undo beyond the request itself (a re-enrolment's new templates).
 _ON_REJECT: dict[str, Callable[[ChangeRequest, Any], None]] = {Kind.FACE_REENROL: _reject_face}

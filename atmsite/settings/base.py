@@ -321,6 +321,13 @@ KIOSK_DEPOSITS_PER_DAY = env.int("KIOSK_DEPOSITS_PER_DAY", default=5)
 # Failed card reads (unknown card, wrong expiry) at one kiosk before its card reads pause for the window.
 KIOSK_CARD_READ_FAILURES = env.int("KIOSK_CARD_READ_FAILURES", default=10)
 KIOSK_CARD_READ_WINDOW_S = env.int("KIOSK_CARD_READ_WINDOW_S", default=10 * 60)
+# Card-less mode (phone + face + PIN): the region of nationally typed phone numbers, the margin by which the
+# best of several candidates sharing a phone must beat the runner-up, the card-less daily limit, wrong PINs
+# before card-less use is disabled (until a branch reset), and the key of the phone HMAC on sessions.
+CARDLESS_DEFAULT_REGION = env.str("CARDLESS_DEFAULT_REGION", default="GB")
+CARDLESS_CANDIDATE_MARGIN = env.float("CARDLESS_CANDIDATE_MARGIN", default=0.06)
+CARDLESS_DAILY_LIMIT = Decimal(env.str("CARDLESS_DAILY_LIMIT", default="200.00"))
+CARDLESS_PIN_MAX_FAILURES = env.int("CARDLESS_PIN_MAX_FAILURES", default=3)
 LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
 # Challenges the kiosk picks from. Blink is off by default: frames reach the server ~5 a second, so a 150 ms
 # blink is often missed, and no real blink recording was available to measure its BPCER.

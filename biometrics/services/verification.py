@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,3 +140,84 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     return FrameVerdict(
         "no_match", boxes, round(distance, 4), percent, landmarks, None, "Face not recognised"
     )
+
+
+@dataclass(frozen=True)
+class CandidatesVerdict(FrameVerdict):
+    """A card-less frame's verdict: `customer_id` is the candidate it matched (None unless outcome=match)."""
+
+    customer_id: int | None = None
+
+
+def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -> CandidatesVerdict:
+    """Card-less: one frame against the customers who share the typed phone number (1:1 or 1:few).
+
+    One candidate (the usual case) is exactly the card path, `frame_verify`. With several, the best must be
+    within the threshold AND beat the runner-up by CARDLESS_CANDIDATE_MARGIN, or nobody matches (a family
+    resemblance is not an identification). With none (an unknown number) the frame gets the same work, one
+    encoding and the 1:N check, so its timing does not tell a known number from an unknown one. A face that
+    matches nobody here but another enrolled customer in the 1:N gallery is a mismatch, as with a card.
+    """
+    if len(customer_ids) == 1:
+        verdict = frame_verify(customer_id=customer_ids[0], image=image)
+        matched = customer_ids[0] if verdict.outcome == "match" else None
+        return CandidatesVerdict(**vars(verdict), customer_id=matched)
+    faces = engine.detect_faces(image, purpose="live")
+    boxes = [face.box.as_dict() for face in faces]
+    if not faces:
+        return CandidatesVerdict("no_face", boxes, None, None, None, None, "Look at the camera")
+    if len(faces) > 1:
+        return CandidatesVerdict("several_faces", boxes, None, None, None, None, "Only one person please")
+    face = faces[0]
+    landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
+    if face.quality.face_px < settings.FACE_MIN_SIZE_PX:
+        return CandidatesVerdict("low_quality", boxes, None, None, landmarks, None, "Move closer")
+    if face.quality.sharpness < settings.FACE_MIN_SHARPNESS:
+        return CandidatesVerdict("low_quality", boxes, None, None, landmarks, None, "Hold still")
+    state = gallery_state_read()
+    probe = engine.encode_face(image, face)
+    scored = sorted(
+        (float(engine.distances(known, probe).min()), customer_id)
+        for customer_id in customer_ids
+        if len(known := customer_active_encodings(customer_id=customer_id, state=state))
+    )
+    decision = candidates_decide(scored)
+    if decision is not None:
+        distance, customer_id = decision
+        return CandidatesVerdict(
+            "match",
+            boxes,
+            round(distance, 4),
+            match_percent(distance),
+            landmarks,
+            None,
+            "Face recognised",
+            customer_id=customer_id,
+        )
+    best = scored[0] if scored else None
+    best_distance = round(best[0], 4) if best else None
+    percent = match_percent(best[0]) if best else None
+    threshold = settings.FACE_DISTANCE_THRESHOLD
+    if best is None or best[0] > threshold:
+        other = gallery_current().nearest(probe, exclude_customer_id=best[1] if best else None)
+        if other is not None and other.distance <= threshold and other.customer_id not in customer_ids:
+            return CandidatesVerdict(
+                "mismatch", boxes, best_distance, percent, landmarks, other.customer_id, "Face does not match"
+            )
+        return CandidatesVerdict(
+            "no_match", boxes, best_distance, percent, landmarks, None, "Face not recognised"
+        )
+    return CandidatesVerdict("no_match", boxes, best_distance, percent, landmarks, None, "Too close to call")
+
+
+def candidates_decide(scored: Sequence[tuple[float, int]]) -> tuple[float, int] | None:
+    """(distance, customer_id) of the matching candidate, from (distance, customer_id) sorted ascending.
+
+    The best must be within FACE_DISTANCE_THRESHOLD and, with a runner-up, closer than it by at least
+    CARDLESS_CANDIDATE_MARGIN; otherwise None (no match).
+    """
+    if not scored or scored[0][0] > settings.FACE_DISTANCE_THRESHOLD:
+        return None
+    if len(scored) > 1 and scored[1][0] - scored[0][0] < settings.CARDLESS_CANDIDATE_MARGIN:
+        return None
+    return scored[0]

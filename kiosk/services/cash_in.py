@@ -162,7 +162,7 @@ def deposit_escrow(*, kiosk: Kiosk, public_id: Any, notes: Any, idempotency_key:
                 code="deposit_escrow_held",
                 status_code=409,
             )
-        account = BankAccount.objects.select_for_update().get(pk=session.card.account_id)
+        account = BankAccount.objects.select_for_update().get(pk=session.money_account_id)
         if account.currency != locked_kiosk.currency:
             raise ApplicationError(
                 _("This kiosk accepts %(currency)s only.") % {"currency": locked_kiosk.currency},
@@ -184,8 +184,8 @@ def deposit_escrow(*, kiosk: Kiosk, public_id: Any, notes: Any, idempotency_key:
             kind=AuditEvent.Kind.DEPOSIT_ESCROWED,
             outcome=AuditEvent.Outcome.INFO,
             kiosk_id=locked_kiosk.pk,
-            customer_id=session.card.customer_id,
-            card_last4=session.card.last4,
+            customer_id=session.owner_customer_id,
+            card_last4=session.card_last4,
             data={
                 "session": str(session.public_id),
                 "notes": session.deposit_escrow_notes,
@@ -218,7 +218,7 @@ def _confirm(*, kiosk: Kiosk, public_id: Any, key: str, now: datetime) -> Receip
     session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
     # The account lock deposit_create takes, taken here so the replay check and the daily count see the
     # committed ledger: two confirms of one escrow credit it once.
-    account = BankAccount.objects.select_for_update().get(pk=session.card.account_id)
+    account = BankAccount.objects.select_for_update().get(pk=session.money_account_id)
     previous = Transaction.objects.filter(account=account, idempotency_key=key).first()
     if previous is not None:
         if previous.kind != Transaction.Kind.DEPOSIT or "notes" not in previous.details:
@@ -269,8 +269,8 @@ def deposit_cancel(*, kiosk: Kiosk, public_id: Any) -> Escrow:
             kind=AuditEvent.Kind.DEPOSIT_CANCELLED,
             outcome=AuditEvent.Outcome.INFO,
             kiosk_id=kiosk.pk,
-            customer_id=session.card.customer_id,
-            card_last4=session.card.last4,
+            customer_id=session.owner_customer_id,
+            card_last4=session.card_last4,
             data={
                 "session": str(session.public_id),
                 "notes_returned": _notes_stored(returned.notes),

@@ -113,3 +113,10 @@ def liveness_feed(
 
 def liveness_challenge(state: dict[str, Any]) -> str:
     return str(state.get("challenge", "")) if settings.LIVENESS_ENABLED else ""
+
+
+def frame_verify_candidates(*, customer_ids: list[int], image: np.ndarray) -> Any:
+    """biometrics.services.verification.frame_verify_candidates (card-less, 1:1 or 1:few)."""
+    from biometrics.services.verification import frame_verify_candidates as verify
+
+    return verify(customer_ids=customer_ids, image=image)

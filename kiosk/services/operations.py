@@ -22,6 +22,7 @@ from accounts.services import money_parse, withdrawal_create
 from atmsite.errors import ApplicationError
 
 from ..models import Cassette, Kiosk, KioskSession
+from . import cardless
 from .notes import notes_for_amount
 from .sessions import State, session_get, session_lock, session_refresh, session_require, session_touch
 
@@ -50,10 +51,12 @@ def session_balance(*, kiosk: Kiosk, public_id: Any) -> Balance:
     session_refresh(kiosk=kiosk, public_id=public_id)  # commits passed deadlines first
     with transaction.atomic():
         session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
-        account = BankAccount.objects.get(pk=session.card.account_id)
+        account = BankAccount.objects.get(pk=session.money_account_id)
         available = max(
             Decimal("0"), account.daily_withdrawal_limit - account_withdrawn_today(account=account)
         )
+        if session.is_cardless:
+            available = min(available, cardless.cardless_available_today(account=account))
         return Balance(session=session, account=account, available_today=min(available, account.balance))
 
 
@@ -61,7 +64,7 @@ def session_statement(*, kiosk: Kiosk, public_id: Any) -> tuple[KioskSession, li
     session_refresh(kiosk=kiosk, public_id=public_id)
     with transaction.atomic():
         session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
-        account = BankAccount.objects.get(pk=session.card.account_id)
+        account = BankAccount.objects.get(pk=session.money_account_id)
         return session, list(transactions_recent(account=account, limit=10))
 
 
@@ -125,7 +128,7 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
     session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
     # Then the account: the same lock withdrawal_create takes, held here so the idempotency check and the
     # cassette debit see the committed ledger.
-    account = BankAccount.objects.select_for_update().get(pk=session.card.account_id)
+    account = BankAccount.objects.select_for_update().get(pk=session.money_account_id)
     previous = _previous(account, key=key, kind=Transaction.Kind.WITHDRAWAL, amount=whole)
     if previous is not None:
         notes = {int(value): count for value, count in previous.details.get("notes", {}).items()}
@@ -160,6 +163,9 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
         raise ApplicationError(
             _("This kiosk does not have enough cash for this amount."), code="kiosk_cash", status_code=409
         )
+    if session.is_cardless:
+        # Under the account lock taken above, so two card-less withdrawals cannot both pass the limit.
+        cardless.cardless_limit_check(account=account, amount=Decimal(whole))
     plan = notes_for_amount(amount=whole, available=stock, max_notes=settings.KIOSK_MAX_NOTES)
     if plan is None:
         raise ApplicationError(
@@ -178,6 +184,7 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
         details={
             "notes": {str(value): count for value, count in plan.items()},
             "session": str(session.public_id),
+            **({"mode": session.mode} if session.is_cardless else {}),
         },
     )
     for value, count in plan.items():

@@ -28,7 +28,8 @@ from audit.models import AuditEvent
 
 from ..models import Kiosk, KioskSession, OtpCode
 from ..otp_senders import OtpSendError, otp_sender_get
-from . import security
+from . import cardless, security
+from .cardless import cardless_code_send
 from .sessions import State, _audit, _end, session_get, session_lock, session_refresh, session_require
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ def _code_path_closed(session: KioskSession) -> str:
         # Another enrolled person stood at this card: a code sent to the owner's phone would only help
         # whoever holds both (an insider who changed the phone, a relative with the owner's phone).
         return "mismatch"
-    if security.card_otp_locked_until(card=session.card) is not None:
+    if session.is_cardless and cardless.cardless_otp_paused_until(session) is not None:
+        return "cooldown"
+    if not session.is_cardless and security.card_otp_locked_until(card=session.claimed_card) is not None:
         return "cooldown"
     return ""
 
@@ -94,9 +97,9 @@ def _cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:
     body = gettext(
         "%(bank)s: several wrong one-time codes were entered at an ATM for your card %(card)s. Codes for "
         "this card are paused for %(minutes)d minutes. If this was not you, call the bank."
-    ) % {"bank": settings.BANK_NAME, "card": session.card.masked_pan, "minutes": minutes}
+    ) % {"bank": settings.BANK_NAME, "card": session.claimed_card.masked_pan, "minutes": minutes}
     try:
-        otp_sender_get().send(phone=session.card.customer.phone, body=body)
+        otp_sender_get().send(phone=session.claimed_card.customer.phone, body=body)
     except OtpSendError as error:
         _audit(
             session,
@@ -119,11 +122,17 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
-        otp_phone_change_check(customer=session.card.customer, now=now)
+        if not session.is_cardless:
+            otp_phone_change_check(customer=session.claimed_card.customer, now=now)
         if _code_path_closed(session):
             raise _code_unavailable()  # closed by a concurrent request since the check above
         window_start = now - timedelta(seconds=settings.OTP_SEND_WINDOW_S)
-        sent_recently = OtpCode.objects.filter(card=session.card, created_at__gte=window_start).count()
+        sent = (
+            OtpCode.objects.filter(session__cardless_phone_hmac=session.cardless_phone_hmac)
+            if session.is_cardless
+            else OtpCode.objects.filter(card=session.claimed_card)
+        )
+        sent_recently = sent.filter(created_at__gte=window_start).count()
         if sent_recently >= settings.OTP_MAX_SENDS:
             raise ApplicationError(
                 _("Too many codes were sent for this card. Please try again later."),
@@ -132,7 +141,11 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
             )
         code = f"{secrets.randbelow(1_000_000):06d}"
         try:
-            otp_sender_get().send(phone=session.card.customer.phone, body=_message_body(code))
+            if session.is_cardless:
+                # An unknown number gets the same answer and a stored code that was never sent.
+                cardless_code_send(session, body=_message_body(code))
+            else:
+                otp_sender_get().send(phone=session.claimed_card.customer.phone, body=_message_body(code))
         except OtpSendError as error:
             # The reason (never the message body) goes to the audit trail; nothing else changes.
             _audit(
@@ -196,7 +209,11 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.OTP_SENT,), now=now)
-        paused_until = security.card_otp_locked_until(card=session.card)
+        paused_until = (
+            cardless.cardless_otp_paused_until(session)
+            if session.is_cardless
+            else security.card_otp_locked_until(card=session.claimed_card)
+        )
         if paused_until is not None:
             raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
         otp = (
@@ -215,9 +232,15 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
             otp.used_at = now
             otp.save(update_fields=["used_at"])
             session.state, session.verified_at, session.verified_by = State.VERIFIED, now, "otp"
+            if session.is_cardless:
+                # The code stands in for the face only: the PIN still decides.
+                session.state, session.verified_at = State.PIN_PENDING, None
             session.last_activity_at = now
             session.save(update_fields=["state", "verified_at", "verified_by", "last_activity_at"])
-            security.card_otp_success_record(card=session.card)
+            if session.is_cardless:
+                cardless.cardless_otp_success_record(session)
+            else:
+                security.card_otp_success_record(card=session.claimed_card)
             _audit(session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={})
         else:
             otp.failed_attempts += 1
@@ -227,7 +250,11 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
             otp.save(update_fields=["failed_attempts", "voided_at"])
             session.last_activity_at = now
             session.save(update_fields=["last_activity_at"])
-            paused_until = security.card_otp_failure_record(card=session.card, kiosk_id=session.kiosk_id)
+            paused_until = (
+                cardless.cardless_otp_failure_record(session)
+                if session.is_cardless
+                else security.card_otp_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
+            )
             if paused_until is not None and otp.voided_at is None:
                 otp.voided_at = now  # a new pause: this code is dead too
                 otp.save(update_fields=["voided_at"])
@@ -242,7 +269,10 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
                 },
             )
             if paused_until is not None:
-                _cooldown_notice_send(session, until=paused_until)
+                if session.is_cardless:
+                    cardless.cardless_cooldown_notice_send(session, until=paused_until)
+                else:
+                    _cooldown_notice_send(session, until=paused_until)
                 failure = _cooldown_refusal(paused_until)
             elif voided:
                 failure = ApplicationError(

@@ -74,6 +74,9 @@ END_MESSAGES = {
     "otp_unavailable": gettext_lazy(
         "A one-time code cannot be sent for this card now. Please contact the bank."
     ),
+    "cardless_disabled": gettext_lazy(
+        "Too many wrong PINs. Card-less cash is disabled; please visit a branch."
+    ),
 }
 # Outcomes of the last frame → the reason recorded when the face check runs out of time.
 _TIMEOUT_REASON = {"no_match": "no_match", "low_quality": "low_quality", "mismatch": "no_match"}
@@ -89,7 +92,7 @@ def failure_reason_public(session: KioskSession) -> str:
 
 def owner_first_name_disclosed(session: KioskSession) -> str:
     """The owner's first name, only once the session is verified ("" before: nothing about the owner)."""
-    return _first_name(session.card) if session.state in DISCLOSED_STATES else ""
+    return _first_name(session) if session.state in DISCLOSED_STATES else ""
 
 
 def _seconds(name: str) -> timedelta:
@@ -109,8 +112,9 @@ def session_deadlines(session: KioskSession) -> dict[str, datetime]:
     return deadlines
 
 
-def _first_name(card: Card) -> str:
-    return (card.customer.full_name.split() or [""])[0]
+def _first_name(session: KioskSession) -> str:
+    customer = session.claimed_card.customer if session.card_id else session.customer
+    return (customer.full_name.split() or [""])[0] if customer is not None else ""
 
 
 def _card_refusal(card: Card) -> ApplicationError | None:
@@ -134,9 +138,14 @@ def _audit(
         kind=kind,
         outcome=outcome,
         kiosk_id=session.kiosk_id,
-        customer_id=session.card.customer_id,
-        card_last4=session.card.last4,
-        data={"session": str(session.public_id), **data},
+        customer_id=session.owner_customer_id,
+        card_last4=session.card_last4,
+        data={
+            "session": str(session.public_id),
+            # Card-less: the typed phone's last four digits, never more.
+            **({"phone_last4": session.cardless_phone_last4} if session.is_cardless else {}),
+            **data,
+        },
         snapshot=snapshot,
     )
 
@@ -222,7 +231,12 @@ def _face_fail(
     session.match_streak = 0
     session.state = State.FACE_FAILED
     session.save(update_fields=["face_failure_reason", "match_streak", "state", "last_activity_at"])
-    locked = security.card_face_failure_record(card=session.card, kiosk_id=session.kiosk_id)
+    if session.is_cardless:
+        from .cardless import cardless_face_failure_record
+
+        locked = cardless_face_failure_record(session)
+    else:
+        locked = security.card_face_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
     evidence: dict[str, Any] = {"last_outcome": session.face_last_outcome, "shown_reason": reason}
     if verdict is not None:
         evidence["distance"] = verdict.distance
@@ -250,7 +264,12 @@ def _mismatch_seen(session: KioskSession, *, verdict: Any, now: datetime, snapsh
         return
     session.mismatch_seen = True
     session.save(update_fields=["mismatch_seen"])
-    blocked = security.card_mismatch_record(card=session.card, kiosk_id=session.kiosk_id)
+    # A card is blocked on evidence; a typed phone number is not a credential that can be blocked.
+    blocked = (
+        False
+        if session.is_cardless
+        else security.card_mismatch_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
+    )
     _audit(
         session,
         kind=AuditEvent.Kind.FACE_MISMATCH,
@@ -285,7 +304,7 @@ def session_get(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
     except ValueError:
         key = None
     session = (
-        KioskSession.objects.select_related("card__customer", "card__account", "kiosk")
+        KioskSession.objects.select_related("card__customer", "card__account", "kiosk", "customer")
         .filter(kiosk=kiosk, public_id=key)
         .first()
         if key
@@ -424,7 +443,12 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
             return _replayed_frames_fail(session, nonce=nonce, seq=seq, digest=digest, data=data)
         raise
     image = face.image_decode(data)
-    verdict = face.frame_verify(customer_id=session.card.customer_id, image=image)
+    if session.is_cardless:
+        from .cardless import face_candidates
+
+        verdict = face.frame_verify_candidates(customer_ids=face_candidates(session), image=image)
+    else:
+        verdict = face.frame_verify(customer_id=session.claimed_card.customer_id, image=image)
     frame_size = (int(image.shape[1]), int(image.shape[0]))
 
     with transaction.atomic():
@@ -556,9 +580,11 @@ def _frame_result(session: KioskSession, *, verdict: Any, frame_size: tuple[int,
         percent = verdict.match_percent
         message = _("Match %(percent)d %% — authorised. Welcome, %(name)s!") % {
             "percent": percent or 0,
-            "name": _first_name(session.card),
+            "name": _first_name(session),
         }
         return FrameResult(session, "verified", "", boxes, percent, message, frame_size)
+    if session.state == State.PIN_PENDING:
+        return FrameResult(session, "pin", "", boxes, None, str(_("Enter your PIN.")), frame_size)
     if session.state in (State.FACE_FAILED, State.ENDED):
         reason = failure_reason_public(session)
         message = str(FAILURE_MESSAGES.get(reason, "") or END_MESSAGES.get(session.end_reason, ""))
@@ -580,14 +606,38 @@ def _liveness_fail(session: KioskSession, *, live: Any, now: datetime, snapshot:
 
 def _frame_match(session: KioskSession, *, verdict: Any, now: datetime, live: bool) -> None:
     """K consecutive matching frames of one face AND a passed liveness challenge verify the session."""
+    if session.is_cardless:
+        # The streak must be one candidate's: frames of two family members do not add up.
+        candidate = getattr(verdict, "customer_id", None)
+        if candidate != session.cardless_face_candidate_id:
+            session.match_streak = 0
+            session.cardless_face_candidate_id = candidate
+            session.save(update_fields=["cardless_face_candidate_id"])
     session.match_streak += 1
     fields = ["match_streak"]
     if session.match_streak >= settings.FACE_MATCH_FRAMES_REQUIRED and live:
-        session.state, session.verified_at, session.verified_by = State.VERIFIED, now, "face"
+        # Card-less: the face alone never pays out; the PIN decides (verified_at is set by the PIN).
+        decided = State.PIN_PENDING if session.is_cardless else State.VERIFIED
+        session.state, session.verified_by = decided, "face"
+        session.verified_at = None if session.is_cardless else now
         fields += ["state", "verified_at", "verified_by"]
     session.save(update_fields=fields)
+    if session.state == State.PIN_PENDING:
+        from .cardless import cardless_face_decided
+
+        cardless_face_decided(session, customer_id=int(session.cardless_face_candidate_id or 0))
+        _audit(
+            session,
+            kind=AuditEvent.Kind.FACE_DECISION,
+            outcome=AuditEvent.Outcome.SUCCESS,
+            data={
+                "frames_seen": session.frames_seen,
+                "streak": session.match_streak,
+                "distance": verdict.distance,
+            },
+        )
     if session.state == State.VERIFIED:
-        security.card_face_success_record(card=session.card)
+        security.card_face_success_record(card=session.claimed_card)
         _audit(
             session,
             kind=AuditEvent.Kind.FACE_DECISION,

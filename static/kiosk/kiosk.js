@@ -113,6 +113,7 @@
       return;
     }
     stopFace();
+    if (state === "pin_pending") { cardlessPinShow(); startPolling(); return; }
     if (state === "face_failed") {
       $("failure-message").textContent = data.message;
       show("otp-offer");
@@ -558,6 +559,47 @@
       finish((r.data && r.data.message) || S.session_ended);
     }, function () { finish(S.session_ended); });
   }
+
+  /* ---------- card-less: phone number → face → PIN ----------
+     The phone screen starts a session whatever the number (the server answers a known and an unknown
+     number alike); the face screen is the card path's; the PIN screen comes after the face or the code. */
+  function cardlessStart(phone) {
+    if (busy) { return; }
+    busy = true;
+    welcome = "";
+    api("POST", "sessions/cardless/", { phone: phone }).then(function (r) {
+      busy = false;
+      $("cardless-phone").value = "";
+      if (!r.ok) { showError(r.data.detail || S.network_error); return; }
+      follow(r.data);
+    }, function () { busy = false; showError(S.network_error); });
+  }
+
+  function cardlessPinShow() {
+    if (!document.querySelector('[data-screen="cardless-pin"]').hidden) { return; }
+    $("cardless-pin").value = "";
+    show("cardless-pin");
+  }
+
+  $("cardless-start").addEventListener("click", function () { show("cardless-phone"); $("cardless-phone").focus(); });
+  $("cardless-back").addEventListener("click", function () { show("card"); });
+  $("cardless-phone-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    cardlessStart($("cardless-phone").value);
+  });
+  $("cardless-pin-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (busy || !session) { return; }
+    busy = true;
+    var pin = $("cardless-pin").value;
+    $("cardless-pin").value = "";
+    api("POST", sessionPath("pin"), { pin: pin }).then(function (r) {
+      busy = false;
+      if (r.ok) { follow(r.data); return; }
+      if (r.data.code === "cardless_disabled") { finish(r.data.detail); return; }
+      handleRefusal(r);
+    }, function () { busy = false; showError(S.network_error); });
+  });
 
   show("card");
   resumeSession();

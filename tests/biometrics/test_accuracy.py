@@ -137,6 +137,8 @@ def test_encode_manifest_records_failures_and_summary_has_the_contract_keys(tmp_
     assert encoded.failed == [(tmp_path / "broken.jpg", "no face found")]
 
     result = accuracy.summary(rows, encoded, threshold=0.5)
+    identification = result.pop("false_identification")
+    assert identification["impostor_comparisons"] == 3 and identification["fmr_upper_95"] == 1.0
     assert result == {
         "identities": 2,
         "images": 4,
@@ -177,7 +179,17 @@ def test_command_prints_one_json_object_and_writes_the_plot(small_faces_dir, tmp
     plot = tmp_path / "roc.png"
     call_command("benchmark_accuracy", faces=small_faces_dir, json=True, plot=plot, threshold=0.55)
     result = json.loads(capsys.readouterr().out)
-    assert set(result) == {"identities", "images", "encoded", "threshold", "pairs", "gallery"}
+    assert set(result) == {
+        "identities",
+        "images",
+        "encoded",
+        "threshold",
+        "pairs",
+        "gallery",
+        "false_identification",
+    }
+    assert [row["n"] for row in result["false_identification"]["face_only"]] == [10**k for k in range(3, 8)]
+    assert [row["n"] for row in result["false_identification"]["phone_narrowed"]] == [1, 2, 3, 4, 5]
     assert result["identities"] == 3 and result["images"] == result["encoded"] == len(SUBSET)
     assert result["threshold"] == 0.55
     assert set(result["pairs"]) == {"genuine", "impostor", "fnmr", "fmr", "eer"}
@@ -195,3 +207,17 @@ def test_command_text_report(small_faces_dir, capsys):
 def test_command_refuses_a_folder_without_manifest(tmp_path):
     with pytest.raises(CommandError, match=r"MANIFEST\.csv not found"):
         call_command("benchmark_accuracy", faces=tmp_path)
+
+
+def test_false_identification_grows_with_the_gallery_and_stays_small_with_the_phone() -> None:
+    assert accuracy.fmr_upper_bound(false_matches=0, comparisons=3000) == pytest.approx(1e-3)
+    assert 0.01 < accuracy.fmr_upper_bound(false_matches=5, comparisons=1000) < 0.02  # Wilson, above 0.5 %
+    assert accuracy.false_identification_rate(fmr=1e-4, comparisons=1) == pytest.approx(1e-4)
+    assert accuracy.false_identification_rate(fmr=1e-4, comparisons=10**4) == pytest.approx(
+        1 - np.exp(-1), rel=1e-3
+    )
+    table = accuracy.false_identification(fmr=0.0, false_matches=0, comparisons=710)
+    face_only = [row["upper"] for row in table["face_only"]]
+    phone = [row["upper"] for row in table["phone_narrowed"]]
+    assert face_only == sorted(face_only) and face_only[0] > 0.98
+    assert phone == sorted(phone) and phone[-1] < 0.025

@@ -86,5 +86,17 @@ class Command(BaseCommand):
             "(leave-one-out, min per identity); "
             f"FNMR {gallery['fnmr']:.4f}  FMR {gallery['fmr']:.4f}"
         )
+        identification = result["false_identification"]
+        write(
+            f"false identification (impostor matches someone): FMR {identification['fmr']:.6f}, "
+            f"95 % upper bound {identification['fmr_upper_95']:.6f} "
+            f"({identification['impostor_comparisons']} impostor comparisons)"
+        )
+        for label, key in (("face only, N =", "face_only"), ("phone + face, candidates =", "phone_narrowed")):
+            for row in identification[key]:
+                write(
+                    f"  {label} {row['n']:>10,}: measured {row['measured']:.6f}  upper {row['upper']:.6f}  "
+                    f"at FMR 1e-4 {row['at_fmr_1e-4']:.6f}"
+                )
         if plot is not None:
             write(f"ROC written to {plot}")

@@ -1,0 +1,101 @@
+"""Branch pages for card-less cash: opt-in (consent + account), the customer's PIN pad, opt-out, reset.
+
+The PIN pad is the customer's page: the teller hands the device over; the PIN is typed twice, posted once and
+never rendered back (an error re-shows an empty pad).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.approvals.services import cardless_reset_propose
+from accounts.models import BankAccount, Customer
+from accounts.phones import phone_mask
+from atmsite.errors import ApplicationError
+from biometrics.branch_views import branch_staff_required
+
+from .models import CardlessAccess
+from .services import cardless
+
+
+def _access(customer: Customer) -> CardlessAccess | None:
+    return CardlessAccess.objects.select_related("account").filter(customer=customer).first()
+
+
+@branch_staff_required
+@require_http_methods(["GET", "POST"])
+def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=customer_id)
+    access = _access(customer)
+    accounts = BankAccount.objects.filter(customer=customer, status=BankAccount.Status.ACTIVE)
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "opt_in":
+                account = accounts.filter(pk=request.POST.get("account") or 0).first()
+                if account is None:
+                    raise ApplicationError(
+                        "Choose an active account of this customer.", code="account_invalid"
+                    )
+                cardless.cardless_opt_in(
+                    customer=customer,
+                    account=account,
+                    consent=request.POST.get("consent") == "on",
+                    actor=request.user,
+                )
+                return redirect("branch:cardless-pin", customer_id=customer.pk)
+            if action == "opt_out" and access is not None:
+                cardless.cardless_opt_out(access=access, actor=request.user, reason="Opted out at the branch")
+                messages.info(request, "Card-less cash is off for this customer.")
+                return redirect("branch:cardless", customer_id=customer.pk)
+            if action == "reset":
+                cardless_reset_propose(customer=customer, actor=request.user)
+                messages.info(request, "Reset proposed: a second member of staff must approve it.")
+                return redirect("branch:cardless", customer_id=customer.pk)
+            raise ApplicationError("Unknown action.", code="action_invalid")
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            status = 400
+    return render(
+        request,
+        "branch/cardless.html",
+        {
+            "customer": customer,
+            "access": _access(customer),
+            "accounts": accounts,
+            "phone": phone_mask(customer.phone),
+        },
+        status=status,
+    )
+
+
+@branch_staff_required
+@require_http_methods(["GET", "POST"])
+def cardless_pin_pad(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=customer_id)
+    access = _access(customer)
+    if access is None or access.status != CardlessAccess.Status.PIN_PENDING:
+        return redirect("branch:cardless", customer_id=customer.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            cardless.cardless_pin_set(
+                access=access,
+                pin=request.POST.get("pin", ""),
+                pin_repeat=request.POST.get("pin_repeat", ""),
+                actor=request.user,
+            )
+        except ApplicationError as refusal:
+            error = refusal.message
+        else:
+            return render(request, "branch/cardless_pin_done.html", {"customer": customer})
+    return render(
+        request,
+        "branch/cardless_pin.html",
+        {"customer": customer, "error": error},
+        status=400 if error else 200,
+    )

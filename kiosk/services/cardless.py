@@ -1,0 +1,507 @@
+"""Card-less cash: phone number + face + PIN, no card.
+
+    phone typed → card_entered (candidates: opted-in customers with that number, possibly none)
+        → face_pending → pin_pending → verified → in_menu        (face: 1:1 or 1:few with the candidates)
+        → face_failed → otp_sent → pin_pending → verified          (the WhatsApp code replaces the face only)
+
+A face alone never pays out: the typed phone narrows the search to a few people (see README "Why not face
+alone"), and the PIN is never skipped. Before the decision the kiosk learns nothing: an unknown number
+starts a session like a known one, its frames are compared (against nobody) with the same work, it fails the
+face check the way a stranger's face fails, and its code request answers as if a code had been sent (a code
+is stored but never sent, so every code typed is wrong).
+
+The PIN (4-6 digits) is set by the customer on a PIN pad at the branch and kept only as a Django password
+hash; it is never shown, logged, audited or returned. CARDLESS_PIN_MAX_FAILURES wrong PINs in a row disable
+card-less use for the customer (owner notified on WhatsApp) until a four-eyes reset at a branch.
+
+Phones in the audit trail: only the last four digits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
+
+from accounts.models import BankAccount, Customer, Transaction
+from accounts.phones import phone_mask
+from atmsite.errors import ApplicationError
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+
+from ..models import CardlessAccess, Kiosk, KioskSession
+from ..otp_senders import OtpSendError, otp_sender_get
+from . import face
+from .sessions import State, _audit, _end, session_get, session_lock, session_refresh, session_require
+
+Status = CardlessAccess.Status
+PIN_LENGTHS = range(4, 7)
+
+
+# --- Phone numbers --------------------------------------------------------------------------------------
+
+
+def phone_normalise(raw: str) -> str:
+    """A typed phone number (national form in CARDLESS_DEFAULT_REGION, or E.164) → E.164, or a 400."""
+    text = (raw or "").strip()
+    if not text or len(text) > 24:
+        raise _phone_invalid()
+    try:
+        number = phonenumbers.parse(text, settings.CARDLESS_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise _phone_invalid() from None
+    # "Possible" (right length for the country), not "valid": ranges are assigned faster than the
+    # library is updated, and a number nobody opted in with is simply unknown.
+    if not phonenumbers.is_possible_number(number):
+        raise _phone_invalid()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _phone_invalid() -> ApplicationError:
+    return ApplicationError(_("Enter your mobile phone number."), code="phone_invalid")
+
+
+def phone_hmac(phone_e164: str) -> str:
+    """Keyed HMAC of a phone for counting sessions and code sends per number without keeping it in clear."""
+    return hmac.new(
+        settings.CARD_HMAC_KEY.encode(), f"phone:{phone_e164}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def cardless_candidates(*, phone_e164: str) -> list[int]:
+    """Ids of the customers who may be at the kiosk with this phone: opted in, PIN set, active, enrolled."""
+    rows = CardlessAccess.objects.filter(
+        status=Status.ACTIVE,
+        customer__phone=phone_e164,
+        customer__is_active=True,
+        account__status=BankAccount.Status.ACTIVE,
+    ).values_list("customer_id", flat=True)
+    return sorted(pk for pk in rows if face.customer_has_active_templates(customer_id=pk))
+
+
+# --- PIN ------------------------------------------------------------------------------------------------
+
+
+def pin_check_format(pin: str) -> str:
+    pin = pin or ""
+    if not (pin.isascii() and pin.isdigit() and len(pin) in PIN_LENGTHS):
+        raise ApplicationError(_("The PIN is 4 to 6 digits."), code="pin_format")
+    return pin
+
+
+# --- Staff side -----------------------------------------------------------------------------------------
+
+
+def _staff_audit(access: CardlessAccess, *, kind: str, actor: Any, data: dict[str, Any]) -> None:
+    audit_event_record(
+        kind=kind,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=access.customer_id,
+        data={"account": access.account.number, "phone": phone_mask(access.customer.phone), **data},
+    )
+
+
+@transaction.atomic
+def cardless_opt_in(*, customer: Customer, account: BankAccount, consent: bool, actor: Any) -> CardlessAccess:
+    """Record the customer's consent and the account card-less cash comes from; the PIN is set next."""
+    if not consent:
+        raise ApplicationError(
+            "The customer's consent to card-less cash is required.", code="consent_required"
+        )
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if account.customer_id != customer.pk or account.status != BankAccount.Status.ACTIVE:
+        raise ApplicationError("Choose an active account of this customer.", code="account_invalid")
+    if not face.customer_has_active_templates(customer_id=customer.pk):
+        raise ApplicationError(
+            "Enrol the customer's face before opting in to card-less cash.", code="not_enrolled"
+        )
+    access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
+    if access is not None and access.status != Status.REVOKED:
+        raise ApplicationError("The customer has already opted in.", code="cardless_exists", status_code=409)
+    now = timezone.now()
+    values = {
+        "account": account,
+        "status": Status.PIN_PENDING,
+        "pin_hash": "",
+        "pin_set_at": None,
+        "consent_at": now,
+        "consent_by": actor,
+        "consecutive_pin_failures": 0,
+        "disabled_at": None,
+        "consecutive_face_failures": 0,
+        "face_locked_until": None,
+        "revoked_at": None,
+        "revoked_by": None,
+    }
+    if access is None:
+        access = CardlessAccess.objects.create(customer=customer, **values)
+    else:
+        for name, value in values.items():
+            setattr(access, name, value)
+        access.save()
+    _staff_audit(
+        access, kind=AuditEvent.Kind.CARDLESS_OPTED_IN, actor=actor, data={"consent_at": now.isoformat()}
+    )
+    return access
+
+
+@transaction.atomic
+def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor: Any) -> CardlessAccess:
+    """The customer typed a new PIN twice on the PIN pad. Stored hashed; never returned or audited."""
+    access = (
+        CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
+    )
+    if access.status != Status.PIN_PENDING:
+        raise ApplicationError(
+            "A PIN can be set only right after opting in or a reset.", code="pin_not_expected"
+        )
+    pin = pin_check_format(pin)
+    if not hmac.compare_digest(pin.encode(), (pin_repeat or "").encode()):
+        raise ApplicationError(_("The two PINs differ. Type the PIN again."), code="pin_mismatch")
+    if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
+        raise ApplicationError(_("Choose a PIN that is harder to guess."), code="pin_weak")
+    access.pin_hash = make_password(pin)
+    access.pin_set_at = timezone.now()
+    access.status = Status.ACTIVE
+    access.consecutive_pin_failures = 0
+    access.save(update_fields=["pin_hash", "pin_set_at", "status", "consecutive_pin_failures", "updated_at"])
+    _staff_audit(access, kind=AuditEvent.Kind.CARDLESS_PIN_SET, actor=actor, data={})
+    return access
+
+
+@transaction.atomic
+def cardless_opt_out(*, access: CardlessAccess, actor: Any, reason: str = "") -> CardlessAccess:
+    access = (
+        CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
+    )
+    if access.status == Status.REVOKED:
+        return access
+    previous = access.status
+    access.status, access.pin_hash = Status.REVOKED, ""
+    access.revoked_at, access.revoked_by = timezone.now(), actor
+    access.save(update_fields=["status", "pin_hash", "revoked_at", "revoked_by", "updated_at"])
+    _staff_audit(
+        access,
+        kind=AuditEvent.Kind.CARDLESS_OPTED_OUT,
+        actor=actor,
+        data={"previous_status": previous, "reason": reason[:200]},
+    )
+    return access
+
+
+def cardless_reset_apply(*, access: CardlessAccess, actor: Any) -> CardlessAccess:
+    """Applied by an approved four-eyes reset: the old PIN is gone, the customer sets a new one."""
+    access = (
+        CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
+    )
+    if access.status != Status.DISABLED:
+        raise ApplicationError("Card-less use is not disabled.", code="change_stale", status_code=409)
+    access.status, access.pin_hash, access.pin_set_at = Status.PIN_PENDING, "", None
+    access.consecutive_pin_failures, access.disabled_at = 0, None
+    access.consecutive_face_failures, access.face_locked_until = 0, None
+    access.save()
+    _staff_audit(access, kind=AuditEvent.Kind.CARDLESS_RESET, actor=actor, data={})
+    return access
+
+
+# --- Kiosk: start ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cardless_session_start(*, kiosk: Kiosk, phone: str) -> KioskSession:
+    """The customer typed a phone number: open a card-less session, known number or not (same answer)."""
+    phone_e164 = phone_normalise(phone)
+    candidates = cardless_candidates(phone_e164=phone_e164)
+    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    if kiosk.status != Kiosk.Status.ACTIVE:
+        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
+    now = timezone.now()
+    for previous in KioskSession.objects.select_for_update().filter(
+        kiosk=kiosk, state__in=KioskSession.OPEN_STATES
+    ):
+        _end(previous, reason="replaced", now=now)
+    session = KioskSession.objects.create(
+        public_id=uuid.uuid4(),
+        kiosk=kiosk,
+        card=None,
+        mode=KioskSession.Mode.CARDLESS,
+        cardless_phone_hmac=phone_hmac(phone_e164),
+        cardless_phone_last4=phone_e164[-4:],
+        cardless_candidates=candidates,
+        state=State.CARD_ENTERED,
+        created_at=now,
+        last_activity_at=now,
+        frame_nonce=secrets.token_urlsafe(24),
+        liveness_state=face.liveness_new_state(),
+    )
+    _audit(
+        session,
+        kind=AuditEvent.Kind.KIOSK_SESSION_START,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        data={"state": session.state, "candidates": len(candidates)},
+    )
+    return session
+
+
+# --- Kiosk: face ----------------------------------------------------------------------------------------
+
+
+def face_candidates(session: KioskSession) -> list[int]:
+    """Candidates whose face path is open now (a face-locked customer reads as absent, not as locked)."""
+    ids = list(session.cardless_candidates or [])
+    if not ids:
+        return []
+    locked = set(
+        CardlessAccess.objects.filter(customer_id__in=ids, face_locked_until__gt=timezone.now()).values_list(
+            "customer_id", flat=True
+        )
+    )
+    return [pk for pk in ids if pk not in locked]
+
+
+def cardless_face_failure_record(session: KioskSession) -> bool:
+    """Count a failed face check against every candidate of the number; True if one is now face-locked."""
+    locked_any = False
+    for access in CardlessAccess.objects.select_for_update().filter(
+        customer_id__in=session.cardless_candidates or []
+    ):
+        access.consecutive_face_failures += 1
+        if access.consecutive_face_failures >= settings.KIOSK_FACE_LOCKOUT_FAILURES:
+            access.face_locked_until = timezone.now() + timedelta(seconds=settings.KIOSK_FACE_LOCKOUT_S)
+            access.consecutive_face_failures = 0
+            locked_any = True
+            audit_event_record(
+                kind=AuditEvent.Kind.LOCKOUT,
+                outcome=AuditEvent.Outcome.FAILURE,
+                kiosk_id=session.kiosk_id,
+                customer_id=access.customer_id,
+                data={"cardless": True, "face_locked_until": access.face_locked_until.isoformat()},
+            )
+        access.save(update_fields=["consecutive_face_failures", "face_locked_until", "updated_at"])
+    return locked_any
+
+
+def cardless_face_decided(session: KioskSession, *, customer_id: int) -> None:
+    """The face picked `customer_id` among the candidates: the session claims them; the PIN comes next."""
+    access = CardlessAccess.objects.select_for_update().get(customer_id=customer_id)
+    if access.consecutive_face_failures:
+        access.consecutive_face_failures = 0
+        access.save(update_fields=["consecutive_face_failures", "updated_at"])
+    session.customer_id, session.account_id = access.customer_id, access.account_id
+    session.save(update_fields=["customer", "account"])
+
+
+# --- Kiosk: the code fallback ---------------------------------------------------------------------------
+
+
+def cardless_code_phone(session: KioskSession) -> str:
+    """The phone the code goes to ('' for an unknown number: a code is stored but never sent)."""
+    ids = session.cardless_candidates or []
+    phone = Customer.objects.filter(pk__in=ids).values_list("phone", flat=True).first()
+    return phone or ""
+
+
+def cardless_code_send(session: KioskSession, *, body: str) -> None:
+    phone = cardless_code_phone(session)
+    if phone:
+        otp_sender_get().send(phone=phone, body=body)
+
+
+# --- Kiosk: PIN -----------------------------------------------------------------------------------------
+
+# Compared when there is nobody to compare with, so a wrong PIN costs the same hashing either way.
+_NOBODY_PIN_HASH = make_password(secrets.token_urlsafe(16))
+
+
+def _pin_disabled_notice(access: CardlessAccess, *, session: KioskSession) -> None:
+    body = gettext(
+        "%(bank)s: three wrong PINs were entered at an ATM for your card-less cash. Card-less cash is "
+        "disabled until you visit a branch. If this was not you, call the bank."
+    ) % {"bank": settings.BANK_NAME}
+    try:
+        otp_sender_get().send(phone=access.customer.phone, body=body)
+    except OtpSendError as error:
+        _audit(
+            session,
+            kind=AuditEvent.Kind.OTP_SEND_FAILED,
+            outcome=AuditEvent.Outcome.FAILURE,
+            data={"error": error.reason[:200], "notice": "cardless_disabled"},
+        )
+
+
+def cardless_pin_verify(*, kiosk: Kiosk, public_id: Any, pin: str) -> KioskSession:
+    """Check the PIN after the face (or code) step. Right: verified. Wrong: counted for the customer."""
+    pin = pin_check_format(pin)  # a malformed entry is a typing slip, not a guess: not counted
+    session_refresh(kiosk=kiosk, public_id=public_id)
+    failure: ApplicationError | None = None
+    with transaction.atomic():
+        session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
+        now = timezone.now()
+        session_require(session, states=(State.PIN_PENDING,), now=now)
+        # Decided by face: that customer alone. Decided by a code to a shared phone: the PIN picks among them.
+        ids = [session.customer_id] if session.customer_id else list(session.cardless_candidates or [])
+        accesses = list(
+            CardlessAccess.objects.select_for_update()
+            .select_related("customer")
+            .filter(customer_id__in=ids, status=Status.ACTIVE)
+            .order_by("customer_id")
+        )
+        matched = [access for access in accesses if check_password(pin, access.pin_hash)]
+        if not accesses:
+            check_password(pin, _NOBODY_PIN_HASH)
+        session.last_activity_at = now
+        if len(matched) == 1:
+            access = matched[0]
+            access.consecutive_pin_failures = 0
+            access.save(update_fields=["consecutive_pin_failures", "updated_at"])
+            session.customer_id, session.account_id = access.customer_id, access.account_id
+            session.state, session.verified_at = State.VERIFIED, now
+            session.save(update_fields=["customer", "account", "state", "verified_at", "last_activity_at"])
+            _audit(
+                session,
+                kind=AuditEvent.Kind.CARDLESS_PIN_VERIFIED,
+                outcome=AuditEvent.Outcome.SUCCESS,
+                data={},
+            )
+        else:
+            session.save(update_fields=["last_activity_at"])
+            disabled = []
+            for access in accesses:
+                access.consecutive_pin_failures += 1
+                if access.consecutive_pin_failures >= settings.CARDLESS_PIN_MAX_FAILURES:
+                    access.status, access.disabled_at = Status.DISABLED, now
+                    disabled.append(access)
+                access.save(update_fields=["consecutive_pin_failures", "status", "disabled_at", "updated_at"])
+            left = min(
+                (settings.CARDLESS_PIN_MAX_FAILURES - a.consecutive_pin_failures for a in accesses), default=0
+            )
+            _audit(
+                session,
+                kind=AuditEvent.Kind.CARDLESS_PIN_FAILED,
+                outcome=AuditEvent.Outcome.FAILURE,
+                data={"attempts_left": max(left, 0), "disabled_customers": [a.customer_id for a in disabled]},
+            )
+            for access in disabled:
+                audit_event_record(
+                    kind=AuditEvent.Kind.CARDLESS_DISABLED,
+                    outcome=AuditEvent.Outcome.FAILURE,
+                    kiosk_id=session.kiosk_id,
+                    customer_id=access.customer_id,
+                    data={"session": str(session.public_id), "phone": phone_mask(access.customer.phone)},
+                )
+                _pin_disabled_notice(access, session=session)
+            if left <= 0:
+                _end(session, reason="cardless_disabled", now=now)
+                failure = ApplicationError(
+                    _("Too many wrong PINs. Card-less cash is disabled; please visit a branch."),
+                    code="cardless_disabled",
+                    status_code=403,
+                )
+            else:
+                failure = ApplicationError(
+                    _("Wrong PIN. Attempts left: %(remaining)d.") % {"remaining": left},
+                    code="pin_wrong",
+                    status_code=400,
+                    extra={"attempts_left": left},
+                )
+    if failure is not None:
+        raise failure
+    return session
+
+
+# --- Money ----------------------------------------------------------------------------------------------
+
+
+def cardless_withdrawn_today(*, account: BankAccount) -> Decimal:
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    total = Transaction.objects.filter(
+        account=account,
+        kind=Transaction.Kind.WITHDRAWAL,
+        created_at__gte=start,
+        details__mode=KioskSession.Mode.CARDLESS,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0")
+
+
+def cardless_limit_check(*, account: BankAccount, amount: Decimal) -> None:
+    """Call under the account's row lock: the card-less daily limit, below the account's own."""
+    if cardless_withdrawn_today(account=account) + amount > settings.CARDLESS_DAILY_LIMIT:
+        raise ApplicationError(
+            "This withdrawal would exceed the daily limit.", code="daily_limit", status_code=409
+        )
+
+
+def cardless_available_today(*, account: BankAccount) -> Decimal:
+    return max(Decimal("0"), settings.CARDLESS_DAILY_LIMIT - cardless_withdrawn_today(account=account))
+
+
+# --- The code path's cool-down, per typed phone number -------------------------------------------------
+# Mirrors CardSecurity's wrong-code cool-down, keyed by the phone's HMAC in the cache (Redis in production),
+# so a known and an unknown number cool down alike and nothing about the number shows.
+
+
+def _otp_keys(session: KioskSession) -> tuple[str, str, str]:
+    base = f"kiosk:cardless-otp:{session.cardless_phone_hmac}"
+    return f"{base}:failures", f"{base}:paused-until", f"{base}:level"
+
+
+def cardless_otp_paused_until(session: KioskSession) -> datetime | None:
+    _failures, paused, _level = _otp_keys(session)
+    until = cache.get(paused)
+    return until if until is not None and until > timezone.now() else None
+
+
+def cardless_otp_failure_record(session: KioskSession) -> datetime | None:
+    """Count a wrong code for the typed number; OTP_COOLDOWN_AFTER in a row pause its code path."""
+    failures_key, paused_key, level_key = _otp_keys(session)
+    memory = 24 * 3600
+    if not cache.add(failures_key, 1, timeout=memory):
+        try:
+            cache.incr(failures_key)
+        except ValueError:
+            cache.add(failures_key, 1, timeout=memory)
+    if int(cache.get(failures_key, 0)) < settings.OTP_COOLDOWN_AFTER:
+        return None
+    level = int(cache.get(level_key, 0))
+    steps = settings.OTP_COOLDOWN_STEPS_S
+    until = timezone.now() + timedelta(seconds=steps[min(level, len(steps) - 1)])
+    cache.set(paused_key, until, timeout=steps[min(level, len(steps) - 1)] + 1)
+    cache.set(level_key, level + 1, timeout=memory)
+    cache.delete(failures_key)
+    return until
+
+
+def cardless_otp_success_record(session: KioskSession) -> None:
+    cache.delete_many(list(_otp_keys(session)))
+
+
+def cardless_cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:
+    minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
+    body = gettext(
+        "%(bank)s: several wrong one-time codes were entered at an ATM for card-less cash with this phone "
+        "number. Codes are paused for %(minutes)d minutes. If this was not you, call the bank."
+    ) % {"bank": settings.BANK_NAME, "minutes": minutes}
+    try:
+        cardless_code_send(session, body=body)
+    except OtpSendError as error:
+        _audit(
+            session,
+            kind=AuditEvent.Kind.OTP_SEND_FAILED,
+            outcome=AuditEvent.Outcome.FAILURE,
+            data={"error": error.reason[:200], "notice": "cooldown"},
+        )
