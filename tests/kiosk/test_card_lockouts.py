@@ -273,7 +273,8 @@ def test_admin_unblock_action_resets_the_counters(alice_card, administrator):
     client = Client()
     client.force_login(administrator)
     response = client.post(
-        "/admin/accounts/card/", {"action": "unblock_cards", "_selected_action": [alice_card.pk]}
+        "/admin/accounts/card/",
+        {"action": "unblock_cards", "_selected_action": [alice_card.pk], "confirm": "yes"},
     )
     assert response.status_code == 302
     row = CardSecurity.objects.get(card=alice_card)

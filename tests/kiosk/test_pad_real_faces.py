@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from kiosk.models import KioskSession
 from kiosk.services import sessions
 from tests.factories import make_pan
+from tests.kiosk.conftest import card_read_of
 from tests.kiosk.test_real_faces import clip_owner  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.faces, pytest.mark.django_db]
@@ -35,7 +36,7 @@ def _session(kiosk, frames: list[bytes]) -> KioskSession:
     from django.utils import timezone
 
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        session = sessions.session_start(kiosk=kiosk, pan=make_pan(61))
+        session = sessions.session_start(kiosk=kiosk, card_read=card_read_of(make_pan(61)))
         for seq, data in enumerate(frames, start=1):
             traveller.shift(dt.timedelta(milliseconds=100))
             result = sessions.session_frame_submit(
