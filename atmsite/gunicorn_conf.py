@@ -13,8 +13,7 @@ def post_fork(server: Any, worker: Any) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmsite.settings.base")
     django.setup()
     from biometrics import engine
-    from biometrics.services.gallery_sync import gallery_current
 
+    # No 1:N gallery here: web workers decide 1:1 and ask the matcher tier (biometrics.matcher) for 1:N, so
+    # a worker's memory and start time do not grow with the number of customers.
     engine.warm_up()
-    # Load the 1:N gallery now, not on the first kiosk frame (≈30 s per worker at a million templates).
-    gallery_current()

@@ -82,6 +82,8 @@ class AuditEvent(models.Model):
         AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
         TEMPLATES_REENCODED = "biometrics.templates_reencoded", "Templates re-encoded"
         ENROLMENT_SUPERSEDED = "enrolment.superseded", "Enrolment superseded"
+        FACE_NAMING_DEFERRED = "face.naming_deferred", "Face naming deferred (matcher unanswered)"
+        FACE_NAMING_COMPLETED = "face.naming_completed", "Deferred face naming completed"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

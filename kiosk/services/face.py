@@ -102,3 +102,19 @@ def liveness_feed(
 
 def liveness_challenge(state: dict[str, Any]) -> str:
     return str(state.get("challenge", "")) if settings.LIVENESS_ENABLED else ""
+
+
+def probe_pack(probe: np.ndarray) -> str:
+    from biometrics.models import encoding_pack
+
+    return encoding_pack(probe)
+
+
+def nearest_other_customer(*, probe_text: str, customer_id: int, deadline_s: float) -> Any:
+    """biometrics.matcher.match_nearest for a stored probe → Nearest (never the card owner)."""
+    from biometrics.matcher import match_nearest
+    from biometrics.models import encoding_unpack
+
+    return match_nearest(
+        probes=encoding_unpack(probe_text), exclude_customer_id=customer_id, deadline_s=deadline_s
+    )

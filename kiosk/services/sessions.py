@@ -396,6 +396,10 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
         )
         locked.liveness_state = live.state
         locked.save(update_fields=["liveness_state"])
+        if getattr(verdict, "naming_pending", False):
+            from .naming import session_naming_defer  # imports this module
+
+            session_naming_defer(session=locked, verdict=verdict, snapshot=data, now=now)
         if face_deadline is not None and now >= face_deadline:
             reason = _TIMEOUT_REASON.get(verdict.outcome, "timeout")
             _face_fail(locked, reason=reason, now=now, snapshot=data)
