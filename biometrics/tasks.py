@@ -63,7 +63,7 @@ def match_shard_query_task(
     reply_key: str,
     expires_at: float,
 ) -> bool:
-    """One shard's part of a 1:N query (see biometrics.matcher); runs on a matcher worker of queue match.<k>."""
+    """One shard's part of a 1:N query (biometrics.matcher), on the matcher worker of queue match.<k>."""
     from biometrics.services import matcher_shard
 
     return matcher_shard.shard_query_reply(

@@ -19,8 +19,8 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics import engine
-from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, encoding_unpack
 from biometrics.matcher import MatcherUnavailable, match_nearest
+from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, encoding_unpack
 from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
 from biometrics.services.templates import photo_encode, template_create, templates_activate
 
@@ -462,7 +462,7 @@ def _enrolment_finish(*, enrolment_id: int) -> Enrolment:
     if best is not None:
         enrolment.status = Enrolment.Status.NEEDS_REVIEW
         enrolment.duplicate_of_customer_id = best.customer_id
-        enrolment.duplicate_distance = round(float(best.distance), 4)
+        enrolment.duplicate_distance = best.distance  # rounded to 4 places by the matcher
         enrolment.save(
             update_fields=[
                 "status",

@@ -1,4 +1,4 @@
-"""The matcher side of a 1:N query: one shard's nearest customer (imports the gallery; matcher processes only)."""
+"""The matcher side of a 1:N query: one shard's nearest customer. Imports the gallery (matchers only)."""
 
 from __future__ import annotations
 

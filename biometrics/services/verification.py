@@ -1,4 +1,4 @@
-"""Kiosk frame verification: one camera frame against the claimed customer's face (1:1), the matcher tier (1:N)
+"""Kiosk frame verification: one camera frame against the claimed customer's face (1:1), the matcher (1:N)
 only to name an impostor who is another enrolled customer. A pure read: no database writes, no audit rows (the
 kiosk owns the K-consecutive-frames rule, timeouts and auditing). No gallery in this process: the 1:N question
 goes to `biometrics.matcher` with a short deadline; unanswered, the frame is a no-match with `naming_pending`
@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from biometrics import engine
-from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
 from biometrics.matcher import match_nearest
+from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
 from biometrics.services.gallery_state import gallery_state_read
 
 PERCENT_ZERO_DISTANCE = 0.8
