@@ -1,5 +1,5 @@
-"""The matcher (1:N) did not answer in time at a failed frame: the kiosk goes on as a no-match, keeps the probe,
-and a later naming that finds another enrolled customer applies the mismatch rule after the fact."""
+"""The matcher (1:N) did not answer in time at a failed frame: the kiosk goes on as a no-match, keeps the
+probe, and a later naming that finds another enrolled customer applies the mismatch rule after the fact."""
 
 from __future__ import annotations
 
@@ -95,7 +95,11 @@ def test_a_late_mismatch_voids_the_code_ends_the_session_and_counts_on_the_card(
     assert asked[0]["customer_id"] == alice_card.customer_id  # the owner is never the answer
 
     session = KioskSession.objects.get()
-    assert (session.state, session.end_reason, session.face_failure_reason) == ("ended", "mismatch", "mismatch")
+    assert (session.state, session.end_reason, session.face_failure_reason) == (
+        "ended",
+        "mismatch",
+        "mismatch",
+    )
     assert OtpCode.objects.get().voided_at is not None
     assert driver.post("otp/verify", {"code": "123456"}).status_code == 409
     assert CardSecurity.objects.get(card=alice_card).mismatch_count == 1
