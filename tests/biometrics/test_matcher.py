@@ -225,7 +225,7 @@ def test_a_killed_matcher_leaves_the_kiosk_deciding_and_the_naming_arrives_later
     obama = CustomerFactory(full_name="Barack Obama")
     enrol(obama, faces_dir, OBAMA, teller)
     biden = _other_shard_customer(obama.pk)
-    enrol(biden, faces_dir, ["people/joe_biden/biden_1.jpg", "people/joe_biden/biden_2.jpg"], teller)
+    enrol(biden, faces_dir, ["people/joe_biden/biden_1.jpg"], teller)
     CardFactory(account=BankAccountFactory(customer=obama), customer=obama, pan=make_pan(61))
     verification.cache_clear()
     matcher.kill()
@@ -237,7 +237,7 @@ def test_a_killed_matcher_leaves_the_kiosk_deciding_and_the_naming_arrives_later
     owner = _run(kiosk, make_pan(61), _frames(people / "barack_obama" / "obama_5_480p.jpg", 2))
     assert (owner.state, owner.verified_by) == ("verified", "face")  # 1:1 needs no matcher
 
-    impostor = _run(kiosk, make_pan(61), _frames(people / "joe_biden" / "biden_3.jpg", 1))
+    impostor = _run(kiosk, make_pan(61), _frames(people / "joe_biden" / "biden_2.jpg", 1))
     assert impostor.state == "face_pending" and impostor.face_last_outcome == "no_match"
     deferral = DeferredNaming.objects.get(session=impostor)
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_NAMING_DEFERRED).count() == 1
