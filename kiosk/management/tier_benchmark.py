@@ -53,7 +53,10 @@ def _rss_mb(pid: int | str = "self") -> float:
 
 
 def _env(scratch: Path, **extra: str) -> dict[str, str]:
+    keys = settings.FIELD_ENCRYPTION_KEY
     env = {
+        # This process encrypts the probes it sends: every scratch process must share its keys.
+        "FIELD_ENCRYPTION_KEY": ",".join(keys) if isinstance(keys, list | tuple) else str(keys),
         **os.environ,
         "DEBUG": "true",
         "ATM_VAR_DIR": str(scratch),
@@ -180,8 +183,8 @@ def _celery_queries(env: dict[str, str], broker: str, shards: int) -> dict[str, 
             ],
             env=worker_env,
             cwd=settings.BASE_DIR,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=(Path(env["ATM_VAR_DIR"]) / f"matcher-{shards}-{shard}.log").open("ab"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         for shard in range(shards)
@@ -195,7 +198,9 @@ def _celery_queries(env: dict[str, str], broker: str, shards: int) -> dict[str, 
         with override_settings(MATCHER_IN_PROCESS=False, MATCHER_SHARDS=shards, MATCHER_QUEUE=queue):
             while not match_nearest(probes=np.zeros(128), deadline_s=2).complete:
                 if time.monotonic() - started > 900:
-                    raise RuntimeError("matcher workers did not become ready")
+                    logs = Path(env["ATM_VAR_DIR"]).glob("matcher-*.log")
+                    tails = "\n".join(log.read_text(errors="replace")[-1500:] for log in logs)
+                    raise RuntimeError(f"matcher workers did not become ready:\n{tails}")
             ready_s = round(time.monotonic() - started, 1)
             memory = [round(_rss_mb(worker.pid)) for worker in workers]
             samples, incomplete = [], 0
