@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Card
 from audit.models import AuditEvent
 
 from ..models import DeferredNaming, KioskSession, OtpCode
@@ -125,7 +126,9 @@ def _mismatch_apply_late(session: KioskSession, *, now: datetime) -> dict[str, A
     if session.is_open:
         _end(session, reason="mismatch", now=now)
     blocked = False
-    if not counted_before:
+    # A card reported stolen since must stay "stolen": blocking it again would downgrade it.
+    stolen = Card.objects.filter(pk=session.card_id, status=Card.Status.STOLEN).exists()
+    if not counted_before and not stolen:
         blocked = security.card_mismatch_record(card=session.card, kiosk_id=session.kiosk_id)
     return {
         "state_before": state_before,
