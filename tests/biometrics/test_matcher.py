@@ -67,7 +67,7 @@ def test_in_process_shards_hold_customers_by_id_and_a_query_sees_every_shard(db,
         held = gallery_sync.gallery_shard_current(shard=shard, shards=2)
         expected = {pk for pk in people if pk % 2 == shard}
         assert len(held) == len(expected)
-        assert {held.nearest(people[pk]).customer_id for pk in expected} == expected  # type: ignore[union-attr]
+        assert {held.nearest(people[pk]).customer_id for pk in expected} == expected
     for customer_id, vector in people.items():
         answer = match_nearest(probes=vector)
         assert (answer.customer_id, answer.complete, answer.shards) == (customer_id, True, 2)
