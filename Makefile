@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint format install serve worker clean-venv
+.PHONY: run test lint format install serve worker matcher clean-venv
 
 $(STAMP): requirements.txt requirements-face.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -34,6 +34,11 @@ serve: $(STAMP)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A atmsite worker --loglevel=INFO --concurrency=2
+
+# One 1:N matcher shard (SHARD=k of MATCHER_SHARDS): one process holding its part of the gallery.
+SHARD ?= 0
+matcher: $(STAMP)
+	$(VENV)/bin/celery -A atmsite worker --loglevel=INFO --pool=solo -Q $${MATCHER_QUEUE:-match}.$(SHARD) -n matcher$(SHARD)@%h
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

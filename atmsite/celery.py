@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmsite.settings.base")
 
@@ -25,3 +25,17 @@ def _load_face_models_after_fork(**_: object) -> None:
     from biometrics import engine
 
     engine.warm_up()
+
+
+@worker_ready.connect
+def _matcher_shards_load(sender: object = None, **_: object) -> None:
+    # A worker consuming match.<k> loads its shard before its first query: a query waiting behind a
+    # 10^6-template load would miss its deadline anyway (and expire), so load first, then consume.
+    task_consumer = getattr(sender, "task_consumer", None)
+    names = [queue.name for queue in getattr(task_consumer, "queues", [])]
+    from django.conf import settings
+
+    if any(name.startswith(f"{settings.MATCHER_QUEUE}.") for name in names):
+        from biometrics.services.matcher_shard import shards_preload
+
+        shards_preload(names)

@@ -15,12 +15,11 @@ def post_fork(server: Any, worker: Any) -> None:
     from django.conf import settings
 
     from biometrics import engine
-    from biometrics.services.gallery_sync import gallery_current
 
+    # No 1:N gallery here: web workers decide 1:1 and ask the matcher tier (biometrics.matcher) for 1:N, so
+    # a worker's memory and start time do not grow with the number of customers.
     engine.warm_up()
     if settings.PAD_ENABLED:
         # Raises on a missing or altered model: the worker fails to boot and gunicorn stops, never serving
         # kiosk frames without the presentation-attack check it was configured with.
         engine.pad_warm_up(settings.PAD_MODELS)
-    # Load the 1:N gallery now, not on the first kiosk frame (≈30 s per worker at a million templates).
-    gallery_current()

@@ -105,6 +105,8 @@ class AuditEvent(models.Model):
         CARDLESS_PIN_VERIFIED = "cardless.pin_verified", "Card-less PIN right"
         CARDLESS_PIN_FAILED = "cardless.pin_failed", "Card-less PIN wrong"
         CARDLESS_DISABLED = "cardless.disabled", "Card-less cash disabled (wrong PINs)"
+        FACE_NAMING_DEFERRED = "face.naming_deferred", "Face naming deferred (matcher unanswered)"
+        FACE_NAMING_COMPLETED = "face.naming_completed", "Deferred face naming completed"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -6,16 +6,18 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from biometrics.services import enrollment, gallery_sync, templates
+from biometrics.matcher import MATCH_TASK, MatcherUnavailable
+from biometrics.services import enrollment, templates
 
 _COMMON = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 @shared_task(
     **_COMMON,
-    autoretry_for=(OperationalError,),
+    # MatcherUnavailable: the duplicate check needs every shard; the enrolment waits (encoding) until it can.
+    autoretry_for=(OperationalError, MatcherUnavailable),
     retry_backoff=True,
-    max_retries=5,
+    max_retries=8,
 )
 def enrolment_encode_task(enrolment_id: int) -> str:
     return enrollment.enrolment_encode(enrolment_id=enrolment_id).status
@@ -26,12 +28,16 @@ def gallery_add_customer_task(customer_id: int) -> int:
     """Bring this worker's gallery up to date after a customer's templates were activated (a delta load of
     that customer's rows). Other processes catch up on their own next use through the gallery version, so
     this is a warm-up, never needed for correctness. Returns the gallery size."""
+    from biometrics.services import gallery_sync  # the gallery is imported by matcher processes only
+
     return len(gallery_sync.gallery_current())
 
 
 @shared_task(**_COMMON)
 def gallery_rebuild_task() -> int:
     """Ask every process to reload its gallery in full on next use, and reload this worker's now."""
+    from biometrics.services import gallery_sync
+
     gallery_sync.gallery_rebuild_request()
     return len(gallery_sync.gallery_rebuild())
 
@@ -44,3 +50,28 @@ def templates_reencode_task(engine_version: str) -> dict[str, int]:
         "templates_created": result.templates_created,
         "photos_failed": result.photos_failed,
     }
+
+
+# Not acks_late: a query lost with a killed matcher is not worth redelivering, its asker has moved on.
+@shared_task(name=MATCH_TASK, acks_late=False, ignore_result=True)
+def match_shard_query_task(
+    shard: int,
+    shards: int,
+    payload: str,
+    exclude_customer_id: int | None,
+    min_version: int,
+    reply_key: str,
+    expires_at: float,
+) -> bool:
+    """One shard's part of a 1:N query (biometrics.matcher), on the matcher worker of queue match.<k>."""
+    from biometrics.services import matcher_shard
+
+    return matcher_shard.shard_query_reply(
+        shard=shard,
+        shards=shards,
+        payload=payload,
+        exclude_customer_id=exclude_customer_id,
+        min_version=min_version,
+        reply_key=reply_key,
+        expires_at=expires_at,
+    )

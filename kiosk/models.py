@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from encrypted_model_fields.fields import EncryptedTextField
 
 if TYPE_CHECKING:
     from accounts.models import Card
@@ -408,3 +409,33 @@ class CardlessAccess(models.Model):
 
     def __str__(self) -> str:
         return f"Card-less access of customer {self.customer_id} ({self.status})"
+
+
+class DeferredNaming(models.Model):
+    """A frame that did not match the card owner while the 1:N matcher could not say whose face it was.
+
+    The kiosk treated it as a no-match; a task asks the matcher again later and, if the face is another
+    enrolled customer's, applies the mismatch rule after the fact (session ended, codes voided, the card's
+    mismatch count). The probe is erased once named.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        MISMATCH = "mismatch", "Another enrolled customer"
+        NO_MATCH = "no_match", "Nobody enrolled"
+
+    session = models.ForeignKey(KioskSession, on_delete=models.CASCADE, related_name="deferred_namings")
+    probe = EncryptedTextField(
+        help_text="Base64 of the frame's float32 encoding, Fernet-encrypted; blank once named."
+    )
+    created_at = models.DateTimeField()
+    named_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
+    other_customer_id = models.BigIntegerField(null=True, blank=True)
+    distance = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Deferred naming {self.pk} of session {self.session_id} ({self.outcome})"

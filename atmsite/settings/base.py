@@ -183,9 +183,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
 CELERY_TIMEZONE = TIME_ZONE
+# 1:N matcher tier (biometrics.matcher): shard k of MATCHER_SHARDS is served by a worker on queue
+# "<MATCHER_QUEUE>.<k>"; without a broker the shards run inside the asking process (make run).
+MATCHER_QUEUE = env.str("MATCHER_QUEUE", default="match")
+MATCHER_SHARDS = env.int("MATCHER_SHARDS", default=1)
+MATCHER_IN_PROCESS = env.bool("MATCHER_IN_PROCESS", default=not CELERY_BROKER_URL)
+MATCHER_FRAME_DEADLINE_S = env.float("MATCHER_FRAME_DEADLINE_S", default=0.25)
+MATCHER_ENROLMENT_DEADLINE_S = env.float("MATCHER_ENROLMENT_DEADLINE_S", default=10.0)
+MATCHER_NAMING_DEADLINE_S = env.float("MATCHER_NAMING_DEADLINE_S", default=5.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "audit-snapshots-purge": {"task": "audit.snapshots_purge", "schedule": crontab(hour=3, minute=17)},
     "kiosk-sessions-expire": {"task": "kiosk.tasks.kiosk_sessions_expire_task", "schedule": 60.0},
+    "kiosk-deferred-namings": {"task": "kiosk.tasks.deferred_namings_sweep_task", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {

@@ -20,8 +20,9 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics import engine
+from biometrics.matcher import MatcherUnavailable, match_nearest
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, encoding_unpack
-from biometrics.services.gallery_sync import gallery_current, gallery_state_lock, gallery_version_bump
+from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
 from biometrics.services.templates import photo_encode, template_create, templates_activate
 
 logger = logging.getLogger(__name__)
@@ -474,23 +475,22 @@ def _enrolment_finish(*, enrolment_id: int) -> Enrolment:
         )
         return enrolment
     # Activations are serialised on the GalleryState lock, and the duplicate check runs against exactly the
-    # locked version: two people enrolling the same face at once cannot both pass it.
+    # locked version: two people enrolling the same face at once cannot both pass it. The check asks every
+    # matcher shard; without all their answers nothing is activated (the task retries, the lock is released).
     state = gallery_state_lock()
-    gallery = gallery_current(state=state)
-    threshold = settings.FACE_DISTANCE_THRESHOLD
-    best = None
-    for template in templates:
-        match = gallery.nearest(encoding_unpack(template.encoding), exclude_customer_id=enrolment.customer_id)
-        if (
-            match is not None
-            and match.distance <= threshold
-            and (best is None or match.distance < best.distance)
-        ):
-            best = match
+    nearest = match_nearest(
+        probes=np.vstack([encoding_unpack(template.encoding) for template in templates]),
+        exclude_customer_id=enrolment.customer_id,
+        deadline_s=settings.MATCHER_ENROLMENT_DEADLINE_S,
+        min_version=state.version,
+    )
+    best = nearest if nearest.names_someone() else None
+    if best is None and not nearest.complete:
+        raise MatcherUnavailable(nearest)
     if best is not None:
         enrolment.status = Enrolment.Status.NEEDS_REVIEW
         enrolment.duplicate_of_customer_id = best.customer_id
-        enrolment.duplicate_distance = round(float(best.distance), 4)
+        enrolment.duplicate_distance = best.distance  # rounded to 4 places by the matcher
         enrolment.save(
             update_fields=[
                 "status",

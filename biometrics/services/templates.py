@@ -21,7 +21,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics import engine
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, encoding_pack
-from biometrics.services.gallery_sync import gallery_state_lock, gallery_version_bump
+from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,8 @@
-"""Kiosk frame verification: one camera frame against the claimed customer's face (1:1), the gallery (1:N)
+"""Kiosk frame verification: one camera frame against the claimed customer's face (1:1), the matcher (1:N)
 only to name an impostor who is another enrolled customer. A pure read: no database writes, no audit rows (the
-kiosk owns the K-consecutive-frames rule, timeouts and auditing).
+kiosk owns the K-consecutive-frames rule, timeouts and auditing). No gallery in this process: the 1:N question
+goes to `biometrics.matcher` with a short deadline; unanswered, the frame is a no-match with `naming_pending`
+and the kiosk records the probe so the naming is done later.
 
 Match percentage shown to people (not used for decisions) is a piecewise-linear calibration of the distance d
 with threshold t = FACE_DISTANCE_THRESHOLD:  d = 0 → 100 %,  d = t → 50 %,  d ≥ 0.8 → 0 %, clamped; so every
@@ -12,15 +14,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 
 from biometrics import engine
+from biometrics.matcher import match_nearest
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
-from biometrics.services.gallery_sync import gallery_current, gallery_state_read
+from biometrics.services.gallery_state import gallery_state_read
 
 PERCENT_ZERO_DISTANCE = 0.8
 _CACHE_SIZE = 512
@@ -38,6 +41,10 @@ class FrameVerdict:
     # The PAD models' "live" probability of the face crop (engine.pad_score), computed for owner-matching
     # frames only and only with PAD and liveness on; the kiosk folds it into the liveness state.
     pad_score: float | None = None
+    # The matcher did not answer in time: this no-match may really be a mismatch. The kiosk keeps `probe`
+    # (encrypted) so that a task names it later.
+    naming_pending: bool = False
+    probe: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def match_percent(distance: float, *, threshold: float | None = None) -> int:
@@ -126,8 +133,8 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         return FrameVerdict(
             "match", boxes, round(distance, 4), percent, landmarks, None, "Face recognised", pad_score
         )
-    other = gallery_current().nearest(probe, exclude_customer_id=customer_id)
-    if other is not None and other.distance <= threshold:
+    other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
+    if other.names_someone(threshold=threshold):
         return FrameVerdict(
             "mismatch",
             boxes,
@@ -138,7 +145,15 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
             "Face does not match",
         )
     return FrameVerdict(
-        "no_match", boxes, round(distance, 4), percent, landmarks, None, "Face not recognised"
+        "no_match",
+        boxes,
+        round(distance, 4),
+        percent,
+        landmarks,
+        None,
+        "Face not recognised",
+        naming_pending=not other.complete,
+        probe=None if other.complete else np.asarray(probe, dtype=np.float32),
     )
 
 
@@ -199,8 +214,10 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     percent = match_percent(best[0]) if best else None
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if best is None or best[0] > threshold:
-        other = gallery_current().nearest(probe, exclude_customer_id=best[1] if best else None)
-        if other is not None and other.distance <= threshold and other.customer_id not in customer_ids:
+        other = match_nearest(
+            probes=probe, exclude_customer_id=best[1] if best else None, min_version=state[0]
+        )
+        if other.names_someone(threshold=threshold) and other.customer_id not in customer_ids:
             return CandidatesVerdict(
                 "mismatch", boxes, best_distance, percent, landmarks, other.customer_id, "Face does not match"
             )

@@ -120,3 +120,19 @@ def frame_verify_candidates(*, customer_ids: list[int], image: np.ndarray) -> An
     from biometrics.services.verification import frame_verify_candidates as verify
 
     return verify(customer_ids=customer_ids, image=image)
+
+
+def probe_pack(probe: np.ndarray) -> str:
+    from biometrics.models import encoding_pack
+
+    return encoding_pack(probe)
+
+
+def nearest_other_customer(*, probe_text: str, customer_id: int | None, deadline_s: float) -> Any:
+    """biometrics.matcher.match_nearest for a stored probe → Nearest (never the card owner)."""
+    from biometrics.matcher import match_nearest
+    from biometrics.models import encoding_unpack
+
+    return match_nearest(
+        probes=encoding_unpack(probe_text), exclude_customer_id=customer_id, deadline_s=deadline_s
+    )

@@ -492,6 +492,10 @@ def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, 
         locked.save(update_fields=["liveness_state"])
         if verdict.outcome == "mismatch":
             _mismatch_seen(locked, verdict=verdict, now=now, snapshot=data)
+        if getattr(verdict, "naming_pending", False):
+            from .naming import session_naming_defer  # imports this module
+
+            session_naming_defer(session=locked, verdict=verdict, snapshot=data, now=now)
         if not locked.is_open:
             pass  # the mismatch evidence blocked the card
         elif face_deadline is not None and now >= face_deadline:

@@ -102,6 +102,8 @@ def _worker_env(broker: str, visibility_timeout: int) -> dict[str, str]:
         "REDIS_URL": "",
     }
     env.pop("TEST_DATABASE_URL", None)
+    # These workers run the 1:N duplicate check themselves unless a test starts matcher workers (and says so).
+    env.setdefault("MATCHER_IN_PROCESS", "true")
     return env
 
 

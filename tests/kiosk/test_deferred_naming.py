@@ -1,0 +1,172 @@
+"""The matcher (1:N) did not answer in time at a failed frame: the kiosk goes on as a no-match, keeps the
+probe, and a later naming that finds another enrolled customer applies the mismatch rule after the fact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import Card
+from audit.models import AuditEvent
+from biometrics.matcher import MatcherUnavailable, Nearest
+from kiosk.models import CardSecurity, DeferredNaming, KioskSession, OtpCode
+from kiosk.services import face, naming
+
+from .conftest import FaceScript, ScriptedVerdict
+
+pytestmark = pytest.mark.django_db
+
+PROBE = np.full(128, 0.05, dtype=np.float32)
+
+
+@dataclass
+class UnnamedVerdict(ScriptedVerdict):
+    naming_pending: bool = True
+    probe: np.ndarray | None = field(default_factory=lambda: PROBE.copy())
+
+
+@pytest.fixture
+def matcher_away(face_script: FaceScript, monkeypatch: pytest.MonkeyPatch) -> FaceScript:
+    """Frames that do not match the owner and that the matcher could not name in time."""
+
+    def verify(*, customer_id: int, image: np.ndarray) -> UnnamedVerdict:
+        face_script.calls += 1
+        return UnnamedVerdict(outcome="no_match", match_percent=20, distance=0.71)
+
+    monkeypatch.setattr(face, "frame_verify", verify)
+    return face_script
+
+
+def _matcher_answers(monkeypatch: pytest.MonkeyPatch, nearest: Nearest) -> list[dict]:
+    asked: list[dict] = []
+
+    def nearest_other_customer(*, probe_text: str, customer_id: int, deadline_s: float) -> Nearest:
+        asked.append({"probe_text": probe_text, "customer_id": customer_id})
+        return nearest
+
+    monkeypatch.setattr(face, "nearest_other_customer", nearest_other_customer)
+    return asked
+
+
+def _fail_to_otp(driver, alice_pan: str, outbox: list) -> None:
+    """Unnamed no-match frames until the face deadline, then a code is sent (the customer-facing flow)."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        driver.start(alice_pan)
+        assert driver.frame().json()["outcome"] == "no_match"
+        traveller.shift(dt.timedelta(seconds=25))
+        assert driver.frame().json()["session"]["state"] == "face_failed"
+    assert driver.post("otp").status_code == 200
+    assert len(outbox) == 1
+
+
+def test_an_unnamed_no_match_is_kept_encrypted_with_an_audit_event_and_a_queued_naming(
+    driver, alice_card, alice_pan, matcher_away, django_capture_on_commit_callbacks
+):
+    driver.start(alice_pan)
+    with django_capture_on_commit_callbacks() as callbacks:
+        body = driver.frame().json()
+    assert body["outcome"] == "no_match" and body["session"]["state"] == "face_pending"
+    deferral = DeferredNaming.objects.get()
+    assert deferral.outcome == "pending"
+    assert len(callbacks) == 1  # deferred_naming_resolve_task.delay, on commit
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT probe FROM kiosk_deferrednaming")
+        stored = cursor.fetchone()[0]
+    assert stored and "0.05" not in stored and face.probe_pack(PROBE) not in stored  # ciphertext only
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.FACE_NAMING_DEFERRED)
+    assert event.data["deferred_naming_id"] == deferral.pk
+    assert event.snapshots.exists()
+
+
+def test_a_late_mismatch_voids_the_code_ends_the_session_and_counts_on_the_card(
+    driver, alice_card, alice_pan, matcher_away, outbox, bob_card, monkeypatch
+):
+    _fail_to_otp(driver, alice_pan, outbox)
+    asked = _matcher_answers(monkeypatch, Nearest(bob_card.customer_id, 0.41, 2, 2))
+    for deferral in DeferredNaming.objects.all():
+        assert naming.deferred_naming_resolve(deferral_id=deferral.pk) == "mismatch"
+    assert asked[0]["customer_id"] == alice_card.customer_id  # the owner is never the answer
+
+    session = KioskSession.objects.get()
+    assert (session.state, session.end_reason, session.face_failure_reason) == (
+        "ended",
+        "mismatch",
+        "mismatch",
+    )
+    assert OtpCode.objects.get().voided_at is not None
+    assert driver.post("otp/verify", {"code": "123456"}).status_code == 409
+    assert CardSecurity.objects.get(card=alice_card).mismatch_count == 1
+    events = AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_NAMING_COMPLETED).order_by("seq")
+    first = events.first()
+    assert first is not None and first.outcome == AuditEvent.Outcome.FAILURE
+    assert first.data["other_customer_id"] == bob_card.customer_id
+    assert first.data["state_before"] == "otp_sent" and first.data["otp_voided"] == 1
+    assert first.data["session_ended"] is True
+    assert all(deferral.probe == "" for deferral in DeferredNaming.objects.all())  # erased once named
+
+
+def test_late_mismatches_block_the_card_as_immediate_ones_do(
+    driver, alice_card, alice_pan, matcher_away, outbox, bob_card, monkeypatch
+):
+    _matcher_answers(monkeypatch, Nearest(bob_card.customer_id, 0.41, 2, 2))
+    for _ in range(2):
+        driver.start(alice_pan)
+        driver.frame()
+        for deferral in DeferredNaming.objects.filter(outcome="pending"):
+            naming.deferred_naming_resolve(deferral_id=deferral.pk)
+    alice_card.refresh_from_db()
+    assert alice_card.status == Card.Status.BLOCKED
+
+
+def test_a_late_no_match_changes_nothing_but_says_so(
+    driver, alice_card, alice_pan, matcher_away, outbox, monkeypatch
+):
+    _fail_to_otp(driver, alice_pan, outbox)
+    _matcher_answers(monkeypatch, Nearest(None, None, 2, 2))
+    for deferral in DeferredNaming.objects.all():
+        assert naming.deferred_naming_resolve(deferral_id=deferral.pk) == "no_match"
+    session = KioskSession.objects.get()
+    assert session.state == "otp_sent"
+    assert OtpCode.objects.get().voided_at is None
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_NAMING_COMPLETED).first()
+    assert event is not None and event.outcome == AuditEvent.Outcome.INFO
+    assert event.data["result"] == "no_match"
+
+
+def test_with_the_matcher_still_away_the_probe_is_kept_for_another_try(
+    driver, alice_card, alice_pan, matcher_away, monkeypatch
+):
+    driver.start(alice_pan)
+    driver.frame()
+    _matcher_answers(monkeypatch, Nearest(None, None, 2, 1, reason="timeout"))
+    deferral = DeferredNaming.objects.get()
+    with pytest.raises(MatcherUnavailable):
+        naming.deferred_naming_resolve(deferral_id=deferral.pk)
+    deferral.refresh_from_db()
+    assert deferral.outcome == "pending" and deferral.probe
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_NAMING_COMPLETED).exists()
+    # A partial answer that already names someone is enough: one shard holding the other customer decides.
+    _matcher_answers(monkeypatch, Nearest(7, 0.3, 2, 1, reason="timeout"))
+    assert naming.deferred_naming_resolve(deferral_id=deferral.pk) == "mismatch"
+
+
+def test_the_sweep_names_what_its_tasks_could_not(driver, alice_card, alice_pan, matcher_away, monkeypatch):
+    driver.start(alice_pan)
+    driver.frame()
+    _matcher_answers(monkeypatch, Nearest(None, None, 1, 1))
+    assert naming.deferred_namings_sweep(older_than_s=-1) == 1
+    assert DeferredNaming.objects.get().outcome == "no_match"
+
+
+def test_probes_kept_per_session_are_capped(driver, alice_card, alice_pan, matcher_away):
+    driver.start(alice_pan)
+    for _ in range(naming.DEFERRALS_PER_SESSION + 3):
+        driver.frame()
+    assert DeferredNaming.objects.count() == naming.DEFERRALS_PER_SESSION
