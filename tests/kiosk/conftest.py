@@ -163,3 +163,14 @@ class KioskDriver:
 @pytest.fixture
 def driver(api: APIClient, face_script: FaceScript, outbox: list) -> KioskDriver:
     return KioskDriver(api)
+
+
+def second_kiosk_driver() -> KioskDriver:
+    """A driver for another kiosk of the same bank (rules that count distinct kiosks)."""
+    from kiosk.services.credentials import kiosk_credential_rotate
+    from tests.factories import KioskFactory
+
+    _credential, token = kiosk_credential_rotate(kiosk=KioskFactory(name="Second kiosk"), actor=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Kiosk {token}")
+    return KioskDriver(client)

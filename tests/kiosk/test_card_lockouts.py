@@ -8,17 +8,14 @@ import re
 import pytest
 import time_machine
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import Card
 from audit.models import AuditEvent
 from kiosk.models import CardSecurity, KioskSession
 from kiosk.services import security
-from kiosk.services.credentials import kiosk_credential_rotate
-from tests.factories import KioskFactory
 
-from .conftest import KioskDriver
+from .conftest import KioskDriver, second_kiosk_driver
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +35,6 @@ def _expiry(card: Card) -> str:
 def _other_month(card: Card) -> str:
     shifted = card.expires_on.replace(day=1) + dt.timedelta(days=40)
     return shifted.strftime("%m/%y")
-
-
-def _second_driver() -> KioskDriver:
-    _credential, token = kiosk_credential_rotate(kiosk=KioskFactory(name="Second kiosk"), actor=None)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Kiosk {token}")
-    return KioskDriver(client)
 
 
 # --- The card read: PAN + expiry ---------------------------------------------------------------------------
@@ -111,7 +101,7 @@ def test_failed_card_reads_are_throttled_per_kiosk(driver, alice_card, alice_pan
         assert throttled.status_code == 429
         assert throttled.json()["code"] == "card_reads_throttled"
         # Another kiosk is not affected.
-        assert _second_driver().start(alice_pan).status_code == 201
+        assert second_kiosk_driver().start(alice_pan).status_code == 201
         traveller.shift(dt.timedelta(seconds=601))
         assert driver.start(alice_pan, expiry=_expiry(alice_card)).status_code == 201
 
@@ -200,7 +190,7 @@ def test_own_face_twice_does_not_block_anothers_card(driver, alice_card, alice_p
 def test_mismatches_from_two_kiosks_block_the_card(driver, alice_card, alice_pan, face_script, settings):
     face_script.play("mismatch")
     _mismatch_session(driver, alice_pan, settings)
-    _mismatch_session(_second_driver(), alice_pan, settings)
+    _mismatch_session(second_kiosk_driver(), alice_pan, settings)
     alice_card.refresh_from_db()
     assert alice_card.status == Card.Status.BLOCKED
     assert driver.start(alice_pan).json()["code"] == "card_blocked"
@@ -212,7 +202,7 @@ def test_mismatches_from_two_kiosks_more_than_a_day_apart_do_not_block(
     face_script.play("mismatch")
     _mismatch_session(driver, alice_pan, settings)
     with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
-        _mismatch_session(_second_driver(), alice_pan, settings)
+        _mismatch_session(second_kiosk_driver(), alice_pan, settings)
     alice_card.refresh_from_db()
     assert alice_card.status == Card.Status.ACTIVE
 
@@ -256,7 +246,7 @@ def test_unblock_clears_mismatch_evidence_so_one_more_does_not_block_again(
 ):
     face_script.play("mismatch")
     _mismatch_session(driver, alice_pan, settings)
-    _mismatch_session(_second_driver(), alice_pan, settings)
+    _mismatch_session(second_kiosk_driver(), alice_pan, settings)
     alice_card.refresh_from_db()
     assert alice_card.status == Card.Status.BLOCKED
     account_services.card_unblock(card=alice_card, actor=teller)
