@@ -69,6 +69,15 @@ class Endpoint:
 
 
 ENDPOINTS: dict[str, Endpoint] = {
+    # An unknown number gets the same screens as a known one, so any well-formed phone starts a session.
+    "kiosk-api:cardless-session-start": Endpoint(
+        "/api/kiosk/sessions/cardless/", "kiosk", {"phone": "+447700900123"}
+    ),
+    # A PIN is taken only once a card-less face check passed (its success path: tests/kiosk/test_cardless.py);
+    # here every value must be refused without a write.
+    "kiosk-api:cardless-pin": Endpoint(
+        "/api/kiosk/sessions/{sid}/pin/", "started", {"pin": "1234"}, valid_succeeds=False
+    ),
     "kiosk-api:session-start": Endpoint(
         "/api/kiosk/sessions/", "kiosk", {"card_number": "PAN", "expiry": "CARD_EXPIRY"}
     ),
