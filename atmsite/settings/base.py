@@ -20,6 +20,9 @@ VAR_DIR = Path(os.environ.get("ATM_VAR_DIR", BASE_DIR / "var"))
 
 env = environ.Env()
 
+# Real-face photos, shared beside the project and never copied into it: demo seeding, benchmarks, tests.
+ATM_FACES_DIR = Path(os.environ.get("ATM_FACES_DIR", BASE_DIR.parent / "shared" / "faces")).resolve()
+
 DEBUG = env.bool("DEBUG", default=True)
 
 
@@ -68,6 +71,7 @@ INSTALLED_APPS = [
     "biometrics",
     "audit",
     "kiosk",
+    "bench",  # benchmark commands only: nothing in the request path imports it
 ]
 
 MIDDLEWARE = [

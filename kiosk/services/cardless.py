@@ -46,7 +46,15 @@ from audit.services import audit_event_record
 from ..models import CardlessAccess, Kiosk, KioskSession
 from ..otp_senders import OtpSendError, otp_sender_get
 from . import face
-from .sessions import State, _audit, _end, session_get, session_lock, session_refresh, session_require
+from .sessions import (
+    State,
+    session_audit,
+    session_close,
+    session_get,
+    session_lock,
+    session_refresh,
+    session_require,
+)
 
 Status = CardlessAccess.Status
 PIN_LENGTHS = range(4, 7)
@@ -234,7 +242,7 @@ def cardless_session_start(*, kiosk: Kiosk, phone: str) -> KioskSession:
     for previous in KioskSession.objects.select_for_update().filter(
         kiosk=kiosk, state__in=KioskSession.OPEN_STATES
     ):
-        _end(previous, reason="replaced", now=now)
+        session_close(previous, reason="replaced", now=now)
     session = KioskSession.objects.create(
         public_id=uuid.uuid4(),
         kiosk=kiosk,
@@ -249,7 +257,7 @@ def cardless_session_start(*, kiosk: Kiosk, phone: str) -> KioskSession:
         frame_nonce=secrets.token_urlsafe(24),
         liveness_state=face.liveness_new_state(),
     )
-    _audit(
+    session_audit(
         session,
         kind=AuditEvent.Kind.KIOSK_SESSION_START,
         outcome=AuditEvent.Outcome.SUCCESS,
@@ -336,7 +344,7 @@ def _pin_disabled_notice(access: CardlessAccess, *, session: KioskSession) -> No
     try:
         otp_sender_get().send(phone=access.customer.phone, body=body)
     except OtpSendError as error:
-        _audit(
+        session_audit(
             session,
             kind=AuditEvent.Kind.OTP_SEND_FAILED,
             outcome=AuditEvent.Outcome.FAILURE,
@@ -372,7 +380,7 @@ def cardless_pin_verify(*, kiosk: Kiosk, public_id: Any, pin: str) -> KioskSessi
             session.customer_id, session.account_id = access.customer_id, access.account_id
             session.state, session.verified_at = State.VERIFIED, now
             session.save(update_fields=["customer", "account", "state", "verified_at", "last_activity_at"])
-            _audit(
+            session_audit(
                 session,
                 kind=AuditEvent.Kind.CARDLESS_PIN_VERIFIED,
                 outcome=AuditEvent.Outcome.SUCCESS,
@@ -390,7 +398,7 @@ def cardless_pin_verify(*, kiosk: Kiosk, public_id: Any, pin: str) -> KioskSessi
             left = min(
                 (settings.CARDLESS_PIN_MAX_FAILURES - a.consecutive_pin_failures for a in accesses), default=0
             )
-            _audit(
+            session_audit(
                 session,
                 kind=AuditEvent.Kind.CARDLESS_PIN_FAILED,
                 outcome=AuditEvent.Outcome.FAILURE,
@@ -406,7 +414,7 @@ def cardless_pin_verify(*, kiosk: Kiosk, public_id: Any, pin: str) -> KioskSessi
                 )
                 _pin_disabled_notice(access, session=session)
             if left <= 0:
-                _end(session, reason="cardless_disabled", now=now)
+                session_close(session, reason="cardless_disabled", now=now)
                 failure = ApplicationError(
                     _("Too many wrong PINs. Card-less cash is disabled; please visit a branch."),
                     code="cardless_disabled",
@@ -499,7 +507,7 @@ def cardless_cooldown_notice_send(session: KioskSession, *, until: datetime) -> 
     try:
         cardless_code_send(session, body=body)
     except OtpSendError as error:
-        _audit(
+        session_audit(
             session,
             kind=AuditEvent.Kind.OTP_SEND_FAILED,
             outcome=AuditEvent.Outcome.FAILURE,

@@ -26,7 +26,7 @@ from audit.models import AuditEvent
 
 from ..models import DeferredNaming, KioskSession, OtpCode
 from . import face, security
-from .sessions import _audit, _end, session_lock
+from .sessions import session_audit, session_close, session_lock
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def session_naming_defer(
     deferral = DeferredNaming.objects.create(
         session=session, probe=face.probe_pack(verdict.probe), created_at=now
     )
-    _audit(
+    session_audit(
         session,
         kind=AuditEvent.Kind.FACE_NAMING_DEFERRED,
         outcome=AuditEvent.Outcome.INFO,
@@ -100,7 +100,7 @@ def deferred_naming_resolve(*, deferral_id: int) -> str:
             "result": deferral.outcome,
         }
         if not named:
-            _audit(
+            session_audit(
                 session,
                 kind=AuditEvent.Kind.FACE_NAMING_COMPLETED,
                 outcome=AuditEvent.Outcome.INFO,
@@ -109,7 +109,7 @@ def deferred_naming_resolve(*, deferral_id: int) -> str:
             return deferral.outcome
         data.update(_mismatch_apply_late(session, now=now))
         data.update({"other_customer_id": nearest.customer_id, "distance": nearest.distance})
-        _audit(
+        session_audit(
             session, kind=AuditEvent.Kind.FACE_NAMING_COMPLETED, outcome=AuditEvent.Outcome.FAILURE, data=data
         )
         return deferral.outcome
@@ -133,7 +133,7 @@ def _mismatch_apply_late(session: KioskSession, *, now: datetime) -> dict[str, A
         if card is not None and not Card.objects.filter(pk=card.pk, status=Card.Status.STOLEN).exists():
             blocked = security.card_mismatch_record(card=card, kiosk_id=session.kiosk_id)
     if session.is_open:
-        _end(session, reason="card_blocked" if blocked else "mismatch", now=now)
+        session_close(session, reason="card_blocked" if blocked else "mismatch", now=now)
     return {
         "state_before": state_before,
         "verified_by": session.verified_by,

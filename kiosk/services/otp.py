@@ -30,7 +30,15 @@ from ..models import Kiosk, KioskSession, OtpCode
 from ..otp_senders import OtpSendError, otp_sender_get
 from . import cardless, security
 from .cardless import cardless_code_send
-from .sessions import State, _audit, _end, session_get, session_lock, session_refresh, session_require
+from .sessions import (
+    State,
+    session_audit,
+    session_close,
+    session_get,
+    session_lock,
+    session_refresh,
+    session_require,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +89,13 @@ def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: Any) -> None:
         reason = _code_path_closed(session)
         if not reason:
             return
-        _audit(
+        session_audit(
             session,
             kind=AuditEvent.Kind.OTP_REFUSED,
             outcome=AuditEvent.Outcome.FAILURE,
             data={"why": reason},
         )
-        _end(session, reason="otp_unavailable", now=now)
+        session_close(session, reason="otp_unavailable", now=now)
     raise _code_unavailable()
 
 
@@ -101,7 +109,7 @@ def _cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:
     try:
         otp_sender_get().send(phone=session.claimed_card.customer.phone, body=body)
     except OtpSendError as error:
-        _audit(
+        session_audit(
             session,
             kind=AuditEvent.Kind.OTP_SEND_FAILED,
             outcome=AuditEvent.Outcome.FAILURE,
@@ -148,7 +156,7 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
                 otp_sender_get().send(phone=session.claimed_card.customer.phone, body=_message_body(code))
         except OtpSendError as error:
             # The reason (never the message body) goes to the audit trail; nothing else changes.
-            _audit(
+            session_audit(
                 session,
                 kind=AuditEvent.Kind.OTP_SEND_FAILED,
                 outcome=AuditEvent.Outcome.FAILURE,
@@ -173,7 +181,7 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
             )
             session.state, session.last_activity_at = State.OTP_SENT, now
             session.save(update_fields=["state", "last_activity_at"])
-            _audit(
+            session_audit(
                 session,
                 kind=AuditEvent.Kind.OTP_SENT,
                 outcome=AuditEvent.Outcome.SUCCESS,
@@ -241,7 +249,9 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
                 cardless.cardless_otp_success_record(session)
             else:
                 security.card_otp_success_record(card=session.claimed_card)
-            _audit(session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={})
+            session_audit(
+                session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={}
+            )
         else:
             otp.failed_attempts += 1
             voided = otp.failed_attempts >= settings.OTP_MAX_ATTEMPTS
@@ -258,7 +268,7 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
             if paused_until is not None and otp.voided_at is None:
                 otp.voided_at = now  # a new pause: this code is dead too
                 otp.save(update_fields=["voided_at"])
-            _audit(
+            session_audit(
                 session,
                 kind=AuditEvent.Kind.OTP_FAILED,
                 outcome=AuditEvent.Outcome.FAILURE,

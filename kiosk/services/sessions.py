@@ -131,9 +131,10 @@ def _card_refusal(card: Card) -> ApplicationError | None:
     return None
 
 
-def _audit(
+def session_audit(
     session: KioskSession, *, kind: str, outcome: str, data: dict[str, Any], snapshot: bytes | None = None
 ):
+    """One audit event for this session, with its kiosk, owner, card last four and id (in a transaction)."""
     return audit_event_record(
         kind=kind,
         outcome=outcome,
@@ -170,7 +171,7 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
     for previous in KioskSession.objects.select_for_update().filter(
         kiosk=kiosk, state__in=KioskSession.OPEN_STATES
     ):
-        _end(previous, reason="replaced", now=now)
+        session_close(previous, reason="replaced", now=now)
     # Lock the card so a concurrent card_block either lands first (we refuse) or after the session exists.
     card = Card.objects.select_for_update().select_related("customer", "account").get(pk=card.pk)
     refusal = _card_refusal(card)
@@ -192,7 +193,7 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
         frame_nonce=secrets.token_urlsafe(24),
         liveness_state=face.liveness_new_state(),
     )
-    _audit(
+    session_audit(
         session,
         kind=AuditEvent.Kind.KIOSK_SESSION_START,
         outcome=AuditEvent.Outcome.SUCCESS,
@@ -201,12 +202,13 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
     return session
 
 
-def _end(session: KioskSession, *, reason: str, now: datetime) -> None:
+def session_close(session: KioskSession, *, reason: str, now: datetime) -> None:
+    """End a session the caller holds locked, with its reason and an audit event."""
     session.state = State.ENDED
     session.ended_at = now
     session.end_reason = reason
     session.save(update_fields=["state", "ended_at", "end_reason"])
-    _audit(
+    session_audit(
         session,
         kind=AuditEvent.Kind.KIOSK_SESSION_END,
         outcome=AuditEvent.Outcome.INFO,
@@ -240,7 +242,7 @@ def _face_fail(
     evidence: dict[str, Any] = {"last_outcome": session.face_last_outcome, "shown_reason": reason}
     if verdict is not None:
         evidence["distance"] = verdict.distance
-    _audit(
+    session_audit(
         session,
         kind=AuditEvent.Kind.FACE_DECISION,
         outcome=AuditEvent.Outcome.FAILURE,
@@ -270,7 +272,7 @@ def _mismatch_seen(session: KioskSession, *, verdict: Any, now: datetime, snapsh
         if session.is_cardless
         else security.card_mismatch_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
     )
-    _audit(
+    session_audit(
         session,
         kind=AuditEvent.Kind.FACE_MISMATCH,
         outcome=AuditEvent.Outcome.FAILURE,
@@ -283,15 +285,15 @@ def _mismatch_seen(session: KioskSession, *, verdict: Any, now: datetime, snapsh
         snapshot=snapshot,
     )
     if blocked:
-        _end(session, reason="card_blocked", now=now)
+        session_close(session, reason="card_blocked", now=now)
 
 
 def _apply_timeouts(session: KioskSession, *, now: datetime, face_deadline: bool = True) -> None:
     deadlines = session_deadlines(session)
     if now >= deadlines["session"]:
-        _end(session, reason="session_timeout", now=now)
+        session_close(session, reason="session_timeout", now=now)
     elif now >= deadlines["idle"]:
-        _end(session, reason="idle_timeout", now=now)
+        session_close(session, reason="idle_timeout", now=now)
     elif face_deadline and "face" in deadlines and now >= deadlines["face"]:
         reason = _TIMEOUT_REASON.get(session.face_last_outcome, "timeout")
         _face_fail(session, reason=reason, now=now, snapshot=None)
@@ -372,7 +374,7 @@ def session_touch(session: KioskSession, *, now: datetime) -> None:
 def session_end(*, kiosk: Kiosk, public_id: Any, reason: str = "customer") -> KioskSession:
     session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
     if session.is_open:
-        _end(session, reason=reason, now=timezone.now())
+        session_close(session, reason=reason, now=timezone.now())
     return session
 
 
@@ -599,7 +601,7 @@ def _frame_result(session: KioskSession, *, verdict: Any, frame_size: tuple[int,
 
 def _liveness_fail(session: KioskSession, *, live: Any, now: datetime, snapshot: bytes) -> None:
     """Suspected presentation attack (a moved flat photo, a replay), or the challenge not done in time."""
-    _audit(
+    session_audit(
         session,
         kind=AuditEvent.Kind.LIVENESS_FAILED,
         outcome=AuditEvent.Outcome.FAILURE,
@@ -630,7 +632,7 @@ def _frame_match(session: KioskSession, *, verdict: Any, now: datetime, live: bo
         from .cardless import cardless_face_decided
 
         cardless_face_decided(session, customer_id=int(session.cardless_face_candidate_id or 0))
-        _audit(
+        session_audit(
             session,
             kind=AuditEvent.Kind.FACE_DECISION,
             outcome=AuditEvent.Outcome.SUCCESS,
@@ -642,7 +644,7 @@ def _frame_match(session: KioskSession, *, verdict: Any, now: datetime, live: bo
         )
     if session.state == State.VERIFIED:
         security.card_face_success_record(card=session.claimed_card)
-        _audit(
+        session_audit(
             session,
             kind=AuditEvent.Kind.FACE_DECISION,
             outcome=AuditEvent.Outcome.SUCCESS,

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_prints_the_served_url(settings, monkeypatch, tmp_path, capsys):
     settings.DEBUG = True
     settings.VAR_DIR = tmp_path
-    monkeypatch.setenv("ATM_FACES_DIR", str(tmp_path / "no-faces"))
+    settings.ATM_FACES_DIR = tmp_path / "no-faces"
 
     call_command("seed_demo", "--base-url", "http://0.0.0.0:8123/")
 

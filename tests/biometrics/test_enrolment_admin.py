@@ -98,7 +98,7 @@ def test_revoke_biometrics_customer_action_proposes_and_a_second_person_approves
 
 def test_seed_demo_faces_skips_without_the_folder(db, monkeypatch, tmp_path, settings):
     settings.DEBUG = True
-    monkeypatch.setenv("ATM_FACES_DIR", str(tmp_path / "missing"))
+    settings.ATM_FACES_DIR = tmp_path / "missing"
     out = io.StringIO()
     call_command("seed_demo_faces", stdout=out)
     assert "No demo faces" in out.getvalue()
@@ -113,7 +113,7 @@ def test_seed_demo_faces_enrols_the_demo_customers(
 
     settings.DEBUG = True
 
-    monkeypatch.setenv("ATM_FACES_DIR", str(faces_dir))
+    settings.ATM_FACES_DIR = faces_dir
     for demo in DEMO_CUSTOMERS[1:3]:  # Joe Biden and Kit Harington: small folders, quick
         CustomerFactory(full_name=demo.full_name, phone=demo.phone)
     out = io.StringIO()

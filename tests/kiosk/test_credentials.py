@@ -182,7 +182,7 @@ def test_provisioning_code_is_not_in_the_url_path(kiosk, settings, monkeypatch, 
     assert Client().get(f"/kiosk/provision/{raw}/").status_code == 404
 
     settings.DEBUG = True  # seed_demo is for development only
-    monkeypatch.setenv("ATM_FACES_DIR", str(tmp_path / "no-faces"))
+    settings.ATM_FACES_DIR = tmp_path / "no-faces"
     call_command("seed_demo")
     printed = capsys.readouterr().out
     seeded = re.search(r"(http://127\.0\.0\.1:8000/kiosk/provision/\S*)", printed)

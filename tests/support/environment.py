@@ -24,7 +24,9 @@ def unavailable(reason: str) -> None:
 
 
 def faces_dir() -> Path:
-    path = Path(os.environ.get("ATM_FACES_DIR", REPO.parent / "shared" / "faces")).resolve()
+    from django.conf import settings
+
+    path = settings.ATM_FACES_DIR
     if not (path / "MANIFEST.csv").is_file():
         unavailable(f"real face photos not found at {path} (set ATM_FACES_DIR)")
     return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,13 @@ from biometrics.services import enrollment
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
-def faces_dir() -> Path:
-    return Path(os.environ.get("ATM_FACES_DIR", settings.BASE_DIR.parent / "shared" / "faces")).resolve()
-
-
 class Command(BaseCommand):
     help = "Enrol the demo customers' faces from the shared photo folder (skips when it is missing)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo_faces is for development only and refuses to run with DEBUG off.")
-        people = faces_dir() / "people"
+        people = settings.ATM_FACES_DIR / "people"
         if not people.is_dir():
             self.stdout.write(self.style.WARNING(f"No demo faces: {people} not found (set ATM_FACES_DIR)."))
             return
