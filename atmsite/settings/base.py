@@ -13,6 +13,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from biometrics.liveness.state import CHALLENGE_TIME_LIMIT_SECONDS
+
 from .devkeys import dev_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -345,7 +347,7 @@ LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
 # Challenges the kiosk picks from. Blink is off by default: frames reach the server ~5 a second, so a 150 ms
 # blink is often missed, and no real blink recording was available to measure its BPCER.
 LIVENESS_CHALLENGES = env.list("LIVENESS_CHALLENGES", default=["turn_left", "turn_right"])
-LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=15.0)
+LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=CHALLENGE_TIME_LIMIT_SECONDS)
 LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=25.0)
 LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.25)
 # Passive presentation-attack detection: texture CNNs (biometrics/models/) score every owner-matching frame
