@@ -3,6 +3,7 @@
 The public entry points, gathered from the three modules that implement them: `enrolment_capture` (consent,
 start, shots, clips, submit), `enrolment_encoding` (the task's encoding and the decision that follows) and
 `enrolment_review` (a second member of staff settles a flagged enrolment). Callers import from here.
+`_enrolment_finish` is exported for the tests that finish an enrolment built without the engine.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from biometrics.services.enrolment_capture import (
     PHOTO_FOLDER,
     POSE_MIN_CHANGE,
     PhotoFeedback,
-    _photo_store,
-    _pose_changed,
     customer_consent_record,
     enrolment_clip_add,
     enrolment_photo_add,
@@ -37,8 +36,6 @@ __all__ = [
     "POSE_MIN_CHANGE",
     "PhotoFeedback",
     "_enrolment_finish",
-    "_photo_store",
-    "_pose_changed",
     "customer_consent_record",
     "enrolment_activate",
     "enrolment_clip_add",

@@ -48,6 +48,19 @@ class PhotoFeedback:
     box: dict[str, int] | None = None
 
 
+def enrolment_audit(
+    enrolment: Enrolment, kind: str, outcome: str, *, actor: User | None = None, **data: object
+) -> None:
+    """An audit event about `enrolment` (its id and customer), inside the caller's transaction."""
+    audit_event_record(
+        kind=kind,
+        outcome=outcome,
+        actor=actor,
+        customer_id=enrolment.customer_id,
+        data={"enrolment_id": enrolment.pk, **data},
+    )
+
+
 @transaction.atomic
 def customer_consent_record(*, customer: Customer, actor: User | None) -> Customer:
     """Record (once) that the customer agreed to face verification, when and before which staff member."""
@@ -370,12 +383,8 @@ def enrolment_submit(*, enrolment: Enrolment, actor: User | None, allow_partial:
         locked.save(
             update_fields=["status", "submitted_at", "encoded_count", "photos_required", "updated_at"]
         )
-        audit_event_record(
-            kind=AuditEvent.Kind.ENROLMENT_SUBMITTED,
-            outcome=AuditEvent.Outcome.INFO,
-            actor=actor,
-            customer_id=locked.customer_id,
-            data={"enrolment_id": locked.pk, "photos": taken},
+        enrolment_audit(
+            locked, AuditEvent.Kind.ENROLMENT_SUBMITTED, AuditEvent.Outcome.INFO, actor=actor, photos=taken
         )
         enrolment_id = locked.pk
         # The worker must never see the enrolment before this transaction commits.

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from accounts.approvals.services import face_reenrol_propose
 from audit.models import AuditEvent
-from audit.services import audit_event_record
 from biometrics import engine
 from biometrics.matcher import MatcherUnavailable, match_nearest
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState, encoding_unpack
+from biometrics.services.enrolment_capture import enrolment_audit
 from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
 from biometrics.services.templates import photo_encode, template_create, templates_activate
 
@@ -98,11 +98,12 @@ def _enrolment_finish(*, enrolment_id: int) -> Enrolment:
     if failure:
         enrolment.failure_reason = failure
         _finish_update(enrolment, Enrolment.Status.FAILED, "failure_reason")
-        audit_event_record(
-            kind=AuditEvent.Kind.ENROLMENT_FAILED,
-            outcome=AuditEvent.Outcome.FAILURE,
-            customer_id=enrolment.customer_id,
-            data={"enrolment_id": enrolment.pk, "encoded": len(templates), "reason": failure},
+        enrolment_audit(
+            enrolment,
+            AuditEvent.Kind.ENROLMENT_FAILED,
+            AuditEvent.Outcome.FAILURE,
+            encoded=len(templates),
+            reason=failure,
         )
         return enrolment
     # Activations are serialised on the GalleryState lock, and the duplicate check runs against exactly the
@@ -119,11 +120,12 @@ def _enrolment_finish(*, enrolment_id: int) -> Enrolment:
         face_reenrol_propose(enrolment=enrolment, template_count=len(templates))
         return enrolment
     enrolment_activate(enrolment=enrolment, templates=templates, state=state)
-    audit_event_record(
-        kind=AuditEvent.Kind.ENROLMENT_COMPLETED,
-        outcome=AuditEvent.Outcome.SUCCESS,
-        customer_id=enrolment.customer_id,
-        data={"enrolment_id": enrolment.pk, "templates": len(templates), "engine": engine.ENGINE_VERSION},
+    enrolment_audit(
+        enrolment,
+        AuditEvent.Kind.ENROLMENT_COMPLETED,
+        AuditEvent.Outcome.SUCCESS,
+        templates=len(templates),
+        engine=engine.ENGINE_VERSION,
     )
     return enrolment
 
@@ -156,15 +158,12 @@ def _duplicate_identity_flag(
     enrolment.duplicate_of_customer_id = nearest.customer_id
     enrolment.duplicate_distance = nearest.distance  # rounded to 4 places by the matcher
     _finish_update(enrolment, Enrolment.Status.NEEDS_REVIEW, "duplicate_of_customer", "duplicate_distance")
-    audit_event_record(
-        kind=AuditEvent.Kind.DUPLICATE_IDENTITY,
-        outcome=AuditEvent.Outcome.FAILURE,
-        customer_id=enrolment.customer_id,
-        data={
-            "enrolment_id": enrolment.pk,
-            "other_customer_id": nearest.customer_id,
-            "distance": enrolment.duplicate_distance,
-        },
+    enrolment_audit(
+        enrolment,
+        AuditEvent.Kind.DUPLICATE_IDENTITY,
+        AuditEvent.Outcome.FAILURE,
+        other_customer_id=nearest.customer_id,
+        distance=enrolment.duplicate_distance,
     )
     return True
 
@@ -181,14 +180,11 @@ def enrolment_activate(*, enrolment: Enrolment, templates: list[FaceTemplate], s
     superseded.update(status=Enrolment.Status.SUPERSEDED)
     _finish_update(enrolment, Enrolment.Status.ACTIVE)
     if superseded_ids:
-        audit_event_record(
-            kind=AuditEvent.Kind.ENROLMENT_SUPERSEDED,
-            outcome=AuditEvent.Outcome.SUCCESS,
-            customer_id=enrolment.customer_id,
-            data={
-                "enrolment_id": enrolment.pk,
-                "superseded_enrolment_ids": superseded_ids,
-                "templates_revoked": revoked,
-                "gallery_version": version,
-            },
+        enrolment_audit(
+            enrolment,
+            AuditEvent.Kind.ENROLMENT_SUPERSEDED,
+            AuditEvent.Outcome.SUCCESS,
+            superseded_enrolment_ids=superseded_ids,
+            templates_revoked=revoked,
+            gallery_version=version,
         )

@@ -9,9 +9,9 @@ from django.utils import timezone
 from accounts.approvals.services import face_reenrol_settle
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
-from audit.services import audit_event_record
 from biometrics import engine
 from biometrics.models import Enrolment
+from biometrics.services.enrolment_capture import enrolment_audit
 from biometrics.services.enrolment_encoding import enrolment_activate
 from biometrics.services.gallery_state import gallery_state_lock
 
@@ -42,17 +42,14 @@ def enrolment_review(*, enrolment: Enrolment, actor: User | None, approve: bool,
         enrolment.templates.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         enrolment.status = Enrolment.Status.REJECTED
         enrolment.save(update_fields=["status", "updated_at"])
-    audit_event_record(
-        kind=AuditEvent.Kind.ENROLMENT_REVIEWED,
-        outcome=AuditEvent.Outcome.SUCCESS,
+    enrolment_audit(
+        enrolment,
+        AuditEvent.Kind.ENROLMENT_REVIEWED,
+        AuditEvent.Outcome.SUCCESS,
         actor=actor,
-        customer_id=enrolment.customer_id,
-        data={
-            "enrolment_id": enrolment.pk,
-            "approved": approve,
-            "duplicate_of_customer_id": enrolment.duplicate_of_customer_id,
-            "note": enrolment.review_note,
-        },
+        approved=approve,
+        duplicate_of_customer_id=enrolment.duplicate_of_customer_id,
+        note=enrolment.review_note,
     )
     face_reenrol_settle(enrolment=enrolment, actor=actor, approved=approve, note=enrolment.review_note)
     return enrolment
