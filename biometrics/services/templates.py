@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import User
@@ -22,14 +21,14 @@ from audit.models import AuditEvent
 from audit.services import audit_customer_erase, audit_event_record
 from biometrics import engine
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, encoding_pack
-from biometrics.quality import quality_figures
+from biometrics.quality import QualityFigures, quality_figures
 from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
 
 logger = logging.getLogger(__name__)
 
 
 def template_create(
-    *, enrolment: Enrolment, photo: EnrolmentPhoto, encoding: np.ndarray, quality: dict[str, Any]
+    *, enrolment: Enrolment, photo: EnrolmentPhoto, encoding: np.ndarray, quality: QualityFigures
 ) -> tuple[FaceTemplate, bool]:
     """The template of `photo` for the running engine; a repeated call returns the existing row.
 
@@ -49,7 +48,7 @@ def template_create(
     )
 
 
-def photo_encode(*, photo: EnrolmentPhoto) -> tuple[np.ndarray, dict[str, Any]]:
+def photo_encode(*, photo: EnrolmentPhoto) -> tuple[np.ndarray, QualityFigures]:
     """Decrypt a stored photo and encode its (largest) face. Raises ValueError with a reason for people."""
     try:
         data = encrypted_file_read(photo.storage_name)
@@ -63,7 +62,7 @@ def photo_encode(*, photo: EnrolmentPhoto) -> tuple[np.ndarray, dict[str, Any]]:
     if not faces:
         raise ValueError("No face was found in the stored photo.")
     face = faces[0]
-    return engine.encode_face(image, face), dict(quality_figures(face.quality))
+    return engine.encode_face(image, face), quality_figures(face.quality)
 
 
 def templates_activate(*, templates: list[FaceTemplate], customer: Customer, version: int) -> int:
