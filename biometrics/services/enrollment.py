@@ -9,10 +9,6 @@ start, shots, clips, submit), `enrolment_encoding` (the task's encoding and the 
 from __future__ import annotations
 
 from biometrics.services.enrolment_capture import (
-    CLIP_FRAME_STEP,
-    CLIP_MAX_FRAMES,
-    PHOTO_FOLDER,
-    POSE_MIN_CHANGE,
     PhotoFeedback,
     customer_consent_record,
     enrolment_clip_add,
@@ -21,7 +17,6 @@ from biometrics.services.enrolment_capture import (
     enrolment_submit,
 )
 from biometrics.services.enrolment_encoding import (
-    CONSISTENCY_MARGIN,
     _enrolment_finish,
     enrolment_activate,
     enrolment_encode,
@@ -29,11 +24,6 @@ from biometrics.services.enrolment_encoding import (
 from biometrics.services.enrolment_review import enrolment_review
 
 __all__ = [
-    "CLIP_FRAME_STEP",
-    "CLIP_MAX_FRAMES",
-    "CONSISTENCY_MARGIN",
-    "PHOTO_FOLDER",
-    "POSE_MIN_CHANGE",
     "PhotoFeedback",
     "_enrolment_finish",
     "customer_consent_record",
