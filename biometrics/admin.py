@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atmsite.admin_confirm import confirmed_action
 from atmsite.errors import ApplicationError
+from atmsite.permissions import staff_user
 
 from .models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState
 from .services import enrollment
@@ -76,7 +77,7 @@ class EnrolmentAdmin(admin.ModelAdmin):
             try:
                 enrollment.enrolment_review(
                     enrolment=enrolment,
-                    actor=request.user,
+                    actor=staff_user(request),
                     approve=approve,
                     note="Reviewed in the back office",
                 )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -15,7 +18,7 @@ from accounts.apis import ChangeRequestOutput
 from accounts.approvals import services as approvals
 from accounts.models import Customer
 from atmsite.errors import ApplicationError
-from atmsite.permissions import staff_permission
+from atmsite.permissions import staff_permission, staff_user
 
 from . import engine, selectors
 from .models import Enrolment
@@ -78,7 +81,7 @@ class ConsentRecordApi(APIView):
         if not data.validated_data["consent"]:
             raise ApplicationError("Face enrolment needs the customer's consent.", code="consent_missing")
         customer = enrollment.customer_consent_record(
-            customer=get_object_or_404(Customer, pk=customer_id), actor=request.user
+            customer=get_object_or_404(Customer, pk=customer_id), actor=staff_user(request)
         )
         return Response({"customer_id": customer.pk, "consent_at": customer.biometric_consent_at})
 
@@ -97,7 +100,9 @@ class EnrolmentStartApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        enrolment = enrollment.enrolment_start(customer=data.validated_data["customer"], actor=request.user)
+        enrolment = enrollment.enrolment_start(
+            customer=data.validated_data["customer"], actor=staff_user(request)
+        )
         return Response(_progress(enrolment), status=status.HTTP_201_CREATED)
 
 
@@ -109,10 +114,40 @@ class EnrolmentDetailApi(APIView):
         return Response(_progress(get_object_or_404(Enrolment, pk=enrolment_id)))
 
 
-class EnrolmentPhotoAddApi(APIView):
+def _upload_schema(
+    *, request: type[serializers.Serializer], refused: str, summary: str
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    return extend_schema(
+        request=request,
+        responses={201: PhotoFeedbackOutput, 400: OpenApiResponse(ERROR, description=refused), 409: ERROR},
+        summary=summary,
+    )
+
+
+class _UploadApi(APIView):
+    """One file posted to an enrolment (a shot or a clip): the field must be there and within `max_bytes`."""
+
     permission_classes = [staff_permission("biometrics.add_enrolment")]
     parser_classes = [MultiPartParser, FormParser]
+    InputSerializer: type[serializers.Serializer]
+    field: str
+    # (message, code) of the ApplicationError for a missing file and for one over `max_bytes`.
+    missing: tuple[str, str]
+    too_large: tuple[str, str]
 
+    def _upload(self, request: Request, max_bytes: int) -> tuple[bytes, dict[str, Any]]:
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            message, code = self.missing
+            raise ApplicationError(message, code=code)
+        upload = data.validated_data[self.field]
+        if upload.size > max_bytes:
+            message, code = self.too_large
+            raise ApplicationError(message, code=code)
+        return upload.read(), data.validated_data
+
+
+class EnrolmentPhotoAddApi(_UploadApi):
     class InputSerializer(serializers.Serializer):
         photo = serializers.FileField(help_text="One JPEG, PNG or WebP shot.", allow_empty_file=True)
         stills = serializers.BooleanField(
@@ -120,60 +155,47 @@ class EnrolmentPhotoAddApi(APIView):
             help_text="Distinct photos uploaded from files: skip the 'move your head' check between shots.",
         )
 
-    @extend_schema(
+    field = "photo"
+    missing = ("Send one image in the `photo` field.", "photo_missing")
+    too_large = ("The photo file is too large.", "image_too_large")
+
+    @_upload_schema(
         request=InputSerializer,
-        responses={
-            201: PhotoFeedbackOutput,
-            400: OpenApiResponse(ERROR, description="Refused shot; `code` and `detail` say why."),
-            409: ERROR,
-        },
+        refused="Refused shot; `code` and `detail` say why.",
         summary="Add one photo; answers with feedback for the person at the camera",
     )
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = get_object_or_404(Enrolment, pk=enrolment_id)
-        data = self.InputSerializer(data=request.data)
-        if not data.is_valid():
-            raise ApplicationError("Send one image in the `photo` field.", code="photo_missing")
-        upload = data.validated_data["photo"]
-        if upload.size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise ApplicationError("The photo file is too large.", code="image_too_large")
+        photo, options = self._upload(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         feedback = enrollment.enrolment_photo_add(
             enrolment=enrolment,
-            data=upload.read(),
-            actor=request.user,
-            require_pose_change=not data.validated_data["stills"],
+            data=photo,
+            actor=staff_user(request),
+            require_pose_change=not options["stills"],
         )
         return Response(PhotoFeedbackOutput(feedback).data, status=status.HTTP_201_CREATED)
 
 
-class EnrolmentClipAddApi(APIView):
-    permission_classes = [staff_permission("biometrics.add_enrolment")]
-    parser_classes = [MultiPartParser, FormParser]
-
+class EnrolmentClipAddApi(_UploadApi):
     class InputSerializer(serializers.Serializer):
         clip = serializers.FileField(
             help_text="A short WebM/MP4 clip (about 5 s) of the customer turning their head slowly.",
             allow_empty_file=True,
         )
 
-    @extend_schema(
+    field = "clip"
+    missing = ("Send one video in the `clip` field.", "clip_missing")
+    too_large = ("The clip is too large (at most 20 MB).", "clip_too_large")
+
+    @_upload_schema(
         request=InputSerializer,
-        responses={
-            201: PhotoFeedbackOutput,
-            400: OpenApiResponse(ERROR, description="Unreadable clip or no usable view of one face."),
-            409: ERROR,
-        },
+        refused="Unreadable clip or no usable view of one face.",
         summary="Take the missing photos from a short video clip",
     )
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = get_object_or_404(Enrolment, pk=enrolment_id)
-        data = self.InputSerializer(data=request.data)
-        if not data.is_valid():
-            raise ApplicationError("Send one video in the `clip` field.", code="clip_missing")
-        upload = data.validated_data["clip"]
-        if upload.size > engine.VIDEO_MAX_BYTES:
-            raise ApplicationError("The clip is too large (at most 20 MB).", code="clip_too_large")
-        feedback = enrollment.enrolment_clip_add(enrolment=enrolment, data=upload.read(), actor=request.user)
+        clip, _ = self._upload(request, engine.VIDEO_MAX_BYTES)
+        feedback = enrollment.enrolment_clip_add(enrolment=enrolment, data=clip, actor=staff_user(request))
         return Response(PhotoFeedbackOutput(feedback).data, status=status.HTTP_201_CREATED)
 
 
@@ -187,7 +209,7 @@ class EnrolmentSubmitApi(APIView):
     )
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = enrollment.enrolment_submit(
-            enrolment=get_object_or_404(Enrolment, pk=enrolment_id), actor=request.user
+            enrolment=get_object_or_404(Enrolment, pk=enrolment_id), actor=staff_user(request)
         )
         return Response(_progress(enrolment), status=status.HTTP_202_ACCEPTED)
 
@@ -208,7 +230,9 @@ class EnrolmentReviewApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         enrolment = enrollment.enrolment_review(
-            enrolment=get_object_or_404(Enrolment, pk=enrolment_id), actor=request.user, **data.validated_data
+            enrolment=get_object_or_404(Enrolment, pk=enrolment_id),
+            actor=staff_user(request),
+            **data.validated_data,
         )
         return Response(_progress(enrolment))
 

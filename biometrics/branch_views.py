@@ -20,6 +20,7 @@ from accounts import services as account_services
 from accounts.models import Customer
 from atmsite.crypto import encrypted_file_read
 from atmsite.errors import ApplicationError
+from atmsite.permissions import staff_user
 from audit.thumbnails import thumbnail_jpeg
 
 from . import selectors
@@ -103,8 +104,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 def _start(request: HttpRequest, customer: Customer) -> HttpResponse:
     try:
-        enrollment.customer_consent_record(customer=customer, actor=request.user)
-        enrolment = enrollment.enrolment_start(customer=customer, actor=request.user)
+        enrollment.customer_consent_record(customer=customer, actor=staff_user(request))
+        enrolment = enrollment.enrolment_start(customer=customer, actor=staff_user(request))
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("branch:customer", customer_id=customer.pk)

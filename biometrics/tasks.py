@@ -24,16 +24,6 @@ def enrolment_encode_task(enrolment_id: int) -> str:
 
 
 @shared_task(**_COMMON)
-def gallery_add_customer_task(customer_id: int) -> int:
-    """Bring this worker's gallery up to date after a customer's templates were activated (a delta load of
-    that customer's rows). Other processes catch up on their own next use through the gallery version, so
-    this is a warm-up, never needed for correctness. Returns the gallery size."""
-    from biometrics.services import gallery_sync  # the gallery is imported by matcher processes only
-
-    return len(gallery_sync.gallery_current())
-
-
-@shared_task(**_COMMON)
 def gallery_rebuild_task() -> int:
     """Ask every process to reload its gallery in full on next use, and reload this worker's now."""
     from biometrics.services import gallery_sync

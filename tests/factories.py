@@ -4,11 +4,13 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import BankAccount, Card, Customer
 from accounts.pan import luhn_check_digit, pan_hash
+from biometrics.models import Enrolment, FaceTemplate, encoding_pack
 from kiosk.models import Cassette, Kiosk
 
 
@@ -73,3 +75,39 @@ class KioskFactory(factory.django.DjangoModelFactory):
     def cassettes(self, create: bool, extracted: dict[int, int] | None, **kwargs: object) -> None:
         for denomination, count in (extracted or {50: 100, 20: 100, 10: 100}).items():
             Cassette.objects.create(kiosk=self, denomination=denomination, count=count)
+
+
+def _engine_version() -> str:
+    from biometrics import engine  # imported on use: loading dlib is not free for tests that never need it
+
+    return engine.ENGINE_VERSION
+
+
+def random_face_vector() -> np.ndarray:
+    """A synthetic encoding of some face: as long as real ones (0.6), far from any other random one."""
+    vector = np.random.default_rng().normal(size=128).astype(np.float32)
+    return vector / np.linalg.norm(vector) * 0.6
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory[Enrolment]):
+    """An enrolment row (no photos); pass `status` for anything past capturing."""
+
+    class Meta:
+        model = Enrolment
+
+    customer = factory.SubFactory(CustomerFactory)
+    photos_required = 1
+
+
+class FaceTemplateFactory(factory.django.DjangoModelFactory[FaceTemplate]):
+    """A template of the running engine, not yet in the gallery; `vector` sets the encoding (random face)."""
+
+    class Meta:
+        model = FaceTemplate
+        exclude = ("vector",)
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    customer = factory.SelfAttribute("enrolment.customer")
+    vector = factory.LazyFunction(random_face_vector)
+    encoding = factory.LazyAttribute(lambda o: encoding_pack(o.vector))
+    engine_version = factory.LazyFunction(_engine_version)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,16 +18,17 @@ from accounts.models import Customer
 from atmsite.crypto import InvalidToken, encrypted_file_delete, encrypted_file_read
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
-from audit.services import audit_event_record
+from audit.services import audit_customer_erase, audit_event_record
 from biometrics import engine
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, encoding_pack
+from biometrics.quality import QualityFigures, quality_figures
 from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
 
 logger = logging.getLogger(__name__)
 
 
 def template_create(
-    *, enrolment: Enrolment, photo: EnrolmentPhoto, encoding: np.ndarray, quality: dict[str, Any]
+    *, enrolment: Enrolment, photo: EnrolmentPhoto, encoding: np.ndarray, quality: QualityFigures
 ) -> tuple[FaceTemplate, bool]:
     """The template of `photo` for the running engine; a repeated call returns the existing row.
 
@@ -47,7 +48,7 @@ def template_create(
     )
 
 
-def photo_encode(*, photo: EnrolmentPhoto) -> tuple[np.ndarray, dict[str, Any]]:
+def photo_encode(*, photo: EnrolmentPhoto) -> tuple[np.ndarray, QualityFigures]:
     """Decrypt a stored photo and encode its (largest) face. Raises ValueError with a reason for people."""
     try:
         data = encrypted_file_read(photo.storage_name)
@@ -61,12 +62,7 @@ def photo_encode(*, photo: EnrolmentPhoto) -> tuple[np.ndarray, dict[str, Any]]:
     if not faces:
         raise ValueError("No face was found in the stored photo.")
     face = faces[0]
-    quality = {
-        "face_px": face.quality.face_px,
-        "sharpness": round(face.quality.sharpness, 1),
-        "brightness": round(face.quality.brightness, 1),
-    }
-    return engine.encode_face(image, face), quality
+    return engine.encode_face(image, face), quality_figures(face.quality)
 
 
 def templates_activate(*, templates: list[FaceTemplate], customer: Customer, version: int) -> int:
@@ -93,7 +89,7 @@ class RevokeResult:
 
 
 @transaction.atomic
-def biometrics_revoke(*, customer: Customer, actor: Any, reason: str = "") -> RevokeResult:
+def biometrics_revoke(*, customer: Customer, actor: User | None, reason: str = "") -> RevokeResult:
     """Stop matching this customer's face everywhere: every template is revoked (rows kept for the audit
     trail), open and active enrolments end. The kiosk falls back to the one-time code."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -129,7 +125,7 @@ class EraseResult:
 
 
 @transaction.atomic
-def biometrics_erase(*, customer: Customer, actor: Any) -> EraseResult:
+def biometrics_erase(*, customer: Customer, actor: User | None) -> EraseResult:
     """Right to erasure: revoke, blank every template's ciphertext, delete the photos (rows now, files after
     commit) and the consent, then let the audit app erase the customer's snapshots and personal data.
 
@@ -156,19 +152,13 @@ def biometrics_erase(*, customer: Customer, actor: Any) -> EraseResult:
 
     # Files go only once the rows are gone for good: a rollback must not leave rows without their files.
     transaction.on_commit(delete_files)
-    from audit import services as audit_services
-
-    erase = getattr(audit_services, "audit_customer_erase", None)
-    if erase is not None:
-        erase(customer_id=customer.pk, actor=actor)
-    else:
-        audit_event_record(
-            kind=AuditEvent.Kind.BIOMETRICS_ERASED,
-            outcome=AuditEvent.Outcome.SUCCESS,
-            actor=actor,
-            customer_id=customer.pk,
-            data={"templates_erased": template_count, "photos_erased": len(names)},
-        )
+    # One BIOMETRICS_ERASED event, written by the audit app as it erases the customer's snapshots and personal
+    # data; it carries what was erased here, so the trail shows the erasure was complete.
+    audit_customer_erase(
+        customer_id=customer.pk,
+        actor=actor,
+        data={"templates_erased": template_count, "photos_erased": len(names)},
+    )
     return EraseResult(templates_erased=template_count, photos_erased=len(names))
 
 

@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from biometrics import engine
 from biometrics.matcher import match_nearest
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
+from biometrics.quality import KIOSK_HINTS, face_problem
 from biometrics.services.gallery_state import gallery_state_read
 
 PERCENT_ZERO_DISTANCE = 0.8
@@ -114,10 +115,8 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         return FrameVerdict("several_faces", boxes, None, None, None, None, "Only one person please")
     face = faces[0]
     landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
-    if face.quality.face_px < settings.FACE_MIN_SIZE_PX:
-        return FrameVerdict("low_quality", boxes, None, None, landmarks, None, "Move closer")
-    if face.quality.sharpness < settings.FACE_MIN_SHARPNESS:
-        return FrameVerdict("low_quality", boxes, None, None, landmarks, None, "Hold still")
+    if problem := face_problem(face.quality):
+        return FrameVerdict("low_quality", boxes, None, None, landmarks, None, KIOSK_HINTS[problem])
     state = gallery_state_read()
     known = customer_active_encodings(customer_id=customer_id, state=state)
     if len(known) == 0:
@@ -185,10 +184,8 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
         return CandidatesVerdict("several_faces", boxes, None, None, None, None, "Only one person please")
     face = faces[0]
     landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
-    if face.quality.face_px < settings.FACE_MIN_SIZE_PX:
-        return CandidatesVerdict("low_quality", boxes, None, None, landmarks, None, "Move closer")
-    if face.quality.sharpness < settings.FACE_MIN_SHARPNESS:
-        return CandidatesVerdict("low_quality", boxes, None, None, landmarks, None, "Hold still")
+    if problem := face_problem(face.quality):
+        return CandidatesVerdict("low_quality", boxes, None, None, landmarks, None, KIOSK_HINTS[problem])
     state = gallery_state_read()
     probe = engine.encode_face(image, face)
     scored = sorted(

@@ -119,7 +119,7 @@ def _kept_photo(enrolment: Enrolment, colour: tuple[int, int, int] = (200, 120, 
 
     from PIL import Image
 
-    from biometrics.services.enrollment import _photo_store
+    from biometrics.services.enrolment_capture import _photo_store
 
     buffer = io.BytesIO()
     Image.new("RGB", (640, 480), colour).save(buffer, format="JPEG")

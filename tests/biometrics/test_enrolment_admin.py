@@ -5,47 +5,45 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import pytest
 from django.contrib.admin.sites import site
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.models import Customer
+from accounts.roles import TELLER
 from biometrics.admin import revoke_biometrics
-from biometrics.models import Enrolment, FaceTemplate, encoding_pack
+from biometrics.models import Enrolment
 from tests.biometrics.test_enrolment_support import fresh_gallery, memo_engine  # noqa: F401
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, EnrolmentFactory, FaceTemplateFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("fresh_gallery")
 
 
 def _flagged(teller) -> Enrolment:
-    customer = CustomerFactory()
-    enrolment = Enrolment.objects.create(
-        customer=customer, created_by=teller, photos_required=1, status=Enrolment.Status.NEEDS_REVIEW
-    )
-    FaceTemplate.objects.create(
-        customer=customer,
-        enrolment=enrolment,
-        encoding=encoding_pack(np.full(128, 0.05, dtype=np.float32)),
-        engine_version=__import__("biometrics.engine").engine.ENGINE_VERSION,
-    )
+    """An enrolment the teller captured, waiting for review with one encoded template."""
+    enrolment = EnrolmentFactory.create(created_by=teller, status=Enrolment.Status.NEEDS_REVIEW)
+    FaceTemplateFactory.create(enrolment=enrolment)
     return enrolment
 
 
-def test_admin_approve_action_needs_the_review_permission(client, administrator, teller):
-    from django.contrib.auth.models import Permission
-
+def test_admin_approve_action_needs_the_review_permission(client, administrator, teller, roles):
     enrolment = _flagged(teller)
-    client.force_login(administrator)
     url = reverse("admin:biometrics_enrolment_changelist")
-    if not administrator.has_perm("biometrics.review_enrolment"):
-        client.post(url, {"action": "approve", "_selected_action": [enrolment.pk]})
-        enrolment.refresh_from_db()
-        assert enrolment.status == Enrolment.Status.NEEDS_REVIEW
-        administrator.user_permissions.add(Permission.objects.get(codename="review_enrolment"))
+    # Another teller sees the enrolment (view/change) but may not review it: the action is refused.
+    colleague = UserFactory(username="tom_teller")
+    colleague.groups.add(Group.objects.get(name=TELLER))
+    assert colleague.has_perm("biometrics.change_enrolment")
+    assert not colleague.has_perm("biometrics.review_enrolment")
+    client.force_login(colleague)
+    client.post(url, {"action": "approve", "_selected_action": [enrolment.pk]})
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.NEEDS_REVIEW and enrolment.reviewed_by is None
+    assert enrolment.templates.get().gallery_added_version is None
+
+    client.force_login(administrator)
     answer = client.post(url, {"action": "approve", "_selected_action": [enrolment.pk]})
     assert answer.status_code == 302
     enrolment.refresh_from_db()

@@ -163,7 +163,7 @@ def test_live_capture_asks_for_a_head_movement_between_identical_poses(teller, f
 
 
 def test_a_short_clip_provides_the_photos(teller, faces_dir):
-    from biometrics.services.enrollment import _pose_changed
+    from biometrics.services.enrolment_capture import _pose_changed
 
     customer = CustomerFactory()
     enrollment.customer_consent_record(customer=customer, actor=teller)

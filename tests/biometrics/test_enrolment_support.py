@@ -1,6 +1,6 @@
 """Shared helpers for the enrolment / verification / task tests (no tests here).
 
-Imported explicitly by those modules; would be tests/biometrics/conftest.py if the directory had one owner.
+Imported explicitly by the test modules that use them, so each one shows where its fixtures come from.
 """
 
 from __future__ import annotations

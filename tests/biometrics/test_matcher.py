@@ -17,7 +17,7 @@ from django.db import transaction
 
 from audit.models import AuditEvent
 from biometrics.matcher import Nearest, match_nearest
-from biometrics.models import Enrolment, FaceTemplate, encoding_pack
+from biometrics.models import Enrolment
 from biometrics.services import gallery_sync, templates, verification
 from kiosk.models import DeferredNaming, KioskSession
 from tests.biometrics.test_enrolment_support import (  # noqa: F401
@@ -29,7 +29,14 @@ from tests.biometrics.test_enrolment_support import (  # noqa: F401
     memo_engine,
 )
 from tests.biometrics.test_tasks import REPO, _Worker, real_celery  # noqa: F401
-from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, make_pan
+from tests.factories import (
+    BankAccountFactory,
+    CardFactory,
+    CustomerFactory,
+    EnrolmentFactory,
+    FaceTemplateFactory,
+    make_pan,
+)
 
 RNG = np.random.default_rng(11)
 
@@ -40,12 +47,8 @@ def _vector() -> np.ndarray:
 
 
 def _activate(customer, vector: np.ndarray) -> None:
-    enrolment = Enrolment.objects.create(customer=customer, photos_required=1, status="active")
-    row = FaceTemplate.objects.create(
-        customer=customer,
-        enrolment=enrolment,
-        encoding=encoding_pack(vector),
-        engine_version=gallery_sync.engine.ENGINE_VERSION,
+    row = FaceTemplateFactory.create(
+        enrolment=EnrolmentFactory.create(customer=customer, status=Enrolment.Status.ACTIVE), vector=vector
     )
     with transaction.atomic():
         state = gallery_sync.gallery_state_lock()

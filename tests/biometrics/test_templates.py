@@ -7,10 +7,17 @@ import pytest
 from django.db import connection, transaction
 
 from audit.models import AuditEvent
-from biometrics.models import Enrolment, FaceTemplate, GalleryState, encoding_pack, encoding_unpack
+from biometrics.models import (
+    Enrolment,
+    EnrolmentPhoto,
+    FaceTemplate,
+    GalleryState,
+    encoding_pack,
+    encoding_unpack,
+)
 from biometrics.services import gallery_sync, templates
 from tests.biometrics.test_enrolment_support import fresh_gallery  # noqa: F401
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory, EnrolmentFactory, FaceTemplateFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("fresh_gallery")
 RNG = np.random.default_rng(7)
@@ -23,14 +30,11 @@ def _vector() -> np.ndarray:
 
 def _activate(customer, count: int = 3, vectors: list[np.ndarray] | None = None) -> list[FaceTemplate]:
     """What enrolment_encode does once photos are encoded, minus the engine: rows + one gallery version."""
-    enrolment = Enrolment.objects.create(customer=customer, photos_required=count, status="active")
+    enrolment = EnrolmentFactory.create(
+        customer=customer, photos_required=count, status=Enrolment.Status.ACTIVE
+    )
     rows = [
-        FaceTemplate.objects.create(
-            customer=customer,
-            enrolment=enrolment,
-            encoding=encoding_pack(vector),
-            engine_version=gallery_sync.engine.ENGINE_VERSION,
-        )
+        FaceTemplateFactory.create(enrolment=enrolment, vector=vector)
         for vector in (vectors or [_vector() for _ in range(count)])
     ]
     with transaction.atomic():
@@ -138,11 +142,18 @@ def test_erase_blanks_templates_deletes_photos_and_consent(db):
     staff = UserFactory()
     customer = CustomerFactory(biometric_consent_at=timezone.now(), biometric_consent_by=staff)
     rows = _activate(customer, 2)
+    EnrolmentPhoto.objects.create(enrolment=rows[0].enrolment, index=1, storage_name="x", sha256="0" * 64)
     result = templates.biometrics_erase(customer=customer, actor=staff)
-    assert result.templates_erased == 2
+    assert result.templates_erased == 2 and result.photos_erased == 1
+    assert not EnrolmentPhoto.objects.filter(enrolment=rows[0].enrolment).exists()
     assert set(
         FaceTemplate.objects.filter(pk__in=[r.pk for r in rows]).values_list("encoding", flat=True)
     ) == {""}
     customer.refresh_from_db()
     assert customer.biometric_consent_at is None
     assert len(gallery_sync.gallery_current()) == 0
+    # One erasure event, by the audit app, carrying what was erased here as well as what it erased itself.
+    erased = AuditEvent.objects.get(kind=AuditEvent.Kind.BIOMETRICS_ERASED, customer_id=customer.pk)
+    assert erased.actor_id == staff.pk
+    assert erased.data["templates_erased"] == 2 and erased.data["photos_erased"] == 1
+    assert "events_blanked" in erased.data

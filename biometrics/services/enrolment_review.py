@@ -1,0 +1,55 @@
+"""Branch enrolment, review: a second member of staff settles an enrolment that waits for review."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.approvals.services import face_reenrol_settle
+from atmsite.errors import ApplicationError
+from audit.models import AuditEvent
+from biometrics import engine
+from biometrics.models import Enrolment
+from biometrics.services.enrolment_capture import enrolment_audit
+from biometrics.services.enrolment_encoding import enrolment_activate
+from biometrics.services.gallery_state import gallery_state_lock
+
+
+@transaction.atomic
+def enrolment_review(*, enrolment: Enrolment, actor: User | None, approve: bool, note: str = "") -> Enrolment:
+    """A second member of staff settles a possible duplicate identity or a re-enrolment of a customer who
+    already had a face: approve activates the templates (e.g. identical twins, a customer with two records, a
+    new face), reject revokes them. A re-enrolment's change request is settled with it."""
+    enrolment = Enrolment.objects.select_for_update().select_related("customer").get(pk=enrolment.pk)
+    if enrolment.status != Enrolment.Status.NEEDS_REVIEW:
+        raise ApplicationError("Only an enrolment that needs review can be reviewed.", code="not_in_review")
+    if actor is not None and enrolment.created_by_id == actor.pk:
+        raise ApplicationError(
+            "The person who captured the enrolment cannot review it.", code="four_eyes", status_code=403
+        )
+    enrolment.reviewed_by = actor
+    enrolment.reviewed_at = timezone.now()
+    enrolment.review_note = note.strip()[:300]
+    enrolment.save(update_fields=["reviewed_by", "reviewed_at", "review_note", "updated_at"])
+    state = gallery_state_lock()
+    templates = list(
+        enrolment.templates.filter(engine_version=engine.ENGINE_VERSION, revoked_at__isnull=True)
+    )
+    if approve:
+        enrolment_activate(enrolment=enrolment, templates=templates, state=state)
+    else:
+        enrolment.templates.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        enrolment.status = Enrolment.Status.REJECTED
+        enrolment.save(update_fields=["status", "updated_at"])
+    enrolment_audit(
+        enrolment,
+        AuditEvent.Kind.ENROLMENT_REVIEWED,
+        AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        approved=approve,
+        duplicate_of_customer_id=enrolment.duplicate_of_customer_id,
+        note=enrolment.review_note,
+    )
+    face_reenrol_settle(enrolment=enrolment, actor=actor, approved=approve, note=enrolment.review_note)
+    return enrolment
