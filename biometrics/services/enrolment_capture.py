@@ -7,7 +7,6 @@ leaves nothing behind. Submitting hands the kept photos to the encoding task (`e
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -24,6 +23,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics import engine
 from biometrics.models import Enrolment, EnrolmentPhoto
+from biometrics.pose import enrolment_pose
 from biometrics.quality import ENROLMENT_MESSAGES, face_problem, quality_figures
 
 PHOTO_FOLDER = "enrolment"
@@ -109,29 +109,6 @@ def enrolment_start(
     return Enrolment.objects.create(customer=customer, created_by=actor, photos_required=required)
 
 
-def _pose(face: engine.Face, image_shape: tuple[int, ...]) -> dict[str, float]:
-    """A few pose figures from the landmarks: enough to tell two shots apart, not enough to identify anyone
-    (the landmarks themselves are never stored)."""
-    points = np.asarray(face.landmarks, dtype=np.float64)
-    eye_a, eye_b = points[36:42].mean(axis=0), points[42:48].mean(axis=0)
-    eyes_mid = (eye_a + eye_b) / 2
-    axis = eye_b - eye_a
-    ocular = float(np.hypot(*axis)) or 1.0
-    unit = axis / ocular
-    normal = np.array([-unit[1], unit[0]])
-    nose = points[30] - eyes_mid
-    height, width = image_shape[:2]
-    box = face.box
-    return {
-        "yaw": round(float(nose @ unit) / ocular, 4),
-        "pitch": round(float(nose @ normal) / ocular, 4),
-        "roll": round(math.degrees(math.atan2(axis[1], axis[0])), 2),
-        "cx": round((box.left + box.right) / 2 / width, 4),
-        "cy": round((box.top + box.bottom) / 2 / height, 4),
-        "scale": round(box.width / max(width, height), 4),
-    }
-
-
 def _pose_changed(previous: dict[str, float], current: dict[str, float]) -> bool:
     for key, minimum in POSE_MIN_CHANGE.items():
         before, after = previous.get(key), current.get(key)
@@ -210,7 +187,7 @@ def _shot_examine(enrolment: Enrolment, data: bytes) -> _Shot:
     box = face.box.as_dict()
     if problem := face_problem(face.quality):
         _reject(problem.value, ENROLMENT_MESSAGES[problem], enrolment=enrolment, box=box)
-    return _Shot(digest, box, {**quality_figures(face.quality), "pose": _pose(face, image.shape)})
+    return _Shot(digest, box, {**quality_figures(face.quality), "pose": enrolment_pose(face, image.shape)})
 
 
 def enrolment_photo_add(
@@ -292,7 +269,7 @@ def _clip_pick(enrolment: Enrolment, frames: list[np.ndarray]) -> list[tuple[byt
         faces = engine.detect_faces(frame, purpose="live")
         if len(faces) != 1 or face_problem(faces[0].quality):
             continue
-        pose = _pose(faces[0], frame.shape)
+        pose = enrolment_pose(faces[0], frame.shape)
         if _pose_already_taken(kept_poses, pose):
             repeats += 1
             continue
