@@ -12,8 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from biometrics import accuracy
-from biometrics.accuracy import Scores
+from bench import accuracy
+from bench.accuracy import Scores
 
 SUBSET = [
     ("people/joe_biden/biden_1.jpg", "joe_biden", "portrait"),
