@@ -204,4 +204,3 @@ def test_preallocated_capacity_holds_the_rows_without_growing():
     gallery.add(np.arange(3000), np.zeros(3000, dtype=np.int64), vectors)
     assert gallery.nbytes() == allocated and len(gallery) == 3000
     assert gallery.nearest(vectors[2999]).template_id == 2999
-
