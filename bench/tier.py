@@ -45,6 +45,7 @@ def tier_measure(
     log: Log,
     shard_counts: Sequence[int] = SHARD_COUNTS,
     queries: int = QUERIES,
+    web_frames: int = WEB_FRAMES,
 ) -> dict[str, Any]:
     """Every size: templates inserted, a web worker, shard loads; at the largest size, queries via Celery."""
     owner_frame = next(frame for frame in frames if len(engine.detect_faces(frame, purpose="live")) == 1)
@@ -61,7 +62,7 @@ def tier_measure(
             run_in_scratch(env, "manage.py", "migrate", "-v0")
             row: dict[str, Any] = {"insert": _step(env, "templates", size)}
             log(f"tier N={size}: {row['insert']}")
-            row["web_worker"] = _web_worker(env, root / "owner_frame.npy", broker)
+            row["web_worker"] = _web_worker(env, root / "owner_frame.npy", broker, web_frames)
             log(f"tier N={size}: web worker {row['web_worker']}")
             row["shard_load"] = {}
             for shards in shard_counts:
@@ -93,13 +94,13 @@ def _step(env: dict[str, str], *args: str | int | Path) -> dict[str, Any]:
     return json.loads(lines[-1]) if lines else {}
 
 
-def _web_worker(env: dict[str, str], frame_path: Path, broker: str) -> dict[str, Any]:
+def _web_worker(env: dict[str, str], frame_path: Path, broker: str, frames: int) -> dict[str, Any]:
     """A fresh production-shaped web process (a broker configured): start → first served frame, then RSS."""
     spawned = time.time()
     worker_env = {**env, "CELERY_BROKER_URL": broker}
-    result = _step(worker_env, "web-worker", frame_path, OWNER_CUSTOMER_ID, WEB_FRAMES)
+    result = _step(worker_env, "web-worker", frame_path, OWNER_CUSTOMER_ID, frames)
     result["start_to_first_frame_ms"] = round((result.pop("first_frame_at") - spawned) * 1000, 1)
-    result["frames_served"] = WEB_FRAMES + 1
+    result["frames_served"] = frames + 1
     return result
 
 
