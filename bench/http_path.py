@@ -33,6 +33,7 @@ from bench.scratch_env import run_in_scratch, scratch_env
 KIOSK_CLIENTS = (1, 2, 4)
 SERVER_WORKERS = 2
 WARM_UP_FRAMES = 6
+CLIENT_OFFSET = 50
 SCRATCH_PREFIX = "atm-bench-"
 
 Log = Callable[[str], None]
@@ -49,10 +50,12 @@ def http_figures(
 ) -> dict[str, Any]:
     """Latency of one kiosk's frames, then frames per second with each count of concurrent kiosks."""
     with scratch_server(faces, kiosk_count=max(clients), log=log) as (port, kiosks):
+        # Client k sends variants from CLIENT_OFFSET * k on: no client repeats a frame within a session.
+        variants = CLIENT_OFFSET * (len(kiosks) - 1) + max(frames_each, WARM_UP_FRAMES)
         drivers: list[Client] = []
         for kiosk in kiosks:
             demo = next(d for d in DEMO_CUSTOMERS if d.pan == kiosk["pan"])
-            drivers.append((kiosk, jpeg_variants(letterboxed(portraits[demo.face_identity][0]), 400)))
+            drivers.append((kiosk, jpeg_variants(letterboxed(portraits[demo.face_identity][0]), variants)))
         # Warm both workers (models, owner templates) before measuring.
         drive(port, drivers[:SERVER_WORKERS], frames_each=WARM_UP_FRAMES)
         single = drive(port, drivers[:1], frames_each=frames_each)
@@ -92,6 +95,7 @@ def scratch_server(faces: Path, *, kiosk_count: int, log: Log) -> Iterator[tuple
         run_in_scratch(env, "manage.py", "migrate", "-v0")
         run_in_scratch(env, "manage.py", "seed_demo")
         kiosks = json.loads(run_in_scratch(env, "-m", "bench.scratch", "kiosks", str(kiosk_count))[-1])
+        log(f"scratch bank ready with {len(kiosks)} kiosk(s); starting gunicorn...")
         port = _free_port()
         server = subprocess.Popen(
             [
@@ -105,6 +109,7 @@ def scratch_server(faces: Path, *, kiosk_count: int, log: Log) -> Iterator[tuple
         )
         try:
             _wait_for_port(port, timeout=60)
+            log(f"gunicorn listening on port {port}")
             yield port, kiosks
         finally:
             server.terminate()
@@ -126,10 +131,10 @@ class Run:
 def drive(port: int, clients: list[Client], frames_each: int) -> Run:
     """Each client (a thread) starts a session with its card and posts ``frames_each`` frames in turn."""
     run = Run()
-    threads = [
-        threading.Thread(target=_kiosk_client, args=(port, kiosk, variants, 50 * number, frames_each, run))
-        for number, (kiosk, variants) in enumerate(clients)
-    ]
+    threads = []
+    for number, (kiosk, variants) in enumerate(clients):
+        args = (port, kiosk, variants, CLIENT_OFFSET * number, frames_each, run)
+        threads.append(threading.Thread(target=_kiosk_client, args=args))
     start = time.perf_counter()
     for thread in threads:
         thread.start()
