@@ -9,7 +9,6 @@ from pathlib import Path
 # Barack Obama is the first demo customer: the HTTP benchmark's kiosk uses his card and his portrait.
 SPEED_PHOTOS = [
     ("people/barack_obama/obama_1.jpg", "barack_obama", "portrait"),
-    ("people/barack_obama/obama_2.jpg", "barack_obama", "portrait"),
     ("people/joe_biden/biden_1.jpg", "joe_biden", "portrait"),
     ("people/kit_harington/kit_1.jpg", "kit_harington", "portrait"),
 ]

@@ -51,6 +51,7 @@ def test_http_path_through_a_real_gunicorn(speed_faces_dir, capsys):
     assert "frame verify over HTTP:" in log and "1 kiosk(s):" in log
 
 
+@pytest.mark.redis
 # Test settings run tasks eagerly; the benchmark's queries go to the real workers through send_task.
 @pytest.mark.filterwarnings("ignore:task_always_eager has no effect on send_task")
 def test_matcher_tier_through_celery_workers(speed_faces_dir, capsys):
