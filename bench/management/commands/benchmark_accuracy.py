@@ -38,11 +38,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        faces_dir: Path | None = options["faces"]
-        if faces_dir is None:
-            raise CommandError("Give --faces DIR (or set ATM_FACES_DIR).")
+        faces_dir: Path = options["faces"]
         if not (faces_dir / "MANIFEST.csv").is_file():
-            raise CommandError(f"{faces_dir}/MANIFEST.csv not found.")
+            raise CommandError(f"{faces_dir}/MANIFEST.csv not found (give --faces DIR or set ATM_FACES_DIR).")
         threshold: float = options["threshold"]
         if not 0.0 < threshold < 2.0:
             raise CommandError(
