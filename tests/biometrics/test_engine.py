@@ -1,24 +1,23 @@
-"""The face engine on real photos: decoding and refusals, detection (live and enrol), encodings, quality."""
+"""The face engine on real photos: detection (live and enrol), encodings, quality, models per process.
+
+Decoding and refusals: test_engine_decode.py.
+"""
 
 from __future__ import annotations
 
-import io
 import multiprocessing
-import struct
 import subprocess
 import sys
 import threading
-import zlib
-from functools import cache
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageFile
 
 from biometrics import engine
-from biometrics.engine import Box, ImageRejected, decode_image, detect_faces, distances, encode_face
+from biometrics.engine import Box, detect_faces, distances, encode_face
+from tests.biometrics.engine_photos import decoded, encoding
 
 PORTRAITS = [
     "people/barack_obama/obama_1.jpg",
@@ -39,36 +38,6 @@ CROPS = [
 ]
 
 
-@cache
-def _bytes(path: Path) -> bytes:
-    return path.read_bytes()
-
-
-@cache
-def _decoded(path: Path) -> np.ndarray:
-    image = decode_image(_bytes(path))
-    image.setflags(write=False)  # shared between tests: nobody may change it
-    return image
-
-
-@cache
-def _encoding(path: Path) -> np.ndarray:
-    image = _decoded(path)
-    return encode_face(image, detect_faces(image, purpose="enrol")[0])
-
-
-def _png_bytes(image: Image.Image, **params: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", **params)
-    return buffer.getvalue()
-
-
-def _jpeg_bytes(image: Image.Image, **params: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=92, **params)
-    return buffer.getvalue()
-
-
 def _iou(box: Box, expected: tuple[float, float, float, float]) -> float:
     left, top, right, bottom = expected
     inter_w = max(0.0, min(box.right, right) - max(box.left, left))
@@ -84,156 +53,6 @@ def _letterbox(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, 
     x, y = (width - new_w) // 2, (height - new_h) // 2
     frame[y : y + new_h, x : x + new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
     return frame, scale, x, y
-
-
-# ------------------------------------------------------------------------------------------------ decoding
-
-
-@pytest.mark.faces
-def test_decodes_jpeg_to_contiguous_rgb(faces_dir):
-    image = decode_image(_bytes(faces_dir / "people/barack_obama/obama_1.jpg"))
-    assert image.dtype == np.uint8 and image.shape == (1137, 910, 3)
-    assert image.flags.c_contiguous
-
-
-@pytest.mark.faces
-@pytest.mark.parametrize("relative", ["people/alex_lacamoire/alex_1.png", "scenes/obama_rgba_32bit.png"])
-def test_decodes_rgba_png_to_three_channels(faces_dir, relative):
-    source = Image.open(faces_dir / relative)
-    assert source.mode == "RGBA"
-    image = decode_image(_bytes(faces_dir / relative))
-    assert image.shape == (source.height, source.width, 3) and image.flags.c_contiguous
-    assert len(detect_faces(image, purpose="enrol")) == 1
-
-
-def test_transparent_pixels_become_white():
-    rgba = Image.new("RGBA", (40, 30), (0, 0, 0, 0))
-    rgba.paste((200, 10, 10, 255), (0, 0, 20, 30))
-    image = decode_image(_png_bytes(rgba))
-    assert image.shape == (30, 40, 3)
-    assert tuple(image[5, 5]) == (200, 10, 10) and tuple(image[5, 35]) == (255, 255, 255)
-
-
-def test_palette_png_with_transparency_is_rgb():
-    palette = Image.new("P", (16, 16), 0)
-    palette.putpalette([0, 0, 0, 10, 200, 30] + [0] * 762)
-    palette.paste(1, (0, 0, 8, 16))
-    image = decode_image(_png_bytes(palette, transparency=0))
-    assert tuple(image[0, 0]) == (10, 200, 30) and tuple(image[0, 15]) == (255, 255, 255)
-
-
-@pytest.mark.faces
-def test_decodes_greyscale_to_three_equal_channels(faces_dir):
-    grey = Image.open(faces_dir / "people/barack_obama/obama_6_small.jpg").convert("L")
-    for data in (_png_bytes(grey), _jpeg_bytes(grey)):
-        image = decode_image(data)
-        assert image.shape == (240, 320, 3)
-        assert np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2])
-    assert len(detect_faces(decode_image(_png_bytes(grey)), purpose="enrol")) == 1
-
-
-def test_decodes_sixteen_bit_greyscale_without_clipping():
-    wide = Image.fromarray(np.tile(np.arange(0, 65536, 256, dtype=np.uint16), (4, 1)))
-    image = decode_image(_png_bytes(wide))
-    assert image.shape == (4, 256, 3)
-    assert image[0, 0, 0] == 0 and image[0, -1, 0] == 255 and 120 <= image[0, 128, 0] <= 135
-
-
-@pytest.mark.faces
-def test_applies_exif_orientation(faces_dir, tmp_path):
-    upright = Image.open(faces_dir / "people/barack_obama/obama_6_small.jpg").convert("RGB")
-    # Orientation 6: the stored pixels must be turned 90 degrees clockwise to be shown upright, so store
-    # them turned counter-clockwise. A phone photo looks like this.
-    stored = upright.transpose(Image.Transpose.ROTATE_90)
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    path = tmp_path / "rotated.jpg"
-    stored.save(path, format="JPEG", quality=95, exif=exif.tobytes())
-
-    image = decode_image(path.read_bytes())
-    assert image.shape == (240, 320, 3)  # upright: wider than tall, like the original
-    faces = detect_faces(image, purpose="enrol")
-    assert len(faces) == 1
-    assert (
-        distances(
-            _encoding(faces_dir / "people/barack_obama/obama_6_small.jpg")[None, :],
-            encode_face(image, faces[0]),
-        )[0]
-        < 0.15
-    )
-
-
-@pytest.mark.faces
-def test_decodes_webp(faces_dir):
-    buffer = io.BytesIO()
-    Image.open(faces_dir / "people/barack_obama/obama_6_small.jpg").save(buffer, format="WEBP", quality=90)
-    image = decode_image(buffer.getvalue())
-    assert image.shape == (240, 320, 3)
-    assert len(detect_faces(image, purpose="live")) == 1
-
-
-@pytest.mark.parametrize(
-    ("data", "code"),
-    [
-        (b"", "empty"),
-        (b"hello, I am certainly not a picture" * 10, "not_an_image"),
-        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not_an_image"),
-    ],
-)
-def test_refuses_non_images(data, code):
-    with pytest.raises(ImageRejected) as caught:
-        decode_image(data)
-    assert caught.value.code == code and caught.value.message
-    assert isinstance(caught.value, ValueError)
-
-
-def test_refuses_other_formats():
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(buffer, format="GIF")
-    with pytest.raises(ImageRejected) as caught:
-        decode_image(buffer.getvalue())
-    assert caught.value.code == "unsupported_format"
-
-
-@pytest.mark.faces
-def test_refuses_truncated_jpeg(faces_dir):
-    data = _bytes(faces_dir / "people/barack_obama/obama_1.jpg")
-    with pytest.raises(ImageRejected) as caught:
-        decode_image(data[: len(data) // 2])
-    assert caught.value.code == "corrupt"
-
-
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height and whose pixel data is garbage: decoding it would fail
-    as "corrupt", so a "too_large" answer proves the size was refused before any decoding."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"garbage") + chunk(b"IEND", b"")
-
-
-@pytest.mark.parametrize(("width", "height"), [(20_000, 20_000), (6_000, 5_000)])
-def test_refuses_decompression_bomb_from_header(width, height):
-    with pytest.raises(ImageRejected) as caught:
-        decode_image(_png_header_only(width, height))
-    assert caught.value.code == "too_large"
-
-
-def test_header_only_png_within_limit_is_corrupt_not_too_large():
-    with pytest.raises(ImageRejected) as caught:
-        decode_image(_png_header_only(100, 100))
-    assert caught.value.code == "corrupt"
-
-
-@pytest.mark.faces
-def test_pixel_limit_is_configurable(faces_dir):
-    data = _bytes(faces_dir / "people/barack_obama/obama_1.jpg")  # 910 x 1137
-    with pytest.raises(ImageRejected) as caught:
-        decode_image(data, max_pixels=1_000_000)
-    assert caught.value.code == "too_large"
-    assert decode_image(data, max_pixels=1_100_000).shape == (1137, 910, 3)
 
 
 def test_engine_import_loads_no_model_and_no_face_recognition():
@@ -254,7 +73,7 @@ def test_engine_import_loads_no_model_and_no_face_recognition():
 @pytest.mark.faces
 @pytest.mark.parametrize("relative", PORTRAITS)
 def test_finds_one_face_in_portraits(faces_dir, relative):
-    image = _decoded(faces_dir / relative)
+    image = decoded(faces_dir / relative)
     faces = detect_faces(image, purpose="enrol")
     assert len(faces) == 1
     face = faces[0]
@@ -280,7 +99,7 @@ def test_finds_one_face_in_portraits(faces_dir, relative):
     ],
 )
 def test_finds_several_faces_in_scenes_largest_first(faces_dir, relative, at_least):
-    faces = detect_faces(_decoded(faces_dir / relative), purpose="enrol")
+    faces = detect_faces(decoded(faces_dir / relative), purpose="enrol")
     assert len(faces) >= at_least
     areas = [face.box.width * face.box.height for face in faces]
     assert areas == sorted(areas, reverse=True)
@@ -288,20 +107,20 @@ def test_finds_several_faces_in_scenes_largest_first(faces_dir, relative, at_lea
 
 @pytest.mark.faces
 def test_live_path_sees_both_people(faces_dir):
-    frame, _, _, _ = _letterbox(_decoded(faces_dir / "scenes/two_people.jpg"), 640, 480)
+    frame, _, _, _ = _letterbox(decoded(faces_dir / "scenes/two_people.jpg"), 640, 480)
     assert len(detect_faces(frame, purpose="live")) == 2
 
 
 @pytest.mark.faces
 @pytest.mark.parametrize("purpose", ["live", "enrol"])
 def test_no_human_face_among_dogs(faces_dir, purpose):
-    assert detect_faces(_decoded(faces_dir / "scenes/dogs.jpg"), purpose=purpose) == []
+    assert detect_faces(decoded(faces_dir / "scenes/dogs.jpg"), purpose=purpose) == []
 
 
 @pytest.mark.faces
 @pytest.mark.parametrize("relative", CROPS)
 def test_aligned_crops_give_one_face(faces_dir, relative):
-    image = _decoded(faces_dir / relative)
+    image = decoded(faces_dir / relative)
     faces = detect_faces(image, purpose="enrol")
     assert len(faces) == 1
     assert faces[0].box.width >= 100  # the face fills most of the 150 px crop
@@ -309,19 +128,19 @@ def test_aligned_crops_give_one_face(faces_dir, relative):
 
 @pytest.mark.faces
 def test_tighter_crop_is_found_by_padding(faces_dir):
-    chip = _decoded(faces_dir / "people/john_salley/000183_02159543.jpg")
+    chip = decoded(faces_dir / "people/john_salley/000183_02159543.jpg")
     tight = np.ascontiguousarray(chip[26:123, 26:123])  # forehead and chin cut off
     models = engine._get_models()
     assert engine._hog(models, tight, engine.ENROL_UPSAMPLE) == []  # the plain detector gives up here
     faces = detect_faces(tight, purpose="enrol")
     assert len(faces) == 1
-    genuine = _encoding(faces_dir / "people/john_salley/000179_02159509.jpg")
+    genuine = encoding(faces_dir / "people/john_salley/000179_02159509.jpg")
     assert distances(genuine[None, :], encode_face(tight, faces[0]))[0] < 0.6
 
 
 @pytest.mark.faces
 def test_small_square_without_face_is_not_a_face(faces_dir):
-    dogs = _decoded(faces_dir / "scenes/dogs.jpg")
+    dogs = decoded(faces_dir / "scenes/dogs.jpg")
     patch = np.ascontiguousarray(cv2.resize(dogs[300:600, 300:600], (150, 150), interpolation=cv2.INTER_AREA))
     assert detect_faces(patch, purpose="enrol") == []
 
@@ -330,7 +149,7 @@ def test_small_square_without_face_is_not_a_face(faces_dir):
 @pytest.mark.parametrize("relative", ["people/barack_obama/obama_1.jpg", "people/kit_harington/kit_2.jpg"])
 @pytest.mark.parametrize(("width", "height"), [(640, 480), (1280, 960)])
 def test_live_detection_on_letterboxed_frame_reports_original_coordinates(faces_dir, relative, width, height):
-    photo = _decoded(faces_dir / relative)
+    photo = decoded(faces_dir / relative)
     expected_face = detect_faces(photo, purpose="enrol")[0].box
     frame, scale, x, y = _letterbox(photo, width, height)
     expected = (
@@ -349,7 +168,7 @@ def test_live_detection_on_letterboxed_frame_reports_original_coordinates(faces_
 @pytest.mark.parametrize("face_width", [80, 100])
 def test_live_detection_at_kiosk_distance(faces_dir, face_width):
     """A face 80-100 px wide in a 640x480 frame (a customer at arm's length from the kiosk camera)."""
-    photo = _decoded(faces_dir / "people/barack_obama/obama_4.jpg")
+    photo = decoded(faces_dir / "people/barack_obama/obama_4.jpg")
     box = detect_faces(photo, purpose="enrol")[0].box
     scale = face_width / box.width
     small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -362,7 +181,7 @@ def test_live_detection_at_kiosk_distance(faces_dir, face_width):
     assert len(faces) == 1
     assert abs(faces[0].box.width - face_width) < face_width * 0.35
     probe = encode_face(frame, faces[0])
-    assert distances(_encoding(faces_dir / "people/barack_obama/obama_1.jpg")[None, :], probe)[0] < 0.5
+    assert distances(encoding(faces_dir / "people/barack_obama/obama_1.jpg")[None, :], probe)[0] < 0.5
 
 
 def test_detect_faces_refuses_wrong_input():
@@ -383,7 +202,7 @@ def test_blank_frame_has_no_face():
 
 @pytest.mark.faces
 def test_quality_tracks_blur_and_light(faces_dir):
-    image = _decoded(faces_dir / "people/barack_obama/obama_5_480p.jpg")
+    image = decoded(faces_dir / "people/barack_obama/obama_5_480p.jpg")
     sharp = detect_faces(image, purpose="enrol")[0].quality
     blurred_image = cv2.GaussianBlur(image, (0, 0), 3)
     blurred = detect_faces(blurred_image, purpose="enrol")[0].quality
@@ -394,7 +213,7 @@ def test_quality_tracks_blur_and_light(faces_dir):
 
 @pytest.mark.faces
 def test_sharpness_does_not_depend_on_resolution(faces_dir):
-    image = _decoded(faces_dir / "people/joe_biden/biden_2.jpg")  # face ~450 px
+    image = decoded(faces_dir / "people/joe_biden/biden_2.jpg")  # face ~450 px
     full = detect_faces(image, purpose="enrol")[0].quality
     half_image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     half = detect_faces(half_image, purpose="enrol")[0].quality
@@ -415,7 +234,7 @@ def test_sharpness_does_not_depend_on_resolution(faces_dir):
     ],
 )
 def test_same_person_is_close(faces_dir, first, second):
-    assert distances(_encoding(faces_dir / first)[None, :], _encoding(faces_dir / second))[0] < 0.5
+    assert distances(encoding(faces_dir / first)[None, :], encoding(faces_dir / second))[0] < 0.5
 
 
 @pytest.mark.faces
@@ -428,12 +247,12 @@ def test_same_person_is_close(faces_dir, first, second):
     ],
 )
 def test_different_people_are_far(faces_dir, first, second):
-    assert distances(_encoding(faces_dir / first)[None, :], _encoding(faces_dir / second))[0] > 0.6
+    assert distances(encoding(faces_dir / first)[None, :], encoding(faces_dir / second))[0] > 0.6
 
 
 @pytest.mark.faces
 def test_encoding_is_float32_128_and_deterministic(faces_dir):
-    image = _decoded(faces_dir / "people/barack_obama/obama_6_small.jpg")
+    image = decoded(faces_dir / "people/barack_obama/obama_6_small.jpg")
     face = detect_faces(image, purpose="enrol")[0]
     first, second = encode_face(image, face), encode_face(image, face)
     assert first.dtype == np.float32 and first.shape == (128,) and np.all(np.isfinite(first))
@@ -444,8 +263,8 @@ def test_encoding_is_float32_128_and_deterministic(faces_dir):
 
 @pytest.mark.faces
 def test_concurrent_threads_get_the_serial_answer(faces_dir):
-    image = _decoded(faces_dir / "people/barack_obama/obama_6_small.jpg")
-    expected = _encoding(faces_dir / "people/barack_obama/obama_6_small.jpg")
+    image = decoded(faces_dir / "people/barack_obama/obama_6_small.jpg")
+    expected = encoding(faces_dir / "people/barack_obama/obama_6_small.jpg")
     results: list[np.ndarray] = []
     errors: list[BaseException] = []
 
@@ -501,30 +320,3 @@ def test_box_helpers():
     box = Box(top=10, right=50, bottom=70, left=20)
     assert (box.width, box.height) == (30, 60)
     assert box.as_dict() == {"top": 10, "right": 50, "bottom": 70, "left": 20}
-
-
-@pytest.mark.faces
-def test_truncated_jpeg_is_refused_even_if_someone_enabled_truncated_loading(faces_dir, monkeypatch):
-    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # what `import face_recognition` does
-    data = _bytes(faces_dir / "people/barack_obama/obama_1.jpg")
-    with pytest.raises(ImageRejected) as caught:
-        decode_image(data[: len(data) // 2])
-    assert caught.value.code == "corrupt"
-    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
-
-
-def test_video_clip_decodes_to_rgb_frames(faces_dir):
-    from biometrics import engine
-
-    data = (faces_dir / "video" / "short_hamilton_clip.mp4").read_bytes()
-    frames = engine.decode_video_frames(data, max_frames=10, every=3)
-    assert len(frames) == 10
-    assert frames[0].shape == (360, 640, 3) and frames[0].dtype == np.uint8
-
-
-@pytest.mark.parametrize("data", [b"", b"definitely not a video", b"\x1a\x45\xdf\xa3" + b"\0" * 100])
-def test_non_video_bytes_are_refused(data):
-    from biometrics import engine
-
-    with pytest.raises(engine.ImageRejected):
-        engine.decode_video_frames(data)

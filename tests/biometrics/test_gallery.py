@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from biometrics.gallery import Gallery, Match, benchmark
+from biometrics.gallery import Gallery, Match
 
 
 def _vectors(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -204,9 +204,3 @@ def test_preallocated_capacity_holds_the_rows_without_growing():
     gallery.add(np.arange(3000), np.zeros(3000, dtype=np.int64), vectors)
     assert gallery.nbytes() == allocated and len(gallery) == 3000
     assert gallery.nearest(vectors[2999]).template_id == 2999
-
-
-def test_benchmark_helper_reports_figures():
-    figures = benchmark(size=3000, queries=5, add_batches=5)
-    assert figures["size"] == 3000
-    assert figures["search_p50_ms"] > 0 and figures["add10_max_ms"] > 0 and figures["nbytes_mb"] > 0

@@ -388,11 +388,12 @@ def test_config_refuses_inconsistent_thresholds() -> None:
 
 @pytest.mark.faces
 def test_real_head_movement_is_not_planar_but_a_waved_portrait_is(faces_dir) -> None:
+    from bench import geometry
     from biometrics import engine
 
     # Frames 82-112 of the clip: the performer turns his head to his own right (annotated by eye).
     turn = []
-    for index, _, rgb in engine.video_frames(faces_dir / "video" / "short_hamilton_clip.mp4"):
+    for index, _, rgb in geometry.video_frames(faces_dir / "video" / "short_hamilton_clip.mp4"):
         if index > 112:
             break
         if index >= 82 and index % 3 == 1:
@@ -407,7 +408,7 @@ def test_real_head_movement_is_not_planar_but_a_waved_portrait_is(faces_dir) -> 
         matrix = photo_motion(step) @ np.array(
             [[1, 0, 320 - small.shape[1] / 2], [0, 1, 60], [0, 0, 1]], float
         )
-        frame = engine.warp_onto(canvas, small, matrix)
+        frame = geometry.warp_onto(canvas, small, matrix)
         faces = engine.detect_faces(engine.decode_image(engine.jpeg_encode(frame)), purpose="live")
         assert faces, step
         waved.append(faces[0].landmarks)

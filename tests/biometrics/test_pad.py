@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench import geometry
 from biometrics import engine
 from biometrics.pad_models import MODELS_DIR, PAD_MODELS, PadModelError, pad_model_bytes, pad_models_problems
 
@@ -86,7 +87,7 @@ def _letterboxed(path: Path) -> np.ndarray:
 def test_scores_match_the_model_readme_on_the_real_clip_and_on_portraits(faces_dir: Path) -> None:
     """The model README: real video frames 0.95 on average (all above 0.5), letterboxed portraits 0.53."""
     clip_scores = []
-    for index, _, frame in engine.video_frames(faces_dir / "video" / "short_hamilton_clip.mp4"):
+    for index, _, frame in geometry.video_frames(faces_dir / "video" / "short_hamilton_clip.mp4"):
         if index % 6:
             continue
         faces = engine.detect_faces(frame, purpose="live")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from biometrics import accuracy, engine
+from bench import accuracy
+from biometrics import engine
 from biometrics.services import verification
 
 pytestmark = [pytest.mark.faces, pytest.mark.django_db]

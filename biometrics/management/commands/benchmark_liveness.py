@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from bench import geometry
 from biometrics import engine
 from biometrics.liveness import (
     Challenge,
@@ -257,7 +258,7 @@ def render_flat(photo: Print, pose: Pose, background: np.ndarray) -> np.ndarray:
     width = photo.image.shape[1]
     source = np.array([[0, 0], [width, 0], [width, photo.image.shape[0]], [0, photo.image.shape[0]]], float)
     target = _project(_sheet_corners_mm(photo, 0.0, width), pose, photo.base_distance)
-    return engine.warp_onto(background, photo.image, engine.perspective_transform(source, target))
+    return geometry.warp_onto(background, photo.image, geometry.perspective_transform(source, target))
 
 
 def render_curved(photo: Print, pose: Pose, background: np.ndarray, *, radius_mm: float) -> np.ndarray:
@@ -282,10 +283,10 @@ def render_curved(photo: Print, pose: Pose, background: np.ndarray, *, radius_mm
         left, right = int(x0), min(max(math.ceil(x1), int(x0) + 1) + 1, width)  # +1 px: no seams
         source = np.array([[x0 - left, 0], [x1 - left, 0], [x1 - left, height], [x0 - left, height]], float)
         target = _project(bent, pose, photo.base_distance)
-        pieces.append((depth, photo.image[:, left:right], engine.perspective_transform(source, target)))
+        pieces.append((depth, photo.image[:, left:right], geometry.perspective_transform(source, target)))
     canvas = background
     for _, piece, homography in sorted(pieces, key=lambda item: item[0]):  # z towards the camera: far first
-        canvas = engine.warp_onto(canvas, np.ascontiguousarray(piece), homography)
+        canvas = geometry.warp_onto(canvas, np.ascontiguousarray(piece), homography)
     return canvas
 
 
@@ -457,7 +458,7 @@ class VideoFrame:
 
 def video_frames(path: Path) -> list[VideoFrame]:
     frames = []
-    for index, seconds, rgb in engine.video_frames(path):
+    for index, seconds, rgb in geometry.video_frames(path):
         jpeg = engine.jpeg_encode(rgb, quality=JPEG_QUALITY)
         faces = engine.detect_faces(engine.decode_image(jpeg), purpose="live")
         one = faces[0] if len(faces) == 1 else None
@@ -784,7 +785,7 @@ class Command(BaseCommand):
         in_browser: dict[int, Frame] = {}
         box: engine.Box | None = None
         browser_box: engine.Box | None = None
-        for (index, seconds, rgb), seen in zip(engine.video_frames(video_path), video, strict=True):
+        for (index, seconds, rgb), seen in zip(geometry.video_frames(video_path), video, strict=True):
             real_scores[index] = None
             if seen.box is not None:
                 decoded = engine.decode_image(engine.jpeg_encode(rgb, quality=JPEG_QUALITY))
@@ -812,7 +813,7 @@ class Command(BaseCommand):
 
         # Per-frame cost of each model and of both, on the clip's faces (process time, one thread).
         costs: dict[str, list[float]] = {name: [] for name in (*PAD_MODELS_USED, "both")}
-        for seen, (_index, _seconds, rgb) in zip(video, engine.video_frames(video_path), strict=True):
+        for seen, (_index, _seconds, rgb) in zip(video, geometry.video_frames(video_path), strict=True):
             if seen.box is None or seen.index % 6:
                 continue
             for name in costs:

@@ -1,20 +1,19 @@
 """`manage.py benchmark_accuracy --faces DIR`: FNMR/FMR/EER of the engine on a labelled photo folder.
 
 Every photo goes through the enrolment path (decode -> detect purpose="enrol" -> encode), so the figures
-are those of the deployed engine. See biometrics/accuracy.py for the two protocols.
+are those of the deployed engine. See bench/accuracy.py for the two protocols.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from biometrics import accuracy
+from bench import accuracy
 
 
 class Command(BaseCommand):
@@ -26,8 +25,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--faces",
             type=Path,
-            default=os.environ.get("ATM_FACES_DIR"),
-            help="Folder holding MANIFEST.csv (default: $ATM_FACES_DIR).",
+            default=settings.ATM_FACES_DIR,
+            help="Folder holding MANIFEST.csv (default: settings.ATM_FACES_DIR, from $ATM_FACES_DIR).",
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else.")
         parser.add_argument("--plot", type=Path, help="Write a ROC curve PNG here.")
@@ -39,11 +38,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        faces_dir: Path | None = options["faces"]
-        if faces_dir is None:
-            raise CommandError("Give --faces DIR (or set ATM_FACES_DIR).")
+        faces_dir: Path = options["faces"]
         if not (faces_dir / "MANIFEST.csv").is_file():
-            raise CommandError(f"{faces_dir}/MANIFEST.csv not found.")
+            raise CommandError(f"{faces_dir}/MANIFEST.csv not found (give --faces DIR or set ATM_FACES_DIR).")
         threshold: float = options["threshold"]
         if not 0.0 < threshold < 2.0:
             raise CommandError(

@@ -248,61 +248,47 @@ def false_identification(*, fmr: float, false_matches: int, comparisons: int) ->
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _RocLayout:
+    """Pixel positions of the two panels of ``roc_png``: the ROC (left) and the rates by threshold (right)."""
+
+    log_min: float  # the smallest FMR shown, as a power of ten: one impostor match is the finest step
+    panel_w: int = 520
+    height: int = 460
+    left: int = 60
+    top: int = 30
+    x_max: float = 1.2  # the largest threshold on the right panel
+
+    @property
+    def plot_w(self) -> int:
+        return self.panel_w - 80
+
+    @property
+    def plot_h(self) -> int:
+        return self.height - 110
+
+    def roc_xy(self, fmr: float, accept: float) -> tuple[float, float]:
+        x = self.left + (np.log10(max(fmr, 10**self.log_min)) - self.log_min) / -self.log_min * self.plot_w
+        return float(x), self.top + (1.0 - accept) * self.plot_h
+
+    def rate_xy(self, distance: float, rate: float) -> tuple[float, float]:
+        x = self.panel_w + self.left + min(distance, self.x_max) / self.x_max * self.plot_w
+        return x, self.top + (1.0 - rate) * self.plot_h
+
+
 def roc_png(curves: dict[str, Scores], *, threshold: float) -> bytes:
     """PNG (Pillow, no matplotlib): left the ROC (log FMR vs 1-FNMR), right FNMR and FMR against the
     threshold, which shows the gap between the score sets when the ROC is a perfect corner."""
-    panel_w, height = 520, 460
-    canvas = Image.new("RGB", (2 * panel_w, height), "white")
-    draw = ImageDraw.Draw(canvas)
-    colours = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
-    left, top, plot_w, plot_h = 60, 30, panel_w - 80, height - 110
     fewest = min((scores.impostor.size for scores in curves.values() if scores.impostor.size), default=10)
-    log_min = float(np.floor(np.log10(1.0 / max(fewest, 10))))  # one impostor match is the finest step
-
-    def roc_xy(fmr: float, accept: float) -> tuple[float, float]:
-        x = left + (np.log10(max(fmr, 10**log_min)) - log_min) / -log_min * plot_w
-        return float(x), top + (1.0 - accept) * plot_h
-
-    x_max = 1.2
-
-    def rate_xy(distance: float, rate: float) -> tuple[float, float]:
-        return panel_w + left + min(distance, x_max) / x_max * plot_w, top + (1.0 - rate) * plot_h
-
-    grid = (225, 225, 225)
-    for origin in (left, panel_w + left):
-        draw.rectangle([origin, top, origin + plot_w, top + plot_h], outline="black")
-        for tenth in range(0, 11, 2):
-            y = top + (1.0 - tenth / 10) * plot_h
-            draw.line([origin, y, origin + plot_w, y], fill=grid)
-            draw.text((origin - 28, y - 6), f"{tenth / 10:.1f}", fill="black")
-    for exponent in range(int(log_min), 1):
-        x, _ = roc_xy(10.0**exponent, 0.0)
-        draw.line([x, top, x, top + plot_h], fill=grid)
-        draw.text((x - 12, top + plot_h + 6), f"1e{exponent}", fill="black")
-    for step in range(0, 13, 2):
-        x, _ = rate_xy(step / 10, 0.0)
-        draw.line([x, top, x, top + plot_h], fill=grid)
-        draw.text((x - 8, top + plot_h + 6), f"{step / 10:.1f}", fill="black")
-    draw.text((left, 8), "ROC: 1 - FNMR against FMR (log)", fill="black")
-    draw.text((panel_w + left, 8), "FNMR (solid) and FMR (dashed) against the threshold", fill="black")
-    threshold_x, _ = rate_xy(threshold, 0.0)
-    draw.line([threshold_x, top, threshold_x, top + plot_h], fill="black", width=1)
-
+    layout = _RocLayout(log_min=float(np.floor(np.log10(1.0 / max(fewest, 10)))))
+    canvas = Image.new("RGB", (2 * layout.panel_w, layout.height), "white")
+    draw = ImageDraw.Draw(canvas)
+    _roc_axes(draw, layout, threshold)
+    colours = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
     for index, (name, scores) in enumerate(curves.items()):
         colour = colours[index % len(colours)]
-        points = roc_points(scores)
-        roc = [roc_xy(fmr, 1.0 - fnmr) for _, fmr, fnmr in points]
-        if len(roc) >= 2:
-            draw.line(roc, fill=colour, width=2)
-        fnmr_line = [rate_xy(t, fnmr) for t, _, fnmr in points if t <= x_max]
-        fmr_line = [rate_xy(t, fmr) for t, fmr, _ in points if t <= x_max]
-        if len(fnmr_line) >= 2:
-            draw.line(fnmr_line, fill=colour, width=2)
-        for first, second in zip(fmr_line[::2], fmr_line[1::2], strict=False):
-            draw.line([first, second], fill=colour, width=2)
+        _roc_curve(draw, layout, scores, colour, threshold)
         fnmr, fmr = error_rates(scores, threshold)
-        marker_x, marker_y = roc_xy(fmr, 1.0 - fnmr)
-        draw.ellipse([marker_x - 5, marker_y - 5, marker_x + 5, marker_y + 5], outline=colour, width=2)
         eer, _ = equal_error_rate(scores)
         label = (
             f"{name}: {scores.genuine.size} genuine / {scores.impostor.size} impostor; at {threshold:.2f} "
@@ -310,7 +296,54 @@ def roc_png(curves: dict[str, Scores], *, threshold: float) -> bytes:
             f"genuine max {np.max(scores.genuine, initial=0):.3f}, "
             f"impostor min {np.min(scores.impostor, initial=2):.3f}"
         )
-        draw.text((left, height - 50 + 16 * index), label, fill=colour)
+        draw.text((layout.left, layout.height - 50 + 16 * index), label, fill=colour)
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _roc_axes(draw: ImageDraw.ImageDraw, layout: _RocLayout, threshold: float) -> None:
+    """Both panels' frames, grid lines, tick labels and titles, and the threshold line on the right."""
+    left, top, plot_w, plot_h = layout.left, layout.top, layout.plot_w, layout.plot_h
+    grid = (225, 225, 225)
+    for origin in (left, layout.panel_w + left):
+        draw.rectangle([origin, top, origin + plot_w, top + plot_h], outline="black")
+        for tenth in range(0, 11, 2):
+            y = top + (1.0 - tenth / 10) * plot_h
+            draw.line([origin, y, origin + plot_w, y], fill=grid)
+            draw.text((origin - 28, y - 6), f"{tenth / 10:.1f}", fill="black")
+    for exponent in range(int(layout.log_min), 1):
+        x, _ = layout.roc_xy(10.0**exponent, 0.0)
+        draw.line([x, top, x, top + plot_h], fill=grid)
+        draw.text((x - 12, top + plot_h + 6), f"1e{exponent}", fill="black")
+    for step in range(0, 13, 2):
+        x, _ = layout.rate_xy(step / 10, 0.0)
+        draw.line([x, top, x, top + plot_h], fill=grid)
+        draw.text((x - 8, top + plot_h + 6), f"{step / 10:.1f}", fill="black")
+    draw.text((left, 8), "ROC: 1 - FNMR against FMR (log)", fill="black")
+    draw.text((layout.panel_w + left, 8), "FNMR (solid) and FMR (dashed) against the threshold", fill="black")
+    threshold_x, _ = layout.rate_xy(threshold, 0.0)
+    draw.line([threshold_x, top, threshold_x, top + plot_h], fill="black", width=1)
+
+
+def _roc_curve(
+    draw: ImageDraw.ImageDraw,
+    layout: _RocLayout,
+    scores: Scores,
+    colour: tuple[int, int, int],
+    threshold: float,
+) -> None:
+    """One score set: its ROC with the operating point circled, and its FNMR (solid) and FMR (dashed)."""
+    points = roc_points(scores)
+    roc = [layout.roc_xy(fmr, 1.0 - fnmr) for _, fmr, fnmr in points]
+    if len(roc) >= 2:
+        draw.line(roc, fill=colour, width=2)
+    fnmr_line = [layout.rate_xy(t, fnmr) for t, _, fnmr in points if t <= layout.x_max]
+    fmr_line = [layout.rate_xy(t, fmr) for t, fmr, _ in points if t <= layout.x_max]
+    if len(fnmr_line) >= 2:
+        draw.line(fnmr_line, fill=colour, width=2)
+    for first, second in zip(fmr_line[::2], fmr_line[1::2], strict=False):
+        draw.line([first, second], fill=colour, width=2)
+    fnmr, fmr = error_rates(scores, threshold)
+    marker_x, marker_y = layout.roc_xy(fmr, 1.0 - fnmr)
+    draw.ellipse([marker_x - 5, marker_y - 5, marker_x + 5, marker_y + 5], outline=colour, width=2)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from biometrics import accuracy
-from biometrics.accuracy import Scores
+from bench import accuracy
+from bench.accuracy import Scores
+from tests.bench.photos import photo_subset, write_manifest
 
 SUBSET = [
     ("people/joe_biden/biden_1.jpg", "joe_biden", "portrait"),
@@ -26,14 +25,6 @@ SUBSET = [
 ]
 
 
-def _write_manifest(folder: Path, rows: list[tuple[str, str, str]]) -> None:
-    with (folder / "MANIFEST.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path", "identity", "kind", "source"])
-        for path, identity, kind in rows:
-            writer.writerow([path, identity, kind, "test"])
-
-
 def _points_on_a_line(*offsets: float) -> np.ndarray:
     """Encodings whose pairwise distances are the differences of `offsets` (all on one axis)."""
     encodings = np.zeros((len(offsets), 128), dtype=np.float32)
@@ -42,7 +33,7 @@ def _points_on_a_line(*offsets: float) -> np.ndarray:
 
 
 def test_load_manifest_keeps_labelled_portraits_and_crops(tmp_path):
-    _write_manifest(
+    write_manifest(
         tmp_path,
         [
             ("people/a/1.jpg", "a", "portrait"),
@@ -154,13 +145,7 @@ def test_encode_manifest_records_failures_and_summary_has_the_contract_keys(tmp_
 
 @pytest.fixture
 def small_faces_dir(faces_dir, tmp_path):
-    """A folder laid out like the shared one holding a few of its photos (symlinked, nothing copied)."""
-    for relative, _, _ in SUBSET:
-        link = tmp_path / relative
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(faces_dir / relative)
-    _write_manifest(tmp_path, SUBSET)
-    return tmp_path
+    return photo_subset(faces_dir, tmp_path, SUBSET)
 
 
 @pytest.mark.faces

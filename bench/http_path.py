@@ -1,0 +1,218 @@
+"""The HTTP rows of `manage.py benchmark_speed`: the full frame path through a real gunicorn server.
+
+The server runs with 2 sync worker processes on a scratch SQLite database in a temporary folder, seeded with
+the demo bank (demo faces enrolled from the photo folder) and one provisioned kiosk per client; kiosk clients
+(threads here) post the owner's letterboxed portrait, with faint noise, as camera frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError
+
+from accounts.demo import DEMO_CUSTOMERS
+from bench.frames import jpeg_variants, letterboxed, percentiles
+from bench.scratch_env import run_in_scratch, scratch_env
+
+KIOSK_CLIENTS = (1, 2, 4)
+SERVER_WORKERS = 2
+WARM_UP_FRAMES = 6
+CLIENT_OFFSET = 50
+SCRATCH_PREFIX = "atm-bench-"
+
+Log = Callable[[str], None]
+Client = tuple[dict[str, str], list[bytes]]  # a provisioned kiosk (token, card) and the frames it sends
+
+
+def http_figures(
+    faces: Path,
+    portraits: dict[str, list[Path]],
+    *,
+    frames_each: int,
+    clients: Sequence[int] = KIOSK_CLIENTS,
+    log: Log,
+) -> dict[str, Any]:
+    """Latency of one kiosk's frames, then frames per second with each count of concurrent kiosks."""
+    with scratch_server(faces, kiosk_count=max(clients), log=log) as (port, kiosks):
+        # Client k sends variants from CLIENT_OFFSET * k on: no client repeats a frame within a session.
+        variants = CLIENT_OFFSET * (len(kiosks) - 1) + max(frames_each, WARM_UP_FRAMES)
+        drivers: list[Client] = []
+        for kiosk in kiosks:
+            demo = next(d for d in DEMO_CUSTOMERS if d.pan == kiosk["pan"])
+            drivers.append((kiosk, jpeg_variants(letterboxed(portraits[demo.face_identity][0]), variants)))
+        # Warm both workers (models, owner templates) before measuring.
+        drive(port, drivers[:SERVER_WORKERS], frames_each=WARM_UP_FRAMES)
+        single = drive(port, drivers[:1], frames_each=frames_each)
+        frame_verify = percentiles(single.latencies)
+        log(f"frame verify over HTTP: {frame_verify}")
+        throughput: dict[str, float] = {}
+        for count in clients:
+            run = single if count == 1 else drive(port, drivers[:count], frames_each=frames_each)
+            throughput[str(count)] = round(len(run.latencies) / run.seconds, 2)
+            log(f"{count} kiosk(s): {throughput[str(count)]}/s, {percentiles(run.latencies)}")
+    return {"frame_verify_ms": frame_verify, "frames_per_s": throughput, "server_workers": SERVER_WORKERS}
+
+
+def _server_env(scratch: Path, faces: Path) -> dict[str, str]:
+    return scratch_env(
+        scratch,
+        "bench.sqlite3",
+        ATM_FACES_DIR=str(faces),
+        # Keep every session in the face check so each request does the full frame path.
+        FACE_MATCH_FRAMES_REQUIRED=str(10**9),
+        KIOSK_FACE_TIMEOUT_S="3600",
+        KIOSK_IDLE_TIMEOUT_S="3600",
+        KIOSK_SESSION_MAX_S="3600",
+        RATELIMIT_ENABLE="false",
+        # A still photo never meets the head-turn challenge; liveness is measured by benchmark_liveness.
+        LIVENESS_ENABLED="false",
+    )
+
+
+@contextlib.contextmanager
+def scratch_server(faces: Path, *, kiosk_count: int, log: Log) -> Iterator[tuple[int, list[dict[str, str]]]]:
+    """A migrated, seeded scratch database with ``kiosk_count`` kiosks, served by gunicorn: (port, kiosks)."""
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    env = _server_env(scratch, faces)
+    log(f"scratch server in {scratch}: migrate, seed the demo bank (enrols demo faces)...")
+    try:
+        run_in_scratch(env, "manage.py", "migrate", "-v0")
+        run_in_scratch(env, "manage.py", "seed_demo")
+        kiosks = json.loads(run_in_scratch(env, "-m", "bench.scratch", "kiosks", str(kiosk_count))[-1])
+        log(f"scratch bank ready with {len(kiosks)} kiosk(s); starting gunicorn...")
+        port = _free_port()
+        server = subprocess.Popen(
+            [
+                *(str(Path(sys.executable).parent / "gunicorn"), "atmsite.wsgi:application"),
+                *("--bind", f"127.0.0.1:{port}", "--workers", str(SERVER_WORKERS), "--worker-class", "sync"),
+                *("--config", str(settings.BASE_DIR / "atmsite" / "gunicorn_conf.py")),
+                *("--log-level", "warning"),
+            ],
+            env=env,
+            cwd=settings.BASE_DIR,
+        )
+        try:
+            _wait_for_port(port, timeout=60)
+            log(f"gunicorn listening on port {port}")
+            yield port, kiosks
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@dataclass
+class Run:
+    """What the kiosk clients of one ``drive`` saw: every frame's latency (ms) and the wall time."""
+
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def drive(port: int, clients: list[Client], frames_each: int) -> Run:
+    """Each client (a thread) starts a session with its card and posts ``frames_each`` frames in turn."""
+    run = Run()
+    threads = []
+    for number, (kiosk, variants) in enumerate(clients):
+        args = (port, kiosk, variants, CLIENT_OFFSET * number, frames_each, run)
+        threads.append(threading.Thread(target=_kiosk_client, args=args))
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run.seconds = time.perf_counter() - start
+    if run.errors:
+        raise CommandError("kiosk client failed: " + "; ".join(run.errors[:3]))
+    return run
+
+
+def _kiosk_client(
+    port: int, kiosk: dict[str, str], variants: list[bytes], offset: int, frames_each: int, run: Run
+) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Kiosk {kiosk['token']}"}
+    card = json.dumps({"card_number": kiosk["pan"], "expiry": kiosk["expiry"]}).encode()
+    json_headers = {**headers, "Content-Type": "application/json"}
+    status, session = _request(connection, "POST", "/api/kiosk/sessions/", card, json_headers)
+    if status != 201:
+        run.errors.append(f"session start {status}: {session}")
+        return
+    for index in range(frames_each):
+        body, content_type = _multipart(
+            {"nonce": session["frame_nonce"], "seq": str(session["next_seq"])},
+            variants[(offset + index) % len(variants)],
+        )
+        path = f"/api/kiosk/sessions/{session['id']}/frames/"
+        start = time.perf_counter()
+        status, answer = _request(connection, "POST", path, body, {**headers, "Content-Type": content_type})
+        elapsed = (time.perf_counter() - start) * 1000
+        if status != 200:
+            run.errors.append(f"frame {status}: {answer}")
+            return
+        with run.lock:
+            run.latencies.append(elapsed)
+        session = answer["session"]
+    connection.close()
+
+
+def _request(
+    connection: http.client.HTTPConnection, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, Any]:
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    payload = response.read()
+    try:
+        return response.status, json.loads(payload)
+    except ValueError:
+        return response.status, payload[:200]
+
+
+def _multipart(fields: dict[str, str], jpeg: bytes) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(12)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="frame"; filename="frame.jpg"\r\n'
+        f"Content-Type: image/jpeg\r\n\r\n".encode()
+        + jpeg
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_port(port: int, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.2)
+    raise CommandError(f"the benchmark server did not start on port {port}")
