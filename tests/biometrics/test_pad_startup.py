@@ -65,11 +65,11 @@ def test_a_threshold_outside_0_1_stops_start_up(settings) -> None:
 @pytest.mark.django_db
 def test_a_gunicorn_worker_with_an_altered_model_fails_to_boot(settings, models_copy, monkeypatch) -> None:
     from atmsite import gunicorn_conf
-    from biometrics import engine
+    from biometrics.engine import pad
 
     settings.PAD_ENABLED = True
-    monkeypatch.setattr(engine, "_pad_nets", {})  # this process may have loaded the real ones already
-    monkeypatch.setattr(engine, "_pad_nets_pid", None)
+    monkeypatch.setattr(pad, "_pad_nets", {})  # this process may have loaded the real ones already
+    monkeypatch.setattr(pad, "_pad_nets_pid", None)
     target = models_copy / "MiniFASNetV1SE.onnx"
     target.write_bytes(b"not the model")
     with pytest.raises(pad_models.PadModelError, match="MiniFASNetV1SE"):

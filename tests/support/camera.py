@@ -132,7 +132,7 @@ def y4m_from_image(
 
 
 def _video_frames(path: Path, *, max_seconds: float | None, fps: int) -> Iterator[np.ndarray]:
-    import cv2  # tests may use OpenCV directly; only product code is limited to biometrics/engine.py
+    import cv2  # tests may use OpenCV directly; only product code is limited to the biometrics/engine package
 
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():

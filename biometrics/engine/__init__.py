@@ -1,8 +1,10 @@
-"""The face engine: the only module that touches dlib, OpenCV and the face_recognition model files.
+"""The face engine: the only package that touches dlib, OpenCV and the face_recognition model files.
 
-Everything else in the project works with the plain types defined here (numpy images, ``Face``,
+Everything else in the project works with the plain types of ``engine.types`` (numpy images, ``Face``,
 128-float encodings) so it can be tested without the engine. Models are loaded lazily, once per
 process, on first use, and reloaded in a forked child (dlib objects must not cross a fork).
+This module detects, aligns and encodes faces; ``media`` decodes images and clips, ``pad`` scores a face
+crop for presentation attacks. Callers use ``from biometrics import engine`` and the names re-exported here.
 
 ``face_recognition`` itself is deliberately not imported: importing it loads all four models at
 import time and sets Pillow's global ``LOAD_TRUNCATED_IMAGES = True``, which would make
@@ -13,13 +15,8 @@ import time and sets Pillow's global ``LOAD_TRUNCATED_IMAGES = True``, which wou
 
 from __future__ import annotations
 
-import io
-import logging
 import os
 import threading
-import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Literal
@@ -27,18 +24,45 @@ from typing import Literal
 import cv2
 import dlib
 import numpy as np
-from PIL import Image, ImageFile, ImageOps
 
-from biometrics.pad_models import (
-    PAD_INPUT_SIZE,
-    PAD_MODELS,
-    PAD_REAL_CLASS,
-    PadModelError,
-    PadModelSpec,
-    pad_model_bytes,
+from .media import (
+    ALLOWED_FORMATS,
+    VIDEO_MAX_BYTES,
+    check_image,
+    decode_image,
+    decode_video_frames,
+    jpeg_encode,
 )
+from .pad import pad_crop, pad_score, pad_warm_up
+from .types import Box, Face, ImageRejected, Quality
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "ALLOWED_FORMATS",
+    "CNN_DETECT_SIZE",
+    "CROP_MAX_SIDE",
+    "ENCODING_SIZE",
+    "ENGINE_VERSION",
+    "ENROL_DETECT_SIZE",
+    "ENROL_UPSAMPLE",
+    "ENROL_WHOLE_IMAGE_FALLBACK",
+    "LIVE_DETECT_SIZE",
+    "QUALITY_CROP_SIZE",
+    "VIDEO_MAX_BYTES",
+    "Box",
+    "Face",
+    "ImageRejected",
+    "Quality",
+    "decode_image",
+    "decode_video_frames",
+    "detect_faces",
+    "distances",
+    "encode_face",
+    "jpeg_encode",
+    "pad_crop",
+    "pad_score",
+    "pad_warm_up",
+    "warm_up",
+]
 
 # Longer side of the copy the live (kiosk) path runs HOG on. Measured on the 17 shared portraits
 # placed in 640x480 frames: HOG with upsample 0 finds faces down to ~65 px in the image it sees.
@@ -69,52 +93,7 @@ QUALITY_CROP_SIZE = 100
 # changing LIVE_DETECT_SIZE needs no re-encoding and does not bump this.
 ENGINE_VERSION = f"dlib-resnet-v1/sp68/enrol-hog{ENROL_DETECT_SIZE}u{ENROL_UPSAMPLE}/1"
 
-ALLOWED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
 ENCODING_SIZE = 128
-
-
-class ImageRejected(ValueError):
-    """An uploaded or captured image the engine refuses; ``message`` is safe to show in a 400."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    """A face box in original-image pixel coordinates, clipped to the image (face_recognition's css order)."""
-
-    top: int
-    right: int
-    bottom: int
-    left: int
-
-    @property
-    def width(self) -> int:
-        return self.right - self.left
-
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top
-
-    def as_dict(self) -> dict[str, int]:
-        return {"top": self.top, "right": self.right, "bottom": self.bottom, "left": self.left}
-
-
-@dataclass(frozen=True, slots=True)
-class Quality:
-    face_px: int
-    sharpness: float
-    brightness: float
-
-
-@dataclass(frozen=True, slots=True)
-class Face:
-    box: Box
-    landmarks: np.ndarray  # (68, 2) float32, original coords, dlib 68-point order
-    quality: Quality
 
 
 # --------------------------------------------------------------------------------------------------
@@ -196,86 +175,8 @@ def warm_up(*, cnn: bool = False) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Decoding
-# --------------------------------------------------------------------------------------------------
-
-
-def decode_image(data: bytes, *, max_pixels: int = 25_000_000) -> np.ndarray:
-    """Decode an uploaded/captured image into an HxWx3 uint8 RGB array (C-contiguous).
-
-    The pixel count is read from the header and checked before any pixel data is decoded, so a
-    small file that claims to be 20000x20000 (a decompression bomb) costs nothing.
-    """
-    if not data:
-        raise ImageRejected("empty", "The image is empty.")
-    if ImageFile.LOAD_TRUNCATED_IMAGES:
-        # Importing face_recognition flips this process-wide; a truncated upload would then decode
-        # to a grey-padded image instead of being refused. The product never wants that.
-        logger.warning("PIL.ImageFile.LOAD_TRUNCATED_IMAGES was on; switching it off")
-        ImageFile.LOAD_TRUNCATED_IMAGES = False
-    # Pillow's parsers raise a variety of exception types on hostile input (OSError, SyntaxError,
-    # struct.error, ...); whatever they raise is the data's fault and becomes a refusal, never a 500.
-    try:
-        with warnings.catch_warnings():
-            # Our own limit below is stricter; Pillow's warning would only be noise.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:
-        raise ImageRejected("too_large", "The image has too many pixels.") from exc
-    except Exception as exc:
-        raise ImageRejected("not_an_image", "The data is not a recognised image.") from exc
-
-    with image:
-        if image.format not in ALLOWED_FORMATS:
-            raise ImageRejected("unsupported_format", "Only JPEG, PNG and WebP images are accepted.")
-        width, height = image.size
-        if width <= 0 or height <= 0:
-            raise ImageRejected("corrupt", "The image has no pixels.")
-        if width * height > max_pixels:
-            raise ImageRejected(
-                "too_large", f"The image is {width}x{height}; at most {max_pixels:,} pixels are accepted."
-            )
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image.load()
-                array = np.asarray(_to_rgb(ImageOps.exif_transpose(image)), dtype=np.uint8)
-        except Exception as exc:
-            raise ImageRejected("corrupt", "The image data is damaged or incomplete.") from exc
-
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ImageRejected("corrupt", "The image could not be converted to colour.")
-    return np.ascontiguousarray(array)
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit greyscale: convert("RGB") would clip everything above 255 to white.
-        wide = np.asarray(image, dtype=np.float64)
-        peak = max(float(wide.max()), 1.0)
-        image = Image.fromarray((wide * (255.0 / peak)).astype(np.uint8), mode="L")
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    if has_alpha:
-        # Transparent pixels carry arbitrary colour (often black); put them on white like a browser.
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-# --------------------------------------------------------------------------------------------------
 # Detection
 # --------------------------------------------------------------------------------------------------
-
-
-def _check_image(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError("expected an HxWx3 uint8 RGB array (use decode_image)")
-    if image.shape[0] < 1 or image.shape[1] < 1:
-        raise ValueError("empty image")
-    return np.ascontiguousarray(image)
 
 
 def _downscaled(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
@@ -354,7 +255,7 @@ def detect_faces(image: np.ndarray, *, purpose: Literal["live", "enrol"]) -> lis
     ``live`` is the kiosk path (one fast HOG pass on a downscaled copy); ``enrol`` tries harder
     (upsampling, CNN fallback, padding for tight crops) because enrolment happens once.
     """
-    image = _check_image(image)
+    image = check_image(image)
     models = _get_models()
     if purpose == "live":
         rects = _detect_live(models, image, LIVE_DETECT_SIZE)
@@ -426,7 +327,7 @@ def encode_face(image: np.ndarray, face: Face, *, jitters: int = 1) -> np.ndarra
     it is already computed for the landmarks, so no second predictor runs. ``jitters`` > 1 averages
     randomly jittered chips (x ``jitters`` cost): pairs FNMR 1.7% -> 1.0% at 0.50 with 5.
     """
-    image = _check_image(image)
+    image = check_image(image)
     if face.landmarks.shape != (68, 2):
         raise ValueError("face.landmarks must be (68, 2)")
     if jitters < 1:
@@ -449,149 +350,3 @@ def distances(known: np.ndarray, probe: np.ndarray) -> np.ndarray:
     known = known.reshape(-1, ENCODING_SIZE)
     diff = known - probe
     return np.sqrt(np.einsum("ij,ij->i", diff, diff)).astype(np.float32, copy=False)
-
-
-# --------------------------------------------------------------------------------------------------
-# Passive presentation-attack detection (PAD): texture CNNs on the face crop (see pad_models.py)
-# --------------------------------------------------------------------------------------------------
-
-
-class _PadNet:
-    def __init__(self, spec: PadModelSpec, data: bytes) -> None:
-        self.spec = spec
-        self.net = cv2.dnn.readNetFromONNX(np.frombuffer(data, dtype=np.uint8))
-        # A cv2.dnn.Net keeps its blobs inside the object: one forward pass at a time.
-        self.lock = threading.Lock()
-
-
-_pad_nets: dict[str, _PadNet] = {}
-_pad_nets_pid: int | None = None
-_pad_load_lock = threading.Lock()
-
-
-def _pad_net(name: str) -> _PadNet:
-    global _pad_nets_pid
-    pid = os.getpid()
-    with _pad_load_lock:
-        if _pad_nets_pid != pid:
-            # A forked child loads its own copies (and never waits on a lock its parent held).
-            _pad_nets.clear()
-            _pad_nets_pid = pid
-        net = _pad_nets.get(name)
-        if net is None:
-            # The network is built from the bytes whose hash was just checked, never from a second read.
-            data = pad_model_bytes(name)
-            cv2.setNumThreads(1)
-            net = _pad_nets[name] = _PadNet(PAD_MODELS[name], data)
-        return net
-
-
-def pad_warm_up(models: Sequence[str]) -> None:
-    """Load and hash-check the PAD models now; PadModelError means this process must not serve."""
-    for name in models:
-        _pad_net(name)
-
-
-def pad_crop(image: np.ndarray, box: Box, *, crop_scale: float) -> np.ndarray:
-    """The model input for one face: 80x80 BGR uint8, the recipe of Silent-Face's CropImage.
-
-    The box is scaled about its centre by ``crop_scale`` (less when the image is too small for it) and
-    shifted, not clipped, to stay inside the image, so the crop keeps its size and aspect at the edges.
-    """
-    image = _check_image(image)
-    height, width = image.shape[:2]
-    box_w, box_h = max(box.width, 1), max(box.height, 1)
-    scale = min((height - 1) / box_h, (width - 1) / box_w, crop_scale)
-    new_w, new_h = box_w * scale, box_h * scale
-    centre_x, centre_y = box.left + box_w / 2, box.top + box_h / 2
-    left, top = centre_x - new_w / 2, centre_y - new_h / 2
-    right, bottom = centre_x + new_w / 2, centre_y + new_h / 2
-    if left < 0:
-        right, left = right - left, 0.0
-    if top < 0:
-        bottom, top = bottom - top, 0.0
-    if right > width - 1:
-        left, right = left - (right - width + 1), width - 1.0
-    if bottom > height - 1:
-        top, bottom = top - (bottom - height + 1), height - 1.0
-    crop = image[int(top) : int(bottom) + 1, int(left) : int(right) + 1]
-    resized = cv2.resize(crop, (PAD_INPUT_SIZE, PAD_INPUT_SIZE))
-    return cv2.cvtColor(resized, cv2.COLOR_RGB2BGR)
-
-
-def pad_score(image: np.ndarray, box: Box, *, models: Sequence[str]) -> float:
-    """Probability (0-1) that the face in ``box`` is a live face, averaged over ``models``.
-
-    Raises PadModelError when a model is unknown, missing or altered: a PAD that cannot run must never
-    read as a pass.
-    """
-    if not models:
-        raise PadModelError("no PAD model is configured")
-    probabilities = []
-    for name in models:
-        pad = _pad_net(name)
-        crop = pad_crop(image, box, crop_scale=pad.spec.crop_scale)
-        blob = np.ascontiguousarray(crop.astype(np.float32).transpose(2, 0, 1)[None])
-        with pad.lock:
-            pad.net.setInput(blob)
-            logits = np.asarray(pad.net.forward(), dtype=np.float64).reshape(-1)
-        exp = np.exp(logits - logits.max())
-        probabilities.append(float(exp[PAD_REAL_CLASS] / exp.sum()))
-    return float(np.mean(probabilities))
-
-
-# --------------------------------------------------------------------------------------------------
-# Video clips (branch enrolment may upload a short clip instead of ten stills)
-# --------------------------------------------------------------------------------------------------
-
-VIDEO_MAX_BYTES = 20 * 1024 * 1024
-
-
-def decode_video_frames(
-    data: bytes, *, max_frames: int = 150, max_pixels: int = 2_100_000, every: int = 1
-) -> list[np.ndarray]:
-    """Decode a short clip (WebM/MP4/...) into RGB frames, at most ``max_frames``, keeping every ``every``-th.
-
-    OpenCV's bundled FFmpeg reads only from a path, so the bytes go to a private temporary file. Frame size
-    is checked on the first frame (a 4K clip would cost seconds per frame to analyse) and refused over
-    ``max_pixels``.
-    """
-    import tempfile
-
-    if not data:
-        raise ImageRejected("empty", "The clip is empty.")
-    if len(data) > VIDEO_MAX_BYTES:
-        raise ImageRejected("too_large", "The clip is too large (at most 20 MB).")
-    frames: list[np.ndarray] = []
-    with tempfile.NamedTemporaryFile(suffix=".video") as handle:
-        handle.write(data)
-        handle.flush()
-        capture = cv2.VideoCapture(handle.name)
-        try:
-            if not capture.isOpened():
-                raise ImageRejected("not_a_video", "The data is not a recognised video clip.")
-            index = 0
-            while len(frames) < max_frames:
-                ok, bgr = capture.read()
-                if not ok or bgr is None:
-                    break
-                if bgr.shape[0] * bgr.shape[1] > max_pixels:
-                    raise ImageRejected("too_large", "The clip's frames are too large (at most 1920x1080).")
-                if index % every == 0:
-                    frames.append(np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
-                index += 1
-        finally:
-            capture.release()
-    if not frames:
-        raise ImageRejected("not_a_video", "The clip has no readable frames.")
-    return frames
-
-
-def jpeg_encode(image: np.ndarray, *, quality: int = 85) -> bytes:
-    """RGB array → JPEG bytes (snapshots, stills picked from a clip)."""
-    ok, buffer = cv2.imencode(
-        ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
-    )
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return buffer.tobytes()
