@@ -84,18 +84,19 @@ def screen_replay(
     return np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def delivered(timeline: Timeline, *, replayed: bool, seed: int) -> Iterator[np.ndarray]:
-    """The camera's frames: each source frame (on a screen when ``replayed``) with fresh sensor noise."""
-    shown = [screen_replay(frame) if replayed else frame for frame in timeline.sources]
-    rng = np.random.default_rng(seed)
-    for index in timeline.order:
-        noise = rng.integers(-NOISE, NOISE + 1, shown[index].shape, dtype=np.int16)
-        yield np.clip(shown[index] + noise, 0, 255).astype(np.uint8)
-
-
 def y4m_write(timeline: Timeline, out_path: Path, *, replayed: bool, seed: int = 16) -> Path:
-    frames = delivered(timeline, replayed=replayed, seed=seed)
-    return camera.y4m_from_frames(frames, out_path, width=camera.DEFAULT_WIDTH, height=camera.DEFAULT_HEIGHT)
+    """The camera file: each source frame (on a screen when ``replayed``) with fresh sensor noise on every
+    delivered frame. The noise goes onto the YUV samples, so each source frame is converted once."""
+    shown = [screen_replay(frame) if replayed else frame for frame in timeline.sources]
+    planes = [np.frombuffer(camera.rgb_to_i420(frame), np.uint8).astype(np.int16) for frame in shown]
+    rng = np.random.default_rng(seed)
+    with Path(out_path).open("wb") as stream:
+        stream.write(camera.y4m_header(width=camera.DEFAULT_WIDTH, height=camera.DEFAULT_HEIGHT, fps=FPS))
+        for index in timeline.order:
+            noise = rng.integers(-NOISE, NOISE + 1, planes[index].shape, dtype=np.int16)
+            stream.write(b"FRAME\n")
+            stream.write(np.clip(planes[index] + noise, 0, 255).astype(np.uint8).tobytes())
+    return Path(out_path)
 
 
 def y4m_read(path: Path, *, frames: set[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
