@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from django.db import transaction
 
@@ -18,17 +20,22 @@ def same_face_vector() -> np.ndarray:
 
 def active_templates(customer: object, count: int) -> list[FaceTemplate]:
     """What a finished first enrolment leaves: `count` templates in the gallery at a new version."""
+    return active_templates_of(customer, [same_face_vector() for _ in range(count)])
+
+
+def active_templates_of(customer: object, encodings: Sequence[np.ndarray]) -> list[FaceTemplate]:
+    """A finished first enrolment of these encodings (real ones from the engine, or synthetic)."""
     from biometrics.services import gallery_sync, templates
 
-    enrolment = Enrolment.objects.create(customer=customer, photos_required=count, status="active")
+    enrolment = Enrolment.objects.create(customer=customer, photos_required=len(encodings), status="active")
     rows = [
         FaceTemplate.objects.create(
             customer=customer,
             enrolment=enrolment,
-            encoding=encoding_pack(same_face_vector()),
+            encoding=encoding_pack(encoding),
             engine_version=gallery_sync.engine.ENGINE_VERSION,
         )
-        for _ in range(count)
+        for encoding in encodings
     ]
     with transaction.atomic():
         state = gallery_sync.gallery_state_lock()
