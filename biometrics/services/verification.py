@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -24,27 +23,10 @@ from biometrics import engine
 from biometrics.matcher import match_nearest
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
 from biometrics.services.gallery_state import gallery_state_read
+from biometrics.verdicts import FaceOutcome, FrameVerdict
 
 PERCENT_ZERO_DISTANCE = 0.8
 _CACHE_SIZE = 512
-
-
-@dataclass(frozen=True)
-class FrameVerdict:
-    outcome: str  # "no_face" | "several_faces" | "low_quality" | "match" | "mismatch" | "no_match"
-    boxes: list[dict]
-    distance: float | None
-    match_percent: int | None
-    landmarks: list[list[float]] | None
-    other_customer_id: int | None
-    reason: str
-    # The PAD models' "live" probability of the face crop (engine.pad_score), computed for owner-matching
-    # frames only and only with PAD and liveness on; the kiosk folds it into the liveness state.
-    pad_score: float | None = None
-    # The matcher did not answer in time: this no-match may really be a mismatch. The kiosk keeps `probe`
-    # (encrypted) so that a task names it later.
-    naming_pending: bool = False
-    probe: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def match_percent(distance: float, *, threshold: float | None = None) -> int:
@@ -109,19 +91,23 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     faces = engine.detect_faces(image, purpose="live")
     boxes = [face.box.as_dict() for face in faces]
     if not faces:
-        return FrameVerdict("no_face", boxes, None, None, None, None, "Look at the camera")
+        return FrameVerdict(FaceOutcome.NO_FACE, boxes, None, None, None, None, "Look at the camera")
     if len(faces) > 1:
-        return FrameVerdict("several_faces", boxes, None, None, None, None, "Only one person please")
+        return FrameVerdict(
+            FaceOutcome.SEVERAL_FACES, boxes, None, None, None, None, "Only one person please"
+        )
     face = faces[0]
     landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
     if face.quality.face_px < settings.FACE_MIN_SIZE_PX:
-        return FrameVerdict("low_quality", boxes, None, None, landmarks, None, "Move closer")
+        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, "Move closer")
     if face.quality.sharpness < settings.FACE_MIN_SHARPNESS:
-        return FrameVerdict("low_quality", boxes, None, None, landmarks, None, "Hold still")
+        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, "Hold still")
     state = gallery_state_read()
     known = customer_active_encodings(customer_id=customer_id, state=state)
     if len(known) == 0:
-        return FrameVerdict("no_match", boxes, None, None, landmarks, None, "No face enrolled for this card")
+        return FrameVerdict(
+            FaceOutcome.NO_MATCH, boxes, None, None, landmarks, None, "No face enrolled for this card"
+        )
     probe = engine.encode_face(image, face)
     distance = float(engine.distances(known, probe).min())
     percent = match_percent(distance)
@@ -131,12 +117,20 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         if settings.PAD_ENABLED and settings.LIVENESS_ENABLED:
             pad_score = round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
         return FrameVerdict(
-            "match", boxes, round(distance, 4), percent, landmarks, None, "Face recognised", pad_score
+            FaceOutcome.MATCH,
+            boxes,
+            round(distance, 4),
+            percent,
+            landmarks,
+            None,
+            "Face recognised",
+            pad_score,
+            customer_id=customer_id,
         )
     other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
     if other.names_someone(threshold=threshold):
         return FrameVerdict(
-            "mismatch",
+            FaceOutcome.MISMATCH,
             boxes,
             round(distance, 4),
             percent,
@@ -145,7 +139,7 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
             "Face does not match",
         )
     return FrameVerdict(
-        "no_match",
+        FaceOutcome.NO_MATCH,
         boxes,
         round(distance, 4),
         percent,
@@ -157,14 +151,7 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     )
 
 
-@dataclass(frozen=True)
-class CandidatesVerdict(FrameVerdict):
-    """A card-less frame's verdict: `customer_id` is the candidate it matched (None unless outcome=match)."""
-
-    customer_id: int | None = None
-
-
-def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -> CandidatesVerdict:
+def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -> FrameVerdict:
     """Card-less: one frame against the customers who share the typed phone number (1:1 or 1:few).
 
     One candidate (the usual case) is exactly the card path, `frame_verify`. With several, the best must be
@@ -174,21 +161,21 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     matches nobody here but another enrolled customer in the 1:N gallery is a mismatch, as with a card.
     """
     if len(customer_ids) == 1:
-        verdict = frame_verify(customer_id=customer_ids[0], image=image)
-        matched = customer_ids[0] if verdict.outcome == "match" else None
-        return CandidatesVerdict(**vars(verdict), customer_id=matched)
+        return frame_verify(customer_id=customer_ids[0], image=image)
     faces = engine.detect_faces(image, purpose="live")
     boxes = [face.box.as_dict() for face in faces]
     if not faces:
-        return CandidatesVerdict("no_face", boxes, None, None, None, None, "Look at the camera")
+        return FrameVerdict(FaceOutcome.NO_FACE, boxes, None, None, None, None, "Look at the camera")
     if len(faces) > 1:
-        return CandidatesVerdict("several_faces", boxes, None, None, None, None, "Only one person please")
+        return FrameVerdict(
+            FaceOutcome.SEVERAL_FACES, boxes, None, None, None, None, "Only one person please"
+        )
     face = faces[0]
     landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
     if face.quality.face_px < settings.FACE_MIN_SIZE_PX:
-        return CandidatesVerdict("low_quality", boxes, None, None, landmarks, None, "Move closer")
+        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, "Move closer")
     if face.quality.sharpness < settings.FACE_MIN_SHARPNESS:
-        return CandidatesVerdict("low_quality", boxes, None, None, landmarks, None, "Hold still")
+        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, "Hold still")
     state = gallery_state_read()
     probe = engine.encode_face(image, face)
     scored = sorted(
@@ -199,8 +186,8 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     decision = candidates_decide(scored)
     if decision is not None:
         distance, customer_id = decision
-        return CandidatesVerdict(
-            "match",
+        return FrameVerdict(
+            FaceOutcome.MATCH,
             boxes,
             round(distance, 4),
             match_percent(distance),
@@ -218,13 +205,21 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
             probes=probe, exclude_customer_id=best[1] if best else None, min_version=state[0]
         )
         if other.names_someone(threshold=threshold) and other.customer_id not in customer_ids:
-            return CandidatesVerdict(
-                "mismatch", boxes, best_distance, percent, landmarks, other.customer_id, "Face does not match"
+            return FrameVerdict(
+                FaceOutcome.MISMATCH,
+                boxes,
+                best_distance,
+                percent,
+                landmarks,
+                other.customer_id,
+                "Face does not match",
             )
-        return CandidatesVerdict(
-            "no_match", boxes, best_distance, percent, landmarks, None, "Face not recognised"
+        return FrameVerdict(
+            FaceOutcome.NO_MATCH, boxes, best_distance, percent, landmarks, None, "Face not recognised"
         )
-    return CandidatesVerdict("no_match", boxes, best_distance, percent, landmarks, None, "Too close to call")
+    return FrameVerdict(
+        FaceOutcome.NO_MATCH, boxes, best_distance, percent, landmarks, None, "Too close to call"
+    )
 
 
 def candidates_decide(scored: Sequence[tuple[float, int]]) -> tuple[float, int] | None:
