@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -110,45 +111,63 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         )
     probe = engine.encode_face(image, face)
     distance = float(engine.distances(known, probe).min())
-    percent = match_percent(distance)
+    compared = _Compared(boxes, landmarks, distance)
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if distance <= threshold:
         pad_score = None
         if settings.PAD_ENABLED and settings.LIVENESS_ENABLED:
             pad_score = round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
-        return FrameVerdict(
-            FaceOutcome.MATCH,
-            boxes,
-            round(distance, 4),
-            percent,
-            landmarks,
-            None,
-            "Face recognised",
-            pad_score,
-            customer_id=customer_id,
-        )
+        return compared.verdict(FaceOutcome.MATCH, pad_score=pad_score, customer_id=customer_id)
     other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
     if other.names_someone(threshold=threshold):
-        return FrameVerdict(
-            FaceOutcome.MISMATCH,
-            boxes,
-            round(distance, 4),
-            percent,
-            landmarks,
-            other.customer_id,
-            "Face does not match",
-        )
-    return FrameVerdict(
+        return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
+    return compared.verdict(
         FaceOutcome.NO_MATCH,
-        boxes,
-        round(distance, 4),
-        percent,
-        landmarks,
-        None,
-        "Face not recognised",
         naming_pending=not other.complete,
         probe=None if other.complete else np.asarray(probe, dtype=np.float32),
     )
+
+
+# What a verdict of each comparing outcome tells the customer in the engine's words.
+_COMPARED_REASONS = {
+    FaceOutcome.MATCH: "Face recognised",
+    FaceOutcome.MISMATCH: "Face does not match",
+    FaceOutcome.NO_MATCH: "Face not recognised",
+}
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """A face that was encoded and compared: boxes, landmarks, best distance (None: no one to compare)."""
+
+    boxes: list[dict[str, int]]
+    landmarks: list[list[float]]
+    distance: float | None
+
+    def verdict(
+        self,
+        outcome: FaceOutcome,
+        *,
+        reason: str = "",
+        other_customer_id: int | None = None,
+        customer_id: int | None = None,
+        pad_score: float | None = None,
+        naming_pending: bool = False,
+        probe: np.ndarray | None = None,
+    ) -> FrameVerdict:
+        return FrameVerdict(
+            outcome,
+            self.boxes,
+            None if self.distance is None else round(self.distance, 4),
+            None if self.distance is None else match_percent(self.distance),
+            self.landmarks,
+            other_customer_id,
+            reason or _COMPARED_REASONS[outcome],
+            pad_score=pad_score,
+            naming_pending=naming_pending,
+            probe=probe,
+            customer_id=customer_id,
+        )
 
 
 def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -> FrameVerdict:
@@ -186,40 +205,18 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     decision = candidates_decide(scored)
     if decision is not None:
         distance, customer_id = decision
-        return FrameVerdict(
-            FaceOutcome.MATCH,
-            boxes,
-            round(distance, 4),
-            match_percent(distance),
-            landmarks,
-            None,
-            "Face recognised",
-            customer_id=customer_id,
-        )
+        return _Compared(boxes, landmarks, distance).verdict(FaceOutcome.MATCH, customer_id=customer_id)
     best = scored[0] if scored else None
-    best_distance = round(best[0], 4) if best else None
-    percent = match_percent(best[0]) if best else None
+    compared = _Compared(boxes, landmarks, best[0] if best else None)
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if best is None or best[0] > threshold:
         other = match_nearest(
             probes=probe, exclude_customer_id=best[1] if best else None, min_version=state[0]
         )
         if other.names_someone(threshold=threshold) and other.customer_id not in customer_ids:
-            return FrameVerdict(
-                FaceOutcome.MISMATCH,
-                boxes,
-                best_distance,
-                percent,
-                landmarks,
-                other.customer_id,
-                "Face does not match",
-            )
-        return FrameVerdict(
-            FaceOutcome.NO_MATCH, boxes, best_distance, percent, landmarks, None, "Face not recognised"
-        )
-    return FrameVerdict(
-        FaceOutcome.NO_MATCH, boxes, best_distance, percent, landmarks, None, "Too close to call"
-    )
+            return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
+        return compared.verdict(FaceOutcome.NO_MATCH)
+    return compared.verdict(FaceOutcome.NO_MATCH, reason="Too close to call")
 
 
 def candidates_decide(scored: Sequence[tuple[float, int]]) -> tuple[float, int] | None:
