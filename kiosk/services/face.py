@@ -1,7 +1,8 @@
-"""The kiosk's only doors into biometrics and audit extras, imported lazily.
+"""The kiosk's only doors into biometrics.
 
 Tests replace these functions with monkeypatch (`kiosk.services.face.frame_verify`), so the state machine is
-tested without the face engine. The biometrics app (and the dlib models behind it) load on first use.
+tested without the face engine. Only the verdict types (`biometrics.verdicts`) are imported up front; the
+biometrics services (and the dlib models behind them) load on first use.
 """
 
 from __future__ import annotations
