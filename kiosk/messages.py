@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import KioskSession
+from .vocabulary import EndReason, FailureReason
 
 State = KioskSession.State
-FailureReason = KioskSession.FailureReason
-EndReason = KioskSession.EndReason
 # Keyed by the enum members; looked up with the value a model field holds (a plain str).
 Messages = dict[str, str | Promise]
 

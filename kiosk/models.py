@@ -9,6 +9,8 @@ from encrypted_model_fields.fields import EncryptedTextField
 
 from biometrics.verdicts import FaceOutcome
 
+from .vocabulary import EndReason, FailureReason, VerifiedBy
+
 if TYPE_CHECKING:
     from accounts.models import Card
 
@@ -175,31 +177,10 @@ class KioskSession(models.Model):
         CARD = "card", "Card"
         CARDLESS = "cardless", "Card-less (phone, face, PIN)"
 
-    class FailureReason(models.TextChoices):
-        """Why the face check failed. The kiosk is never told MISMATCH: it reads as NO_MATCH."""
-
-        TIMEOUT = "timeout", "Timed out"
-        NO_MATCH = "no_match", "Face not matched"
-        MISMATCH = "mismatch", "Another enrolled customer's face"
-        LOW_QUALITY = "low_quality", "Face too small or blurred"
-        SEVERAL_FACES = "several_faces", "Several faces"
-        FACE_LOCKED = "face_locked", "Face check locked"
-        NOT_ENROLLED = "not_enrolled", "No face enrolled"
-        LIVENESS = "liveness", "Liveness failed"
-
-    class EndReason(models.TextChoices):
-        CUSTOMER = "customer", "Ended by the customer"
-        IDLE_TIMEOUT = "idle_timeout", "Idle timeout"
-        SESSION_TIMEOUT = "session_timeout", "Session time limit"
-        REPLACED = "replaced", "Replaced by a new session"
-        MISMATCH = "mismatch", "Another enrolled customer's face"
-        CARD_BLOCKED = "card_blocked", "Card blocked"
-        OTP_UNAVAILABLE = "otp_unavailable", "No one-time code available"
-        CARDLESS_DISABLED = "cardless_disabled", "Card-less use disabled"
-
-    class VerifiedBy(models.TextChoices):
-        FACE = "face", "Face"
-        OTP = "otp", "One-time code"
+    # The session's vocabulary (kiosk.vocabulary), reachable from the model as before.
+    FailureReason = FailureReason
+    EndReason = EndReason
+    VerifiedBy = VerifiedBy
 
     public_id = models.UUIDField(unique=True, editable=False)
     kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="sessions")

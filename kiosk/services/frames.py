@@ -31,10 +31,9 @@ from .. import messages
 from ..messages import FrameHint
 from ..models import Kiosk, KioskSession
 from ..selectors import session_owner_first_name
+from ..vocabulary import EndReason, FailureReason
 from . import face, security
 from .sessions import (
-    EndReason,
-    FailureReason,
     PublicId,
     State,
     face_decision_audit,

@@ -36,12 +36,11 @@ from biometrics.verdicts import FaceOutcome, FrameVerdict
 
 from ..messages import session_ended_message
 from ..models import Kiosk, KioskSession
+from ..vocabulary import EndReason, FailureReason
 from . import face, security
 from .card_reads import CardRead, card_read_resolve
 
 State = KioskSession.State
-FailureReason = KioskSession.FailureReason
-EndReason = KioskSession.EndReason
 # A session's public id as the API receives it (a path segment) or as the services hold it.
 PublicId = uuid.UUID | str
 
