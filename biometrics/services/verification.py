@@ -86,9 +86,11 @@ def customer_has_active_templates(*, customer_id: int) -> bool:
     return _active_templates_query(customer_id).exists()
 
 
-def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
-    """Decide one frame. Cheap checks first (faces, size, sharpness): no encoding is computed for a frame that
-    fails them."""
+def _usable_face(
+    image: np.ndarray,
+) -> tuple[engine.Face, list[dict[str, int]], list[list[float]]] | FrameVerdict:
+    """The frame's one face, large and sharp enough to compare (with every box and its landmarks), or the
+    verdict that refuses the frame. Cheap checks: no encoding is computed for a frame that fails them."""
     faces = engine.detect_faces(image, purpose="live")
     boxes = [face.box.as_dict() for face in faces]
     if not faces:
@@ -103,6 +105,16 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, "Move closer")
     if face.quality.sharpness < settings.FACE_MIN_SHARPNESS:
         return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, "Hold still")
+    return face, boxes, landmarks
+
+
+def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
+    """Decide one frame: the usable-face checks first, then 1:1 with the customer, then 1:N to name a
+    mismatch."""
+    usable = _usable_face(image)
+    if isinstance(usable, FrameVerdict):
+        return usable
+    face, boxes, landmarks = usable
     state = gallery_state_read()
     known = customer_active_encodings(customer_id=customer_id, state=state)
     if len(known) == 0:
@@ -181,20 +193,10 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     """
     if len(customer_ids) == 1:
         return frame_verify(customer_id=customer_ids[0], image=image)
-    faces = engine.detect_faces(image, purpose="live")
-    boxes = [face.box.as_dict() for face in faces]
-    if not faces:
-        return FrameVerdict(FaceOutcome.NO_FACE, boxes, None, None, None, None, "Look at the camera")
-    if len(faces) > 1:
-        return FrameVerdict(
-            FaceOutcome.SEVERAL_FACES, boxes, None, None, None, None, "Only one person please"
-        )
-    face = faces[0]
-    landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
-    if face.quality.face_px < settings.FACE_MIN_SIZE_PX:
-        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, "Move closer")
-    if face.quality.sharpness < settings.FACE_MIN_SHARPNESS:
-        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, "Hold still")
+    usable = _usable_face(image)
+    if isinstance(usable, FrameVerdict):
+        return usable
+    face, boxes, landmarks = usable
     state = gallery_state_read()
     probe = engine.encode_face(image, face)
     scored = sorted(
