@@ -236,7 +236,6 @@ def cardless_session_start(*, kiosk: Kiosk, phone: str) -> KioskSession:
     """The customer typed a phone number: open a card-less session, known number or not (same answer)."""
     phone_e164 = phone_normalise(phone)
     candidates = cardless_candidates(phone_e164=phone_e164)
-    now = timezone.now()
     fields = {
         "mode": KioskSession.Mode.CARDLESS,
         "cardless_phone_hmac": phone_hmac(phone_e164),
@@ -244,7 +243,7 @@ def cardless_session_start(*, kiosk: Kiosk, phone: str) -> KioskSession:
         "cardless_candidates": candidates,
         "state": State.CARD_ENTERED,
     }
-    kiosk = kiosk_claim(kiosk, now=now)
+    kiosk, now = kiosk_claim(kiosk)
     return session_open(kiosk=kiosk, now=now, fields=fields, audit={"candidates": len(candidates)})
 
 

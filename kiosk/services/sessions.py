@@ -120,8 +120,7 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
     if refusal is not None:
         raise refusal
     has_templates = face.customer_has_active_templates(customer_id=card.customer_id)
-    now = timezone.now()
-    kiosk = kiosk_claim(kiosk, now=now)
+    kiosk, now = kiosk_claim(kiosk)
     # Lock the card so a concurrent card_block either lands first (we refuse) or after the session exists.
     card = Card.objects.select_for_update().select_related("customer", "account").get(pk=card.pk)
     refusal = _card_refusal(card)
@@ -140,17 +139,19 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
     )
 
 
-def kiosk_claim(kiosk: Kiosk, *, now: datetime) -> Kiosk:
+def kiosk_claim(kiosk: Kiosk) -> tuple[Kiosk, datetime]:
     """Lock the kiosk row (first, in the lock order: one session at a time per kiosk), refuse a kiosk out of
-    service, and close any session it left open. Call inside transaction.atomic."""
+    service, and close any session it left open. Returns the locked kiosk and the time the new session starts.
+    Call inside transaction.atomic."""
     kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
     if kiosk.status != Kiosk.Status.ACTIVE:
         raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
+    now = timezone.now()
     for previous in KioskSession.objects.select_for_update().filter(
         kiosk=kiosk, state__in=KioskSession.OPEN_STATES
     ):
         session_close(previous, reason=EndReason.REPLACED, now=now)
-    return kiosk
+    return kiosk, now
 
 
 def session_open(
