@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -25,7 +24,8 @@ from . import schema  # noqa: F401 - registers the OpenAPI description of KioskA
 from .authentication import IsKiosk, KioskAuthentication
 from .models import Cassette, Kiosk, KioskSession
 from .ratelimits import kiosk_rate_limit
-from .services import card_reads, cardless, cash_in, face, operations, otp, sessions
+from .selectors import session_view
+from .services import card_reads, cardless, cash_in, frames, operations, otp, sessions
 
 # Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
 ACCOUNT_MESSAGES = {
@@ -81,50 +81,6 @@ class SessionOutput(serializers.Serializer):
     challenge_text = serializers.CharField()
     frames_required = serializers.IntegerField()
     seconds_left = serializers.DictField(child=serializers.IntegerField())
-
-
-CHALLENGE_TEXT = {
-    "turn_left": gettext_lazy("Slowly turn your head to your left, then look back at the screen."),
-    "turn_right": gettext_lazy("Slowly turn your head to your right, then look back at the screen."),
-    "blink": gettext_lazy("Blink slowly."),
-}
-
-
-def session_view(session: KioskSession) -> dict[str, Any]:
-    now = timezone.now()
-    challenge = face.liveness_challenge(session.liveness_state)
-    face_phase = session.state in (KioskSession.State.CARD_ENTERED, KioskSession.State.FACE_PENDING)
-    message: Any = ""
-    if session.state in (KioskSession.State.FACE_FAILED, KioskSession.State.ENDED):
-        message = sessions.FAILURE_MESSAGES.get(sessions.failure_reason_public(session), "")
-    if session.state == KioskSession.State.ENDED:
-        message = sessions.END_MESSAGES.get(session.end_reason, message)
-    left = (
-        {
-            name: max(0, int((deadline - now).total_seconds()))
-            for name, deadline in sessions.session_deadlines(session).items()
-        }
-        if session.is_open
-        else {}
-    )
-    return {
-        "public_id": session.public_id,
-        "state": session.state,
-        "message": str(message),
-        "first_name": sessions.owner_first_name_disclosed(session),
-        "masked_pan": session.masked_pan,
-        "mode": session.mode,
-        "face_failure_reason": sessions.failure_reason_public(session),
-        "can_request_otp": session.state in (KioskSession.State.FACE_FAILED, KioskSession.State.OTP_SENT),
-        "end_reason": session.end_reason,
-        "frame_nonce": session.frame_nonce if face_phase else None,
-        "next_seq": session.frame_seq + 1,
-        "match_streak": session.match_streak,
-        "challenge": challenge if face_phase else "",
-        "challenge_text": str(CHALLENGE_TEXT.get(challenge, "")) if face_phase else "",
-        "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
-        "seconds_left": left,
-    }
 
 
 def _session_response(session: KioskSession, code: int = status.HTTP_200_OK) -> Response:
@@ -229,7 +185,7 @@ class SessionFrameApi(KioskApi):
         if upload.size > settings.KIOSK_FRAME_MAX_BYTES:
             # Refused before reading it into memory.
             raise ApplicationError(_("The frame is too large."), code="frame_too_large", status_code=413)
-        result = sessions.session_frame_submit(
+        result = frames.session_frame_submit(
             kiosk=self.kiosk,
             public_id=session_id,
             nonce=data.validated_data["nonce"],

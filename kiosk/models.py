@@ -7,6 +7,10 @@ from django.db import models
 from django.db.models import Q
 from encrypted_model_fields.fields import EncryptedTextField
 
+from biometrics.verdicts import FaceOutcome
+
+from .vocabulary import EndReason, FailureReason, VerifiedBy
+
 if TYPE_CHECKING:
     from accounts.models import Card
 
@@ -145,7 +149,7 @@ class KioskCredential(models.Model):
 class KioskSession(models.Model):
     """One customer at one kiosk, from the card to the end. Advanced only by kiosk.services under a row lock.
 
-    Every deadline is checked on the server (kiosk.services.sessions.session_expire): the browser only shows
+    Every deadline is checked on the server (kiosk.services.sessions.session_refresh): the browser only shows
     what the server decided.
     """
 
@@ -172,6 +176,11 @@ class KioskSession(models.Model):
     class Mode(models.TextChoices):
         CARD = "card", "Card"
         CARDLESS = "cardless", "Card-less (phone, face, PIN)"
+
+    # The session's vocabulary (kiosk.vocabulary), reachable from the model as before.
+    FailureReason = FailureReason
+    EndReason = EndReason
+    VerifiedBy = VerifiedBy
 
     public_id = models.UUIDField(unique=True, editable=False)
     kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="sessions")
@@ -215,13 +224,13 @@ class KioskSession(models.Model):
     last_activity_at = models.DateTimeField()
     face_started_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
-    verified_by = models.CharField(max_length=8, blank=True, help_text='"face" or "otp".')
+    verified_by = models.CharField(max_length=8, blank=True, choices=VerifiedBy.choices)
     ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=32, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True, choices=EndReason.choices)
     face_failure_reason = models.CharField(
-        max_length=32, blank=True, help_text="Why the face check failed: no_match, mismatch, timeout, ..."
+        max_length=32, blank=True, choices=FailureReason.choices, help_text="Why the face check failed."
     )
-    face_last_outcome = models.CharField(max_length=16, blank=True)
+    face_last_outcome = models.CharField(max_length=16, blank=True, choices=FaceOutcome.choices)
     match_streak = models.PositiveSmallIntegerField(
         default=0, help_text="Consecutive frames matching the card owner with exactly one face."
     )

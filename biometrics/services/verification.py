@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -25,27 +25,10 @@ from biometrics.matcher import match_nearest
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
 from biometrics.quality import KIOSK_HINTS, face_problem
 from biometrics.services.gallery_state import gallery_state_read
+from biometrics.verdicts import FaceOutcome, FrameVerdict
 
 PERCENT_ZERO_DISTANCE = 0.8
 _CACHE_SIZE = 512
-
-
-@dataclass(frozen=True)
-class FrameVerdict:
-    outcome: str  # "no_face" | "several_faces" | "low_quality" | "match" | "mismatch" | "no_match"
-    boxes: list[dict]
-    distance: float | None
-    match_percent: int | None
-    landmarks: list[list[float]] | None
-    other_customer_id: int | None
-    reason: str
-    # The PAD models' "live" probability of the face crop (engine.pad_score), computed for owner-matching
-    # frames only and only with PAD and liveness on; the kiosk folds it into the liveness state.
-    pad_score: float | None = None
-    # The matcher did not answer in time: this no-match may really be a mismatch. The kiosk keeps `probe`
-    # (encrypted) so that a task names it later.
-    naming_pending: bool = False
-    probe: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def match_percent(distance: float, *, threshold: float | None = None) -> int:
@@ -104,66 +87,101 @@ def customer_has_active_templates(*, customer_id: int) -> bool:
     return _active_templates_query(customer_id).exists()
 
 
-def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
-    """Decide one frame. Cheap checks first (faces, size, sharpness): no encoding is computed for a frame that
-    fails them."""
+def _usable_face(
+    image: np.ndarray,
+) -> tuple[engine.Face, list[dict[str, int]], list[list[float]]] | FrameVerdict:
+    """The frame's one face, large and sharp enough to compare (with every box and its landmarks), or the
+    verdict that refuses the frame. Cheap checks: no encoding is computed for a frame that fails them."""
     faces = engine.detect_faces(image, purpose="live")
     boxes = [face.box.as_dict() for face in faces]
     if not faces:
-        return FrameVerdict("no_face", boxes, None, None, None, None, "Look at the camera")
+        return FrameVerdict(FaceOutcome.NO_FACE, boxes, None, None, None, None, "Look at the camera")
     if len(faces) > 1:
-        return FrameVerdict("several_faces", boxes, None, None, None, None, "Only one person please")
+        return FrameVerdict(
+            FaceOutcome.SEVERAL_FACES, boxes, None, None, None, None, "Only one person please"
+        )
     face = faces[0]
     landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
     if problem := face_problem(face.quality):
-        return FrameVerdict("low_quality", boxes, None, None, landmarks, None, KIOSK_HINTS[problem])
+        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, KIOSK_HINTS[problem])
+    return face, boxes, landmarks
+
+
+def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
+    """Decide one frame: the usable-face checks first, then 1:1 with the customer, then 1:N to name a
+    mismatch."""
+    usable = _usable_face(image)
+    if isinstance(usable, FrameVerdict):
+        return usable
+    face, boxes, landmarks = usable
     state = gallery_state_read()
     known = customer_active_encodings(customer_id=customer_id, state=state)
     if len(known) == 0:
-        return FrameVerdict("no_match", boxes, None, None, landmarks, None, "No face enrolled for this card")
+        return FrameVerdict(
+            FaceOutcome.NO_MATCH, boxes, None, None, landmarks, None, "No face enrolled for this card"
+        )
     probe = engine.encode_face(image, face)
     distance = float(engine.distances(known, probe).min())
-    percent = match_percent(distance)
+    compared = _Compared(boxes, landmarks, distance)
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if distance <= threshold:
         pad_score = None
         if settings.PAD_ENABLED and settings.LIVENESS_ENABLED:
             pad_score = round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
-        return FrameVerdict(
-            "match", boxes, round(distance, 4), percent, landmarks, None, "Face recognised", pad_score
-        )
+        return compared.verdict(FaceOutcome.MATCH, pad_score=pad_score, customer_id=customer_id)
     other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
     if other.names_someone(threshold=threshold):
-        return FrameVerdict(
-            "mismatch",
-            boxes,
-            round(distance, 4),
-            percent,
-            landmarks,
-            other.customer_id,
-            "Face does not match",
-        )
-    return FrameVerdict(
-        "no_match",
-        boxes,
-        round(distance, 4),
-        percent,
-        landmarks,
-        None,
-        "Face not recognised",
+        return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
+    return compared.verdict(
+        FaceOutcome.NO_MATCH,
         naming_pending=not other.complete,
         probe=None if other.complete else np.asarray(probe, dtype=np.float32),
     )
 
 
+# What a verdict of each comparing outcome tells the customer in the engine's words.
+_COMPARED_REASONS = {
+    FaceOutcome.MATCH: "Face recognised",
+    FaceOutcome.MISMATCH: "Face does not match",
+    FaceOutcome.NO_MATCH: "Face not recognised",
+}
+
+
 @dataclass(frozen=True)
-class CandidatesVerdict(FrameVerdict):
-    """A card-less frame's verdict: `customer_id` is the candidate it matched (None unless outcome=match)."""
+class _Compared:
+    """A face that was encoded and compared: boxes, landmarks, best distance (None: no one to compare)."""
 
-    customer_id: int | None = None
+    boxes: list[dict[str, int]]
+    landmarks: list[list[float]]
+    distance: float | None
+
+    def verdict(
+        self,
+        outcome: FaceOutcome,
+        *,
+        reason: str = "",
+        other_customer_id: int | None = None,
+        customer_id: int | None = None,
+        pad_score: float | None = None,
+        naming_pending: bool = False,
+        probe: np.ndarray | None = None,
+    ) -> FrameVerdict:
+        return FrameVerdict(
+            outcome,
+            self.boxes,
+            None if self.distance is None else round(self.distance, 4),
+            None if self.distance is None else match_percent(self.distance),
+            self.landmarks,
+            other_customer_id,
+            reason or _COMPARED_REASONS[outcome],
+            pad_score=pad_score,
+            naming_pending=naming_pending,
+            probe=probe,
+            customer_id=customer_id,
+        )
 
 
-def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -> CandidatesVerdict:
+def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -> FrameVerdict:
     """Card-less: one frame against the customers who share the typed phone number (1:1 or 1:few).
 
     One candidate (the usual case) is exactly the card path, `frame_verify`. With several, the best must be
@@ -173,19 +191,11 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     matches nobody here but another enrolled customer in the 1:N gallery is a mismatch, as with a card.
     """
     if len(customer_ids) == 1:
-        verdict = frame_verify(customer_id=customer_ids[0], image=image)
-        matched = customer_ids[0] if verdict.outcome == "match" else None
-        return CandidatesVerdict(**vars(verdict), customer_id=matched)
-    faces = engine.detect_faces(image, purpose="live")
-    boxes = [face.box.as_dict() for face in faces]
-    if not faces:
-        return CandidatesVerdict("no_face", boxes, None, None, None, None, "Look at the camera")
-    if len(faces) > 1:
-        return CandidatesVerdict("several_faces", boxes, None, None, None, None, "Only one person please")
-    face = faces[0]
-    landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
-    if problem := face_problem(face.quality):
-        return CandidatesVerdict("low_quality", boxes, None, None, landmarks, None, KIOSK_HINTS[problem])
+        return frame_verify(customer_id=customer_ids[0], image=image)
+    usable = _usable_face(image)
+    if isinstance(usable, FrameVerdict):
+        return usable
+    face, boxes, landmarks = usable
     state = gallery_state_read()
     probe = engine.encode_face(image, face)
     scored = sorted(
@@ -196,32 +206,18 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     decision = candidates_decide(scored)
     if decision is not None:
         distance, customer_id = decision
-        return CandidatesVerdict(
-            "match",
-            boxes,
-            round(distance, 4),
-            match_percent(distance),
-            landmarks,
-            None,
-            "Face recognised",
-            customer_id=customer_id,
-        )
+        return _Compared(boxes, landmarks, distance).verdict(FaceOutcome.MATCH, customer_id=customer_id)
     best = scored[0] if scored else None
-    best_distance = round(best[0], 4) if best else None
-    percent = match_percent(best[0]) if best else None
+    compared = _Compared(boxes, landmarks, best[0] if best else None)
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if best is None or best[0] > threshold:
         other = match_nearest(
             probes=probe, exclude_customer_id=best[1] if best else None, min_version=state[0]
         )
         if other.names_someone(threshold=threshold) and other.customer_id not in customer_ids:
-            return CandidatesVerdict(
-                "mismatch", boxes, best_distance, percent, landmarks, other.customer_id, "Face does not match"
-            )
-        return CandidatesVerdict(
-            "no_match", boxes, best_distance, percent, landmarks, None, "Face not recognised"
-        )
-    return CandidatesVerdict("no_match", boxes, best_distance, percent, landmarks, None, "Too close to call")
+            return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
+        return compared.verdict(FaceOutcome.NO_MATCH)
+    return compared.verdict(FaceOutcome.NO_MATCH, reason="Too close to call")
 
 
 def candidates_decide(scored: Sequence[tuple[float, int]]) -> tuple[float, int] | None:

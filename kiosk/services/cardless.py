@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -48,10 +47,12 @@ from ..otp_senders import OtpSendError, otp_sender_get
 from . import face
 from .sessions import (
     State,
+    kiosk_claim,
     session_audit,
     session_close,
     session_get,
     session_lock,
+    session_open,
     session_refresh,
     session_require,
 )
@@ -235,35 +236,15 @@ def cardless_session_start(*, kiosk: Kiosk, phone: str) -> KioskSession:
     """The customer typed a phone number: open a card-less session, known number or not (same answer)."""
     phone_e164 = phone_normalise(phone)
     candidates = cardless_candidates(phone_e164=phone_e164)
-    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
-    if kiosk.status != Kiosk.Status.ACTIVE:
-        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
-    now = timezone.now()
-    for previous in KioskSession.objects.select_for_update().filter(
-        kiosk=kiosk, state__in=KioskSession.OPEN_STATES
-    ):
-        session_close(previous, reason="replaced", now=now)
-    session = KioskSession.objects.create(
-        public_id=uuid.uuid4(),
-        kiosk=kiosk,
-        card=None,
-        mode=KioskSession.Mode.CARDLESS,
-        cardless_phone_hmac=phone_hmac(phone_e164),
-        cardless_phone_last4=phone_e164[-4:],
-        cardless_candidates=candidates,
-        state=State.CARD_ENTERED,
-        created_at=now,
-        last_activity_at=now,
-        frame_nonce=secrets.token_urlsafe(24),
-        liveness_state=face.liveness_new_state(),
-    )
-    session_audit(
-        session,
-        kind=AuditEvent.Kind.KIOSK_SESSION_START,
-        outcome=AuditEvent.Outcome.SUCCESS,
-        data={"state": session.state, "candidates": len(candidates)},
-    )
-    return session
+    fields = {
+        "mode": KioskSession.Mode.CARDLESS,
+        "cardless_phone_hmac": phone_hmac(phone_e164),
+        "cardless_phone_last4": phone_e164[-4:],
+        "cardless_candidates": candidates,
+        "state": State.CARD_ENTERED,
+    }
+    kiosk, now = kiosk_claim(kiosk)
+    return session_open(kiosk=kiosk, now=now, fields=fields, audit={"candidates": len(candidates)})
 
 
 # --- Kiosk: face ----------------------------------------------------------------------------------------
@@ -414,7 +395,7 @@ def cardless_pin_verify(*, kiosk: Kiosk, public_id: Any, pin: str) -> KioskSessi
                 )
                 _pin_disabled_notice(access, session=session)
             if left <= 0:
-                session_close(session, reason="cardless_disabled", now=now)
+                session_close(session, reason=KioskSession.EndReason.CARDLESS_DISABLED, now=now)
                 failure = ApplicationError(
                     _("Too many wrong PINs. Card-less cash is disabled; please visit a branch."),
                     code="cardless_disabled",

@@ -1,19 +1,26 @@
-"""The kiosk's only doors into biometrics and audit extras, imported lazily.
+"""The kiosk's only doors into biometrics.
 
 Tests replace these functions with monkeypatch (`kiosk.services.face.frame_verify`), so the state machine is
-tested without the face engine. The biometrics app (and the dlib models behind it) load on first use.
+tested without the face engine. Only the verdict types (`biometrics.verdicts`) are imported up front; the
+biometrics services (and the dlib models behind them) load on first use.
 """
 
 from __future__ import annotations
 
+import enum
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
 
 from atmsite.errors import ApplicationError
+from biometrics.verdicts import FaceOutcome, FrameVerdict
+
+if TYPE_CHECKING:
+    from biometrics.liveness import LivenessConfig
+    from biometrics.matcher import Nearest
 
 
 def image_decode(data: bytes) -> np.ndarray:
@@ -27,30 +34,34 @@ def image_decode(data: bytes) -> np.ndarray:
         raise ApplicationError(error.message, code=f"frame_{error.code}", status_code=400) from None
 
 
-def frame_verify(*, customer_id: int, image: np.ndarray) -> Any:
-    """biometrics.services.verification.frame_verify → FrameVerdict (see the app contract)."""
+def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
+    """biometrics.services.verification.frame_verify (card path, 1:1 with the owner; 1:N names a mismatch)."""
     from biometrics.services.verification import frame_verify as verify
 
     return verify(customer_id=customer_id, image=image)
 
 
 def customer_has_active_templates(*, customer_id: int) -> bool:
-    try:
-        from biometrics.services.verification import customer_has_active_templates as has_templates
-    except ImportError:
-        from biometrics.selectors import customer_has_active_templates as has_templates
-    return bool(has_templates(customer_id=customer_id))
+    from biometrics.services.verification import customer_has_active_templates as has_templates
+
+    return has_templates(customer_id=customer_id)
+
+
+class LivenessStatus(enum.StrEnum):
+    PASSED = "passed"
+    PENDING = "pending"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
 class LivenessStep:
     state: dict[str, Any]
-    status: str  # "passed" | "pending" | "failed"
+    status: LivenessStatus
     reason: str  # failure reason code, "" otherwise
     details: dict[str, float]
 
 
-def liveness_config() -> Any:
+def liveness_config() -> LivenessConfig:
     from biometrics.liveness import LivenessConfig
 
     return LivenessConfig(
@@ -75,8 +86,8 @@ def liveness_new_state() -> dict[str, Any]:
 def liveness_feed(
     *,
     state: dict[str, Any],
-    outcome: str,
-    landmarks: Any,
+    outcome: FaceOutcome,
+    landmarks: list[list[float]] | None,
     t: float,
     fingerprint: str,
     pad_score: float | None = None,
@@ -89,23 +100,24 @@ def liveness_feed(
     matching frames' ``pad_score`` is fused into the verdict (see ``liveness.liveness_update``).
     """
     if not settings.LIVENESS_ENABLED or not state:
-        return LivenessStep(state, "passed", "", {})
+        return LivenessStep(state, LivenessStatus.PASSED, "", {})
     from biometrics import liveness
 
     config = liveness_config()
     current = liveness.LivenessState.from_dict(state)
-    if outcome == "no_match":
+    if outcome == FaceOutcome.NO_MATCH:
         current = liveness.liveness_start(challenge=current.challenge)
-    elif outcome == "match":
+    elif outcome == FaceOutcome.MATCH:
+        points = None if landmarks is None else np.asarray(landmarks, dtype=np.float64)
         current = liveness.liveness_update(
-            current, landmarks, t, fingerprint=fingerprint, config=config, pad_score=pad_score
+            current, points, t, fingerprint=fingerprint, config=config, pad_score=pad_score
         )
     else:
         current = liveness.liveness_update(current, None, t, fingerprint=fingerprint, config=config)
     verdict = liveness.liveness_verdict(current, config=config)
     return LivenessStep(
         dict(current.to_dict()),
-        str(verdict.status),
+        LivenessStatus(str(verdict.status)),
         str(verdict.reason or ""),
         dict(verdict.details),
     )
@@ -115,7 +127,7 @@ def liveness_challenge(state: dict[str, Any]) -> str:
     return str(state.get("challenge", "")) if settings.LIVENESS_ENABLED else ""
 
 
-def frame_verify_candidates(*, customer_ids: list[int], image: np.ndarray) -> Any:
+def frame_verify_candidates(*, customer_ids: list[int], image: np.ndarray) -> FrameVerdict:
     """biometrics.services.verification.frame_verify_candidates (card-less, 1:1 or 1:few)."""
     from biometrics.services.verification import frame_verify_candidates as verify
 
@@ -128,7 +140,7 @@ def probe_pack(probe: np.ndarray) -> str:
     return encoding_pack(probe)
 
 
-def nearest_other_customer(*, probe_text: str, customer_id: int | None, deadline_s: float) -> Any:
+def nearest_other_customer(*, probe_text: str, customer_id: int | None, deadline_s: float) -> Nearest:
     """biometrics.matcher.match_nearest for a stored probe → Nearest (never the card owner)."""
     from biometrics.matcher import match_nearest
     from biometrics.models import encoding_unpack

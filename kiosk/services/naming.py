@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Card
 from audit.models import AuditEvent
+from biometrics.verdicts import FrameVerdict
 
 from ..models import DeferredNaming, KioskSession, OtpCode
 from . import face, security
@@ -35,10 +36,10 @@ DEFERRALS_PER_SESSION = 3
 
 
 def session_naming_defer(
-    *, session: KioskSession, verdict: Any, snapshot: bytes | None, now: datetime
+    *, session: KioskSession, verdict: FrameVerdict, snapshot: bytes | None, now: datetime
 ) -> DeferredNaming | None:
     """Keep a frame the matcher could not name (inside the frame's transaction, session row locked)."""
-    if not getattr(verdict, "naming_pending", False) or getattr(verdict, "probe", None) is None:
+    if not verdict.naming_pending or verdict.probe is None:
         return None
     pending = session.deferred_namings.filter(outcome=DeferredNaming.Outcome.PENDING).count()
     if pending >= DEFERRALS_PER_SESSION:
@@ -133,7 +134,8 @@ def _mismatch_apply_late(session: KioskSession, *, now: datetime) -> dict[str, A
         if card is not None and not Card.objects.filter(pk=card.pk, status=Card.Status.STOLEN).exists():
             blocked = security.card_mismatch_record(card=card, kiosk_id=session.kiosk_id)
     if session.is_open:
-        session_close(session, reason="card_blocked" if blocked else "mismatch", now=now)
+        reason = KioskSession.EndReason.CARD_BLOCKED if blocked else KioskSession.EndReason.MISMATCH
+        session_close(session, reason=reason, now=now)
     return {
         "state_before": state_before,
         "verified_by": session.verified_by,

@@ -95,7 +95,7 @@ def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: Any) -> None:
             outcome=AuditEvent.Outcome.FAILURE,
             data={"why": reason},
         )
-        session_close(session, reason="otp_unavailable", now=now)
+        session_close(session, reason=KioskSession.EndReason.OTP_UNAVAILABLE, now=now)
     raise _code_unavailable()
 
 
@@ -239,7 +239,8 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
         if hmac.compare_digest(otp.code_hmac, otp_digest(session_id=session.pk, code=code)):
             otp.used_at = now
             otp.save(update_fields=["used_at"])
-            session.state, session.verified_at, session.verified_by = State.VERIFIED, now, "otp"
+            session.state, session.verified_at = State.VERIFIED, now
+            session.verified_by = KioskSession.VerifiedBy.OTP
             if session.is_cardless:
                 # The code stands in for the face only: the PIN still decides.
                 session.state, session.verified_at = State.PIN_PENDING, None

@@ -1,4 +1,4 @@
-"""The kiosk session state machine. The server alone decides every transition and every timeout.
+"""The kiosk session state machine, its lifecycle. The server alone decides every transition and timeout.
 
     card_entered → face_pending → verified → in_menu → ended
                         ↓
@@ -10,89 +10,51 @@ another enrolled customer (a mismatch) looks to the kiosk exactly like a strange
 remembered on the session (`mismatch_seen`): no one-time code is sent for it, and it counts as evidence
 towards blocking the card (kiosk.services.security). The audit trail keeps every detail.
 
+Camera frames (card_entered/face_pending → verified or face_failed) are handled in kiosk.services.frames; what
+the kiosk is told, in kiosk.messages and kiosk.selectors.
+
 Lock order everywhere: kiosk → session → card security → card → account → audit chain head.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import BankAccount, Card
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from biometrics.verdicts import FaceOutcome, FrameVerdict
 
+from ..messages import session_ended_message
 from ..models import Kiosk, KioskSession
+from ..vocabulary import EndReason, FailureReason
 from . import face, security
 from .card_reads import CardRead, card_read_resolve
 
 State = KioskSession.State
+# A session's public id as the API receives it (a path segment) or as the services hold it.
+PublicId = uuid.UUID | str
 
-# Before the decision a frame gets ONE hint about what the customer can do, never how well the face matched:
-# a match, a stranger and another enrolled customer all read "look at the camera" (or "turn as asked").
-FRAME_MESSAGES = {
-    "look_at_camera": gettext_lazy("Look at the camera and hold still."),
-    "one_person": gettext_lazy(
-        "Only the card holder in front of the camera, please. Ask others to step back."
-    ),
-    "move_closer": gettext_lazy("Move closer to the camera."),
-    "more_light": gettext_lazy("More light, please: face the light and hold still."),
-    "turn_as_asked": gettext_lazy("Turn your head as asked."),
+# The last frame's outcome → the failure recorded when the face check runs out of time (another customer's
+# face fails as a stranger's would).
+_TIMEOUT_REASON: dict[str, FailureReason] = {
+    FaceOutcome.NO_MATCH: FailureReason.NO_MATCH,
+    FaceOutcome.LOW_QUALITY: FailureReason.LOW_QUALITY,
+    FaceOutcome.MISMATCH: FailureReason.NO_MATCH,
 }
-# Engine outcome → hint. Faces that can be compared (match, no_match, mismatch) share one.
-_FRAME_HINTS = {"no_face": "look_at_camera", "several_faces": "one_person", "low_quality": "move_closer"}
-# Why the face check failed, as the kiosk sees it. "mismatch" is never shown: it reads as a stranger's face.
-FAILURE_MESSAGES = {
-    "timeout": gettext_lazy("The face check timed out."),
-    "no_match": gettext_lazy("Your face could not be matched to the card."),
-    "low_quality": gettext_lazy("The camera could not see your face well enough."),
-    "several_faces": gettext_lazy("More than one person was in front of the camera."),
-    "face_locked": gettext_lazy("Face verification is locked for this card after repeated failures."),
-    "not_enrolled": gettext_lazy("No face is enrolled for this card."),
-    "liveness": gettext_lazy("The camera could not confirm a live person in front of it."),
-}
-END_MESSAGES = {
-    "customer": gettext_lazy("Session ended. Take your card."),
-    "idle_timeout": gettext_lazy("The session ended because nothing happened for a while."),
-    "session_timeout": gettext_lazy("The session reached its time limit."),
-    "replaced": gettext_lazy("A new session started at this kiosk."),
-    "mismatch": FAILURE_MESSAGES["no_match"],
-    "card_blocked": gettext_lazy("The card has been blocked. Please contact the bank."),
-    "otp_unavailable": gettext_lazy(
-        "A one-time code cannot be sent for this card now. Please contact the bank."
-    ),
-    "cardless_disabled": gettext_lazy(
-        "Too many wrong PINs. Card-less cash is disabled; please visit a branch."
-    ),
-}
-# Outcomes of the last frame → the reason recorded when the face check runs out of time.
-_TIMEOUT_REASON = {"no_match": "no_match", "low_quality": "low_quality", "mismatch": "no_match"}
-# States in which the kiosk may learn who the card belongs to and how well the face matched.
-DISCLOSED_STATES = (State.VERIFIED, State.IN_MENU)
 
 
-def failure_reason_public(session: KioskSession) -> str:
-    """The failure reason the kiosk is told (sessions that ended on a mismatch before it was hidden read
-    as a stranger's face, like every mismatch now)."""
-    return "no_match" if session.face_failure_reason == "mismatch" else session.face_failure_reason
-
-
-def owner_first_name_disclosed(session: KioskSession) -> str:
-    """The owner's first name, only once the session is verified ("" before: nothing about the owner)."""
-    return _first_name(session) if session.state in DISCLOSED_STATES else ""
+def timeout_failure_reason(last_outcome: str) -> FailureReason:
+    return _TIMEOUT_REASON.get(last_outcome, FailureReason.TIMEOUT)
 
 
 def _seconds(name: str) -> timedelta:
@@ -112,11 +74,6 @@ def session_deadlines(session: KioskSession) -> dict[str, datetime]:
     return deadlines
 
 
-def _first_name(session: KioskSession) -> str:
-    customer = session.claimed_card.customer if session.card_id else session.customer
-    return (customer.full_name.split() or [""])[0] if customer is not None else ""
-
-
 def _card_refusal(card: Card) -> ApplicationError | None:
     if card.status == Card.Status.STOLEN:
         return ApplicationError(_("This card was reported stolen."), code="card_stolen", status_code=403)
@@ -133,7 +90,7 @@ def _card_refusal(card: Card) -> ApplicationError | None:
 
 def session_audit(
     session: KioskSession, *, kind: str, outcome: str, data: dict[str, Any], snapshot: bytes | None = None
-):
+) -> AuditEvent:
     """One audit event for this session, with its kiosk, owner, card last four and id (in a transaction)."""
     return audit_event_record(
         kind=kind,
@@ -163,15 +120,7 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
     if refusal is not None:
         raise refusal
     has_templates = face.customer_has_active_templates(customer_id=card.customer_id)
-    # Kiosk row first (lock order): one session at a time per kiosk.
-    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
-    if kiosk.status != Kiosk.Status.ACTIVE:
-        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
-    now = timezone.now()
-    for previous in KioskSession.objects.select_for_update().filter(
-        kiosk=kiosk, state__in=KioskSession.OPEN_STATES
-    ):
-        session_close(previous, reason="replaced", now=now)
+    kiosk, now = kiosk_claim(kiosk)
     # Lock the card so a concurrent card_block either lands first (we refuse) or after the session exists.
     card = Card.objects.select_for_update().select_related("customer", "account").get(pk=card.pk)
     refusal = _card_refusal(card)
@@ -179,30 +128,59 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
         raise refusal
     state, reason = State.CARD_ENTERED, ""
     if not has_templates:
-        state, reason = State.FACE_FAILED, "not_enrolled"
+        state, reason = State.FACE_FAILED, FailureReason.NOT_ENROLLED
     elif security.card_face_locked(card=card):
-        state, reason = State.FACE_FAILED, "face_locked"
+        state, reason = State.FACE_FAILED, FailureReason.FACE_LOCKED
+    return session_open(
+        kiosk=kiosk,
+        now=now,
+        fields={"card": card, "state": state, "face_failure_reason": reason},
+        audit={"face_unavailable": reason},
+    )
+
+
+def kiosk_claim(kiosk: Kiosk) -> tuple[Kiosk, datetime]:
+    """Lock the kiosk row (first, in the lock order: one session at a time per kiosk), refuse a kiosk out of
+    service, and close any session it left open. Returns the locked kiosk and the time the new session starts.
+    Call inside transaction.atomic."""
+    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    if kiosk.status != Kiosk.Status.ACTIVE:
+        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
+    now = timezone.now()
+    for previous in KioskSession.objects.select_for_update().filter(
+        kiosk=kiosk, state__in=KioskSession.OPEN_STATES
+    ):
+        session_close(previous, reason=EndReason.REPLACED, now=now)
+    return kiosk, now
+
+
+def session_open(
+    *, kiosk: Kiosk, now: datetime, fields: dict[str, Any], audit: dict[str, Any]
+) -> KioskSession:
+    """Create a session on the claimed kiosk (a fresh frame nonce and liveness challenge) and audit its start.
+
+    `fields` are the mode's own (card, or the card-less phone and candidates; the state); `audit` is added to
+    the start event's data.
+    """
     session = KioskSession.objects.create(
         public_id=uuid.uuid4(),
         kiosk=kiosk,
-        card=card,
-        state=state,
-        face_failure_reason=reason,
         created_at=now,
         last_activity_at=now,
         frame_nonce=secrets.token_urlsafe(24),
         liveness_state=face.liveness_new_state(),
+        **fields,
     )
     session_audit(
         session,
         kind=AuditEvent.Kind.KIOSK_SESSION_START,
         outcome=AuditEvent.Outcome.SUCCESS,
-        data={"state": state, "face_unavailable": reason},
+        data={"state": session.state, **audit},
     )
     return session
 
 
-def session_close(session: KioskSession, *, reason: str, now: datetime) -> None:
+def session_close(session: KioskSession, *, reason: EndReason, now: datetime) -> None:
     """End a session the caller holds locked, with its reason and an audit event."""
     session.state = State.ENDED
     session.ended_at = now
@@ -216,13 +194,12 @@ def session_close(session: KioskSession, *, reason: str, now: datetime) -> None:
     )
 
 
-def _face_fail(
+def session_face_fail(
     session: KioskSession,
     *,
-    reason: str,
-    now: datetime,
+    reason: FailureReason,
     snapshot: bytes | None,
-    verdict: Any = None,
+    verdict: FrameVerdict | None = None,
 ) -> None:
     """Record a failed face check: counters, lockout, audit (with the failing frame, encrypted).
 
@@ -242,13 +219,11 @@ def _face_fail(
     evidence: dict[str, Any] = {"last_outcome": session.face_last_outcome, "shown_reason": reason}
     if verdict is not None:
         evidence["distance"] = verdict.distance
-    session_audit(
+    face_decision_audit(
         session,
-        kind=AuditEvent.Kind.FACE_DECISION,
         outcome=AuditEvent.Outcome.FAILURE,
         data={
-            "reason": "mismatch" if session.mismatch_seen else reason,
-            "frames_seen": session.frames_seen,
+            "reason": FailureReason.MISMATCH if session.mismatch_seen else reason,
             "face_locked": locked,
             **evidence,
         },
@@ -256,50 +231,30 @@ def _face_fail(
     )
 
 
-def _mismatch_seen(session: KioskSession, *, verdict: Any, now: datetime, snapshot: bytes) -> None:
-    """Another enrolled customer's face with this card: remembered, audited with its evidence, counted.
-
-    The face check itself goes on as for a stranger (the kiosk must not be able to tell the two apart); only
-    the first such frame of a session is recorded, and it may block the card (mismatches from two kiosks).
-    """
-    if session.mismatch_seen:
-        return
-    session.mismatch_seen = True
-    session.save(update_fields=["mismatch_seen"])
-    # A card is blocked on evidence; a typed phone number is not a credential that can be blocked.
-    blocked = (
-        False
-        if session.is_cardless
-        else security.card_mismatch_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
-    )
+def face_decision_audit(
+    session: KioskSession, *, outcome: str, data: dict[str, Any], snapshot: bytes | None = None
+) -> None:
+    """The audit event of the face check's decision (verified, or failed with the failing frame)."""
     session_audit(
         session,
-        kind=AuditEvent.Kind.FACE_MISMATCH,
-        outcome=AuditEvent.Outcome.FAILURE,
-        data={
-            "distance": verdict.distance,
-            "nearest_customer_id": verdict.other_customer_id,
-            "frames_seen": session.frames_seen,
-            "card_blocked": blocked,
-        },
+        kind=AuditEvent.Kind.FACE_DECISION,
+        outcome=outcome,
+        data={"frames_seen": session.frames_seen, **data},
         snapshot=snapshot,
     )
-    if blocked:
-        session_close(session, reason="card_blocked", now=now)
 
 
 def _apply_timeouts(session: KioskSession, *, now: datetime, face_deadline: bool = True) -> None:
     deadlines = session_deadlines(session)
     if now >= deadlines["session"]:
-        session_close(session, reason="session_timeout", now=now)
+        session_close(session, reason=EndReason.SESSION_TIMEOUT, now=now)
     elif now >= deadlines["idle"]:
-        session_close(session, reason="idle_timeout", now=now)
+        session_close(session, reason=EndReason.IDLE_TIMEOUT, now=now)
     elif face_deadline and "face" in deadlines and now >= deadlines["face"]:
-        reason = _TIMEOUT_REASON.get(session.face_last_outcome, "timeout")
-        _face_fail(session, reason=reason, now=now, snapshot=None)
+        session_face_fail(session, reason=timeout_failure_reason(session.face_last_outcome), snapshot=None)
 
 
-def session_get(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
+def session_get(*, kiosk: Kiosk, public_id: PublicId) -> KioskSession:
     """A session of this kiosk; another kiosk's session is indistinguishable from a missing one (404)."""
     try:
         key = uuid.UUID(str(public_id))
@@ -317,7 +272,7 @@ def session_get(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
     return session
 
 
-def session_refresh(*, kiosk: Kiosk, public_id: Any, face_deadline: bool = True) -> KioskSession:
+def session_refresh(*, kiosk: Kiosk, public_id: PublicId, face_deadline: bool = True) -> KioskSession:
     """Apply every deadline that has passed (commits): the basis of the status call and of each operation.
 
     The common case, no deadline passed, is a plain read: no lock and no write transaction on every frame.
@@ -348,7 +303,7 @@ def session_require(session: KioskSession, *, states: tuple[str, ...], now: date
     """Refuse (409, no writes) unless the locked session is open, within its deadlines and in `states`."""
     if not session.is_open:
         raise ApplicationError(
-            str(END_MESSAGES.get(session.end_reason, _("This session has ended."))),
+            session_ended_message(session),
             code="session_ended",
             status_code=409,
             extra={"state": session.state, "end_reason": session.end_reason},
@@ -371,7 +326,7 @@ def session_touch(session: KioskSession, *, now: datetime) -> None:
 
 
 @transaction.atomic
-def session_end(*, kiosk: Kiosk, public_id: Any, reason: str = "customer") -> KioskSession:
+def session_end(*, kiosk: Kiosk, public_id: PublicId, reason: EndReason = EndReason.CUSTOMER) -> KioskSession:
     session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
     if session.is_open:
         session_close(session, reason=reason, now=timezone.now())
@@ -390,267 +345,3 @@ def kiosk_sessions_expire() -> int:
         refreshed = session_refresh(kiosk=session.kiosk, public_id=session.public_id)
         closed += refreshed.state != session.state
     return closed
-
-
-# --- Frames -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FrameResult:
-    """What the kiosk is told about one frame. Before the decision: boxes, one hint and progress only."""
-
-    session: KioskSession
-    outcome: str  # "checking" | "verified" | "failed"
-    hint: str  # a FRAME_MESSAGES key while checking, else ""
-    boxes: list[dict[str, int]]
-    match_percent: int | None  # only once verified
-    message: str
-    frame_size: tuple[int, int]
-
-
-def _frame_precheck(session: KioskSession, *, nonce: str, seq: int, digest: str, now: datetime) -> None:
-    session_require(session, states=(State.CARD_ENTERED, State.FACE_PENDING), now=now)
-    if not hmac.compare_digest(str(nonce).encode(), session.frame_nonce.encode()):
-        raise ApplicationError(
-            _("This frame does not belong to the session."), code="frame_nonce", status_code=400
-        )
-    if seq != session.frame_seq + 1:
-        raise ApplicationError(
-            _("Frame out of order."),
-            code="frame_sequence",
-            status_code=409,
-            extra={"expected_seq": session.frame_seq + 1},
-        )
-    if session.last_frame_sha256 and hmac.compare_digest(digest, session.last_frame_sha256):
-        raise ApplicationError(_("The same frame was sent twice."), code="frame_replayed", status_code=400)
-
-
-def session_frame_submit(*, kiosk: Kiosk, public_id: Any, nonce: str, seq: int, data: bytes) -> FrameResult:
-    """One camera frame for the face check. K consecutive matching frames of one face verify the session.
-
-    The slow part (decoding, face engine) runs outside any transaction; the session row is then locked and
-    the frame is accepted only if no other frame advanced the sequence meanwhile.
-    """
-    if not data:
-        raise ApplicationError(_("The frame is empty."), code="frame_empty", status_code=400)
-    if len(data) > settings.KIOSK_FRAME_MAX_BYTES:
-        raise ApplicationError(_("The frame is too large."), code="frame_too_large", status_code=413)
-    # Idle and absolute deadlines first; a passed face deadline is decided below, with this frame as evidence.
-    session = session_refresh(kiosk=kiosk, public_id=public_id, face_deadline=False)
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        _frame_precheck(session, nonce=nonce, seq=seq, digest=digest, now=timezone.now())
-    except ApplicationError as error:
-        if error.code == "frame_replayed" and _replays_exceed_limit(session, digest=digest):
-            return _replayed_frames_fail(session, nonce=nonce, seq=seq, digest=digest, data=data)
-        raise
-    image = face.image_decode(data)
-    if session.is_cardless:
-        from .cardless import face_candidates
-
-        verdict = face.frame_verify_candidates(customer_ids=face_candidates(session), image=image)
-    else:
-        verdict = face.frame_verify(customer_id=session.claimed_card.customer_id, image=image)
-    frame_size = (int(image.shape[1]), int(image.shape[0]))
-
-    with transaction.atomic():
-        locked = session_lock(session)
-        now = timezone.now()
-        _frame_precheck(locked, nonce=nonce, seq=seq, digest=digest, now=now)
-        locked.frames_seen += 1
-        locked.frame_seq = seq
-        locked.last_frame_sha256 = digest
-        locked.last_activity_at = now
-        locked.face_last_outcome = verdict.outcome
-        if locked.state == State.CARD_ENTERED:
-            locked.state, locked.face_started_at = State.FACE_PENDING, now
-        if verdict.outcome != "several_faces":
-            locked.several_faces_since = None
-        elif locked.several_faces_since is None:
-            locked.several_faces_since = now
-        locked.save(
-            update_fields=[
-                "frames_seen",
-                "frame_seq",
-                "last_frame_sha256",
-                "last_activity_at",
-                "face_last_outcome",
-                "state",
-                "face_started_at",
-                "several_faces_since",
-            ]
-        )
-        face_deadline = session_deadlines(locked).get("face")
-        live = face.liveness_feed(
-            state=locked.liveness_state,
-            # Another customer's face is a stranger's to liveness too, or its timing would tell them apart.
-            outcome="no_match" if verdict.outcome == "mismatch" else verdict.outcome,
-            landmarks=verdict.landmarks,
-            t=now.timestamp(),
-            fingerprint=digest,
-            pad_score=getattr(verdict, "pad_score", None),
-        )
-        locked.liveness_state = live.state
-        locked.save(update_fields=["liveness_state"])
-        if verdict.outcome == "mismatch":
-            _mismatch_seen(locked, verdict=verdict, now=now, snapshot=data)
-        if getattr(verdict, "naming_pending", False):
-            from .naming import session_naming_defer  # imports this module
-
-            session_naming_defer(session=locked, verdict=verdict, snapshot=data, now=now)
-        if not locked.is_open:
-            pass  # the mismatch evidence blocked the card
-        elif face_deadline is not None and now >= face_deadline:
-            reason = _TIMEOUT_REASON.get(verdict.outcome, "timeout")
-            _face_fail(locked, reason=reason, now=now, snapshot=data, verdict=verdict)
-        elif verdict.outcome == "several_faces" and _several_faces_persist(locked, now=now):
-            _face_fail(locked, reason=verdict.outcome, now=now, snapshot=data, verdict=verdict)
-        elif live.status == "failed":
-            _liveness_fail(locked, live=live, now=now, snapshot=data)
-        elif verdict.outcome == "match":
-            _frame_match(locked, verdict=verdict, now=now, live=live.status == "passed")
-        else:
-            locked.match_streak = 0
-            locked.save(update_fields=["match_streak"])
-
-    return _frame_result(locked, verdict=verdict, frame_size=frame_size)
-
-
-def _several_faces_persist(session: KioskSession, *, now: datetime) -> bool:
-    """Several faces block access, but only once they stay: a passer-by behind the customer gets a warning."""
-    since = session.several_faces_since or now
-    return (now - since).total_seconds() >= settings.KIOSK_SEVERAL_FACES_GRACE_S
-
-
-def _replays_exceed_limit(session: KioskSession, *, digest: str) -> bool:
-    """Count identical frames in a row (with liveness on); True once there are KIOSK_REPLAYED_FRAMES_LIMIT.
-
-    A refused replay writes nothing to the database, so the count lives in the cache, keyed by the session and
-    the last accepted frame: a new frame starts a new key, so only replays in a row count.
-    """
-    if not (settings.LIVENESS_ENABLED and session.liveness_state):
-        return False
-    key = f"kiosk:replayed-frames:{session.pk}:{digest}"
-    cache.add(key, 0, timeout=settings.KIOSK_SESSION_MAX_S)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=settings.KIOSK_SESSION_MAX_S)
-        count = 1
-    return count >= settings.KIOSK_REPLAYED_FRAMES_LIMIT
-
-
-def _replayed_frames_fail(
-    session: KioskSession, *, nonce: str, seq: int, digest: str, data: bytes
-) -> FrameResult:
-    """The same frame again and again is a still image (a virtual camera): a liveness failure, decided now
-    rather than at the face deadline, with the frame kept as the snapshot."""
-    image = face.image_decode(data)
-    frame_size = (int(image.shape[1]), int(image.shape[0]))
-    with transaction.atomic():
-        locked = session_lock(session)
-        now = timezone.now()
-        try:
-            _frame_precheck(locked, nonce=nonce, seq=seq, digest=digest, now=now)
-        except ApplicationError as error:
-            if error.code != "frame_replayed":
-                raise
-        else:  # another frame was accepted meanwhile: this one is no longer a replay of the last
-            raise ApplicationError(_("Frame out of order."), code="frame_sequence", status_code=409)
-        locked.last_activity_at = now
-        live = face.LivenessStep(
-            state=locked.liveness_state,
-            status="failed",
-            reason="replayed_frames",
-            details={"replayed_frames": float(settings.KIOSK_REPLAYED_FRAMES_LIMIT)},
-        )
-        _liveness_fail(locked, live=live, now=now, snapshot=data)
-    message = str(FAILURE_MESSAGES["liveness"])
-    return FrameResult(locked, "failed", "", [], None, message, frame_size)
-
-
-def _frame_hint(session: KioskSession, *, verdict: Any) -> str:
-    hint = _FRAME_HINTS.get(verdict.outcome)
-    if hint == "move_closer" and verdict.reason and "closer" not in verdict.reason.lower():
-        hint = "more_light"  # large enough but blurred: usually too dark for a sharp picture
-    if hint is None:
-        # A comparable face, whoever it is: the same hint for a match, a stranger and another customer.
-        hint = "turn_as_asked" if face.liveness_challenge(session.liveness_state) else "look_at_camera"
-    return hint
-
-
-def _frame_result(session: KioskSession, *, verdict: Any, frame_size: tuple[int, int]) -> FrameResult:
-    boxes = [dict(box) for box in verdict.boxes]
-    if session.state == State.VERIFIED:
-        # The decision is made: now the customer may see whose card it is and how well the face matched.
-        percent = verdict.match_percent
-        message = _("Match %(percent)d %% — authorised. Welcome, %(name)s!") % {
-            "percent": percent or 0,
-            "name": _first_name(session),
-        }
-        return FrameResult(session, "verified", "", boxes, percent, message, frame_size)
-    if session.state == State.PIN_PENDING:
-        return FrameResult(session, "pin", "", boxes, None, str(_("Enter your PIN.")), frame_size)
-    if session.state in (State.FACE_FAILED, State.ENDED):
-        reason = failure_reason_public(session)
-        message = str(FAILURE_MESSAGES.get(reason, "") or END_MESSAGES.get(session.end_reason, ""))
-        return FrameResult(session, "failed", "", boxes, None, message, frame_size)
-    hint = _frame_hint(session, verdict=verdict)
-    return FrameResult(session, "checking", hint, boxes, None, str(FRAME_MESSAGES[hint]), frame_size)
-
-
-def _liveness_fail(session: KioskSession, *, live: Any, now: datetime, snapshot: bytes) -> None:
-    """Suspected presentation attack (a moved flat photo, a replay), or the challenge not done in time."""
-    session_audit(
-        session,
-        kind=AuditEvent.Kind.LIVENESS_FAILED,
-        outcome=AuditEvent.Outcome.FAILURE,
-        data={"reason": live.reason, "challenge": live.state.get("challenge", ""), **live.details},
-    )
-    _face_fail(session, reason="liveness", now=now, snapshot=snapshot)
-
-
-def _frame_match(session: KioskSession, *, verdict: Any, now: datetime, live: bool) -> None:
-    """K consecutive matching frames of one face AND a passed liveness challenge verify the session."""
-    if session.is_cardless:
-        # The streak must be one candidate's: frames of two family members do not add up.
-        candidate = getattr(verdict, "customer_id", None)
-        if candidate != session.cardless_face_candidate_id:
-            session.match_streak = 0
-            session.cardless_face_candidate_id = candidate
-            session.save(update_fields=["cardless_face_candidate_id"])
-    session.match_streak += 1
-    fields = ["match_streak"]
-    if session.match_streak >= settings.FACE_MATCH_FRAMES_REQUIRED and live:
-        # Card-less: the face alone never pays out; the PIN decides (verified_at is set by the PIN).
-        decided = State.PIN_PENDING if session.is_cardless else State.VERIFIED
-        session.state, session.verified_by = decided, "face"
-        session.verified_at = None if session.is_cardless else now
-        fields += ["state", "verified_at", "verified_by"]
-    session.save(update_fields=fields)
-    if session.state == State.PIN_PENDING:
-        from .cardless import cardless_face_decided
-
-        cardless_face_decided(session, customer_id=int(session.cardless_face_candidate_id or 0))
-        session_audit(
-            session,
-            kind=AuditEvent.Kind.FACE_DECISION,
-            outcome=AuditEvent.Outcome.SUCCESS,
-            data={
-                "frames_seen": session.frames_seen,
-                "streak": session.match_streak,
-                "distance": verdict.distance,
-            },
-        )
-    if session.state == State.VERIFIED:
-        security.card_face_success_record(card=session.claimed_card)
-        session_audit(
-            session,
-            kind=AuditEvent.Kind.FACE_DECISION,
-            outcome=AuditEvent.Outcome.SUCCESS,
-            data={
-                "frames_seen": session.frames_seen,
-                "streak": session.match_streak,
-                "distance": verdict.distance,
-            },
-        )

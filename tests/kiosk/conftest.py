@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 from rest_framework.test import APIClient
 
+from biometrics.verdicts import FaceOutcome, FrameVerdict
 from kiosk.otp_senders import TestSender
 from kiosk.services import face
 from kiosk.services.card_reads import CardRead
@@ -31,15 +32,24 @@ def jpeg_frame(width: int = 64, height: int = 48) -> bytes:
     return buffer.getvalue()
 
 
-@dataclass
-class ScriptedVerdict:
-    outcome: str
-    boxes: list[dict] = field(default_factory=lambda: [{"top": 10, "right": 40, "bottom": 40, "left": 10}])
-    distance: float | None = 0.3
-    match_percent: int | None = 90
-    landmarks: list | None = None
-    other_customer_id: int | None = None
-    reason: str = ""
+FACE_BOX = {"top": 10, "right": 40, "bottom": 40, "left": 10}
+
+
+def scripted_verdict(outcome: str, **fields: Any) -> FrameVerdict:
+    """The engine's real answer type for `outcome`: a box per face, distance 0.3, 90 % for a match and 20 %
+    for another face; a mismatch names customer 999. `fields` override any of it."""
+    face_outcome = FaceOutcome(outcome)
+    faces = {FaceOutcome.SEVERAL_FACES: 2, FaceOutcome.NO_FACE: 0}.get(face_outcome, 1)
+    percent = {FaceOutcome.MATCH: 90, FaceOutcome.NO_MATCH: 20, FaceOutcome.MISMATCH: 20}.get(face_outcome)
+    defaults: dict[str, Any] = {
+        "boxes": [dict(FACE_BOX) for _ in range(faces)],
+        "distance": 0.3,
+        "match_percent": percent,
+        "landmarks": None,
+        "other_customer_id": 999 if face_outcome == FaceOutcome.MISMATCH else None,
+        "reason": "",
+    }
+    return FrameVerdict(face_outcome, **{**defaults, **fields})
 
 
 class FaceScript:
@@ -53,17 +63,11 @@ class FaceScript:
     def play(self, *outcomes: str) -> None:
         self.outcomes = list(outcomes)
 
-    def verify(self, *, customer_id: int, image: np.ndarray) -> ScriptedVerdict:
+    def verify(self, *, customer_id: int, image: np.ndarray) -> FrameVerdict:
         outcome = self.outcomes[min(self.calls, len(self.outcomes) - 1)]
         self.calls += 1
-        boxes = {"several_faces": 2, "no_face": 0}.get(outcome, 1)
-        verdict = ScriptedVerdict(outcome=outcome)
-        verdict.boxes = verdict.boxes * boxes
-        if outcome != "match":
-            verdict.match_percent = 20 if outcome in ("no_match", "mismatch") else None
-        if outcome == "mismatch":
-            verdict.other_customer_id = 999
-        return verdict
+        # Like the engine, a match names the customer it matched.
+        return scripted_verdict(outcome, customer_id=customer_id if outcome == FaceOutcome.MATCH else None)
 
 
 @pytest.fixture

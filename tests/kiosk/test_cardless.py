@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -13,10 +15,11 @@ from django.db import connection
 from accounts.approvals.services import cardless_reset_propose, change_request_approve
 from accounts.models import ChangeRequest, Transaction
 from audit.models import AuditEvent
+from biometrics.verdicts import FaceOutcome, FrameVerdict
 from kiosk.models import CardlessAccess, KioskSession
 from kiosk.services import cardless, face
 from tests.factories import BankAccountFactory, CustomerFactory
-from tests.kiosk.conftest import FaceScript, KioskDriver, ScriptedVerdict
+from tests.kiosk.conftest import FaceScript, KioskDriver
 
 PIN = "4821"
 PHONE = "+447700900001"
@@ -27,14 +30,14 @@ class CandidateScript(FaceScript):
 
     matched: int | None = None
 
-    def verify_candidates(self, *, customer_ids: list[int], image: object) -> ScriptedVerdict:
+    def verify_candidates(self, *, customer_ids: list[int], image: np.ndarray) -> FrameVerdict:
         verdict = self.verify(customer_id=0, image=image)
         self.seen_candidates = list(customer_ids)
-        if verdict.outcome == "match":
+        if verdict.outcome == FaceOutcome.MATCH:
             if not customer_ids:
-                verdict.outcome, verdict.match_percent = "no_match", 20
+                verdict = replace(verdict, outcome=FaceOutcome.NO_MATCH, match_percent=20, customer_id=None)
             else:
-                verdict.customer_id = self.matched or customer_ids[0]
+                verdict = replace(verdict, customer_id=self.matched or customer_ids[0])
         return verdict
 
 

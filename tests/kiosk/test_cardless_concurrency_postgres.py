@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from accounts.models import Transaction
 from atmsite.errors import ApplicationError
-from kiosk.models import KioskSession
 from kiosk.services.operations import session_withdraw
 from tests.factories import BankAccountFactory, KioskFactory
+from tests.kiosk.factories import KioskSessionFactory
 
 pytestmark = pytest.mark.postgres
 
@@ -23,20 +21,7 @@ def test_concurrent_cardless_withdrawals_never_pass_the_cardless_limit(postgres,
     settings.CARDLESS_DAILY_LIMIT = Decimal("100.00")
     account = BankAccountFactory(balance=Decimal("1000.00"), daily_withdrawal_limit=Decimal("5000.00"))
     kiosk = KioskFactory(cassettes={20: 100})
-    now = timezone.now()
-    session = KioskSession.objects.create(
-        public_id=uuid.uuid4(),
-        kiosk=kiosk,
-        mode=KioskSession.Mode.CARDLESS,
-        customer=account.customer,
-        account=account,
-        state=KioskSession.State.IN_MENU,
-        created_at=now,
-        last_activity_at=now,
-        verified_at=now,
-        verified_by="face",
-        frame_nonce="n",
-    )
+    session = KioskSessionFactory(cardless=True, kiosk=kiosk, account=account)
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
 

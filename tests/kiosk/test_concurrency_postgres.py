@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from accounts.models import Transaction
 from atmsite.errors import ApplicationError
-from kiosk.models import Cassette, KioskSession
+from kiosk.models import Cassette
 from kiosk.services.operations import session_withdraw
 from tests.factories import BankAccountFactory, CardFactory, KioskFactory
+from tests.kiosk.factories import KioskSessionFactory
 
 pytestmark = pytest.mark.postgres
 
@@ -23,18 +22,7 @@ def test_concurrent_withdrawals_keep_cash_and_ledger_consistent(postgres):
     account = BankAccountFactory(balance=Decimal("1000.00"), daily_withdrawal_limit=Decimal("5000.00"))
     card = CardFactory(account=account, customer=account.customer)
     kiosk = KioskFactory(cassettes={50: 4, 20: 6, 10: 5})  # 370 in the kiosk
-    now = timezone.now()
-    session = KioskSession.objects.create(
-        public_id=uuid.uuid4(),
-        kiosk=kiosk,
-        card=card,
-        state=KioskSession.State.IN_MENU,
-        created_at=now,
-        last_activity_at=now,
-        verified_at=now,
-        verified_by="face",
-        frame_nonce="n",
-    )
+    session = KioskSessionFactory(kiosk=kiosk, card=card)
     # Every request is sent twice with the same key (a double tap racing itself): never dispensed twice.
     distinct = [50, 70, 30, 90, 60, 40, 80, 20]
     amounts = distinct * 2

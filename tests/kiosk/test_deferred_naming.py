@@ -4,7 +4,6 @@ probe, and a later naming that finds another enrolled customer applies the misma
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -14,29 +13,24 @@ from django.utils import timezone
 from accounts.models import Card
 from audit.models import AuditEvent
 from biometrics.matcher import MatcherUnavailable, Nearest
+from biometrics.verdicts import FrameVerdict
 from kiosk.models import CardSecurity, DeferredNaming, KioskSession, OtpCode
 from kiosk.services import face, naming
 
-from .conftest import FaceScript, ScriptedVerdict, second_kiosk_driver
+from .conftest import FaceScript, scripted_verdict, second_kiosk_driver
 
 pytestmark = pytest.mark.django_db
 
 PROBE = np.full(128, 0.05, dtype=np.float32)
 
 
-@dataclass
-class UnnamedVerdict(ScriptedVerdict):
-    naming_pending: bool = True
-    probe: np.ndarray | None = field(default_factory=lambda: PROBE.copy())
-
-
 @pytest.fixture
 def matcher_away(face_script: FaceScript, monkeypatch: pytest.MonkeyPatch) -> FaceScript:
     """Frames that do not match the owner and that the matcher could not name in time."""
 
-    def verify(*, customer_id: int, image: np.ndarray) -> UnnamedVerdict:
+    def verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         face_script.calls += 1
-        return UnnamedVerdict(outcome="no_match", match_percent=20, distance=0.71)
+        return scripted_verdict("no_match", distance=0.71, naming_pending=True, probe=PROBE.copy())
 
     monkeypatch.setattr(face, "frame_verify", verify)
     return face_script

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from accounts.models import Transaction
 from atmsite.errors import ApplicationError
-from kiosk.models import CashInBin, KioskSession
+from kiosk.models import CashInBin
 from kiosk.services.cash_in import deposit_confirm, deposit_escrow
 from tests.factories import BankAccountFactory, CardFactory, KioskFactory
+from tests.kiosk.factories import KioskSessionFactory
 
 pytestmark = pytest.mark.postgres
 
@@ -23,18 +22,7 @@ def test_concurrent_confirms_of_one_escrow_credit_it_once(postgres):
     account = BankAccountFactory(balance=Decimal("100.00"))
     card = CardFactory(account=account, customer=account.customer)
     kiosk = KioskFactory()
-    now = timezone.now()
-    session = KioskSession.objects.create(
-        public_id=uuid.uuid4(),
-        kiosk=kiosk,
-        card=card,
-        state=KioskSession.State.IN_MENU,
-        created_at=now,
-        last_activity_at=now,
-        verified_at=now,
-        verified_by="face",
-        frame_nonce="n",
-    )
+    session = KioskSessionFactory(kiosk=kiosk, card=card)
     deposit_escrow(
         kiosk=kiosk, public_id=session.public_id, notes={"50": 3, "20": 2}, idempotency_key="escrow-race-01"
     )

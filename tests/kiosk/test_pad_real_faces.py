@@ -12,6 +12,7 @@ import pytest
 from audit.models import AuditEvent
 from kiosk.models import KioskSession
 from kiosk.services import sessions
+from kiosk.services.frames import session_frame_submit
 from tests.factories import make_pan
 from tests.kiosk.conftest import card_read_of
 from tests.kiosk.test_real_faces import clip_owner  # noqa: F401 - fixture
@@ -39,7 +40,7 @@ def _session(kiosk, frames: list[bytes]) -> KioskSession:
         session = sessions.session_start(kiosk=kiosk, card_read=card_read_of(make_pan(61)))
         for seq, data in enumerate(frames, start=1):
             traveller.shift(dt.timedelta(milliseconds=100))
-            result = sessions.session_frame_submit(
+            result = session_frame_submit(
                 kiosk=kiosk, public_id=session.public_id, nonce=session.frame_nonce, seq=seq, data=data
             )
             if result.session.state != "face_pending":

@@ -13,6 +13,7 @@ from accounts.models import Card, Customer
 from audit.models import AuditEvent
 from kiosk.models import KioskSession
 from kiosk.services import sessions
+from kiosk.services.frames import session_frame_submit
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, make_pan
 from tests.kiosk.conftest import card_read_of
 
@@ -69,7 +70,7 @@ def enrolled(faces_dir, kiosk, django_capture_on_commit_callbacks):
 def _run(kiosk, pan: str, frames: list[bytes]) -> KioskSession:
     session = sessions.session_start(kiosk=kiosk, card_read=card_read_of(pan))
     for seq, data in enumerate(frames, start=1):
-        result = sessions.session_frame_submit(
+        result = session_frame_submit(
             kiosk=kiosk, public_id=session.public_id, nonce=session.frame_nonce, seq=seq, data=data
         )
         if result.session.state not in ("card_entered", "face_pending"):
@@ -115,7 +116,7 @@ def test_with_liveness_on_a_still_photo_of_the_owner_is_refused(enrolled, kiosk,
         assert session.liveness_state["challenge"] in ("turn_left", "turn_right")
         for seq, data in enumerate(frames, start=1):
             traveller.shift(dt.timedelta(milliseconds=250))
-            result = sessions.session_frame_submit(
+            result = session_frame_submit(
                 kiosk=kiosk, public_id=session.public_id, nonce=session.frame_nonce, seq=seq, data=data
             )
             assert result.session.state != "verified"
@@ -166,7 +167,7 @@ def _clip_session(kiosk, clip: bytes) -> KioskSession:
         session = sessions.session_start(kiosk=kiosk, card_read=card_read_of(make_pan(61)))
         for seq, data in enumerate(frames, start=1):
             traveller.shift(dt.timedelta(milliseconds=100))
-            result = sessions.session_frame_submit(
+            result = session_frame_submit(
                 kiosk=kiosk, public_id=session.public_id, nonce=session.frame_nonce, seq=seq, data=data
             )
             if result.session.state != "face_pending":

@@ -5,22 +5,21 @@ says "try again", and the retried request (same idempotency key) dispenses exact
 from __future__ import annotations
 
 import threading
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import Transaction
 from audit.models import AuditEvent
 from audit.selectors import chain_verify
-from kiosk.models import Cassette, KioskSession
+from kiosk.models import Cassette
 from kiosk.services.credentials import kiosk_credential_rotate
 from kiosk.services.operations import session_withdraw
 from tests.factories import BankAccountFactory, CardFactory, KioskFactory
+from tests.kiosk.factories import KioskSessionFactory
 from tests.security.helpers import assert_nothing_written, db_picture
 
 pytestmark = pytest.mark.postgres
@@ -31,11 +30,7 @@ def menu_session(postgres):
     account = BankAccountFactory(balance=Decimal("500.00"))
     card = CardFactory(account=account, customer=account.customer)
     kiosk = KioskFactory(cassettes={50: 10, 20: 10, 10: 10})
-    now = timezone.now()
-    session = KioskSession.objects.create(
-        public_id=uuid.uuid4(), kiosk=kiosk, card=card, state=KioskSession.State.IN_MENU, created_at=now,
-        last_activity_at=now, verified_at=now, verified_by="face", frame_nonce="n",
-    )  # fmt: skip
+    session = KioskSessionFactory(kiosk=kiosk, card=card)
     return kiosk, session
 
 

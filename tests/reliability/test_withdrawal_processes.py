@@ -14,13 +14,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from accounts.models import BankAccount, Transaction
 from audit.models import AuditEvent
 from audit.selectors import chain_verify
-from kiosk.models import Cassette, KioskSession
+from kiosk.models import Cassette
 from tests.factories import BankAccountFactory, CardFactory, KioskFactory
+from tests.kiosk.factories import KioskSessionFactory
 
 from . import workers
 
@@ -52,18 +52,7 @@ def test_two_hundred_withdrawals_from_four_processes(postgres):
     account = BankAccountFactory(balance=OPENING_BALANCE, daily_withdrawal_limit=Decimal("100000.00"))
     card = CardFactory(account=account, customer=account.customer)
     kiosk = KioskFactory(cassettes=CASSETTES)
-    now = timezone.now()
-    session = KioskSession.objects.create(
-        public_id=uuid.uuid4(),
-        kiosk=kiosk,
-        card=card,
-        state=KioskSession.State.IN_MENU,
-        created_at=now,
-        last_activity_at=now,
-        verified_at=now,
-        verified_by="face",
-        frame_nonce="n",
-    )
+    session = KioskSessionFactory(kiosk=kiosk, card=card)
     batch = _requests()
     database_name = connection.settings_dict["NAME"]
     context = multiprocessing.get_context("spawn")

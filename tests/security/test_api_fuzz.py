@@ -6,7 +6,6 @@ Bounded: a few examples per operation and mode, so the whole file runs in well u
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,13 +16,12 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.models import KioskSession
 from kiosk.services.credentials import kiosk_credential_rotate
 from tests.factories import BankAccountFactory, CardFactory, KioskFactory
+from tests.kiosk.factories import KioskSessionFactory
 
 schemathesis = pytest.importorskip("schemathesis")
 GenerationMode = pytest.importorskip("schemathesis.generation").GenerationMode
@@ -57,18 +55,7 @@ def _kiosk_session() -> tuple[str, str]:
     kiosk = KioskFactory(name="Fuzz kiosk")
     account = BankAccountFactory(balance="100000.00", daily_withdrawal_limit="100000.00")
     card = CardFactory(account=account, customer=account.customer)
-    now = timezone.now()
-    session = KioskSession.objects.create(
-        public_id=uuid.uuid4(),
-        kiosk=kiosk,
-        card=card,
-        state=KioskSession.State.IN_MENU,
-        created_at=now,
-        last_activity_at=now,
-        verified_at=now,
-        verified_by="face",
-        frame_nonce="fuzz-nonce",
-    )
+    session = KioskSessionFactory(kiosk=kiosk, card=card, frame_nonce="fuzz-nonce")
     _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
     return token, str(session.public_id)
 

@@ -10,6 +10,7 @@ test-artifacts/kiosk-screens/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -123,8 +124,7 @@ def centred_face(face_script, monkeypatch):
 
     def verify(*, customer_id: int, image: Any) -> Any:
         verdict = scripted(customer_id=customer_id, image=image)
-        verdict.boxes = [dict(FACE_BOX) for _ in verdict.boxes]
-        return verdict
+        return replace(verdict, boxes=[dict(FACE_BOX) for _ in verdict.boxes])
 
     monkeypatch.setattr(face, "frame_verify", verify)
     return face_script

@@ -1,0 +1,116 @@
+"""What the kiosk screen says, in the customer's language. The state machine decides; this module words it.
+
+One rule for every answer (a frame, the session status, a refused step): before the decision nothing about the
+owner or the match — a frame gets one hint about what the customer can do; after it, the welcome (verified) or
+why the check failed or the session ended. Another enrolled customer's face (a mismatch) reads exactly like a
+stranger's: the kiosk is never shown "mismatch".
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import KioskSession
+from .vocabulary import EndReason, FailureReason
+
+State = KioskSession.State
+# Keyed by the enum members; looked up with the value a model field holds (a plain str).
+Messages = dict[str, str | Promise]
+
+
+class FrameHint(enum.StrEnum):
+    """The one hint a frame gets before the decision (never how well the face matched)."""
+
+    LOOK_AT_CAMERA = "look_at_camera"
+    ONE_PERSON = "one_person"
+    MOVE_CLOSER = "move_closer"
+    MORE_LIGHT = "more_light"
+    TURN_AS_ASKED = "turn_as_asked"
+
+
+HINT_MESSAGES: Messages = {
+    FrameHint.LOOK_AT_CAMERA: gettext_lazy("Look at the camera and hold still."),
+    FrameHint.ONE_PERSON: gettext_lazy(
+        "Only the card holder in front of the camera, please. Ask others to step back."
+    ),
+    FrameHint.MOVE_CLOSER: gettext_lazy("Move closer to the camera."),
+    FrameHint.MORE_LIGHT: gettext_lazy("More light, please: face the light and hold still."),
+    FrameHint.TURN_AS_ASKED: gettext_lazy("Turn your head as asked."),
+}
+# Why the face check failed, as the kiosk sees it (MISMATCH is shown as NO_MATCH, see failure_reason_public).
+FAILURE_MESSAGES: Messages = {
+    FailureReason.TIMEOUT: gettext_lazy("The face check timed out."),
+    FailureReason.NO_MATCH: gettext_lazy("Your face could not be matched to the card."),
+    FailureReason.LOW_QUALITY: gettext_lazy("The camera could not see your face well enough."),
+    FailureReason.SEVERAL_FACES: gettext_lazy("More than one person was in front of the camera."),
+    FailureReason.FACE_LOCKED: gettext_lazy(
+        "Face verification is locked for this card after repeated failures."
+    ),
+    FailureReason.NOT_ENROLLED: gettext_lazy("No face is enrolled for this card."),
+    FailureReason.LIVENESS: gettext_lazy("The camera could not confirm a live person in front of it."),
+}
+END_MESSAGES: Messages = {
+    EndReason.CUSTOMER: gettext_lazy("Session ended. Take your card."),
+    EndReason.IDLE_TIMEOUT: gettext_lazy("The session ended because nothing happened for a while."),
+    EndReason.SESSION_TIMEOUT: gettext_lazy("The session reached its time limit."),
+    EndReason.REPLACED: gettext_lazy("A new session started at this kiosk."),
+    EndReason.MISMATCH: FAILURE_MESSAGES[FailureReason.NO_MATCH],
+    EndReason.CARD_BLOCKED: gettext_lazy("The card has been blocked. Please contact the bank."),
+    EndReason.OTP_UNAVAILABLE: gettext_lazy(
+        "A one-time code cannot be sent for this card now. Please contact the bank."
+    ),
+    EndReason.CARDLESS_DISABLED: gettext_lazy(
+        "Too many wrong PINs. Card-less cash is disabled; please visit a branch."
+    ),
+}
+CHALLENGE_TEXT: Messages = {
+    "turn_left": gettext_lazy("Slowly turn your head to your left, then look back at the screen."),
+    "turn_right": gettext_lazy("Slowly turn your head to your right, then look back at the screen."),
+    "blink": gettext_lazy("Blink slowly."),
+}
+
+
+def failure_reason_public(session: KioskSession) -> str:
+    """The failure reason the kiosk is told: a mismatch reads as a stranger's face (no_match)."""
+    if session.face_failure_reason == FailureReason.MISMATCH:
+        return FailureReason.NO_MATCH
+    return session.face_failure_reason
+
+
+def session_message(session: KioskSession) -> str:
+    """Why the session ended, else why the face check failed; "" while nothing has been decided against it."""
+    failure = FAILURE_MESSAGES.get(failure_reason_public(session), "")
+    if session.state == State.ENDED:
+        return str(END_MESSAGES.get(session.end_reason, failure))
+    if session.state == State.FACE_FAILED:
+        return str(failure)
+    return ""
+
+
+def session_ended_message(session: KioskSession) -> str:
+    """The refusal of a step on an ended session: why it ended."""
+    return str(END_MESSAGES.get(session.end_reason, _("This session has ended.")))
+
+
+def welcome_message(*, first_name: str, match_percent: int | None) -> str:
+    """The verified frame: now the customer may see whose card it is and how well the face matched."""
+    return _("Match %(percent)d %% — authorised. Welcome, %(name)s!") % {
+        "percent": match_percent or 0,
+        "name": first_name,
+    }
+
+
+def pin_prompt() -> str:
+    return str(_("Enter your PIN."))
+
+
+def hint_message(hint: FrameHint) -> str:
+    return str(HINT_MESSAGES[hint])
+
+
+def challenge_text(challenge: str) -> str:
+    return str(CHALLENGE_TEXT.get(challenge, ""))

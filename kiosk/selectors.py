@@ -1,0 +1,61 @@
+"""Kiosk reads: what a kiosk may be shown about a session (no writes; the services decide)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import messages
+from .models import KioskSession
+from .services import face
+from .services.sessions import session_deadlines
+
+State = KioskSession.State
+# States in which the kiosk may learn who the card belongs to and how well the face matched.
+DISCLOSED_STATES = (State.VERIFIED, State.IN_MENU)
+
+
+def session_owner_first_name(session: KioskSession) -> str:
+    """The card owner's (or the decided card-less customer's) first name; "" if nobody is claimed yet."""
+    customer = session.claimed_card.customer if session.card_id else session.customer
+    return (customer.full_name.split() or [""])[0] if customer is not None else ""
+
+
+def owner_first_name_disclosed(session: KioskSession) -> str:
+    """The owner's first name, only once the session is verified ("" before: nothing about the owner)."""
+    return session_owner_first_name(session) if session.state in DISCLOSED_STATES else ""
+
+
+def session_view(session: KioskSession) -> dict[str, Any]:
+    """The session as the kiosk shows it (the API's SessionOutput). Deadlines are the server's."""
+    now = timezone.now()
+    challenge = face.liveness_challenge(session.liveness_state)
+    face_phase = session.state in (State.CARD_ENTERED, State.FACE_PENDING)
+    left = (
+        {
+            name: max(0, int((deadline - now).total_seconds()))
+            for name, deadline in session_deadlines(session).items()
+        }
+        if session.is_open
+        else {}
+    )
+    return {
+        "public_id": session.public_id,
+        "state": session.state,
+        "message": messages.session_message(session),
+        "first_name": owner_first_name_disclosed(session),
+        "masked_pan": session.masked_pan,
+        "mode": session.mode,
+        "face_failure_reason": messages.failure_reason_public(session),
+        "can_request_otp": session.state in (State.FACE_FAILED, State.OTP_SENT),
+        "end_reason": session.end_reason,
+        "frame_nonce": session.frame_nonce if face_phase else None,
+        "next_seq": session.frame_seq + 1,
+        "match_streak": session.match_streak,
+        "challenge": challenge if face_phase else "",
+        "challenge_text": messages.challenge_text(challenge) if face_phase else "",
+        "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
+        "seconds_left": left,
+    }
