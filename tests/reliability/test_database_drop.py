@@ -13,7 +13,7 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import services as account_services
+from accounts.services import ledger as account_services
 from accounts.models import Transaction
 from audit.models import AuditEvent
 from audit.selectors import chain_verify
