@@ -13,8 +13,8 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.services import ledger as account_services
 from accounts.models import Transaction
+from accounts.services import ledger as account_services
 from audit.models import AuditEvent
 from audit.selectors import chain_verify
 from kiosk.models import Cassette, KioskSession
