@@ -179,3 +179,48 @@ INJECTION_STRINGS = [
     "ʼ OR 1=1 --",
     "A" * 5000,
 ]
+
+
+SESSION_ENDPOINTS = [
+    ("get", ""),
+    ("post", "frames/"),
+    ("post", "otp/"),
+    ("post", "otp/verify/"),
+    ("get", "balance/"),
+    ("post", "withdrawals/"),
+    ("post", "deposits/"),
+    ("post", "cash-in/"),
+    ("post", "deposits/cancel/"),
+    ("get", "statement/"),
+    ("post", "end/"),
+]
+SESSION_BODIES = {
+    "frames/": None,  # multipart, built per test
+    "otp/verify/": {"code": "123456"},
+    "withdrawals/": {"amount": "20", "idempotency_key": "hostile-key-0001"},
+    "deposits/": {"idempotency_key": "hostile-key-0002"},
+    "cash-in/": {"notes": {"20": 1}, "idempotency_key": "hostile-key-0003"},
+}
+
+
+def refused(response: Any, *statuses: int) -> dict:
+    """A clear refusal: a 4xx in the {"code", "detail"} shape (never a 500, never an HTML error page)."""
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    if statuses:
+        assert response.status_code in statuses, (response.status_code, response.content[:300])
+    body = response.json()
+    assert body["code"] and body["detail"], body
+    return body
+
+
+def session_call(client: Any, method: str, url: str, action: str, **extra: Any) -> Any:
+    """Call one session endpoint (SESSION_ENDPOINTS) with a plausible body, to see who may reach it."""
+    from tests.kiosk.conftest import jpeg_frame
+
+    if method == "get":
+        return client.get(url, **extra)
+    if action == "frames/":
+        payload = {"frame": io.BytesIO(jpeg_frame()), "nonce": "x", "seq": 1}
+        payload["frame"].name = "f.jpg"
+        return client.post(url, payload, format="multipart", **extra)
+    return client.post(url, SESSION_BODIES.get(action) or {}, format="json", **extra)
