@@ -89,7 +89,7 @@ def card_block(*, card: Card, reason: str, status: str = Card.Status.BLOCKED, ac
 def card_unblock(*, card: Card, actor: Actor = None) -> Card:
     """Staff decision: the card works again with a clean slate (every kiosk counter reset), as one event.
 
-    A counter left behind would re-block or re-lock the card on the next slip (found: 11 wrong codes kept).
+    A counter left behind (a run of wrong codes, say) would re-block or re-lock the card on the next slip.
     """
     # Imported here: the kiosk app builds on accounts, not the other way round.
     from kiosk.services.security import card_security_reset
