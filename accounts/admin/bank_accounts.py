@@ -6,22 +6,21 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from atmsite.admin_mixins import NoDeleteAdminMixin
-from atmsite.errors import ApplicationError
 
 from .. import services
 from ..approvals import services as approvals
 from ..forms import BankAccountForm
 from ..models import BankAccount
 from .common import (
-    PROPOSED,
     drop_from_change_message,
+    propose_and_report,
 )
 
 
@@ -83,15 +82,13 @@ class BankAccountAdmin(NoDeleteAdminMixin, admin.ModelAdmin):
             return
         current = BankAccount.objects.get(pk=obj.pk)
         services.account_status_change(account=current, status=data["status"], actor=request.user)
-        try:
-            proposal = approvals.limit_change_propose(
+        propose_and_report(
+            self,
+            request,
+            what="Limit increase",
+            field="Limit",
+            propose=lambda: approvals.limit_change_propose(
                 account=current, limit=data["daily_withdrawal_limit"], actor=request.user
-            )
-        except ApplicationError as error:
-            self.message_user(request, f"Limit not changed: {error.message}", messages.ERROR)
-        else:
-            if proposal is not None:
-                self.message_user(
-                    request, PROPOSED.format(what="Limit increase", pk=proposal.pk), messages.WARNING
-                )
+            ),
+        )
         obj.refresh_from_db()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from atmsite.errors import ApplicationError
 
 from .. import selectors
 from ..models import ChangeRequest, Customer
@@ -27,6 +30,25 @@ def phone_shared_warn(modeladmin: Any, request: HttpRequest, customer: Customer)
             % {"phone": customer.phone, "names": names},
             messages.WARNING,
         )
+
+
+def propose_and_report(
+    modeladmin: Any,
+    request: HttpRequest,
+    *,
+    what: str,
+    field: str,
+    propose: Callable[[], ChangeRequest | None],
+) -> None:
+    """Make a proposal and tell the clerk: refused (why), or awaiting a second member of staff. A proposal
+    service that applies the change at once (a limit decrease) returns None: nothing to say."""
+    try:
+        proposal = propose()
+    except ApplicationError as error:
+        modeladmin.message_user(request, f"{field} not changed: {error.message}", messages.ERROR)
+        return
+    if proposal is not None:
+        modeladmin.message_user(request, PROPOSED.format(what=what, pk=proposal.pk), messages.WARNING)
 
 
 def change_request_link(change: ChangeRequest) -> str:

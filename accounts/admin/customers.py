@@ -14,7 +14,6 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from atmsite.admin_mixins import NoDeleteAdminMixin, ReadOnlyAdminMixin
-from atmsite.errors import ApplicationError
 from biometrics import selectors as biometric_selectors
 from biometrics.admin import erase_biometrics, revoke_biometrics
 
@@ -22,10 +21,10 @@ from .. import onboarding, selectors, services
 from ..approvals import services as approvals
 from ..models import BankAccount, Card, Customer
 from .common import (
-    PROPOSED,
     StaffSearchMixin,
     drop_from_change_message,
     phone_shared_warn,
+    propose_and_report,
 )
 
 
@@ -159,16 +158,15 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
                     customer=current, is_active=data["is_active"], actor=request.user
                 )
             if data["phone"] != current.phone:
-                try:
-                    proposal = approvals.phone_change_propose(
+                propose_and_report(
+                    self,
+                    request,
+                    what="Phone change",
+                    field="Phone",
+                    propose=lambda: approvals.phone_change_propose(
                         customer=current, phone=data["phone"], actor=request.user
-                    )
-                except ApplicationError as error:
-                    self.message_user(request, f"Phone not changed: {error.message}", messages.ERROR)
-                else:
-                    self.message_user(
-                        request, PROPOSED.format(what="Phone change", pk=proposal.pk), messages.WARNING
-                    )
+                    ),
+                )
             obj.refresh_from_db()
             return
         created = services.customer_create(

@@ -37,6 +37,11 @@ def _expiry_check(expires_on: dt.date) -> None:
         raise ApplicationError("The expiry date must be in the future.", code="expired")
 
 
+def _new_card(digits: str, expires_on: dt.date) -> dict[str, str]:
+    """What a pending card request keeps of the new card: keyed hash and last four digits, not the number."""
+    return {"pan_hmac": pan_hash(digits), "last4": digits[-4:], "expires_on": expires_on.isoformat()}
+
+
 def card_issue_check(*, customer: Customer, account: BankAccount, pan: str, expires_on: dt.date) -> str:
     """Every reason a card issue is refused, as ApplicationError (code names the field at fault); returns the
     PAN's digits. The back-office form runs it to show form errors, the proposal runs it again under lock."""
@@ -59,18 +64,12 @@ def card_issue_propose(
 ) -> ChangeRequest:
     locked = BankAccount.objects.select_for_update().get(pk=account.pk)
     digits = card_issue_check(customer=customer, account=locked, pan=pan, expires_on=expires_on)
-    pan_hmac = pan_hash(digits)
     return change_propose(
         kind=Kind.CARD_ISSUE,
         customer=customer,
         target=f"account:{locked.pk}",
         summary=f"Card {pan_mask(digits[-4:])} on {locked.number}, expires {expires_on.isoformat()}",
-        payload={
-            "account_id": locked.pk,
-            "pan_hmac": pan_hmac,
-            "last4": digits[-4:],
-            "expires_on": expires_on.isoformat(),
-        },
+        payload={"account_id": locked.pk, **_new_card(digits, expires_on)},
         baseline={"account_status": locked.status},
         actor=actor,
     )
@@ -95,19 +94,12 @@ def card_replace_propose(
     on the same account."""
     card = Card.objects.select_for_update().select_related("account", "customer").get(pk=card.pk)
     digits = card_replace_check(pan=pan, expires_on=expires_on)
-    pan_hmac = pan_hash(digits)
     return change_propose(
         kind=Kind.CARD_REPLACE,
         customer=card.customer,
         target=f"card:{card.pk}",
         summary=f"Replace card {card.masked_pan} by {pan_mask(digits[-4:])}",
-        payload={
-            "card_id": card.pk,
-            "pan_hmac": pan_hmac,
-            "last4": digits[-4:],
-            "expires_on": expires_on.isoformat(),
-            "reason": reason.strip()[:200],
-        },
+        payload={"card_id": card.pk, **_new_card(digits, expires_on), "reason": reason.strip()[:200]},
         baseline={"status": card.status, "last4": card.last4},
         actor=actor,
     )
