@@ -80,7 +80,9 @@ def change_request_values(change: ChangeRequest) -> dict[str, Any]:
     return {"old": {"active_templates": len(baseline["template_ids"])}, "new": {"active_templates": 0}}
 
 
-def change_audit(change: ChangeRequest, *, kind: str, actor: Actor, outcome: str, **extra: Any) -> None:
+def change_audit(
+    change: ChangeRequest, *, kind: AuditEvent.Kind, actor: Actor, outcome: AuditEvent.Outcome, **extra: Any
+) -> None:
     audit_event_record(
         kind=kind,
         outcome=outcome,
@@ -138,7 +140,7 @@ def change_decide(change: ChangeRequest, *, actor: Actor, state: str, reason: st
     change.state, change.decided_by, change.decided_at = state, decider, timezone.now()
     change.reason = reason.strip()[:300]
     change.save(update_fields=["state", "decided_by", "decided_at", "reason"])
-    kinds: dict[str, str] = {
+    kinds: dict[str, AuditEvent.Kind] = {
         State.APPROVED: AuditEvent.Kind.CHANGE_APPROVED,
         State.REJECTED: AuditEvent.Kind.CHANGE_REJECTED,
         State.CANCELLED: AuditEvent.Kind.CHANGE_CANCELLED,
