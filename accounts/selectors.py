@@ -90,29 +90,35 @@ def staff_search_parse(term: str) -> StaffSearch:
     return StaffSearch("text", term)
 
 
+# The lookups each kind of search term runs, for customers and for cards. Phones are stored in E.164 (+ and
+# digits): a national number matches as a contained run of digits.
+_CUSTOMER_LOOKUPS = {
+    "card": ["cards__pan_hmac"],
+    "last4": ["cards__last4"],
+    "phone": ["phone__contains"],
+    "text": ["full_name__icontains", "email__icontains"],
+}
+_CARD_LOOKUPS = {
+    "card": ["pan_hmac"],
+    "last4": ["last4"],
+    "phone": ["customer__phone__contains"],
+    "text": ["customer__full_name__icontains"],
+}
+
+
+def _search_filter(search: StaffSearch, lookups: dict[str, list[str]]) -> Q:
+    condition = Q()
+    for lookup in lookups.get(search.kind, []):
+        condition |= Q(**{lookup: search.value})
+    return condition
+
+
 def customer_search_filter(search: StaffSearch) -> Q:
-    if search.kind == "card":
-        return Q(cards__pan_hmac=search.value)
-    if search.kind == "last4":
-        return Q(cards__last4=search.value)
-    if search.kind == "phone":
-        # Phones are stored in E.164 (+ and digits): a national number matches as a contained run of digits.
-        return Q(phone__contains=search.value)
-    if search.kind == "text":
-        return Q(full_name__icontains=search.value) | Q(email__icontains=search.value)
-    return Q()
+    return _search_filter(search, _CUSTOMER_LOOKUPS)
 
 
 def card_search_filter(search: StaffSearch) -> Q:
-    if search.kind == "card":
-        return Q(pan_hmac=search.value)
-    if search.kind == "last4":
-        return Q(last4=search.value)
-    if search.kind == "phone":
-        return Q(customer__phone__contains=search.value)
-    if search.kind == "text":
-        return Q(customer__full_name__icontains=search.value)
-    return Q()
+    return _search_filter(search, _CARD_LOOKUPS)
 
 
 def customers_find(*, term: str, limit: int | None = None) -> QuerySet[Customer]:

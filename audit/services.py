@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from atmsite.crypto import encrypted_file_delete, encrypted_file_read, encrypted_file_save
 
+from .actors import Actor, actor_user
 from .chain import canonical, chain_key_current, event_hash, personal_digest
 from .checkpoints import (
     Checkpoint,
@@ -41,7 +42,7 @@ def audit_event_record(
     *,
     kind: str,
     outcome: str = AuditEvent.Outcome.INFO,
-    actor: Any = None,
+    actor: Actor = None,
     kiosk_id: int | None = None,
     customer_id: int | None = None,
     card_last4: str = "",
@@ -96,7 +97,7 @@ def _event_context(event: AuditEvent) -> dict[str, Any]:
 
 
 @transaction.atomic
-def snapshot_view(*, snapshot: AuditSnapshot, actor: Any) -> bytes:
+def snapshot_view(*, snapshot: AuditSnapshot, actor: Actor) -> bytes:
     """Decrypt a snapshot for a person and record that they saw it (SNAPSHOT_VIEWED, same transaction)."""
     if snapshot.purged_at is not None:
         raise ValidationError("This snapshot was purged after its retention period.", code="purged")
@@ -111,7 +112,7 @@ def snapshot_view(*, snapshot: AuditSnapshot, actor: Any) -> bytes:
 
 
 @transaction.atomic
-def snapshots_thumbnails_viewed(*, snapshots: list[AuditSnapshot], actor: Any) -> None:
+def snapshots_thumbnails_viewed(*, snapshots: list[AuditSnapshot], actor: Actor) -> None:
     """Record one SNAPSHOT_VIEWED event for a page of the review grid (thumbnails are faces too)."""
     if not snapshots:
         return
@@ -123,7 +124,7 @@ def snapshots_thumbnails_viewed(*, snapshots: list[AuditSnapshot], actor: Any) -
 
 
 @transaction.atomic
-def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Any, note: str = "") -> AuditSnapshot:
+def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Actor, note: str = "") -> AuditSnapshot:
     """Mark a snapshot reviewed or fraud-suspected, with the reviewer's note; the mark is an audit event."""
     if status not in (AuditSnapshot.Status.REVIEWED, AuditSnapshot.Status.FRAUD_SUSPECTED):
         raise ValidationError("A snapshot can be marked reviewed or fraud suspected.", code="status")
@@ -133,7 +134,7 @@ def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Any, note: str
     # Lock so two auditors marking at once leave one consistent row, each mark recorded in order.
     snapshot = AuditSnapshot.objects.select_for_update().select_related("event").get(pk=snapshot.pk)
     previous = snapshot.status
-    snapshot.status, snapshot.reviewed_by, snapshot.reviewed_at = status, actor, timezone.now()
+    snapshot.status, snapshot.reviewed_by, snapshot.reviewed_at = status, actor_user(actor), timezone.now()
     snapshot.review_note = note
     snapshot.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     audit_event_record(
@@ -219,7 +220,7 @@ def snapshots_purge(*, now: dt.datetime | None = None) -> PurgeResult:
 
 
 @transaction.atomic
-def audit_customer_erase(*, customer_id: int, actor: Any, data: dict[str, Any] | None = None) -> None:
+def audit_customer_erase(*, customer_id: int, actor: Actor, data: dict[str, Any] | None = None) -> None:
     """Erase a customer's personal data from the trail: snapshots (files and rows) and `personal` fields.
 
     The chain stays valid: it covers only the salted digest of `personal`, and snapshots are not chained.
@@ -245,7 +246,7 @@ def audit_customer_erase(*, customer_id: int, actor: Any, data: dict[str, Any] |
 
 
 @transaction.atomic
-def audit_trail_exported(*, actor: Any, scope: str, filters: dict[str, str]) -> AuditEvent:
+def audit_trail_exported(*, actor: Actor, scope: str, filters: dict[str, str]) -> AuditEvent:
     """Record that someone took a copy of the trail (the copy may hold personal data)."""
     return audit_event_record(
         kind=AuditEvent.Kind.AUDIT_EXPORTED,

@@ -8,9 +8,11 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.db.models.signals import post_save
+from django.http import HttpRequest
 
 from atmsite.security import client_ip
 
+from .actors import Actor
 from .models import AuditEvent
 from .services import audit_event_record
 
@@ -19,14 +21,14 @@ USERNAME_MAX = 64
 _ADMIN_ACTIONS = {ADDITION: "addition", CHANGE: "change", DELETION: "deletion"}
 
 
-def _client_ip(request: Any) -> str:
+def _client_ip(request: HttpRequest | None) -> str:
     # The address the throttles count (RATELIMIT_IP_META_KEY behind a proxy), not the proxy's.
     if request is None or not hasattr(request, "META"):
         return ""
     return client_ip(request) or ""
 
 
-def staff_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def staff_logged_in(sender: object, request: HttpRequest | None, user: Actor, **kwargs: Any) -> None:
     # Login views are not atomic: each record opens its own transaction (a savepoint when nested).
     with transaction.atomic():
         audit_event_record(
@@ -37,7 +39,9 @@ def staff_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None
         )
 
 
-def staff_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+def staff_login_failed(
+    sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     # There is no user: keep what was typed as the username (Django already masks the password).
     username = str(credentials.get("username", "") or "")[:USERNAME_MAX]
     with transaction.atomic():
@@ -48,14 +52,14 @@ def staff_login_failed(sender: Any, credentials: dict[str, Any], request: Any = 
         )
 
 
-def staff_logged_out(sender: Any, request: Any, user: Any = None, **kwargs: Any) -> None:
+def staff_logged_out(sender: object, request: HttpRequest | None, user: Actor = None, **kwargs: Any) -> None:
     if user is None:  # logging out an anonymous session changes nothing
         return
     with transaction.atomic():
         audit_event_record(kind=AuditEvent.Kind.STAFF_LOGOUT, actor=user, data={"ip": _client_ip(request)})
 
 
-def admin_log_entry_saved(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
+def admin_log_entry_saved(sender: object, instance: LogEntry, created: bool, **kwargs: Any) -> None:
     """Mirror every admin LogEntry into the chain, in the admin view's transaction.
 
     LogEntry rows are ordinary, deletable rows; the chained copy is not. The object's repr may name a

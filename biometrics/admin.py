@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from atmsite.admin_confirm import confirmed_action
+from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 
@@ -18,18 +19,7 @@ from .models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState
 from .services import enrollment
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class EnrolmentPhotoInline(_ReadOnly, admin.TabularInline):
+class EnrolmentPhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EnrolmentPhoto
     fields = readonly_fields = ("index", "status", "rejected_reason", "quality", "created_at")
     extra = 0
@@ -98,7 +88,7 @@ class EnrolmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(FaceTemplate)
-class FaceTemplateAdmin(_ReadOnly, admin.ModelAdmin):
+class FaceTemplateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # `encoding` is deliberately absent everywhere: not even the ciphertext is shown.
     list_display = [
         "id",
@@ -132,7 +122,7 @@ class FaceTemplateAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(GalleryState)
-class GalleryStateAdmin(_ReadOnly, admin.ModelAdmin):
+class GalleryStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "version", "epoch", "updated_at"]
 
 
@@ -145,14 +135,12 @@ class BiometricsReasonForm(forms.Form):
 
 
 def _propose_for_each(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    propose: Any,
-    what: str,
-    action_name: str,
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, *, what: str
 ) -> HttpResponse | None:
+    """The revoke and erase actions: a reason, then one proposal per customer, applied on approval."""
+    from accounts.approvals import services as approvals
+
+    propose = approvals.biometrics_erase_propose if what == "erase" else approvals.biometrics_revoke_propose
     if not request.user.has_perm("biometrics.change_facetemplate"):
         modeladmin.message_user(request, f"You may not propose to {what} biometrics.", messages.ERROR)
         return None
@@ -176,7 +164,7 @@ def _propose_for_each(
         modeladmin,
         request,
         queryset,
-        action_name=action_name,
+        action_name=f"{what}_biometrics",
         title=_("Erase biometric data") if erase else _("Revoke face verification"),
         explanation=(
             _(
@@ -200,29 +188,11 @@ def revoke_biometrics(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> HttpResponse | None:
     """Customer admin action (in accounts.admin.CustomerAdmin.actions): a proposal, applied on approval."""
-    from accounts.approvals import services as approvals
-
-    return _propose_for_each(
-        modeladmin,
-        request,
-        queryset,
-        propose=approvals.biometrics_revoke_propose,
-        what="revoke",
-        action_name="revoke_biometrics",
-    )
+    return _propose_for_each(modeladmin, request, queryset, what="revoke")
 
 
 @admin.action(description=_("Propose erasing biometric data (right to erasure)…"))
 def erase_biometrics(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> HttpResponse | None:
-    from accounts.approvals import services as approvals
-
-    return _propose_for_each(
-        modeladmin,
-        request,
-        queryset,
-        propose=approvals.biometrics_erase_propose,
-        what="erase",
-        action_name="erase_biometrics",
-    )
+    return _propose_for_each(modeladmin, request, queryset, what="erase")

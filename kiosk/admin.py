@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from atmsite.admin_confirm import confirmed_action
+from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 
 from .models import (
@@ -30,17 +31,11 @@ from .services.credentials import (
 )
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Cash is changed only by the services behind the kiosk actions, never by editing rows."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CassetteInline(_ReadOnlyInline):
@@ -264,7 +259,7 @@ class KioskAdmin(admin.ModelAdmin):
 
 
 @admin.register(CashInReconciliation)
-class CashInReconciliationAdmin(admin.ModelAdmin):
+class CashInReconciliationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every emptying of a cash-in bin; rows with a difference need an investigation. Read-only."""
 
     list_display = [
@@ -284,18 +279,9 @@ class CashInReconciliationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(KioskSession)
-class KioskSessionAdmin(admin.ModelAdmin):
+class KioskSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "public_id",
         "kiosk",
@@ -314,15 +300,6 @@ class KioskSessionAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in self.model._meta.fields if field.name not in self.exclude]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(CardlessAccess)

@@ -3,7 +3,8 @@
 Per kiosk device for authenticated calls (every customer at one kiosk shares its budget; a stolen credential
 cannot flood the face engine), per client IP for the unauthenticated provisioning link. Over the limit the
 view raises django_ratelimit's Ratelimited, which atmsite.errors maps to a 429 {"code", "detail"}.
-Rates are settings (RATELIMIT_KIOSK_*), read on every request so they can be tuned without a deploy of code.
+Rates are settings (RATELIMIT_KIOSK_*, defaults in atmsite/settings/security.py), read on every request so
+they can be tuned without a deploy of code.
 """
 
 from __future__ import annotations
@@ -14,15 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-
-# Defaults: a kiosk page sends a frame every 200 ms (5/s), so 10/s leaves room for retries, not for a flood.
-DEFAULT_RATES = {
-    "RATELIMIT_KIOSK_FRAMES": "10/s",
-    "RATELIMIT_KIOSK_SESSIONS": "30/m",
-    "RATELIMIT_KIOSK_OTP_REQUESTS": "6/m",
-    "RATELIMIT_KIOSK_OTP_VERIFIES": "20/m",
-    "RATELIMIT_KIOSK_PROVISION_IP": "10/m",
-}
 
 
 def kiosk_key(group: str, request: Any) -> str:
@@ -42,7 +34,7 @@ def kiosk_key(group: str, request: Any) -> str:
 
 def _rate(setting: str) -> Callable[[str, Any], str | None]:
     def rate(group: str, request: Any) -> str | None:
-        return getattr(settings, setting, DEFAULT_RATES[setting]) or None  # empty setting: no limit
+        return getattr(settings, setting) or None  # empty setting: no limit
 
     return rate
 

@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import BankAccount, Transaction
 from accounts.selectors import account_deposits_today
-from accounts.services import deposit_create
+from accounts.services import deposit_create, idempotency_key_check
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import CashInBin, CashInReconciliation, Cassette, Kiosk, KioskSession
-from .operations import Receipt, _check_key, _menu_session
+from .operations import Receipt, _menu_session
 from .sessions import session_get, session_lock, session_refresh
 
 Notes = dict[int, int]
@@ -147,7 +147,7 @@ def deposit_escrow(*, kiosk: Kiosk, public_id: Any, notes: Any, idempotency_key:
 
     A repeated report with the same key and notes answers the same escrow (a device agent's retry).
     """
-    key = _check_key(idempotency_key)
+    key = idempotency_key_check(idempotency_key)
     session_refresh(kiosk=kiosk, public_id=public_id)
     with transaction.atomic():
         now = timezone.now()
@@ -207,7 +207,7 @@ def deposit_confirm(*, kiosk: Kiosk, public_id: Any, idempotency_key: str) -> Re
 
     A retried confirm with the escrow's key answers the first receipt and writes nothing.
     """
-    key = _check_key(idempotency_key)
+    key = idempotency_key_check(idempotency_key)
     session_refresh(kiosk=kiosk, public_id=public_id)
     with transaction.atomic():
         return _confirm(kiosk=kiosk, public_id=public_id, key=key, now=timezone.now())

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import BankAccount, Transaction
 from accounts.selectors import account_withdrawn_today, transactions_recent
-from accounts.services import money_parse, withdrawal_create
+from accounts.services import idempotency_key_check, ledger_entry_replayed, money_parse, withdrawal_create
 from atmsite.errors import ApplicationError
 
 from ..models import Cassette, Kiosk, KioskSession
@@ -85,26 +85,6 @@ def _whole_amount(raw: Any) -> int:
     return int(amount)
 
 
-def _check_key(key: str) -> str:
-    key = (key or "").strip()
-    if not 8 <= len(key) <= 64:
-        raise ApplicationError(
-            _("An idempotency key of 8 to 64 characters is required."), code="idempotency_key"
-        )
-    return key
-
-
-def _previous(account: BankAccount, *, key: str, kind: str, amount: int) -> Transaction | None:
-    previous = Transaction.objects.filter(account=account, idempotency_key=key).first()
-    if previous is not None and (previous.kind != kind or previous.amount != Decimal(amount)):
-        raise ApplicationError(
-            _("This idempotency key was already used for a different operation."),
-            code="idempotency_conflict",
-            status_code=409,
-        )
-    return previous
-
-
 def session_withdraw(*, kiosk: Kiosk, public_id: Any, amount: Any, idempotency_key: str) -> Receipt:
     """Dispense `amount` in notes from this kiosk's cassettes and debit the account, atomically.
 
@@ -112,7 +92,7 @@ def session_withdraw(*, kiosk: Kiosk, public_id: Any, amount: Any, idempotency_k
     nothing: the check runs under the kiosk and account locks, before any cassette is touched.
     """
     whole = _whole_amount(amount)
-    key = _check_key(idempotency_key)
+    key = idempotency_key_check(idempotency_key)
     # Passed deadlines are committed in their own transaction, before the kiosk lock (lock order).
     session_refresh(kiosk=kiosk, public_id=public_id)
     with transaction.atomic():
@@ -129,7 +109,7 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
     # Then the account: the same lock withdrawal_create takes, held here so the idempotency check and the
     # cassette debit see the committed ledger.
     account = BankAccount.objects.select_for_update().get(pk=session.money_account_id)
-    previous = _previous(account, key=key, kind=Transaction.Kind.WITHDRAWAL, amount=whole)
+    previous = ledger_entry_replayed(account=account, key=key, kind=Transaction.Kind.WITHDRAWAL, amount=whole)
     if previous is not None:
         notes = {int(value): count for value, count in previous.details.get("notes", {}).items()}
         return Receipt(session=session, transaction=previous, notes=notes, repeated=True)

@@ -8,8 +8,8 @@ from accounts.approvals import services as approvals
 from accounts.models import Card, ChangeRequest
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
-from tests.accounts.test_concurrency_postgres import _run_concurrently
 from tests.factories import make_pan
+from tests.support.concurrency import run_at_once
 
 APPROVERS = 8
 
@@ -23,7 +23,7 @@ def test_concurrent_approvals_issue_one_card(postgres, alice_card, teller, admin
         expires_on=dt.date(2031, 1, 31),
         actor=teller,
     )
-    results = _run_concurrently(
+    results = run_at_once(
         lambda i: approvals.change_request_approve(change_request=change, actor=administrator), APPROVERS
     )
     approved = [r for r in results if isinstance(r, ChangeRequest)]

@@ -1,8 +1,9 @@
-"""Issue 11, finding 3: one member of staff alone can no longer hand an account to someone else.
+"""One member of staff alone cannot hand an account to someone else.
 
-Found: one Teller changed a customer's phone in the admin, issued a card with a number the teller chose,
-showed two faces at the kiosk to get a one-time code offered, received the code on the teller's own phone and
-withdrew 500. The audit trail said only "Changed Phone." — neither the old nor the new number.
+The takeover these tests close: a teller changes a customer's phone in the admin, issues a card with a number
+the teller chose, shows two faces at the kiosk to be offered a one-time code, receives the code on the
+teller's own phone and withdraws. Phone changes and card issues are proposals a second member of staff must
+approve, and the audit trail records the old and new values (masked).
 """
 
 from __future__ import annotations

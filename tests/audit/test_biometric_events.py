@@ -1,5 +1,5 @@
-"""Finding 6, missing events: re-encoding templates and superseding an enrolment are audited, each in the
-transaction that makes the change (real photos, real engine)."""
+"""Re-encoding templates and superseding an enrolment are audited, each in the transaction that makes the
+change (real photos, real engine)."""
 
 from __future__ import annotations
 

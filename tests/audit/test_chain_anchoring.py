@@ -1,10 +1,10 @@
-"""Finding 6: a database administrator cannot rewrite the trail silently.
+"""A database administrator cannot rewrite the trail silently.
 
 The chain is a keyed HMAC (AUDIT_CHAIN_KEY, outside the database) and its head is exported as signed
-checkpoints (Ed25519) to an append-only sink outside the database. The forgery that used to pass — edit event
-#50 on a copy of the database and recompute every later hash and the head — is re-created here by three
-attackers: one with plain SHA-256 (the old scheme), one with a key of their own (the database but not the
-key), and one holding the real key (caught by the checkpoint, not by the chain).
+checkpoints (Ed25519) to an append-only sink outside the database. The forgery — edit event #50 on a copy of
+the database and recompute every later hash and the head — is tried here by three attackers: one with plain
+SHA-256 (the unkeyed scheme the 0004 migration upgrades), one with a key of their own (the database but not
+the key), and one holding the real key (caught by the checkpoint, not by the chain).
 """
 
 from __future__ import annotations

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
-from django.db import connections, transaction
+from django.db import transaction
 
 from audit.models import AuditChainHead, AuditEvent, AuditSnapshot
 from audit.selectors import chain_verify
 from audit.services import audit_event_record
+from tests.support.concurrency import run_at_once
 
 WORKERS = 20
 
@@ -16,31 +15,18 @@ WORKERS = 20
 def test_twenty_threads_recording_at_once_leave_a_valid_chain(postgres, jpeg):
     # The flush of transactional tests removes the head row: the first appends also race to create it.
     AuditChainHead.objects.all().delete()
-    barrier = threading.Barrier(WORKERS)
-    errors: list[BaseException] = []
 
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            for round_ in range(3):
-                with transaction.atomic():
-                    audit_event_record(
-                        kind=AuditEvent.Kind.FACE_DECISION,
-                        data={"worker": index, "round": round_},
-                        personal={"name": f"worker {index}"},
-                        snapshot=jpeg if round_ == 0 else None,
-                    )
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def record(index: int) -> None:
+        for round_ in range(3):
+            with transaction.atomic():
+                audit_event_record(
+                    kind=AuditEvent.Kind.FACE_DECISION,
+                    data={"worker": index, "round": round_},
+                    personal={"name": f"worker {index}"},
+                    snapshot=jpeg if round_ == 0 else None,
+                )
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_at_once(record, WORKERS) == [None] * WORKERS
     status = chain_verify()
     assert status.ok, status
     assert status.checked == status.head_seq == WORKERS * 3

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from accounts.models import Transaction
-from atmsite.errors import ApplicationError
 from kiosk.models import Cassette
 from kiosk.services.operations import session_withdraw
 from tests.factories import BankAccountFactory, CardFactory, KioskFactory
 from tests.kiosk.factories import KioskSessionFactory
+from tests.support.concurrency import outcome_code, run_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -27,26 +25,15 @@ def test_concurrent_withdrawals_keep_cash_and_ledger_consistent(postgres):
     distinct = [50, 70, 30, 90, 60, 40, 80, 20]
     amounts = distinct * 2
     keys = [f"concurrent-{index % len(distinct):04d}" for index in range(len(amounts))]
-    outcomes: list[tuple[str, object]] = []
-    barrier = threading.Barrier(len(amounts))
-
-    def withdraw(amount: int, key: str) -> None:
-        try:
-            barrier.wait()
-            receipt = session_withdraw(
-                kiosk=kiosk, public_id=session.public_id, amount=amount, idempotency_key=key
-            )
-            outcomes.append(("ok", receipt))
-        except ApplicationError as error:
-            outcomes.append((error.code, None))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=withdraw, args=pair) for pair in zip(amounts, keys, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [
+        (outcome_code(result), result)
+        for result in run_at_once(
+            lambda index: session_withdraw(
+                kiosk=kiosk, public_id=session.public_id, amount=amounts[index], idempotency_key=keys[index]
+            ),
+            len(amounts),
+        )
+    ]
 
     assert len(outcomes) == len(amounts)
     assert {code for code, _ in outcomes} <= {

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from accounts.models import Transaction
-from atmsite.errors import ApplicationError
 from kiosk.models import CashInBin
 from kiosk.services.cash_in import deposit_confirm, deposit_escrow
 from tests.factories import BankAccountFactory, CardFactory, KioskFactory
 from tests.kiosk.factories import KioskSessionFactory
+from tests.support.concurrency import outcome_code, run_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -28,25 +26,15 @@ def test_concurrent_confirms_of_one_escrow_credit_it_once(postgres):
     )
     # Most threads retry the escrow's key; a few try another key (a confirm with no escrow of its own).
     keys = ["escrow-race-01"] * 10 + ["escrow-race-02"] * 4
-    outcomes: list[tuple[str, object]] = []
-    barrier = threading.Barrier(len(keys))
-
-    def confirm(key: str) -> None:
-        try:
-            barrier.wait()
-            outcomes.append(
-                ("ok", deposit_confirm(kiosk=kiosk, public_id=session.public_id, idempotency_key=key))
-            )
-        except ApplicationError as error:
-            outcomes.append((error.code, None))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=confirm, args=(key,)) for key in keys]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [
+        (outcome_code(result), result)
+        for result in run_at_once(
+            lambda index: deposit_confirm(
+                kiosk=kiosk, public_id=session.public_id, idempotency_key=keys[index]
+            ),
+            len(keys),
+        )
+    ]
 
     assert len(outcomes) == len(keys)
     assert {code for code, _ in outcomes} <= {"ok", "deposit_no_escrow"}

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from accounts import services as account_services
 from accounts.models import Transaction
+from accounts.services import ledger as account_services
 from audit.models import AuditEvent
 from audit.selectors import chain_verify
 from kiosk.models import Cassette

@@ -54,10 +54,36 @@ def test_two_hundred_withdrawals_from_four_processes(postgres):
     kiosk = KioskFactory(cassettes=CASSETTES)
     session = KioskSessionFactory(kiosk=kiosk, card=card)
     batch = _requests()
-    database_name = connection.settings_dict["NAME"]
+    outcomes = _withdraw_from_processes(kiosk=kiosk, session=session, batch=batch)
+
+    codes = Counter(outcome[3] for outcome in outcomes)
+    assert not [code for code in codes if code.startswith("crash")], codes
+    assert set(codes) <= {"ok", "kiosk_cash", "kiosk_notes", "kiosk_no_cash", "insufficient_funds"}, codes
+    assert len({outcome[0] for outcome in outcomes}) == PROCESSES  # really several processes
+
+    ledger = list(Transaction.objects.filter(account=account).order_by("id"))
+    account.refresh_from_db()
+    withdrawn = _assert_ledger_explains_balance(account, ledger)
+    repeats = _assert_each_key_moved_money_once(ledger, outcomes)
+    remaining = _assert_cash_out_is_what_was_withdrawn(kiosk, ledger, withdrawn)
+    # One audit event per ledger row, and the chain is intact after the storm.
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.WITHDRAWAL).count() == len(ledger)
+    assert chain_verify().ok
+    print(
+        f"processes={PROCESSES} threads={PROCESSES * THREADS_PER_PROCESS} requests={REQUESTS} "
+        f"ledger_rows={len(ledger)} withdrawn={withdrawn} repeats={repeats} outcomes={dict(codes)} "
+        f"balance={account.balance} cash_left={sum(v * c for v, c in remaining.items())}"
+    )
+    assert BankAccount.objects.get(pk=account.pk).balance == account.balance
+
+
+def _withdraw_from_processes(*, kiosk, session, batch: list[tuple[int, str]]) -> list[tuple]:
+    """Send the batch from PROCESSES spawned processes of THREADS_PER_PROCESS threads, all started together;
+    returns every answer (pid, key, amount, code, transaction id, repeated)."""
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(PROCESSES * THREADS_PER_PROCESS)
     results = context.Queue()
+    database_name = connection.settings_dict["NAME"]
     processes = [
         context.Process(
             target=workers.withdraw_batch,
@@ -84,23 +110,24 @@ def test_two_hundred_withdrawals_from_four_processes(postgres):
     for process in processes:
         process.join(timeout=60)
         assert process.exitcode == 0
+    return outcomes
 
-    codes = Counter(outcome[3] for outcome in outcomes)
-    assert not [code for code in codes if code.startswith("crash")], codes
-    assert set(codes) <= {"ok", "kiosk_cash", "kiosk_notes", "kiosk_no_cash", "insufficient_funds"}, codes
-    assert len({outcome[0] for outcome in outcomes}) == PROCESSES  # really several processes
 
-    ledger = list(Transaction.objects.filter(account=account).order_by("id"))
-    account.refresh_from_db()
+def _assert_ledger_explains_balance(account: BankAccount, ledger: list[Transaction]) -> Decimal:
+    """Never negative, and the ledger explains the balance, row by row; returns the amount withdrawn."""
     withdrawn = sum((entry.amount for entry in ledger), Decimal("0"))
-    # Never negative, and the ledger explains the balance, row by row.
     assert account.balance >= 0
     assert account.balance == OPENING_BALANCE - withdrawn
     running = OPENING_BALANCE
     for entry in ledger:
         running -= entry.amount
         assert entry.balance_after == running
-    # Each key moved money at most once, and every answer for a key names the same ledger row.
+    return withdrawn
+
+
+def _assert_each_key_moved_money_once(ledger: list[Transaction], outcomes: list[tuple]) -> int:
+    """Each key moved money at most once, and every answer for a key names the same ledger row; returns how
+    many answers were repeats served from the ledger (at least one: the duplicates really raced)."""
     assert len({entry.idempotency_key for entry in ledger}) == len(ledger)
     rows_by_key = defaultdict(set)
     for _pid, key, _amount, code, transaction_id, _repeated in outcomes:
@@ -109,8 +136,12 @@ def test_two_hundred_withdrawals_from_four_processes(postgres):
     assert all(len(rows) == 1 for rows in rows_by_key.values())
     assert {next(iter(rows)) for rows in rows_by_key.values()} == {entry.pk for entry in ledger}
     repeats = sum(1 for outcome in outcomes if outcome[3] == "ok" and outcome[5])
-    assert repeats >= 1  # the duplicates really raced their originals and were answered from the ledger
-    # Cash: what left the cassettes is exactly what was withdrawn, note by note.
+    assert repeats >= 1
+    return repeats
+
+
+def _assert_cash_out_is_what_was_withdrawn(kiosk, ledger: list[Transaction], withdrawn: Decimal) -> dict:
+    """What left the cassettes is exactly what was withdrawn, note by note; returns the notes left."""
     remaining = dict(Cassette.objects.filter(kiosk=kiosk).values_list("denomination", "count"))
     assert all(count >= 0 for count in remaining.values())
     cash_out = sum(value * (CASSETTES[value] - remaining[value]) for value in CASSETTES)
@@ -121,12 +152,4 @@ def test_two_hundred_withdrawals_from_four_processes(postgres):
     assert {value: CASSETTES[value] - remaining[value] for value in CASSETTES} == {
         v: notes[v] for v in CASSETTES
     }
-    # One audit event per ledger row, and the chain is intact after the storm.
-    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.WITHDRAWAL).count() == len(ledger)
-    assert chain_verify().ok
-    print(
-        f"processes={PROCESSES} threads={PROCESSES * THREADS_PER_PROCESS} requests={REQUESTS} "
-        f"ledger_rows={len(ledger)} withdrawn={withdrawn} repeats={repeats} outcomes={dict(codes)} "
-        f"balance={account.balance} cash_left={sum(v * c for v, c in remaining.items())}"
-    )
-    assert BankAccount.objects.get(pk=account.pk).balance == account.balance
+    return remaining

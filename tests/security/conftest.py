@@ -20,3 +20,10 @@ def admin_client_user(administrator: object) -> Client:
     client = Client()
     client.force_login(administrator)
     return client
+
+
+@pytest.fixture
+def started(driver, alice_card, alice_pan):  # noqa: F811 - the imported fixture, requested by name
+    """A kiosk session started with Alice's card, waiting for her face."""
+    assert driver.start(alice_pan).status_code == 201
+    return driver

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.db.models import Model
 from PIL import Image
 
 OUR_APPS = ("accounts", "kiosk", "audit", "biometrics")
@@ -36,15 +38,17 @@ class DbPicture:
         return diff
 
 
-def db_picture() -> DbPicture:
-    counts = {}
+def _our_models() -> Iterator[type[Model]]:
     for label in OUR_APPS:
         try:
             config = apps.get_app_config(label)
         except LookupError:
             continue
-        for model in config.get_models():
-            counts[model._meta.label] = model._default_manager.count()
+        yield from config.get_models()
+
+
+def db_picture() -> DbPicture:
+    counts = {model._meta.label: model._default_manager.count() for model in _our_models()}
     from accounts.models import BankAccount, Card
     from kiosk.models import Cassette, KioskSession, OtpCode
 
@@ -81,18 +85,12 @@ VOLATILE_COLUMNS = {"kiosk.KioskCredential": {"last_used_at"}}
 def db_contents() -> dict[str, dict[Any, tuple[Any, ...]]]:
     """Every row and column of every model of our apps: stricter than db_picture, for small test databases."""
     contents: dict[str, dict[Any, tuple[Any, ...]]] = {}
-    for label in OUR_APPS:
-        try:
-            config = apps.get_app_config(label)
-        except LookupError:
-            continue
-        for model in config.get_models():
-            skip = VOLATILE_COLUMNS.get(model._meta.label, set())
-            columns = [field.attname for field in model._meta.concrete_fields if field.attname not in skip]
-            contents[model._meta.label] = {
-                row[0]: tuple(str(value) for value in row)
-                for row in model._default_manager.values_list(*columns)
-            }
+    for model in _our_models():
+        skip = VOLATILE_COLUMNS.get(model._meta.label, set())
+        columns = [field.attname for field in model._meta.concrete_fields if field.attname not in skip]
+        contents[model._meta.label] = {
+            row[0]: tuple(str(value) for value in row) for row in model._default_manager.values_list(*columns)
+        }
     return contents
 
 
@@ -179,3 +177,48 @@ INJECTION_STRINGS = [
     "ʼ OR 1=1 --",
     "A" * 5000,
 ]
+
+
+SESSION_ENDPOINTS = [
+    ("get", ""),
+    ("post", "frames/"),
+    ("post", "otp/"),
+    ("post", "otp/verify/"),
+    ("get", "balance/"),
+    ("post", "withdrawals/"),
+    ("post", "deposits/"),
+    ("post", "cash-in/"),
+    ("post", "deposits/cancel/"),
+    ("get", "statement/"),
+    ("post", "end/"),
+]
+SESSION_BODIES = {
+    "frames/": None,  # multipart, built per test
+    "otp/verify/": {"code": "123456"},
+    "withdrawals/": {"amount": "20", "idempotency_key": "hostile-key-0001"},
+    "deposits/": {"idempotency_key": "hostile-key-0002"},
+    "cash-in/": {"notes": {"20": 1}, "idempotency_key": "hostile-key-0003"},
+}
+
+
+def refused(response: Any, *statuses: int) -> dict:
+    """A clear refusal: a 4xx in the {"code", "detail"} shape (never a 500, never an HTML error page)."""
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    if statuses:
+        assert response.status_code in statuses, (response.status_code, response.content[:300])
+    body = response.json()
+    assert body["code"] and body["detail"], body
+    return body
+
+
+def session_call(client: Any, method: str, url: str, action: str, **extra: Any) -> Any:
+    """Call one session endpoint (SESSION_ENDPOINTS) with a plausible body, to see who may reach it."""
+    from tests.kiosk.conftest import jpeg_frame
+
+    if method == "get":
+        return client.get(url, **extra)
+    if action == "frames/":
+        payload = {"frame": io.BytesIO(jpeg_frame()), "nonce": "x", "seq": 1}
+        payload["frame"].name = "f.jpg"
+        return client.post(url, payload, format="multipart", **extra)
+    return client.post(url, SESSION_BODIES.get(action) or {}, format="json", **extra)

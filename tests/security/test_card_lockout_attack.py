@@ -1,4 +1,5 @@
-"""Issue 11, finding 5 re-created as the attacker tried it: a card number alone blocked the card in 0.4 s."""
+"""A card number alone can neither block nor lock the card: the attack played the way an attacker would (the
+bare number, then with the expiry: a two-face frame, code requests, many wrong codes)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def _code(outbox) -> str:
 def test_anyone_with_the_card_number_cannot_block_or_lock_the_card(
     driver, alice_card, alice_pan, face_script, outbox, settings
 ):
-    # The attack as found: the bare card number, no expiry.
+    # The bare card number, no expiry: refused before any counter moves.
     bare = driver.client.post("/api/kiosk/sessions/", {"card_number": alice_pan}, format="json")
     assert bare.status_code == 400
     assert not KioskSession.objects.exists()

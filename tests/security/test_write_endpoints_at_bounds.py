@@ -1,10 +1,10 @@
 """A defect class, not a case: every write endpoint either succeeds or leaves the database exactly as it was.
 
-Issue 11 found a deposit that answered 500 *and* was saved. Here every write endpoint of the kiosk, accounts
-and biometrics APIs (found from the URL configuration, so a new one cannot be forgotten) gets its valid
-request, then each field replaced by values at and past the bounds: the largest transaction, one cent more,
-1e12, 1e400, NaN, infinities, huge integers, wrong types. The answer must be a 2xx, or a 4xx after which every
-row of every table is unchanged. Run on SQLite and on PostgreSQL (TEST_DATABASE_URL).
+The defect: a request that answers 500 *and* is saved (a deposit did). Here every write endpoint of the
+kiosk, accounts and biometrics APIs (found from the URL configuration, so a new one cannot be forgotten) gets
+its valid request, then each field replaced by values at and past the bounds: the largest transaction, one
+cent more, 1e12, 1e400, NaN, infinities, huge integers, wrong types. The answer must be a 2xx, or a 4xx after
+which every row of every table is unchanged. Run on SQLite and on PostgreSQL (TEST_DATABASE_URL).
 """
 
 from __future__ import annotations

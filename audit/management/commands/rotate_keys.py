@@ -34,6 +34,7 @@ from atmsite.crypto import encrypted_file_delete
 from audit.chain import chain_key_current, chain_keys
 from audit.models import AuditEvent, AuditSnapshot
 from audit.services import audit_event_record
+from biometrics.models import EnrolmentPhoto, FaceTemplate
 
 
 def _keys() -> list[str]:
@@ -69,15 +70,11 @@ class Command(BaseCommand):
         self.counts: Counter[str] = Counter()
         self._rebuild_field_crypter()
 
-        templates = self._face_template_model()
-        if templates is not None:
-            self._rotate_templates(templates)
-        photos = self._enrolment_photo_model()
-        if photos is not None:
-            self._rotate_files("photos", photos._default_manager.all())
+        self._rotate_templates()
+        self._rotate_files("photos", EnrolmentPhoto.objects.all())
         self._rotate_files("snapshots", AuditSnapshot.objects.filter(purged_at__isnull=True))
 
-        failures = self._verify(templates, photos)
+        failures = self._verify()
         chain_keys_used = sorted(
             set(AuditEvent.objects.order_by().values_list("chain_key_id", flat=True).distinct())
         )
@@ -116,24 +113,6 @@ class Command(BaseCommand):
             )
         self.stdout.write(self.style.SUCCESS("Every item decrypts with the newest key alone."))
 
-    # --- Models that may not exist yet ------------------------------------------------------------------
-
-    def _face_template_model(self) -> type[models.Model] | None:
-        try:
-            from biometrics.models import FaceTemplate
-        except ImportError:
-            self.stdout.write("biometrics.models.FaceTemplate not available: templates skipped")
-            return None
-        return FaceTemplate
-
-    def _enrolment_photo_model(self) -> type[models.Model] | None:
-        try:
-            from biometrics.models import EnrolmentPhoto
-        except ImportError:
-            self.stdout.write("biometrics.models.EnrolmentPhoto not available: enrolment photos skipped")
-            return None
-        return EnrolmentPhoto
-
     def _rebuild_field_crypter(self) -> None:
         # encrypted_model_fields builds its MultiFernet once, at import: rebuild it from the current
         # settings so reads use every configured key and writes use the newest one.
@@ -169,11 +148,11 @@ class Command(BaseCommand):
             yield pks
             last = pks[-1]
 
-    def _rotate_templates(self, model: type[models.Model]) -> None:
-        for pks in self._batches(model._default_manager.all()):
+    def _rotate_templates(self) -> None:
+        for pks in self._batches(FaceTemplate.objects.all()):
             with transaction.atomic():
-                rows = {row.pk: row for row in model._default_manager.select_for_update().filter(pk__in=pks)}
-                for pk, token in self._raw_tokens(model, "encoding", pks).items():
+                rows = {row.pk: row for row in FaceTemplate.objects.select_for_update().filter(pk__in=pks)}
+                for pk, token in self._raw_tokens(FaceTemplate, "encoding", pks).items():
                     if not token:
                         self.counts["templates_current"] += 1  # erased: nothing encrypted to rotate
                         continue
@@ -231,15 +210,15 @@ class Command(BaseCommand):
 
     # --- Verification -----------------------------------------------------------------------------------
 
-    def _verify(self, templates: type[models.Model] | None, photos: type[models.Model] | None) -> int:
+    def _verify(self) -> int:
         failures = 0
-        if templates is not None:
-            for pks in self._batches(templates._default_manager.all()):
-                for token in self._raw_tokens(templates, "encoding", pks).values():
-                    failures += bool(token) and not self._newest_decrypts(_token_bytes(token))
-        querysets: list[models.QuerySet] = [AuditSnapshot.objects.filter(purged_at__isnull=True)]
-        if photos is not None:
-            querysets.append(photos._default_manager.all())
+        for pks in self._batches(FaceTemplate.objects.all()):
+            for token in self._raw_tokens(FaceTemplate, "encoding", pks).values():
+                failures += bool(token) and not self._newest_decrypts(_token_bytes(token))
+        querysets: list[models.QuerySet] = [
+            AuditSnapshot.objects.filter(purged_at__isnull=True),
+            EnrolmentPhoto.objects.all(),
+        ]
         for queryset in querysets:
             for name in queryset.values_list("storage_name", flat=True).iterator():
                 if not name or not default_storage.exists(name):

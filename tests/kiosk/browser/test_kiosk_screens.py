@@ -253,17 +253,38 @@ def test_every_kiosk_screen_fits_every_display(
     card = CardFactory(account=account, customer=customer, pan=PAN)
     kiosk = KioskFactory(name="Screens kiosk")
     screens = _open_kiosk(live_server, screens_browser, kiosk, lang)
-    page, text = screens.page, TEXT[lang]
 
     screens.visible("card")
     screens.check("01-card")
+    _face_check_screens(screens, centred_face, card=card, kiosk=kiosk)
+    _challenge_and_code_screens(screens, centred_face, settings, card=card)
+    _language_switch_keeps_the_session(screens, kiosk=kiosk)
+    _money_screens(screens, account=account)
 
-    # Face check without a challenge: a face that does not (yet) match, the preview at every size.
+    assert screens.server_errors == []
+    assert screens.console_errors == []
+    # The refusals asked for (a wrong code, too large an amount), and a frame that was in flight when the
+    # customer cancelled (409 session ended); nothing else.
+    refusals = set(screens.refusals)
+    assert (
+        {"400 otp/verify/", "409 withdrawals/"}
+        <= refusals
+        <= {
+            "400 otp/verify/",
+            "409 withdrawals/",
+            "409 frames/",
+        }
+    ), screens.refusals
+
+
+def _face_check_screens(screens: Screens, centred_face, *, card, kiosk) -> None:
+    """Face check without a challenge: a face that does not (yet) match, the preview at every size, then a
+    bystander (a warning, and the check goes on) and the customer's cancel."""
+    page, text = screens.page, TEXT[screens.lang]
     centred_face.play("no_match")
     _present_card(screens, card)
     screens.visible("face")
     screens.check("02-face", preview=True)
-    # A bystander: a warning, and the check goes on.
     centred_face.play("several_faces")
     page.wait_for_function(
         "(text) => document.getElementById('face-message').textContent.toLowerCase().includes(text)",
@@ -278,7 +299,11 @@ def test_every_kiosk_screen_fits_every_display(
     assert (first.end_reason, first.face_failure_reason) == ("customer", "")  # warned, never failed
     screens.check("04-ended")
 
-    # Face check with the liveness challenge: one instruction at a time.
+
+def _challenge_and_code_screens(screens: Screens, centred_face, settings, *, card) -> None:
+    """Face check with the liveness challenge (one instruction at a time); it fails (a second face, no grace
+    now): the code offer, the code screen, a wrong code, the right one, the menu."""
+    page = screens.page
     settings.LIVENESS_ENABLED = True
     centred_face.play("no_match")
     page.click('[data-screen="message"] [data-action="restart"]')
@@ -289,7 +314,6 @@ def test_every_kiosk_screen_fits_every_display(
     screens.check("05-face-challenge", preview=True)
     assert len(_instructions(page)) == 1, _instructions(page)
 
-    # The check fails (a second face, no grace now): the code offer, then the code screen.
     settings.KIOSK_SEVERAL_FACES_GRACE_S = 0.0
     centred_face.play("several_faces")
     screens.visible("otp-offer")
@@ -310,7 +334,10 @@ def test_every_kiosk_screen_fits_every_display(
     screens.visible("menu")
     screens.check("09-menu")
 
-    # Another language mid-session: the same verified session, the same screen.
+
+def _language_switch_keeps_the_session(screens: Screens, *, kiosk) -> None:
+    """Another language mid-session: the same verified session, the same screen; then back."""
+    page, lang = screens.page, screens.lang
     other = "ru" if lang == "en" else "en"
     page.click(f'.topbar a[lang="{other}"]')
     page.wait_for_url(f"**/kiosk/?lang={other}")
@@ -320,6 +347,10 @@ def test_every_kiosk_screen_fits_every_display(
     page.wait_for_url(f"**/kiosk/?lang={lang}")
     screens.visible("menu")
 
+
+def _money_screens(screens: Screens, *, account) -> None:
+    """Withdrawal (refused, then paid), deposit, balance, statement, goodbye."""
+    page, text = screens.page, TEXT[screens.lang]
     page.click('[data-action="show-withdraw"]')
     screens.visible("withdraw")
     screens.check("10-withdraw")
@@ -360,21 +391,6 @@ def test_every_kiosk_screen_fits_every_display(
     page.click('[data-screen="result"] [data-action="end"]')
     screens.visible("message")
     screens.check("18-goodbye")
-
-    assert screens.server_errors == []
-    assert screens.console_errors == []
-    # The refusals asked for (a wrong code, too large an amount), and a frame that was in flight when the
-    # customer cancelled (409 session ended); nothing else.
-    refusals = set(screens.refusals)
-    assert (
-        {"400 otp/verify/", "409 withdrawals/"}
-        <= refusals
-        <= {
-            "400 otp/verify/",
-            "409 withdrawals/",
-            "409 frames/",
-        }
-    ), screens.refusals
 
 
 def test_a_still_image_camera_with_liveness_on_fails_at_once_with_a_snapshot(

@@ -1,0 +1,185 @@
+"""Customers: their page, with their accounts and cards read-only inline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from atmsite.admin_mixins import NoDeleteAdminMixin, ReadOnlyAdminMixin
+from biometrics import selectors as biometric_selectors
+from biometrics.admin import erase_biometrics, revoke_biometrics
+
+from .. import onboarding, selectors, services
+from ..approvals import services as approvals
+from ..models import BankAccount, Card, Customer
+from .common import (
+    StaffSearchMixin,
+    drop_from_change_message,
+    phone_shared_warn,
+    propose_and_report,
+)
+
+
+class CardInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Read-only: cards are issued, blocked and replaced on their own page, through the services."""
+
+    model = Card
+    fields = ("masked_pan", "account", "expires_on", "status")
+    readonly_fields = ("masked_pan", "account", "expires_on", "status")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+class AccountInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Read-only: accounts are opened and changed on their own page, through the services."""
+
+    model = BankAccount
+    fields = readonly_fields = ("number", "currency", "balance", "daily_withdrawal_limit", "status")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Customer)
+class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
+    list_display = ["full_name", "phone", "cards_column", "email", "has_consent", "is_active", "created_at"]
+    list_filter = ["is_active", ("biometric_consent_at", admin.EmptyFieldListFilter)]
+    # Needed by the autocomplete widgets; the matching itself is StaffSearchMixin's.
+    search_fields = ["full_name"]
+    search_filter = staticmethod(selectors.customer_search_filter)
+    readonly_fields = [
+        "biometric_status",
+        "biometric_consent_at",
+        "biometric_consent_by",
+        "phone_changed_at",
+        "created_at",
+    ]
+    inlines = [AccountInline, CardInline]
+    actions = ["issue_card", revoke_biometrics, erase_biometrics]
+
+    @admin.display(boolean=True, description=_("Consent"))
+    def has_consent(self, obj: Customer) -> bool:
+        return obj.biometric_consent_at is not None
+
+    @admin.display(description=_("Face verification"))
+    def biometric_status(self, obj: Customer) -> str:
+        if obj.pk is None:
+            return "—"
+        return biometric_selectors.customer_biometric_status(customer=obj).text
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "onboard/",
+                view(lambda request: onboarding.customer_step(self, request)),
+                name="accounts_customer_onboard",
+            ),
+            path(
+                "onboard/<int:customer_id>/account/",
+                view(lambda request, customer_id: onboarding.account_step(self, request, customer_id)),
+                name="accounts_customer_onboard_account",
+            ),
+            path(
+                "onboard/<int:customer_id>/account/<int:account_id>/card/",
+                view(
+                    lambda request, customer_id, account_id: onboarding.card_step(
+                        self, request, customer_id, account_id
+                    )
+                ),
+                name="accounts_customer_onboard_card",
+            ),
+            path(
+                "<int:pk>/erase-biometrics/",
+                view(self.erase_biometrics_view),
+                name="accounts_customer_erase_biometrics",
+            ),
+            path(
+                "<int:pk>/revoke-biometrics/",
+                view(self.revoke_biometrics_view),
+                name="accounts_customer_revoke_biometrics",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _one_customer_action(self, request: HttpRequest, pk: int, action: Any) -> HttpResponse:
+        customer = get_object_or_404(Customer, pk=pk)
+        if not self.has_view_permission(request, customer):
+            raise PermissionDenied
+        answer = action(self, request, Customer.objects.filter(pk=customer.pk))
+        if answer is not None:
+            return answer
+        return HttpResponseRedirect(reverse("admin:accounts_customer_change", args=[customer.pk]))
+
+    def erase_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._one_customer_action(request, pk, erase_biometrics)
+
+    def revoke_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._one_customer_action(request, pk, revoke_biometrics)
+
+    @admin.display(description=_("Cards"))
+    def cards_column(self, obj: Customer) -> str:
+        cards = list(obj.cards.all())
+        if not cards:
+            return "—"
+        return format_html_join(
+            ", ", "{} <small>({})</small>", ((card.masked_pan, card.get_status_display()) for card in cards)
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        return super().get_queryset(request).prefetch_related("cards")
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        if not add:
+            drop_from_change_message(form, "phone")
+        return super().construct_change_message(request, form, formsets, add)
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        if change:
+            # Never obj.save(): the phone becomes a proposal, the rest is saved and audited by a service.
+            current = Customer.objects.get(pk=obj.pk)
+            data = form.cleaned_data
+            services.customer_details_update(
+                customer=current, actor=request.user, full_name=data["full_name"], email=data["email"]
+            )
+            if data["is_active"] != current.is_active:
+                services.customer_active_set(
+                    customer=current, is_active=data["is_active"], actor=request.user
+                )
+            if data["phone"] != current.phone:
+                propose_and_report(
+                    self,
+                    request,
+                    what="Phone change",
+                    field="Phone",
+                    propose=lambda: approvals.phone_change_propose(
+                        customer=current, phone=data["phone"], actor=request.user
+                    ),
+                )
+            obj.refresh_from_db()
+            return
+        created = services.customer_create(
+            full_name=obj.full_name, phone=obj.phone, email=obj.email, actor=request.user
+        )
+        obj.pk = created.pk
+        obj.created_at = created.created_at
+        phone_shared_warn(self, request, created)
+
+    @admin.action(description=_("Issue a card to the selected customer"), permissions=["change"])
+    def issue_card(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponseRedirect | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one customer.", messages.WARNING)
+            return None
+        customer = queryset.get()
+        return HttpResponseRedirect(f"{reverse('admin:accounts_card_add')}?customer={customer.pk}")

@@ -1,0 +1,164 @@
+"""The ledger and the change requests waiting for a second member of staff; both read-only rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from atmsite.admin_mixins import ReadOnlyAdminMixin
+from atmsite.errors import ApplicationError
+
+from ..approvals import services as approvals
+from ..forms import ChangeRejectForm
+from ..models import BankAccount, ChangeRequest, Transaction
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The ledger is read-only for everyone: rows are written by services only."""
+
+    list_display = ["created_at", "account", "kind", "signed_amount", "balance_after", "card", "kiosk"]
+    list_filter = ["kind", "kiosk", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["account__number", "account__customer__full_name", "card__last4", "idempotency_key"]
+    list_select_related = ["account", "card", "kiosk"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Transaction | None = None) -> list[str]:
+        return [field.name for field in Transaction._meta.fields]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        account_id = request.GET.get("account__id__exact", "")
+        account = BankAccount.objects.filter(pk=int(account_id)).first() if account_id.isdigit() else None
+        if account is not None:
+            # Reached from the account page: say whose ledger this is.
+            title = _("Ledger of %(account)s — %(customer)s") % {
+                "account": account,
+                "customer": account.customer,
+            }
+            extra_context = {**(extra_context or {}), "title": title}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def signed_amount(self, obj: Transaction) -> str:
+        # Stored positive (a constraint); shown signed so a clerk reads the direction at a glance.
+        if obj.kind == Transaction.Kind.WITHDRAWAL:
+            return format_html('<span class="amount-debit">−{}</span>', obj.amount)
+        return format_html('<span class="amount-credit">+{}</span>', obj.amount)
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Pending approvals: read-only rows; approve / reject / cancel on confirmation pages, via services.
+    Requests come from the customer, account and card pages and from enrolment, never from "add"."""
+
+    list_display = ["id", "kind", "customer", "summary", "state", "proposed_by", "proposed_at", "decide"]
+    list_filter = ["state", "kind"]
+    search_fields = ["customer__full_name", "summary"]
+    list_select_related = ["customer", "proposed_by", "decided_by"]
+    fields = readonly_fields = (
+        "kind",
+        "state",
+        "customer",
+        "target",
+        "summary",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+    )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if not request.GET:
+            # Opening the list shows what waits for a decision.
+            return HttpResponseRedirect(f"{request.path}?state__exact={ChangeRequest.State.PENDING}")
+        if request.GET.get("state__exact") == ChangeRequest.State.PENDING:
+            extra_context = {**(extra_context or {}), "title": _("Pending approvals")}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("Decide"))
+    def decide(self, obj: ChangeRequest) -> str:
+        if obj.state != ChangeRequest.State.PENDING:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:accounts_changerequest_approve", args=[obj.pk]),
+            _("Approve"),
+            reverse("admin:accounts_changerequest_reject", args=[obj.pk]),
+            _("Reject"),
+        )
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", view(self.approve_view), name="accounts_changerequest_approve"),
+            path("<int:pk>/reject/", view(self.reject_view), name="accounts_changerequest_reject"),
+            path("<int:pk>/cancel/", view(self.cancel_view), name="accounts_changerequest_cancel"),
+            *super().get_urls(),
+        ]
+
+    def _decision_page(
+        self, request: HttpRequest, pk: int, *, action: str, decide: Any, form: forms.Form | None = None
+    ) -> HttpResponse:
+        change = get_object_or_404(ChangeRequest.objects.select_related("customer", "proposed_by"), pk=pk)
+        if not self.has_view_permission(request, change):
+            return HttpResponse(status=403)
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                decide(change, form.cleaned_data if form is not None else {})
+            except ApplicationError as error:
+                self.message_user(request, f"Request #{change.pk}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Request #{change.pk} ({change.get_kind_display()}) {action}.", messages.SUCCESS
+                )
+            return HttpResponseRedirect(reverse("admin:accounts_changerequest_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{action.capitalize()}: {change.get_kind_display()} for {change.customer}",
+            "opts": self.model._meta,
+            "change": change,
+            "values": approvals.change_request_values(change),
+            "action": action,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/accounts/changerequest/decide.html", context)
+
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decision_page(
+            request,
+            pk,
+            action="approved",
+            decide=lambda change, data: approvals.change_request_approve(
+                change_request=change, actor=request.user
+            ),
+        )
+
+    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decision_page(
+            request,
+            pk,
+            action="rejected",
+            form=ChangeRejectForm(request.POST or None),
+            decide=lambda change, data: approvals.change_request_reject(
+                change_request=change, actor=request.user, reason=data["reason"]
+            ),
+        )
+
+    def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decision_page(
+            request,
+            pk,
+            action="cancelled",
+            decide=lambda change, data: approvals.change_request_cancel(
+                change_request=change, actor=request.user
+            ),
+        )

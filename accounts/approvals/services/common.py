@@ -1,0 +1,150 @@
+"""What every kind of change request shares: proposing, deciding, and the audit event of each step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import ChangeRequest, Customer
+from accounts.pan import pan_mask
+from accounts.phones import phone_mask
+from atmsite.errors import ApplicationError
+from audit.actors import Actor, actor_user
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+
+Kind = ChangeRequest.Kind
+State = ChangeRequest.State
+APPROVE_PERMISSION = "accounts.approve_changerequest"
+
+
+def refusal(error: ValidationError, *, code: str | None = None) -> ApplicationError:
+    return ApplicationError(error.messages[0], code=code or error.code or "invalid")
+
+
+def stale(what: str) -> ApplicationError:
+    return ApplicationError(
+        f"{what} changed since this was proposed; reject it and propose again.",
+        code="change_stale",
+        status_code=409,
+    )
+
+
+def active_template_ids(customer_id: int) -> list[int]:
+    from biometrics.models import FaceTemplate
+
+    return sorted(
+        FaceTemplate.objects.filter(
+            customer_id=customer_id, revoked_at__isnull=True, gallery_added_version__isnull=False
+        ).values_list("pk", flat=True)
+    )
+
+
+def change_request_values(change: ChangeRequest) -> dict[str, Any]:
+    """Old and new values of a request as the audit trail shows them: masked, never a PAN or a full phone."""
+    payload, baseline = change.payload, change.baseline
+    if change.kind == Kind.PHONE_CHANGE:
+        return {
+            "old": {"phone": phone_mask(baseline["phone"])},
+            "new": {"phone": phone_mask(payload["phone"])},
+        }
+    if change.kind == Kind.LIMIT_INCREASE:
+        return {
+            "old": {"daily_withdrawal_limit": baseline["limit"]},
+            "new": {"daily_withdrawal_limit": payload["limit"]},
+        }
+    if change.kind == Kind.CARD_ISSUE:
+        return {
+            "old": {},
+            "new": {
+                "card": pan_mask(payload["last4"]),
+                "account_id": payload["account_id"],
+                "expires_on": payload["expires_on"],
+            },
+        }
+    if change.kind == Kind.CARD_REPLACE:
+        return {
+            "old": {"card": pan_mask(baseline["last4"]), "status": baseline["status"]},
+            "new": {"card": pan_mask(payload["last4"]), "expires_on": payload["expires_on"]},
+        }
+    if change.kind == Kind.FACE_REENROL:
+        return {
+            "old": {"active_templates": len(baseline["template_ids"])},
+            "new": {"enrolment_id": payload["enrolment_id"], "templates": payload["templates"]},
+        }
+    if change.kind == Kind.CARDLESS_RESET:
+        return {"old": {"cardless": baseline["status"]}, "new": {"cardless": "pin_pending"}}
+    return {"old": {"active_templates": len(baseline["template_ids"])}, "new": {"active_templates": 0}}
+
+
+def change_audit(
+    change: ChangeRequest, *, kind: AuditEvent.Kind, actor: Actor, outcome: AuditEvent.Outcome, **extra: Any
+) -> None:
+    audit_event_record(
+        kind=kind,
+        outcome=outcome,
+        actor=actor,
+        customer_id=change.customer_id,
+        data={
+            "change_request_id": change.pk,
+            "change_kind": change.kind,
+            "target": change.target,
+            "proposed_by": getattr(change.proposed_by, "username", None),
+            **change_request_values(change),
+            **extra,
+        },
+    )
+
+
+def change_propose(
+    *,
+    kind: str,
+    customer: Customer,
+    target: str,
+    summary: str,
+    payload: dict[str, Any],
+    baseline: dict[str, Any],
+    actor: Actor,
+) -> ChangeRequest:
+    if ChangeRequest.objects.filter(kind=kind, target=target, state=State.PENDING).exists():
+        raise ApplicationError(
+            "The same kind of change is already awaiting approval for this; decide or cancel that one first.",
+            code="change_pending",
+            status_code=409,
+        )
+    try:
+        with transaction.atomic():
+            change = ChangeRequest.objects.create(
+                kind=kind,
+                customer=customer,
+                target=target,
+                summary=summary[:200],
+                payload=payload,
+                baseline=baseline,
+                proposed_by=actor_user(actor),
+            )
+    except IntegrityError:  # a concurrent proposal won the partial unique constraint
+        raise ApplicationError(
+            "The same kind of change is already awaiting approval.", code="change_pending", status_code=409
+        ) from None
+    change_audit(change, kind=AuditEvent.Kind.CHANGE_PROPOSED, actor=actor, outcome=AuditEvent.Outcome.INFO)
+    return change
+
+
+def change_decide(change: ChangeRequest, *, actor: Actor, state: str, reason: str = "") -> None:
+    # A cancellation is the proposer's own act, not a decision by a second person: no decided_by.
+    decider = None if state == State.CANCELLED else actor_user(actor)
+    change.state, change.decided_by, change.decided_at = state, decider, timezone.now()
+    change.reason = reason.strip()[:300]
+    change.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+    kinds: dict[str, AuditEvent.Kind] = {
+        State.APPROVED: AuditEvent.Kind.CHANGE_APPROVED,
+        State.REJECTED: AuditEvent.Kind.CHANGE_REJECTED,
+        State.CANCELLED: AuditEvent.Kind.CHANGE_CANCELLED,
+    }
+    kind = kinds[state]
+    outcome = AuditEvent.Outcome.SUCCESS if state == State.APPROVED else AuditEvent.Outcome.INFO
+    change_audit(change, kind=kind, actor=actor, outcome=outcome, reason=change.reason)

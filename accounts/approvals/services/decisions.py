@@ -1,0 +1,110 @@
+"""Deciding a change request: approve (apply it through its domain service), reject, or cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from accounts.models import ChangeRequest
+from atmsite.errors import ApplicationError
+from audit.actors import Actor
+
+from .cardless import cardless_reset_approved
+from .cards import card_issue_approved, card_replace_approved
+from .common import APPROVE_PERMISSION, Kind, State, change_decide
+from .faces import (
+    biometrics_erase_approved,
+    biometrics_revoke_approved,
+    face_reenrol_approved,
+    face_reenrol_rejected,
+)
+from .limits import limit_increase_approved
+from .phones import phone_change_approved
+
+_APPLY: dict[str, Callable[[ChangeRequest, Actor], None]] = {
+    Kind.PHONE_CHANGE: phone_change_approved,
+    Kind.LIMIT_INCREASE: limit_increase_approved,
+    Kind.CARD_ISSUE: card_issue_approved,
+    Kind.CARD_REPLACE: card_replace_approved,
+    Kind.BIOMETRICS_REVOKE: biometrics_revoke_approved,
+    Kind.BIOMETRICS_ERASE: biometrics_erase_approved,
+    Kind.FACE_REENROL: face_reenrol_approved,
+    Kind.CARDLESS_RESET: cardless_reset_approved,
+}
+# What a rejection must undo beyond the request itself (a re-enrolment's new templates).
+_ON_REJECT: dict[str, Callable[[ChangeRequest, Actor], None]] = {Kind.FACE_REENROL: face_reenrol_rejected}
+
+
+def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
+    # The row lock makes a decision single: two approvers clicking at once cannot apply a change twice.
+    change = (
+        ChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("proposed_by")
+        .get(pk=change_request.pk)
+    )
+    if change.state != State.PENDING:
+        raise ApplicationError(
+            f"This request is already {change.get_state_display().lower()}.",
+            code="change_not_pending",
+            status_code=409,
+        )
+    return change
+
+
+def _check_checker(change: ChangeRequest, actor: Actor) -> None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise ApplicationError(
+            "Only a member of staff can decide.", code="approve_permission", status_code=403
+        )
+    if change.proposed_by_id is not None and change.proposed_by_id == actor.pk:
+        # No exception for superusers: four eyes means two people.
+        raise ApplicationError(
+            "You proposed this change; another member of staff must decide it.",
+            code="four_eyes",
+            status_code=403,
+        )
+    if not actor.has_perm(APPROVE_PERMISSION):
+        raise ApplicationError(
+            "You may not approve or reject changes.", code="approve_permission", status_code=403
+        )
+
+
+@transaction.atomic
+def change_request_approve(*, change_request: ChangeRequest, actor: Actor) -> ChangeRequest:
+    """Apply the change through its domain service, in this transaction; refuse a stale request."""
+    change = _lock_pending(change_request)
+    _check_checker(change, actor)
+    # Settled first, so a domain service that settles requests itself (enrolment review) finds none pending.
+    change_decide(change, actor=actor, state=State.APPROVED)
+    _APPLY[change.kind](change, actor)
+    return change
+
+
+@transaction.atomic
+def change_request_reject(*, change_request: ChangeRequest, actor: Actor, reason: str) -> ChangeRequest:
+    if not (reason or "").strip():
+        raise ApplicationError("Give the reason for the rejection.", code="reason_required")
+    change = _lock_pending(change_request)
+    _check_checker(change, actor)
+    change_decide(change, actor=actor, state=State.REJECTED, reason=reason)
+    undo = _ON_REJECT.get(change.kind)
+    if undo is not None:
+        undo(change, actor)
+    return change
+
+
+@transaction.atomic
+def change_request_cancel(*, change_request: ChangeRequest, actor: Actor, reason: str = "") -> ChangeRequest:
+    """The proposer withdraws their own request (a re-enrolment is settled by rejecting it instead)."""
+    change = _lock_pending(change_request)
+    if change.proposed_by_id is None or change.proposed_by_id != getattr(actor, "pk", None):
+        raise ApplicationError(
+            "Only the proposer can cancel a request.", code="not_proposer", status_code=403
+        )
+    if change.kind == Kind.FACE_REENROL:
+        raise ApplicationError(
+            "A re-enrolment is approved or rejected by a second member of staff.", code="cancel_not_supported"
+        )
+    change_decide(change, actor=actor, state=State.CANCELLED, reason=reason or "Cancelled by the proposer")
+    return change

@@ -1,0 +1,46 @@
+"""Phone changes: the new number waits for a second member of staff (it can hand the account over)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts import services as account_services
+from accounts.models import E164, ChangeRequest, Customer
+from accounts.phones import phone_mask
+from atmsite.errors import ApplicationError
+from audit.actors import Actor
+
+from .common import Kind, change_propose, refusal, stale
+
+
+@transaction.atomic
+def phone_change_propose(*, customer: Customer, phone: str, actor: Actor) -> ChangeRequest:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    phone = (phone or "").strip()
+    try:
+        E164(phone)
+    except ValidationError as error:
+        raise refusal(error, code="phone_invalid") from None
+    if phone == customer.phone:
+        raise ApplicationError("This is already the customer's phone number.", code="phone_unchanged")
+    return change_propose(
+        kind=Kind.PHONE_CHANGE,
+        customer=customer,
+        target=f"customer:{customer.pk}",
+        summary=f"Phone {phone_mask(customer.phone)} → {phone_mask(phone)}",
+        payload={"phone": phone},
+        baseline={"phone": customer.phone},
+        actor=actor,
+    )
+
+
+def phone_change_approved(change: ChangeRequest, actor: Actor) -> None:
+    customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+    if customer.phone != change.baseline["phone"]:
+        raise stale("The phone number")
+    try:
+        E164(change.payload["phone"])
+    except ValidationError as error:
+        raise refusal(error, code="phone_invalid") from None
+    account_services.customer_phone_change(customer=customer, phone=change.payload["phone"], actor=actor)

@@ -1,0 +1,113 @@
+"""Writes for cards: issue (by number or by keyed hash), block, unblock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.actors import Actor
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+
+from ..models import BankAccount, Card, Customer
+from ..pan import pan_hash, pan_validate
+
+
+@transaction.atomic
+def card_issue(
+    *, customer: Customer, account: BankAccount, pan: str, expires_on: dt.date, actor: Actor = None
+) -> Card:
+    """Register a card by its number; only the keyed hash and the last four digits are kept."""
+    digits = pan_validate(pan)
+    return card_register(
+        customer=customer,
+        account=account,
+        pan_hmac=pan_hash(digits),
+        last4=digits[-4:],
+        expires_on=expires_on,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def card_register(
+    *,
+    customer: Customer,
+    account: BankAccount,
+    pan_hmac: str,
+    last4: str,
+    expires_on: dt.date,
+    actor: Actor = None,
+) -> Card:
+    """Create a card from its keyed hash (an approved card issue never held the number in clear)."""
+    if account.customer_id != customer.pk:
+        raise ValidationError("The account belongs to another customer.", code="account_owner")
+    if expires_on <= timezone.localdate():
+        raise ValidationError("The expiry date must be in the future.", code="expired")
+    card = Card(customer=customer, account=account, pan_hmac=pan_hmac, last4=last4, expires_on=expires_on)
+    try:
+        with transaction.atomic():
+            card.save()
+    except IntegrityError:
+        raise ValidationError(
+            "A card with this number is already registered.", code="pan_duplicate"
+        ) from None
+    audit_event_record(
+        kind=AuditEvent.Kind.CARD_ISSUED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=customer.pk,
+        card_last4=card.last4,
+        data={"card_id": card.pk, "account": account.number, "expires_on": expires_on.isoformat()},
+    )
+    return card
+
+
+@transaction.atomic
+def card_block(*, card: Card, reason: str, status: str = Card.Status.BLOCKED, actor: Actor = None) -> Card:
+    # Lock so a concurrent kiosk session start sees the block or runs entirely before it.
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if status not in (Card.Status.BLOCKED, Card.Status.STOLEN):
+        raise ValidationError("A card can only be blocked or reported stolen.", code="status")
+    card.status, card.blocked_reason = status, reason[:200]
+    card.save(update_fields=["status", "blocked_reason"])
+    audit_event_record(
+        kind=AuditEvent.Kind.CARD_BLOCKED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=card.customer_id,
+        card_last4=card.last4,
+        data={"card_id": card.pk, "status": status, "reason": card.blocked_reason},
+    )
+    return card
+
+
+@transaction.atomic
+def card_unblock(*, card: Card, actor: Actor = None) -> Card:
+    """Staff decision: the card works again with a clean slate (every kiosk counter reset), as one event.
+
+    A counter left behind (a run of wrong codes, say) would re-block or re-lock the card on the next slip.
+    """
+    # Imported here: the kiosk app builds on accounts, not the other way round.
+    from kiosk.services.security import card_security_reset
+
+    # Counters first, then the card: the same lock order as the kiosk (card security → card).
+    reset = card_security_reset(card=card)
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if card.status == Card.Status.STOLEN:
+        raise ValidationError("A card reported stolen is never unblocked; issue a new card.", code="stolen")
+    previous_status = card.status
+    card.status, card.blocked_reason = Card.Status.ACTIVE, ""
+    card.save(update_fields=["status", "blocked_reason"])
+    audit_event_record(
+        kind=AuditEvent.Kind.CARD_UNBLOCKED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=card.customer_id,
+        card_last4=card.last4,
+        data={"card_id": card.pk, "previous_status": previous_status, "reset": reset},
+    )
+    return card

@@ -1,0 +1,38 @@
+"""Face verification settings: matching, enrolment, the matcher tier, liveness and presentation-attack
+detection."""
+
+from __future__ import annotations
+
+from biometrics.liveness.state import CHALLENGE_TIME_LIMIT_SECONDS
+
+from .environment import env
+
+FACE_DISTANCE_THRESHOLD = env.float("FACE_DISTANCE_THRESHOLD", default=0.50)
+FACE_MATCH_FRAMES_REQUIRED = env.int("FACE_MATCH_FRAMES_REQUIRED", default=3)
+FACE_MIN_SIZE_PX = env.int("FACE_MIN_SIZE_PX", default=80)
+FACE_MIN_SHARPNESS = env.float("FACE_MIN_SHARPNESS", default=15.0)
+ENROLMENT_PHOTOS_REQUIRED = env.int("ENROLMENT_PHOTOS_REQUIRED", default=10)
+ENROLMENT_PHOTO_RETENTION_DAYS = env.int("ENROLMENT_PHOTO_RETENTION_DAYS", default=365)
+
+# 1:N matcher tier (biometrics.matcher): shard k of MATCHER_SHARDS is served by a worker on queue
+# "<MATCHER_QUEUE>.<k>"; without a broker the shards run inside the asking process (make run).
+MATCHER_QUEUE = env.str("MATCHER_QUEUE", default="match")
+MATCHER_SHARDS = env.int("MATCHER_SHARDS", default=1)
+MATCHER_FRAME_DEADLINE_S = env.float("MATCHER_FRAME_DEADLINE_S", default=0.25)
+MATCHER_ENROLMENT_DEADLINE_S = env.float("MATCHER_ENROLMENT_DEADLINE_S", default=10.0)
+MATCHER_NAMING_DEADLINE_S = env.float("MATCHER_NAMING_DEADLINE_S", default=5.0)
+
+LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
+# Challenges the kiosk picks from. Blink is off by default: frames reach the server ~5 a second, so a 150 ms
+# blink is often missed, and no real blink recording was available to measure its BPCER.
+LIVENESS_CHALLENGES = env.list("LIVENESS_CHALLENGES", default=["turn_left", "turn_right"])
+LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=CHALLENGE_TIME_LIMIT_SECONDS)
+LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=25.0)
+LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.25)
+# Passive presentation-attack detection: texture CNNs (biometrics/models/) score every owner-matching frame
+# of the liveness challenge; a session whose PAD score (liveness.pad_aggregate) is below the threshold is
+# refused even when the head turn passed. Needs LIVENESS_ENABLED. With PAD on, a missing or altered model
+# stops start-up. 0.85 from benchmark_liveness --pad (README, Liveness).
+PAD_ENABLED = env.bool("PAD_ENABLED", default=True)
+PAD_THRESHOLD = env.float("PAD_THRESHOLD", default=0.85)
+PAD_MODELS = env.list("PAD_MODELS", default=["MiniFASNetV2", "MiniFASNetV1SE"])

@@ -1,0 +1,183 @@
+"""The failed-attempt snapshot pages of the audit admin: the review grid, the image, the mark.
+
+Snapshot URLs take a snapshot id and check the permission before any lookup, so a guessed URL tells a
+person without audit.view_snapshot nothing, not even whether the snapshot exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.fernet import InvalidToken
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from atmsite.crypto import encrypted_file_read
+
+from .. import selectors, services
+from ..models import AuditEvent, AuditSnapshot
+from ..thumbnails import data_uri, thumbnail_jpeg
+from .filters import FAILURE_REASONS
+
+VIEW_SNAPSHOT = "audit.view_snapshot"
+MARK_SNAPSHOT = "audit.mark_snapshot"
+GRID_PAGE_SIZE = 24
+
+
+def _names_for(events: list[AuditEvent]) -> dict[str, dict[int | None, str]]:
+    from accounts.models import Customer
+    from kiosk.models import Kiosk
+
+    customer_ids = {event.customer_id for event in events if event.customer_id}
+    kiosk_ids = {event.kiosk_id for event in events if event.kiosk_id}
+    return {
+        "customers": dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "full_name")),
+        "kiosks": dict(Kiosk.objects.filter(pk__in=kiosk_ids).values_list("pk", "name")),
+    }
+
+
+class SnapshotPagesMixin:
+    """The snapshot pages and the list's thumbnails, for AuditEventAdmin."""
+
+    admin_site: admin.AdminSite
+    opts: Any
+
+    def _attach_thumbnails(self, request: HttpRequest, response: Any) -> None:
+        """Small thumbnails of this page's failure snapshots, decrypted in memory, for snapshot viewers only;
+        the page of thumbnails is one SNAPSHOT_VIEWED event, like the review grid."""
+        if not request.user.has_perm(VIEW_SNAPSHOT):
+            return
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is None:
+            return
+        events = list(changelist.result_list)  # evaluates the page once; the template reuses these rows
+        snapshots = {
+            snapshot.event_id: snapshot
+            for snapshot in AuditSnapshot.objects.filter(
+                event_id__in=[event.pk for event in events], purged_at__isnull=True
+            ).order_by("pk")
+        }
+        shown = []
+        for event in events:
+            snapshot = snapshots.get(event.pk)
+            if snapshot is None:
+                continue
+            try:
+                jpeg = thumbnail_jpeg(encrypted_file_read(snapshot.storage_name), size=(96, 72))
+            except (FileNotFoundError, InvalidToken):
+                jpeg = None
+            if jpeg:
+                event.snapshot_thumbnail = data_uri(jpeg)
+                shown.append(snapshot)
+        services.snapshots_thumbnails_viewed(snapshots=shown, actor=request.user)
+
+    # --- snapshots -----------------------------------------------------------------------------------------
+
+    def _snapshot_or_404(self, request: HttpRequest, snapshot_id: int, perm: str) -> AuditSnapshot:
+        # Permission first: without it, every id (existing or not) answers the same 403.
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+        return get_object_or_404(AuditSnapshot.objects.select_related("event"), pk=snapshot_id)
+
+    def snapshot_image_view(self, request: HttpRequest, snapshot_id: int) -> HttpResponse:
+        snapshot = self._snapshot_or_404(request, snapshot_id, VIEW_SNAPSHOT)
+        try:
+            image = services.snapshot_view(snapshot=snapshot, actor=request.user)
+        except ValidationError:
+            return HttpResponse("This snapshot was purged.", status=410, content_type="text/plain")
+        except FileNotFoundError:
+            raise Http404("The snapshot file is missing.") from None
+        except InvalidToken:
+            return HttpResponse(
+                "The snapshot cannot be decrypted with the configured keys.",
+                status=409,
+                content_type="text/plain",
+            )
+        response = HttpResponse(image, content_type="image/jpeg")
+        response["Cache-Control"] = "no-store, private"
+        response["Content-Disposition"] = f'inline; filename="snapshot-{snapshot.pk}.jpg"'
+        return response
+
+    def snapshot_grid_view(self, request: HttpRequest) -> TemplateResponse:
+        if not request.user.has_perm(VIEW_SNAPSHOT):
+            raise PermissionDenied
+        status = request.GET.get("status", "")
+        if status not in AuditSnapshot.Status.values:
+            status = ""
+        event_raw = request.GET.get("event", "")
+        event_id = int(event_raw) if event_raw.isdigit() else None
+        paginator = Paginator(
+            selectors.snapshots_for_review(status=status, event_id=event_id), GRID_PAGE_SIZE
+        )
+        page = paginator.get_page(request.GET.get("page"))
+        items = []
+        names = _names_for([snapshot.event for snapshot in page.object_list])
+        for snapshot in page.object_list:
+            try:
+                thumbnail = thumbnail_jpeg(encrypted_file_read(snapshot.storage_name))
+            except (FileNotFoundError, InvalidToken):
+                thumbnail = None
+            event = snapshot.event
+            reason = event.data.get("reason") if isinstance(event.data, dict) else None
+            items.append(
+                {
+                    "snapshot": snapshot,
+                    "thumbnail": data_uri(thumbnail) if thumbnail else "",
+                    "reason": FAILURE_REASONS.get(str(reason), str(reason or "")),
+                    "customer": names["customers"].get(event.customer_id, ""),
+                    "kiosk": names["kiosks"].get(event.kiosk_id, ""),
+                }
+            )
+        services.snapshots_thumbnails_viewed(snapshots=list(page.object_list), actor=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Failed-attempt snapshots",
+            "items": items,
+            "page": page,
+            "status": status,
+            "event_id": event_id,
+            "statuses": AuditSnapshot.Status.choices,
+            "can_mark": request.user.has_perm(MARK_SNAPSHOT),
+            "mark_choices": [
+                (AuditSnapshot.Status.REVIEWED, "Reviewed"),
+                (AuditSnapshot.Status.FRAUD_SUSPECTED, "Fraud suspected"),
+            ],
+        }
+        response = TemplateResponse(request, "admin/audit/auditevent/snapshot_grid.html", context)
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+    def snapshot_mark_view(self, request: HttpRequest, snapshot_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        snapshot = self._snapshot_or_404(request, snapshot_id, MARK_SNAPSHOT)
+        try:
+            services.snapshot_mark(
+                snapshot=snapshot,
+                status=request.POST.get("status", ""),
+                actor=request.user,
+                note=request.POST.get("note", ""),
+            )
+        except ValidationError as error:
+            return HttpResponseBadRequest(error.messages[0])
+        messages.success(request, f"Snapshot {snapshot.pk} marked.")
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = reverse("admin:audit_auditevent_snapshots")
+        return HttpResponseRedirect(next_url)
