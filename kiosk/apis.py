@@ -27,7 +27,7 @@ from .authentication import IsKiosk, KioskAuthentication
 from .models import Kiosk, KioskSession
 from .ratelimits import kiosk_rate_limit
 from .selectors import available_notes
-from .services import card_reads, cardless, cash_in, face, otp, sessions
+from .services import card_reads, cardless, cardless_pin, cash_in, face, otp, sessions
 
 # Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
 ACCOUNT_MESSAGES = {
@@ -306,7 +306,7 @@ class CardlessPinApi(KioskApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return _session_response(
-            cardless.cardless_pin_verify(
+            cardless_pin.cardless_pin_verify(
                 kiosk=self.kiosk, public_id=session_id, pin=data.validated_data["pin"]
             )
         )
