@@ -28,11 +28,11 @@ import secrets
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -106,7 +106,7 @@ def pin_check_format(pin: str) -> str:
 # --- Staff side -----------------------------------------------------------------------------------------
 
 
-def _staff_audit(access: CardlessAccess, *, kind: str, actor: Any, data: dict[str, Any]) -> None:
+def _staff_audit(access: CardlessAccess, *, kind: str, actor: User, data: dict[str, str]) -> None:
     audit_event_record(
         kind=kind,
         outcome=AuditEvent.Outcome.SUCCESS,
@@ -117,7 +117,9 @@ def _staff_audit(access: CardlessAccess, *, kind: str, actor: Any, data: dict[st
 
 
 @transaction.atomic
-def cardless_opt_in(*, customer: Customer, account: BankAccount, consent: bool, actor: Any) -> CardlessAccess:
+def cardless_opt_in(
+    *, customer: Customer, account: BankAccount, consent: bool, actor: User
+) -> CardlessAccess:
     """Record the customer's consent and the account card-less cash comes from; the PIN is set next."""
     if not consent:
         raise ApplicationError(
@@ -161,7 +163,7 @@ def cardless_opt_in(*, customer: Customer, account: BankAccount, consent: bool, 
 
 
 @transaction.atomic
-def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor: Any) -> CardlessAccess:
+def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor: User) -> CardlessAccess:
     """The customer typed a new PIN twice on the PIN pad. Stored hashed; never returned or audited."""
     access = (
         CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
@@ -185,7 +187,7 @@ def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor
 
 
 @transaction.atomic
-def cardless_opt_out(*, access: CardlessAccess, actor: Any, reason: str = "") -> CardlessAccess:
+def cardless_opt_out(*, access: CardlessAccess, actor: User, reason: str = "") -> CardlessAccess:
     access = (
         CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
     )
@@ -204,7 +206,7 @@ def cardless_opt_out(*, access: CardlessAccess, actor: Any, reason: str = "") ->
     return access
 
 
-def cardless_reset_apply(*, access: CardlessAccess, actor: Any) -> CardlessAccess:
+def cardless_reset_apply(*, access: CardlessAccess, actor: User) -> CardlessAccess:
     """Applied by an approved four-eyes reset: the old PIN is gone, the customer sets a new one."""
     access = (
         CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
