@@ -12,8 +12,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
@@ -23,17 +21,13 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import CardlessAccess, Kiosk, KioskSession
-from ..otp_senders import OtpSendError, otp_sender_get
 from .cardless import pin_check_format
-from .security import attempts_left_refusal
+from .entries import attempts_left_refusal, owner_notice_send, session_step
 from .sessions import (
     State,
     session_audit,
     session_close,
-    session_get,
-    session_lock,
     session_refresh,
-    session_require,
 )
 
 Status = CardlessAccess.Status
@@ -46,19 +40,15 @@ def cardless_pin_verify(*, kiosk: Kiosk, public_id: str | UUID, pin: str) -> Kio
     """Check the PIN after the face (or code) step. Right: verified. Wrong: counted for the customer."""
     pin = pin_check_format(pin)  # a malformed entry is a typing slip, not a guess: not counted
     session_refresh(kiosk=kiosk, public_id=public_id)
-    with transaction.atomic():
-        session, failure = _pin_check(kiosk=kiosk, public_id=public_id, pin=pin)
-    if failure is not None:
-        raise failure  # after the commit, which keeps the wrong PIN counted
-    return session
+    return session_step(
+        kiosk=kiosk,
+        public_id=public_id,
+        states=(State.PIN_PENDING,),
+        step=lambda session, now: _pin_check(session, now=now, pin=pin),
+    )
 
 
-def _pin_check(
-    *, kiosk: Kiosk, public_id: str | UUID, pin: str
-) -> tuple[KioskSession, ApplicationError | None]:
-    session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
-    now = timezone.now()
-    session_require(session, states=(State.PIN_PENDING,), now=now)
+def _pin_check(session: KioskSession, *, now: datetime, pin: str) -> ApplicationError | None:
     # Decided by face: that customer alone. Decided by a code to a shared phone: the PIN picks among them.
     ids = [session.customer_id] if session.customer_id else list(session.cardless_candidates or [])
     accesses = list(
@@ -73,17 +63,17 @@ def _pin_check(
     session.last_activity_at = now
     if len(matched) == 1:
         _pin_accept(session, matched[0], now=now)
-        return session, None
+        return None
     session.save(update_fields=["last_activity_at"])
     left = _pin_failure_record(session, accesses, now=now)
     if left <= 0:
         session_close(session, reason="cardless_disabled", now=now)
-        return session, ApplicationError(
+        return ApplicationError(
             _("Too many wrong PINs. Card-less cash is disabled; please visit a branch."),
             code="cardless_disabled",
             status_code=403,
         )
-    return session, attempts_left_refusal(
+    return attempts_left_refusal(
         _("Wrong PIN. Attempts left: %(remaining)d."), code="pin_wrong", attempts_left=left
     )
 
@@ -136,12 +126,4 @@ def _pin_disabled_notice(access: CardlessAccess, *, session: KioskSession) -> No
         "%(bank)s: three wrong PINs were entered at an ATM for your card-less cash. Card-less cash is "
         "disabled until you visit a branch. If this was not you, call the bank."
     ) % {"bank": settings.BANK_NAME}
-    try:
-        otp_sender_get().send(phone=access.customer.phone, body=body)
-    except OtpSendError as error:
-        session_audit(
-            session,
-            kind=AuditEvent.Kind.OTP_SEND_FAILED,
-            outcome=AuditEvent.Outcome.FAILURE,
-            data={"error": error.reason[:200], "notice": "cardless_disabled"},
-        )
+    owner_notice_send(session, phone=access.customer.phone, body=body, notice="cardless_disabled")

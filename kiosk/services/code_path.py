@@ -17,28 +17,28 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Customer
-from audit.models import AuditEvent
 
 from ..models import KioskSession
-from ..otp_senders import OtpSendError, otp_sender_get
+from ..otp_senders import otp_sender_get
 from . import security
-from .sessions import session_audit
+from .entries import owner_notice_send
 
 # How long the cache remembers a card-less number's wrong codes and its last pause level.
 _CARDLESS_MEMORY_S = 24 * 3600
 
 
-def code_path_send(session: KioskSession, *, body: str) -> None:
-    """Send `body` to the card owner's phone, or to the typed number of a card-less session.
+def _owner_phone(session: KioskSession) -> str:
+    """The card owner's phone, or the typed number of a card-less session ("" if nobody opted in with it)."""
+    if not session.is_cardless:
+        return session.claimed_card.customer.phone
+    # The candidates all have the typed number: any of them gives it in the form it was stored.
+    candidates = Customer.objects.filter(pk__in=session.cardless_candidates or [])
+    return candidates.values_list("phone", flat=True).first() or ""
 
-    A card-less number nobody opted in with sends nothing, with the same answer as a sent message.
-    """
-    if session.is_cardless:
-        # The candidates all have the typed number: any of them gives it in the form it was stored.
-        candidates = Customer.objects.filter(pk__in=session.cardless_candidates or [])
-        phone = candidates.values_list("phone", flat=True).first() or ""
-    else:
-        phone = session.claimed_card.customer.phone
+
+def code_path_send(session: KioskSession, *, body: str) -> None:
+    """Send a code to the owner (a card-less number nobody opted in with: nothing, and the same answer)."""
+    phone = _owner_phone(session)
     if phone:
         otp_sender_get().send(phone=phone, body=body)
 
@@ -106,12 +106,6 @@ def code_path_cooldown_notice_send(session: KioskSession, *, until: datetime) ->
             "%(bank)s: several wrong one-time codes were entered at an ATM for your card %(card)s. Codes for "
             "this card are paused for %(minutes)d minutes. If this was not you, call the bank."
         ) % {**values, "card": session.claimed_card.masked_pan}
-    try:
-        code_path_send(session, body=body)
-    except OtpSendError as error:
-        session_audit(
-            session,
-            kind=AuditEvent.Kind.OTP_SEND_FAILED,
-            outcome=AuditEvent.Outcome.FAILURE,
-            data={"error": error.reason[:200], "notice": "cooldown"},
-        )
+    phone = _owner_phone(session)
+    if phone:
+        owner_notice_send(session, phone=phone, body=body, notice="cooldown")

@@ -1,8 +1,8 @@
 """One-time codes over WhatsApp, the fallback after a failed face check (never after a mismatch).
 
 The code comes from `secrets`, is stored only as HMAC-SHA256 (key OTP_HMAC_KEY, bound to the session) and
-is never logged, shown or returned. A row exists only for a code that was really sent (a card-less number
-nobody opted in with gets a stored code that was never sent, so every code typed for it is wrong).
+is never logged, shown or returned. A row exists only for a code whose send did not fail (for a card-less
+number nobody opted in with, a code is stored but never sent, so every code typed for it is wrong).
 
 Wrong codes never block the card: OTP_MAX_ATTEMPTS of them void the code, and OTP_COOLDOWN_AFTER in a row
 pause the code path (code_path.py).
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -36,7 +35,7 @@ from .code_path import (
     code_path_send,
     code_path_success_record,
 )
-from .security import attempts_left_refusal
+from .entries import attempts_left_refusal, session_step
 from .sessions import (
     State,
     session_audit,
@@ -46,8 +45,6 @@ from .sessions import (
     session_refresh,
     session_require,
 )
-
-logger = logging.getLogger(__name__)
 
 
 def otp_digest(*, session_id: int, code: str) -> str:
@@ -112,17 +109,13 @@ def otp_request(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
     """
     session_refresh(kiosk=kiosk, public_id=public_id)
     _otp_refuse_if_closed(kiosk=kiosk, public_id=public_id)
-    with transaction.atomic():
-        session, failure = _otp_send(kiosk=kiosk, public_id=public_id)
-    if failure is not None:
-        raise failure  # after the commit, which keeps the audit event of the failed send
-    return session
+    # A failed send is refused after the commit, which keeps its audit event.
+    return session_step(
+        kiosk=kiosk, public_id=public_id, states=(State.FACE_FAILED, State.OTP_SENT), step=_otp_send
+    )
 
 
-def _otp_send(*, kiosk: Kiosk, public_id: str | UUID) -> tuple[KioskSession, ApplicationError | None]:
-    session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
-    now = timezone.now()
-    session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
+def _otp_send(session: KioskSession, now: datetime) -> ApplicationError | None:
     if not session.is_cardless:
         otp_phone_change_check(customer=session.claimed_card.customer, now=now)
     if _code_path_closed(session):
@@ -151,13 +144,13 @@ def _otp_send(*, kiosk: Kiosk, public_id: str | UUID) -> tuple[KioskSession, App
             outcome=AuditEvent.Outcome.FAILURE,
             data={"error": error.reason[:200]},
         )
-        return session, ApplicationError(
+        return ApplicationError(
             _("The code could not be sent right now. Please try again in a moment."),
             code="otp_send_failed",
             status_code=503,
         )
     _otp_store(session, code=code, now=now, sent_in_window=sent_recently + 1)
-    return session, None
+    return None
 
 
 def _otp_store(session: KioskSession, *, code: str, now: datetime, sent_in_window: int) -> None:
@@ -200,19 +193,15 @@ def otp_verify(*, kiosk: Kiosk, public_id: str | UUID, code: str) -> KioskSessio
         # Not counted: a malformed entry reveals nothing and is a typing slip, not a guess.
         raise ApplicationError(_("Enter the 6-digit code."), code="otp_format", status_code=400)
     session_refresh(kiosk=kiosk, public_id=public_id)
-    with transaction.atomic():
-        session, failure = _otp_check(kiosk=kiosk, public_id=public_id, code=code)
-    if failure is not None:
-        raise failure  # after the commit, which keeps the wrong code counted
-    return session
+    return session_step(
+        kiosk=kiosk,
+        public_id=public_id,
+        states=(State.OTP_SENT,),
+        step=lambda session, now: _otp_check(session, now=now, code=code),
+    )
 
 
-def _otp_check(
-    *, kiosk: Kiosk, public_id: str | UUID, code: str
-) -> tuple[KioskSession, ApplicationError | None]:
-    session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
-    now = timezone.now()
-    session_require(session, states=(State.OTP_SENT,), now=now)
+def _otp_check(session: KioskSession, *, now: datetime, code: str) -> ApplicationError | None:
     paused_until = code_path_paused_until(session)
     if paused_until is not None:
         raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
@@ -229,7 +218,7 @@ def _otp_check(
             status_code=409,
         )
     if not hmac.compare_digest(otp.code_hmac, otp_digest(session_id=session.pk, code=code)):
-        return session, _otp_wrong(session, otp, now=now)
+        return _otp_wrong(session, otp, now=now)
     otp.used_at = now
     otp.save(update_fields=["used_at"])
     session.state, session.verified_at, session.verified_by = State.VERIFIED, now, "otp"
@@ -240,7 +229,7 @@ def _otp_check(
     session.save(update_fields=["state", "verified_at", "verified_by", "last_activity_at"])
     code_path_success_record(session)
     session_audit(session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={})
-    return session, None
+    return None
 
 
 def _otp_wrong(session: KioskSession, otp: OtpCode, *, now: datetime) -> ApplicationError:

@@ -17,21 +17,10 @@ from django.utils import timezone
 
 from accounts.models import Card
 from accounts.services import card_block
-from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import CardSecurity, KioskSession
-
-
-def attempts_left_refusal(message: str, *, code: str, attempts_left: int) -> ApplicationError:
-    """The 400 for a wrong code or PIN that still leaves attempts; `message` has a %(remaining)d slot."""
-    return ApplicationError(
-        message % {"remaining": attempts_left},
-        code=code,
-        status_code=400,
-        extra={"attempts_left": attempts_left},
-    )
 
 
 def card_security_lock(*, card: Card) -> CardSecurity:
