@@ -21,6 +21,7 @@ from accounts.models import Customer
 from ..models import KioskSession
 from ..otp_senders import otp_sender_get
 from . import security
+from .counters import cache_count
 from .entries import owner_notice_send
 
 # How long the cache remembers a card-less number's wrong codes and its last pause level.
@@ -62,12 +63,7 @@ def code_path_failure_record(session: KioskSession) -> datetime | None:
     if not session.is_cardless:
         return security.card_otp_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
     failures_key, paused_key, level_key = _cardless_keys(session)
-    if not cache.add(failures_key, 1, timeout=_CARDLESS_MEMORY_S):
-        try:
-            cache.incr(failures_key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(failures_key, 1, timeout=_CARDLESS_MEMORY_S)
-    if int(cache.get(failures_key, 0)) < settings.OTP_COOLDOWN_AFTER:
+    if cache_count(failures_key, timeout=_CARDLESS_MEMORY_S) < settings.OTP_COOLDOWN_AFTER:
         return None
     level = int(cache.get(level_key, 0))
     steps = settings.OTP_COOLDOWN_STEPS_S
