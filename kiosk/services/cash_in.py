@@ -327,21 +327,11 @@ def cash_in_bin_empty(*, kiosk: Kiosk, counted: Mapping[int, object], actor: Use
         "difference": str(reconciliation.difference),
         "currency": locked_kiosk.currency,
     }
-    audit_event_record(
-        kind=AuditEvent.Kind.CASH_IN_BIN_EMPTIED,
-        outcome=AuditEvent.Outcome.SUCCESS,
-        actor=actor,
-        kiosk_id=locked_kiosk.pk,
-        data=data,
-    )
+    events = [(AuditEvent.Kind.CASH_IN_BIN_EMPTIED, AuditEvent.Outcome.SUCCESS)]
     if reconciliation.notes_differ:
-        audit_event_record(
-            kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE,
-            outcome=AuditEvent.Outcome.FAILURE,
-            actor=actor,
-            kiosk_id=locked_kiosk.pk,
-            data=data,
-        )
+        events.append((AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE, AuditEvent.Outcome.FAILURE))
+    for kind, outcome in events:
+        audit_event_record(kind=kind, outcome=outcome, actor=actor, kiosk_id=locked_kiosk.pk, data=data)
     return reconciliation
 
 
