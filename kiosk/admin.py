@@ -12,6 +12,7 @@ from django.urls import reverse
 from atmsite.admin_confirm import confirmed_action
 from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
+from atmsite.permissions import staff_user
 
 from .models import (
     CardlessAccess,
@@ -121,7 +122,7 @@ class KioskAdmin(admin.ModelAdmin):
         kiosk = self._one(request, queryset)
         if kiosk is None:
             return None
-        code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=request.user)
+        code, raw = kiosk_provisioning_code_create(kiosk=kiosk, actor=staff_user(request))
         # The code goes in the fragment: browsers never send it, so no access log or Referer holds it.
         link = request.build_absolute_uri(reverse("kiosk:provision")) + f"#{raw}"
         return self._show_once(
@@ -138,7 +139,7 @@ class KioskAdmin(admin.ModelAdmin):
         kiosk = self._one(request, queryset)
         if kiosk is None:
             return None
-        _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=request.user)
+        _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=staff_user(request))
         return self._show_once(
             request,
             kiosk,
@@ -151,7 +152,7 @@ class KioskAdmin(admin.ModelAdmin):
     def revoke_credential(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         def apply(kiosks: QuerySet[Kiosk], _data: dict[str, Any]) -> None:
             for kiosk in kiosks:
-                revoked = kiosk_credential_revoke(kiosk=kiosk, actor=request.user)
+                revoked = kiosk_credential_revoke(kiosk=kiosk, actor=staff_user(request))
                 if revoked:
                     self.message_user(request, f"{kiosk}: {revoked} credential(s) revoked.", messages.SUCCESS)
                 else:
@@ -216,7 +217,7 @@ class KioskAdmin(admin.ModelAdmin):
             return sorted(loaded | set(deposit_denominations(currency=kiosk.currency)))
 
         def apply(kiosk: Kiosk, counts: dict[int, int]) -> str:
-            after = cassettes_load(kiosk=kiosk, counts=counts, actor=request.user)
+            after = cassettes_load(kiosk=kiosk, counts=counts, actor=staff_user(request))
             return f"cassettes loaded, {sum(v * c for v, c in after.items())} {kiosk.currency} in total."
 
         return self._note_counts(
@@ -237,7 +238,7 @@ class KioskAdmin(admin.ModelAdmin):
             return sorted(held | set(deposit_denominations(currency=kiosk.currency)))
 
         def apply(kiosk: Kiosk, counts: dict[int, int]) -> str:
-            reconciliation = cash_in_bin_empty(kiosk=kiosk, counted=counts, actor=request.user)
+            reconciliation = cash_in_bin_empty(kiosk=kiosk, counted=counts, actor=staff_user(request))
             if reconciliation.notes_differ:
                 return (
                     f"bin emptied; the count differs from the deposits by {reconciliation.difference:+} "
@@ -333,7 +334,7 @@ class CardlessAccessAdmin(admin.ModelAdmin):
     @admin.action(description="Opt out of card-less cash (revoke)", permissions=["change"])
     def opt_out(self, request: HttpRequest, queryset: QuerySet[CardlessAccess]) -> None:
         for access in queryset:
-            cardless_opt_out(access=access, actor=request.user, reason="Revoked in the admin")
+            cardless_opt_out(access=access, actor=staff_user(request), reason="Revoked in the admin")
         self.message_user(request, f"{queryset.count()} card-less opt-in(s) revoked.", messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -1,4 +1,5 @@
-"""Kiosk API: everything the kiosk page does, so another front end can drive the same flow.
+"""Kiosk API: everything the kiosk page does, so another front end can drive the same flow. This module
+holds the session and the identity checks (card, face, code, PIN); money_apis holds the money operations.
 
 Authentication: the kiosk device credential (`Authorization: Kiosk <token>` or the kiosk cookie). A kiosk sees
 only its own sessions; another kiosk's session id answers 404. Errors: {"code", "detail", ...} with a 4xx.
@@ -6,12 +7,10 @@ only its own sessions; another kiosk's session id answers 404. Errors: {"code", 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -22,10 +21,10 @@ from atmsite.errors import ApplicationError
 
 from . import schema  # noqa: F401 - registers the OpenAPI description of KioskAuthentication
 from .authentication import IsKiosk, KioskAuthentication
-from .models import Cassette, Kiosk, KioskSession
+from .models import Kiosk, KioskSession
 from .ratelimits import kiosk_rate_limit
-from .selectors import session_view
-from .services import card_reads, cardless, cash_in, frames, operations, otp, sessions
+from .selectors import available_notes, session_view
+from .services import card_reads, cardless, cardless_pin, cash_in, frames, otp, sessions
 
 # Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
 ACCOUNT_MESSAGES = {
@@ -100,16 +99,11 @@ class KioskInfoApi(KioskApi):
 
     @extend_schema(responses=OutputSerializer, summary="This kiosk's configuration")
     def get(self, request: Request) -> Response:
-        notes = list(
-            Cassette.objects.filter(kiosk=self.kiosk, count__gt=0)
-            .order_by("denomination")
-            .values_list("denomination", flat=True)
-        )
         data = {
             "name": self.kiosk.name,
             "location": self.kiosk.location,
             "currency": self.kiosk.currency,
-            "notes": notes,
+            "notes": available_notes(kiosk=self.kiosk),
             "withdrawal_presets": settings.KIOSK_WITHDRAWAL_PRESETS,
             "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
             "deposit_notes": cash_in.deposit_denominations(currency=self.kiosk.currency),
@@ -228,169 +222,6 @@ class OtpVerifyApi(KioskApi):
         )
 
 
-class BalanceApi(KioskApi):
-    class OutputSerializer(serializers.Serializer):
-        balance = serializers.DecimalField(max_digits=14, decimal_places=2, source="account.balance")
-        currency = serializers.CharField(source="account.currency")
-        available_today = serializers.DecimalField(max_digits=14, decimal_places=2)
-        masked_pan = serializers.CharField(source="session.masked_pan")
-
-    @extend_schema(responses=OutputSerializer, summary="Account balance")
-    def get(self, request: Request, session_id: str) -> Response:
-        balance = operations.session_balance(kiosk=self.kiosk, public_id=session_id)
-        return Response(self.OutputSerializer(balance).data)
-
-
-class ReceiptOutput(serializers.Serializer):
-    transaction_id = serializers.IntegerField(source="transaction.pk")
-    kind = serializers.CharField(source="transaction.kind")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, source="transaction.amount")
-    balance_after = serializers.DecimalField(
-        max_digits=14, decimal_places=2, source="transaction.balance_after"
-    )
-    currency = serializers.CharField(source="transaction.account.currency")
-    created_at = serializers.DateTimeField(source="transaction.created_at")
-    notes = serializers.SerializerMethodField()
-    repeated = serializers.BooleanField()
-    masked_pan = serializers.CharField(source="session.masked_pan")
-    kiosk = serializers.CharField(source="session.kiosk.name")
-
-    def get_notes(self, receipt: operations.Receipt) -> list[dict[str, int]]:
-        return [{"denomination": value, "count": count} for value, count in receipt.notes.items()]
-
-
-class _MoneyInput(serializers.Serializer):
-    amount = serializers.CharField(max_length=20)
-    idempotency_key = serializers.CharField(max_length=64)
-
-
-class _MoneyApi(KioskApi):
-    """A withdrawal or a deposit: the same input and receipt; a repeated idempotency key answers 200."""
-
-    InputSerializer = _MoneyInput
-    OutputSerializer = ReceiptOutput
-    operation: Any = None
-
-    def post(self, request: Request, session_id: str) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        receipt = type(self).operation(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
-        code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
-        return Response(self.OutputSerializer(receipt).data, status=code)
-
-
-@extend_schema_view(
-    post=extend_schema(
-        request=_MoneyInput, responses={201: ReceiptOutput, 200: ReceiptOutput}, summary="Withdraw cash"
-    )
-)
-class WithdrawalApi(_MoneyApi):
-    operation = staticmethod(operations.session_withdraw)
-
-
-class EscrowOutput(serializers.Serializer):
-    notes = serializers.SerializerMethodField()
-    note_count = serializers.SerializerMethodField()
-    total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    currency = serializers.CharField()
-    idempotency_key = serializers.CharField(help_text="The key that confirms this escrow.")
-
-    def get_notes(self, escrow: cash_in.Escrow) -> list[dict[str, int]]:
-        return [{"denomination": value, "count": count} for value, count in escrow.notes.items()]
-
-    def get_note_count(self, escrow: cash_in.Escrow) -> int:
-        return sum(escrow.notes.values())
-
-
-class CashInApi(KioskApi):
-    """The boundary a cash-in device agent posts to: the notes it counted into escrow, per denomination.
-
-    Nothing is credited until the customer confirms (`deposits/`); cancelling (`deposits/cancel/`) returns
-    the notes. A retried report with the same key and notes answers the same escrow.
-    """
-
-    parser_classes = [JSONParser]
-
-    class InputSerializer(serializers.Serializer):
-        notes = serializers.DictField(
-            child=serializers.IntegerField(),
-            allow_empty=False,
-            help_text='Counted notes per accepted denomination, e.g. {"50": 2, "20": 1}.',
-        )
-        idempotency_key = serializers.CharField(
-            max_length=64, help_text="8 to 64 characters, one per deposit."
-        )
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={201: EscrowOutput},
-        summary="Cash-in module: notes counted into escrow",
-        examples=[
-            OpenApiExample(
-                "Two 50s and a 20",
-                value={"notes": {"50": 2, "20": 1}, "idempotency_key": "3f2b9c4e-cash-in-0001"},
-                request_only=True,
-            )
-        ],
-    )
-    def post(self, request: Request, session_id: str) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        escrow = cash_in.deposit_escrow(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
-        return Response(EscrowOutput(escrow).data, status=status.HTTP_201_CREATED)
-
-
-def _refuse_typed_amount(request: Request) -> None:
-    if isinstance(request.data, dict) and "amount" in request.data:
-        raise ApplicationError(
-            _("A deposit is the notes the kiosk counted; an amount cannot be entered."),
-            code="deposit_amount_refused",
-        )
-
-
-class DepositApi(KioskApi):
-    """The customer confirms the counted total: the escrowed notes are credited and go to the bin."""
-
-    parser_classes = [JSONParser]
-
-    class InputSerializer(serializers.Serializer):
-        idempotency_key = serializers.CharField(max_length=64, help_text="The key of the escrow to confirm.")
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={201: ReceiptOutput, 200: ReceiptOutput},
-        summary="Confirm the counted deposit (no amount: only escrowed notes are credited)",
-    )
-    def post(self, request: Request, session_id: str) -> Response:
-        _refuse_typed_amount(request)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        receipt = cash_in.deposit_confirm(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
-        code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
-        return Response(ReceiptOutput(receipt).data, status=code)
-
-
-class DepositCancelApi(KioskApi):
-    @extend_schema(
-        request=None, responses=EscrowOutput, summary="Cancel the counted deposit (notes returned)"
-    )
-    def post(self, request: Request, session_id: str) -> Response:
-        return Response(EscrowOutput(cash_in.deposit_cancel(kiosk=self.kiosk, public_id=session_id)).data)
-
-
-class StatementApi(KioskApi):
-    class OutputSerializer(serializers.Serializer):
-        kind = serializers.CharField()
-        amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-        balance_after = serializers.DecimalField(max_digits=14, decimal_places=2)
-        created_at = serializers.DateTimeField()
-
-    @extend_schema(responses=OutputSerializer(many=True), summary="The last 10 transactions")
-    def get(self, request: Request, session_id: str) -> Response:
-        _session, entries = operations.session_statement(kiosk=self.kiosk, public_id=session_id)
-        return Response(self.OutputSerializer(entries, many=True).data)
-
-
 class SessionEndApi(KioskApi):
     @extend_schema(request=None, responses=SessionOutput, summary="End the session")
     def post(self, request: Request, session_id: str) -> Response:
@@ -428,7 +259,7 @@ class CardlessPinApi(KioskApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return _session_response(
-            cardless.cardless_pin_verify(
+            cardless_pin.cardless_pin_verify(
                 kiosk=self.kiosk, public_id=session_id, pin=data.validated_data["pin"]
             )
         )

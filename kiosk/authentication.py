@@ -1,15 +1,18 @@
-"""Kiosk device authentication for DRF: `Authorization: Kiosk <token>` or the HttpOnly kiosk cookie."""
+"""Kiosk device authentication for DRF (`Authorization: Kiosk <token>` or the HttpOnly kiosk cookie), and
+the staff user behind an admin or branch page, who is the `actor` of the services those pages call."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from .models import Kiosk, KioskCredential
 from .services.credentials import kiosk_credential_authenticate
@@ -64,7 +67,7 @@ class KioskAuthentication(BaseAuthentication):
         return KioskDevice(credential.kiosk), credential
 
     def _enforce_csrf(self, request: Request) -> None:
-        def dummy_get_response(request: Any) -> None:  # pragma: no cover - never called
+        def dummy_get_response(request: HttpRequest) -> None:  # pragma: no cover - never called
             return None
 
         check = CSRFCheck(dummy_get_response)  # type: ignore[arg-type]  # as DRF's SessionAuthentication
@@ -80,11 +83,11 @@ class KioskAuthentication(BaseAuthentication):
 class IsKiosk(BasePermission):
     message = _("This kiosk is not provisioned or its credential was revoked.")
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.auth, KioskCredential) and isinstance(request.user, KioskDevice)
 
 
-def kiosk_from_request(request: Any) -> Kiosk | None:
+def kiosk_from_request(request: HttpRequest) -> Kiosk | None:
     """For plain Django views (the kiosk page): the kiosk of the cookie credential, or None."""
     credential = kiosk_credential_authenticate(
         token=request.COOKIES.get(settings.KIOSK_CREDENTIAL_COOKIE, "")

@@ -15,6 +15,7 @@ from accounts.approvals.services import cardless_reset_propose
 from accounts.models import BankAccount, Customer
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
+from atmsite.permissions import staff_user
 from biometrics.branch_views import branch_staff_required
 
 from .models import CardlessAccess
@@ -45,15 +46,17 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
                     customer=customer,
                     account=account,
                     consent=request.POST.get("consent") == "on",
-                    actor=request.user,
+                    actor=staff_user(request),
                 )
                 return redirect("branch:cardless-pin", customer_id=customer.pk)
             if action == "opt_out" and access is not None:
-                cardless.cardless_opt_out(access=access, actor=request.user, reason="Opted out at the branch")
+                cardless.cardless_opt_out(
+                    access=access, actor=staff_user(request), reason="Opted out at the branch"
+                )
                 messages.info(request, "Card-less cash is off for this customer.")
                 return redirect("branch:cardless", customer_id=customer.pk)
             if action == "reset":
-                cardless_reset_propose(customer=customer, actor=request.user)
+                cardless_reset_propose(customer=customer, actor=staff_user(request))
                 messages.info(request, "Reset proposed: a second member of staff must approve it.")
                 return redirect("branch:cardless", customer_id=customer.pk)
             raise ApplicationError("Unknown action.", code="action_invalid")
@@ -87,7 +90,7 @@ def cardless_pin_pad(request: HttpRequest, customer_id: int) -> HttpResponse:
                 access=access,
                 pin=request.POST.get("pin", ""),
                 pin_repeat=request.POST.get("pin_repeat", ""),
-                actor=request.user,
+                actor=staff_user(request),
             )
         except ApplicationError as refusal:
             error = refusal.message

@@ -1,4 +1,4 @@
-"""Kiosk reads: what a kiosk may be shown about a session (no writes; the services decide)."""
+"""Kiosk reads: what a kiosk may be shown about a session, and which notes it can pay out (no writes)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import messages
-from .models import KioskSession
+from .models import Cassette, Kiosk, KioskSession
 from .services import face
 from .services.sessions import session_deadlines
 
@@ -59,3 +59,12 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
         "seconds_left": left,
     }
+
+
+def available_notes(*, kiosk: Kiosk) -> list[int]:
+    """The denominations this kiosk can dispense now (a cassette with notes left), smallest first."""
+    return list(
+        Cassette.objects.filter(kiosk=kiosk, count__gt=0)
+        .order_by("denomination")
+        .values_list("denomination", flat=True)
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis
+from . import apis, money_apis
 
 app_name = "kiosk-api"
 urlpatterns = [
@@ -11,14 +11,16 @@ urlpatterns = [
     path("sessions/<str:session_id>/frames/", apis.SessionFrameApi.as_view(), name="session-frame"),
     path("sessions/<str:session_id>/otp/", apis.OtpRequestApi.as_view(), name="otp-request"),
     path("sessions/<str:session_id>/otp/verify/", apis.OtpVerifyApi.as_view(), name="otp-verify"),
-    path("sessions/<str:session_id>/balance/", apis.BalanceApi.as_view(), name="balance"),
-    path("sessions/<str:session_id>/withdrawals/", apis.WithdrawalApi.as_view(), name="withdraw"),
-    path("sessions/<str:session_id>/deposits/", apis.DepositApi.as_view(), name="deposit"),
-    path("sessions/<str:session_id>/cash-in/", apis.CashInApi.as_view(), name="cash-in"),
+    path("sessions/<str:session_id>/balance/", money_apis.BalanceApi.as_view(), name="balance"),
+    path("sessions/<str:session_id>/withdrawals/", money_apis.WithdrawalApi.as_view(), name="withdraw"),
+    path("sessions/<str:session_id>/deposits/", money_apis.DepositApi.as_view(), name="deposit"),
+    path("sessions/<str:session_id>/cash-in/", money_apis.CashInApi.as_view(), name="cash-in"),
     path(
-        "sessions/<str:session_id>/deposits/cancel/", apis.DepositCancelApi.as_view(), name="deposit-cancel"
+        "sessions/<str:session_id>/deposits/cancel/",
+        money_apis.DepositCancelApi.as_view(),
+        name="deposit-cancel",
     ),
-    path("sessions/<str:session_id>/statement/", apis.StatementApi.as_view(), name="statement"),
+    path("sessions/<str:session_id>/statement/", money_apis.StatementApi.as_view(), name="statement"),
     path("sessions/<str:session_id>/pin/", apis.CardlessPinApi.as_view(), name="cardless-pin"),
     path("sessions/<str:session_id>/end/", apis.SessionEndApi.as_view(), name="session-end"),
 ]

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 from atmsite.errors import ApplicationError
 
 from .authentication import kiosk_from_request
-from .models import Cassette
 from .ratelimits import ip_rate_limit
+from .selectors import available_notes
 from .services.cash_in import deposit_denominations
 from .services.credentials import kiosk_provisioning_code_redeem
 
@@ -80,11 +80,7 @@ def kiosk_page(request: HttpRequest) -> HttpResponse:
     kiosk = kiosk_from_request(request)
     if kiosk is None:
         return _remember_language(render(request, "kiosk/not_provisioned.html", status=403), lang)
-    notes = list(
-        Cassette.objects.filter(kiosk=kiosk, count__gt=0)
-        .order_by("denomination")
-        .values_list("denomination", flat=True)
-    )
+    notes = available_notes(kiosk=kiosk)
     demo_cards = []
     if settings.DEBUG:
         # Development only: the demo bank's public card numbers, to try the kiosk without typing.

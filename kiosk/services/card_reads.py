@@ -25,6 +25,8 @@ from accounts.models import Card
 from accounts.selectors import card_get_by_pan
 from atmsite.errors import ApplicationError
 
+from .counters import cache_count
+
 # Start sentinel, 12-19 digit PAN, field separator, YYMM, service code and discretionary data, end sentinel
 # (an LRC character may follow it). Readers can be set to drop the sentinels, so both are optional.
 _TRACK2 = re.compile(r"^;?(?P<pan>\d{12,19})=(?P<yy>\d{2})(?P<mm>\d{2})\d*(\?.?)?$")
@@ -93,13 +95,7 @@ def card_reads_throttle_check(*, kiosk_id: int) -> None:
 
 
 def card_read_failure_record(*, kiosk_id: int) -> None:
-    key = _failures_key(kiosk_id)
-    # add() then incr(): both atomic in Redis, so concurrent workers never lose a count.
-    if not cache.add(key, 1, timeout=settings.KIOSK_CARD_READ_WINDOW_S + 1):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between the two calls
-            cache.add(key, 1, timeout=settings.KIOSK_CARD_READ_WINDOW_S + 1)
+    cache_count(_failures_key(kiosk_id), timeout=settings.KIOSK_CARD_READ_WINDOW_S + 1)
 
 
 def card_read_resolve(*, kiosk_id: int, read: CardRead) -> Card:

@@ -14,6 +14,9 @@ The PIN (4-6 digits) is set by the customer on a PIN pad at the branch and kept 
 hash; it is never shown, logged, audited or returned. CARDLESS_PIN_MAX_FAILURES wrong PINs in a row disable
 card-less use for the customer (owner notified on WhatsApp) until a four-eyes reset at a branch.
 
+This module: the staff side, the session start, the face candidates and the daily limit. The kiosk's PIN
+check is in cardless_pin.py; the code fallback (sending, the per-number cool-down) in code_path.py.
+
 Phones in the audit trail: only the last four digits.
 """
 
@@ -21,41 +24,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import phonenumbers
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
-from django.core.cache import cache
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts.models import BankAccount, Customer, Transaction
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
+from audit.actors import Actor, actor_user
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import CardlessAccess, Kiosk, KioskSession
-from ..otp_senders import OtpSendError, otp_sender_get
 from . import face
-from .sessions import (
-    State,
-    kiosk_claim,
-    session_audit,
-    session_close,
-    session_get,
-    session_lock,
-    session_open,
-    session_refresh,
-    session_require,
-)
+from .sessions import State, kiosk_claim, session_open
 
 Status = CardlessAccess.Status
 PIN_LENGTHS = range(4, 7)
@@ -115,7 +104,7 @@ def pin_check_format(pin: str) -> str:
 # --- Staff side -----------------------------------------------------------------------------------------
 
 
-def _staff_audit(access: CardlessAccess, *, kind: str, actor: Any, data: dict[str, Any]) -> None:
+def _staff_audit(access: CardlessAccess, *, kind: str, actor: Actor, data: dict[str, str]) -> None:
     audit_event_record(
         kind=kind,
         outcome=AuditEvent.Outcome.SUCCESS,
@@ -126,7 +115,9 @@ def _staff_audit(access: CardlessAccess, *, kind: str, actor: Any, data: dict[st
 
 
 @transaction.atomic
-def cardless_opt_in(*, customer: Customer, account: BankAccount, consent: bool, actor: Any) -> CardlessAccess:
+def cardless_opt_in(
+    *, customer: Customer, account: BankAccount, consent: bool, actor: Actor
+) -> CardlessAccess:
     """Record the customer's consent and the account card-less cash comes from; the PIN is set next."""
     if not consent:
         raise ApplicationError(
@@ -170,7 +161,7 @@ def cardless_opt_in(*, customer: Customer, account: BankAccount, consent: bool, 
 
 
 @transaction.atomic
-def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor: Any) -> CardlessAccess:
+def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor: Actor) -> CardlessAccess:
     """The customer typed a new PIN twice on the PIN pad. Stored hashed; never returned or audited."""
     access = (
         CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
@@ -194,7 +185,7 @@ def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor
 
 
 @transaction.atomic
-def cardless_opt_out(*, access: CardlessAccess, actor: Any, reason: str = "") -> CardlessAccess:
+def cardless_opt_out(*, access: CardlessAccess, actor: Actor, reason: str = "") -> CardlessAccess:
     access = (
         CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
     )
@@ -202,7 +193,7 @@ def cardless_opt_out(*, access: CardlessAccess, actor: Any, reason: str = "") ->
         return access
     previous = access.status
     access.status, access.pin_hash = Status.REVOKED, ""
-    access.revoked_at, access.revoked_by = timezone.now(), actor
+    access.revoked_at, access.revoked_by = timezone.now(), actor_user(actor)
     access.save(update_fields=["status", "pin_hash", "revoked_at", "revoked_by", "updated_at"])
     _staff_audit(
         access,
@@ -213,7 +204,7 @@ def cardless_opt_out(*, access: CardlessAccess, actor: Any, reason: str = "") ->
     return access
 
 
-def cardless_reset_apply(*, access: CardlessAccess, actor: Any) -> CardlessAccess:
+def cardless_reset_apply(*, access: CardlessAccess, actor: Actor) -> CardlessAccess:
     """Applied by an approved four-eyes reset: the old PIN is gone, the customer sets a new one."""
     access = (
         CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
@@ -295,124 +286,6 @@ def cardless_face_decided(session: KioskSession, *, customer_id: int) -> None:
     session.save(update_fields=["customer", "account"])
 
 
-# --- Kiosk: the code fallback ---------------------------------------------------------------------------
-
-
-def cardless_code_phone(session: KioskSession) -> str:
-    """The phone the code goes to ('' for an unknown number: a code is stored but never sent)."""
-    ids = session.cardless_candidates or []
-    phone = Customer.objects.filter(pk__in=ids).values_list("phone", flat=True).first()
-    return phone or ""
-
-
-def cardless_code_send(session: KioskSession, *, body: str) -> None:
-    phone = cardless_code_phone(session)
-    if phone:
-        otp_sender_get().send(phone=phone, body=body)
-
-
-# --- Kiosk: PIN -----------------------------------------------------------------------------------------
-
-# Compared when there is nobody to compare with, so a wrong PIN costs the same hashing either way.
-_NOBODY_PIN_HASH = make_password(secrets.token_urlsafe(16))
-
-
-def _pin_disabled_notice(access: CardlessAccess, *, session: KioskSession) -> None:
-    body = gettext(
-        "%(bank)s: three wrong PINs were entered at an ATM for your card-less cash. Card-less cash is "
-        "disabled until you visit a branch. If this was not you, call the bank."
-    ) % {"bank": settings.BANK_NAME}
-    try:
-        otp_sender_get().send(phone=access.customer.phone, body=body)
-    except OtpSendError as error:
-        session_audit(
-            session,
-            kind=AuditEvent.Kind.OTP_SEND_FAILED,
-            outcome=AuditEvent.Outcome.FAILURE,
-            data={"error": error.reason[:200], "notice": "cardless_disabled"},
-        )
-
-
-def cardless_pin_verify(*, kiosk: Kiosk, public_id: Any, pin: str) -> KioskSession:
-    """Check the PIN after the face (or code) step. Right: verified. Wrong: counted for the customer."""
-    pin = pin_check_format(pin)  # a malformed entry is a typing slip, not a guess: not counted
-    session_refresh(kiosk=kiosk, public_id=public_id)
-    failure: ApplicationError | None = None
-    with transaction.atomic():
-        session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
-        now = timezone.now()
-        session_require(session, states=(State.PIN_PENDING,), now=now)
-        # Decided by face: that customer alone. Decided by a code to a shared phone: the PIN picks among them.
-        ids = [session.customer_id] if session.customer_id else list(session.cardless_candidates or [])
-        accesses = list(
-            CardlessAccess.objects.select_for_update()
-            .select_related("customer")
-            .filter(customer_id__in=ids, status=Status.ACTIVE)
-            .order_by("customer_id")
-        )
-        matched = [access for access in accesses if check_password(pin, access.pin_hash)]
-        if not accesses:
-            check_password(pin, _NOBODY_PIN_HASH)
-        session.last_activity_at = now
-        if len(matched) == 1:
-            access = matched[0]
-            access.consecutive_pin_failures = 0
-            access.save(update_fields=["consecutive_pin_failures", "updated_at"])
-            session.customer_id, session.account_id = access.customer_id, access.account_id
-            session.state, session.verified_at = State.VERIFIED, now
-            session.save(update_fields=["customer", "account", "state", "verified_at", "last_activity_at"])
-            session_audit(
-                session,
-                kind=AuditEvent.Kind.CARDLESS_PIN_VERIFIED,
-                outcome=AuditEvent.Outcome.SUCCESS,
-                data={},
-            )
-        else:
-            session.save(update_fields=["last_activity_at"])
-            disabled = []
-            for access in accesses:
-                access.consecutive_pin_failures += 1
-                if access.consecutive_pin_failures >= settings.CARDLESS_PIN_MAX_FAILURES:
-                    access.status, access.disabled_at = Status.DISABLED, now
-                    disabled.append(access)
-                access.save(update_fields=["consecutive_pin_failures", "status", "disabled_at", "updated_at"])
-            left = min(
-                (settings.CARDLESS_PIN_MAX_FAILURES - a.consecutive_pin_failures for a in accesses), default=0
-            )
-            session_audit(
-                session,
-                kind=AuditEvent.Kind.CARDLESS_PIN_FAILED,
-                outcome=AuditEvent.Outcome.FAILURE,
-                data={"attempts_left": max(left, 0), "disabled_customers": [a.customer_id for a in disabled]},
-            )
-            for access in disabled:
-                audit_event_record(
-                    kind=AuditEvent.Kind.CARDLESS_DISABLED,
-                    outcome=AuditEvent.Outcome.FAILURE,
-                    kiosk_id=session.kiosk_id,
-                    customer_id=access.customer_id,
-                    data={"session": str(session.public_id), "phone": phone_mask(access.customer.phone)},
-                )
-                _pin_disabled_notice(access, session=session)
-            if left <= 0:
-                session_close(session, reason=KioskSession.EndReason.CARDLESS_DISABLED, now=now)
-                failure = ApplicationError(
-                    _("Too many wrong PINs. Card-less cash is disabled; please visit a branch."),
-                    code="cardless_disabled",
-                    status_code=403,
-                )
-            else:
-                failure = ApplicationError(
-                    _("Wrong PIN. Attempts left: %(remaining)d.") % {"remaining": left},
-                    code="pin_wrong",
-                    status_code=400,
-                    extra={"attempts_left": left},
-                )
-    if failure is not None:
-        raise failure
-    return session
-
-
 # --- Money ----------------------------------------------------------------------------------------------
 
 
@@ -437,60 +310,3 @@ def cardless_limit_check(*, account: BankAccount, amount: Decimal) -> None:
 
 def cardless_available_today(*, account: BankAccount) -> Decimal:
     return max(Decimal("0"), settings.CARDLESS_DAILY_LIMIT - cardless_withdrawn_today(account=account))
-
-
-# --- The code path's cool-down, per typed phone number -------------------------------------------------
-# Mirrors CardSecurity's wrong-code cool-down, keyed by the phone's HMAC in the cache (Redis in production),
-# so a known and an unknown number cool down alike and nothing about the number shows.
-
-
-def _otp_keys(session: KioskSession) -> tuple[str, str, str]:
-    base = f"kiosk:cardless-otp:{session.cardless_phone_hmac}"
-    return f"{base}:failures", f"{base}:paused-until", f"{base}:level"
-
-
-def cardless_otp_paused_until(session: KioskSession) -> datetime | None:
-    _failures, paused, _level = _otp_keys(session)
-    until = cache.get(paused)
-    return until if until is not None and until > timezone.now() else None
-
-
-def cardless_otp_failure_record(session: KioskSession) -> datetime | None:
-    """Count a wrong code for the typed number; OTP_COOLDOWN_AFTER in a row pause its code path."""
-    failures_key, paused_key, level_key = _otp_keys(session)
-    memory = 24 * 3600
-    if not cache.add(failures_key, 1, timeout=memory):
-        try:
-            cache.incr(failures_key)
-        except ValueError:
-            cache.add(failures_key, 1, timeout=memory)
-    if int(cache.get(failures_key, 0)) < settings.OTP_COOLDOWN_AFTER:
-        return None
-    level = int(cache.get(level_key, 0))
-    steps = settings.OTP_COOLDOWN_STEPS_S
-    until = timezone.now() + timedelta(seconds=steps[min(level, len(steps) - 1)])
-    cache.set(paused_key, until, timeout=steps[min(level, len(steps) - 1)] + 1)
-    cache.set(level_key, level + 1, timeout=memory)
-    cache.delete(failures_key)
-    return until
-
-
-def cardless_otp_success_record(session: KioskSession) -> None:
-    cache.delete_many(list(_otp_keys(session)))
-
-
-def cardless_cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:
-    minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
-    body = gettext(
-        "%(bank)s: several wrong one-time codes were entered at an ATM for card-less cash with this phone "
-        "number. Codes are paused for %(minutes)d minutes. If this was not you, call the bank."
-    ) % {"bank": settings.BANK_NAME, "minutes": minutes}
-    try:
-        cardless_code_send(session, body=body)
-    except OtpSendError as error:
-        session_audit(
-            session,
-            kind=AuditEvent.Kind.OTP_SEND_FAILED,
-            outcome=AuditEvent.Outcome.FAILURE,
-            data={"error": error.reason[:200], "notice": "cooldown"},
-        )

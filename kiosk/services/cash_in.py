@@ -8,12 +8,14 @@ and a row on the reconciliation list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +28,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import CashInBin, CashInReconciliation, Cassette, Kiosk, KioskSession
-from .operations import Receipt, _menu_session
+from .operations import Receipt, _active_kiosk, _menu_session
 from .sessions import session_get, session_lock, session_refresh
 
 Notes = dict[int, int]
@@ -45,12 +47,12 @@ def _notes_stored(notes: Notes) -> dict[str, int]:
     return {str(value): count for value, count in sorted(notes.items(), reverse=True)}
 
 
-def _notes_loaded(raw: dict[str, Any]) -> Notes:
+def _notes_loaded(raw: dict[str, int]) -> Notes:
     # Largest note first, whatever order the JSON column kept (PostgreSQL's jsonb sorts keys as text).
     return dict(sorted(((int(value), int(count)) for value, count in raw.items()), reverse=True))
 
 
-def deposit_notes_parse(*, raw: Any, currency: str) -> Notes:
+def deposit_notes_parse(*, raw: object, currency: str) -> Notes:
     """The counted notes as {denomination: count}, or a 400 naming what is wrong. No zero counts kept."""
     if not isinstance(raw, dict) or not raw:
         raise ApplicationError(_("No notes were counted."), code="deposit_no_notes")
@@ -114,14 +116,6 @@ def _limits_check(*, notes: Notes, account: BankAccount) -> Decimal:
     return total
 
 
-def _active_kiosk(kiosk: Kiosk) -> Kiosk:
-    # The kiosk row lock serialises every change to this kiosk's cash (cassettes and cash-in bin).
-    locked = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
-    if locked.status != Kiosk.Status.ACTIVE:
-        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
-    return locked
-
-
 @dataclass(frozen=True)
 class Escrow:
     session: KioskSession
@@ -142,7 +136,19 @@ def _escrow(session: KioskSession, currency: str) -> Escrow:
     )
 
 
-def deposit_escrow(*, kiosk: Kiosk, public_id: Any, notes: Any, idempotency_key: str) -> Escrow:
+def _escrow_audit(session: KioskSession, *, kind: str, kiosk: Kiosk, data: dict[str, object]) -> None:
+    """An escrow event of this session: notes counted in or returned (a confirm is audited as the deposit)."""
+    audit_event_record(
+        kind=kind,
+        outcome=AuditEvent.Outcome.INFO,
+        kiosk_id=kiosk.pk,
+        customer_id=session.owner_customer_id,
+        card_last4=session.card_last4,
+        data={"session": str(session.public_id), **data, "currency": kiosk.currency},
+    )
+
+
+def deposit_escrow(*, kiosk: Kiosk, public_id: str | UUID, notes: object, idempotency_key: str) -> Escrow:
     """The cash-in module reports the notes it counted into escrow. Nothing is credited yet.
 
     A repeated report with the same key and notes answers the same escrow (a device agent's retry).
@@ -180,18 +186,11 @@ def deposit_escrow(*, kiosk: Kiosk, public_id: Any, notes: Any, idempotency_key:
         session.deposit_escrow_key = key
         session.deposit_escrowed_at = now
         session.save(update_fields=["deposit_escrow_notes", "deposit_escrow_key", "deposit_escrowed_at"])
-        audit_event_record(
+        _escrow_audit(
+            session,
             kind=AuditEvent.Kind.DEPOSIT_ESCROWED,
-            outcome=AuditEvent.Outcome.INFO,
-            kiosk_id=locked_kiosk.pk,
-            customer_id=session.owner_customer_id,
-            card_last4=session.card_last4,
-            data={
-                "session": str(session.public_id),
-                "notes": session.deposit_escrow_notes,
-                "total": str(total),
-                "currency": locked_kiosk.currency,
-            },
+            kiosk=locked_kiosk,
+            data={"notes": session.deposit_escrow_notes, "total": str(total)},
         )
         return _escrow(session, locked_kiosk.currency)
 
@@ -202,7 +201,7 @@ def _no_escrow() -> ApplicationError:
     )
 
 
-def deposit_confirm(*, kiosk: Kiosk, public_id: Any, idempotency_key: str) -> Receipt:
+def deposit_confirm(*, kiosk: Kiosk, public_id: str | UUID, idempotency_key: str) -> Receipt:
     """The customer confirms the counted total: credit it and move the notes into the bin, atomically.
 
     A retried confirm with the escrow's key answers the first receipt and writes nothing.
@@ -213,7 +212,7 @@ def deposit_confirm(*, kiosk: Kiosk, public_id: Any, idempotency_key: str) -> Re
         return _confirm(kiosk=kiosk, public_id=public_id, key=key, now=timezone.now())
 
 
-def _confirm(*, kiosk: Kiosk, public_id: Any, key: str, now: datetime) -> Receipt:
+def _confirm(*, kiosk: Kiosk, public_id: str | UUID, key: str, now: datetime) -> Receipt:
     locked_kiosk = _active_kiosk(kiosk)
     session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
     # The account lock deposit_create takes, taken here so the replay check and the daily count see the
@@ -251,7 +250,7 @@ def _confirm(*, kiosk: Kiosk, public_id: Any, key: str, now: datetime) -> Receip
     return Receipt(session=session, transaction=entry, notes=notes, repeated=False)
 
 
-def deposit_cancel(*, kiosk: Kiosk, public_id: Any) -> Escrow:
+def deposit_cancel(*, kiosk: Kiosk, public_id: str | UUID) -> Escrow:
     """The customer cancels: the module returns the notes; nothing reaches the ledger or the bin.
 
     Allowed on an ended session too: a device agent that returns notes left in escrow when the session ended
@@ -265,18 +264,11 @@ def deposit_cancel(*, kiosk: Kiosk, public_id: Any) -> Escrow:
         returned = _escrow(session, kiosk.currency)
         session.deposit_escrow_notes, session.deposit_escrow_key, session.deposit_escrowed_at = {}, "", None
         session.save(update_fields=["deposit_escrow_notes", "deposit_escrow_key", "deposit_escrowed_at"])
-        audit_event_record(
+        _escrow_audit(
+            session,
             kind=AuditEvent.Kind.DEPOSIT_CANCELLED,
-            outcome=AuditEvent.Outcome.INFO,
-            kiosk_id=kiosk.pk,
-            customer_id=session.owner_customer_id,
-            card_last4=session.card_last4,
-            data={
-                "session": str(session.public_id),
-                "notes_returned": _notes_stored(returned.notes),
-                "total": str(returned.total),
-                "currency": kiosk.currency,
-            },
+            kiosk=kiosk,
+            data={"notes_returned": _notes_stored(returned.notes), "total": str(returned.total)},
         )
         return returned
 
@@ -284,7 +276,7 @@ def deposit_cancel(*, kiosk: Kiosk, public_id: Any) -> Escrow:
 # --- Back office ----------------------------------------------------------------------------------------
 
 
-def _counts_parse(raw: dict[int, Any]) -> Notes:
+def _counts_parse(raw: Mapping[int, object]) -> Notes:
     counts: Notes = {}
     for value, count in raw.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > 1_000_000:
@@ -298,7 +290,7 @@ def _counts_parse(raw: dict[int, Any]) -> Notes:
 
 
 @transaction.atomic
-def cash_in_bin_empty(*, kiosk: Kiosk, counted: dict[int, Any], actor: Any) -> CashInReconciliation:
+def cash_in_bin_empty(*, kiosk: Kiosk, counted: Mapping[int, object], actor: User) -> CashInReconciliation:
     """Staff emptied the bin and counted it: compare with what credited deposits put in, reset the bin.
 
     Any difference (in the total or in any denomination) is recorded as a failure event of its own.
@@ -313,7 +305,7 @@ def cash_in_bin_empty(*, kiosk: Kiosk, counted: dict[int, Any], actor: Any) -> C
     reconciliation = CashInReconciliation.objects.create(
         kiosk=locked_kiosk,
         counted_at=timezone.now(),
-        counted_by=actor if getattr(actor, "pk", None) else None,
+        counted_by=actor,
         currency=locked_kiosk.currency,
         expected_notes=_notes_stored(expected_notes),
         counted_notes=_notes_stored(counted_notes),
@@ -335,26 +327,16 @@ def cash_in_bin_empty(*, kiosk: Kiosk, counted: dict[int, Any], actor: Any) -> C
         "difference": str(reconciliation.difference),
         "currency": locked_kiosk.currency,
     }
-    audit_event_record(
-        kind=AuditEvent.Kind.CASH_IN_BIN_EMPTIED,
-        outcome=AuditEvent.Outcome.SUCCESS,
-        actor=actor,
-        kiosk_id=locked_kiosk.pk,
-        data=data,
-    )
+    events = [(AuditEvent.Kind.CASH_IN_BIN_EMPTIED, AuditEvent.Outcome.SUCCESS)]
     if reconciliation.notes_differ:
-        audit_event_record(
-            kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE,
-            outcome=AuditEvent.Outcome.FAILURE,
-            actor=actor,
-            kiosk_id=locked_kiosk.pk,
-            data=data,
-        )
+        events.append((AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE, AuditEvent.Outcome.FAILURE))
+    for kind, outcome in events:
+        audit_event_record(kind=kind, outcome=outcome, actor=actor, kiosk_id=locked_kiosk.pk, data=data)
     return reconciliation
 
 
 @transaction.atomic
-def cassettes_load(*, kiosk: Kiosk, counts: dict[int, Any], actor: Any) -> dict[int, int]:
+def cassettes_load(*, kiosk: Kiosk, counts: Mapping[int, object], actor: User) -> dict[int, int]:
     """Staff loaded (or replenished) the dispensing cassettes: set each denomination to the counted notes."""
     loaded = _counts_parse(counts)
     # Kiosk row first, as every withdrawal does: a withdrawal never sees half-loaded cassettes.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ def token_digest(raw: str) -> str:
 
 
 @transaction.atomic
-def kiosk_provisioning_code_create(*, kiosk: Kiosk, actor: Any) -> tuple[KioskProvisioningCode, str]:
+def kiosk_provisioning_code_create(*, kiosk: Kiosk, actor: User | None) -> tuple[KioskProvisioningCode, str]:
     """A fresh one-time code for `kiosk`; the clear code is returned once and never stored."""
     kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
     # One live code per kiosk: issuing a new one retires any unused earlier code.
@@ -34,7 +34,7 @@ def kiosk_provisioning_code_create(*, kiosk: Kiosk, actor: Any) -> tuple[KioskPr
     code = KioskProvisioningCode.objects.create(
         kiosk=kiosk,
         code_sha256=token_digest(raw),
-        created_by_id=getattr(actor, "pk", None),
+        created_by_id=actor.pk if actor else None,
         expires_at=timezone.now() + timedelta(seconds=settings.KIOSK_PROVISIONING_CODE_TTL_S),
     )
     audit_event_record(
@@ -85,7 +85,7 @@ def kiosk_provisioning_code_redeem(*, code: str) -> tuple[KioskCredential, str]:
 
 
 @transaction.atomic
-def kiosk_credential_rotate(*, kiosk: Kiosk, actor: Any) -> tuple[KioskCredential, str]:
+def kiosk_credential_rotate(*, kiosk: Kiosk, actor: User | None) -> tuple[KioskCredential, str]:
     """A new token for API clients (shown once); every earlier credential of the kiosk stops working."""
     kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
     credential, raw = _credential_issue(kiosk=kiosk)
@@ -100,7 +100,7 @@ def kiosk_credential_rotate(*, kiosk: Kiosk, actor: Any) -> tuple[KioskCredentia
 
 
 @transaction.atomic
-def kiosk_credential_revoke(*, kiosk: Kiosk, actor: Any) -> int:
+def kiosk_credential_revoke(*, kiosk: Kiosk, actor: User | None) -> int:
     """Revoke every active credential of the kiosk (a stolen or retired device). Returns how many."""
     kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
     revoked = KioskCredential.objects.filter(kiosk=kiosk, revoked_at__isnull=True).update(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -29,7 +29,7 @@ from .sessions import State, session_get, session_lock, session_refresh, session
 MENU_STATES = (State.VERIFIED, State.IN_MENU)
 
 
-def _menu_session(*, kiosk: Kiosk, public_id: Any, now: datetime) -> KioskSession:
+def _menu_session(*, kiosk: Kiosk, public_id: str | UUID, now: datetime) -> KioskSession:
     """Lock the session, check it is verified and in time, enter the menu and refresh the idle timer."""
     session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
     session_require(session, states=MENU_STATES, now=now)
@@ -40,6 +40,15 @@ def _menu_session(*, kiosk: Kiosk, public_id: Any, now: datetime) -> KioskSessio
     return session
 
 
+def _active_kiosk(kiosk: Kiosk) -> Kiosk:
+    """The kiosk, locked, if it is in service. Lock order: kiosk first, then session, account, audit head."""
+    # The kiosk row lock serialises every change to this kiosk's cash (cassettes and cash-in bin).
+    locked = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    if locked.status != Kiosk.Status.ACTIVE:
+        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
+    return locked
+
+
 @dataclass(frozen=True)
 class Balance:
     session: KioskSession
@@ -47,7 +56,7 @@ class Balance:
     available_today: Decimal
 
 
-def session_balance(*, kiosk: Kiosk, public_id: Any) -> Balance:
+def session_balance(*, kiosk: Kiosk, public_id: str | UUID) -> Balance:
     session_refresh(kiosk=kiosk, public_id=public_id)  # commits passed deadlines first
     with transaction.atomic():
         session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
@@ -60,7 +69,7 @@ def session_balance(*, kiosk: Kiosk, public_id: Any) -> Balance:
         return Balance(session=session, account=account, available_today=min(available, account.balance))
 
 
-def session_statement(*, kiosk: Kiosk, public_id: Any) -> tuple[KioskSession, list[Transaction]]:
+def session_statement(*, kiosk: Kiosk, public_id: str | UUID) -> tuple[KioskSession, list[Transaction]]:
     session_refresh(kiosk=kiosk, public_id=public_id)
     with transaction.atomic():
         session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
@@ -76,7 +85,7 @@ class Receipt:
     repeated: bool  # True when the idempotency key had already been used: nothing moved this time
 
 
-def _whole_amount(raw: Any) -> int:
+def _whole_amount(raw: str | int | Decimal) -> int:
     amount = money_parse(raw)  # 400 for negative, zero, non-numbers, too many decimals
     if amount != amount.to_integral_value():
         raise ApplicationError(
@@ -85,7 +94,9 @@ def _whole_amount(raw: Any) -> int:
     return int(amount)
 
 
-def session_withdraw(*, kiosk: Kiosk, public_id: Any, amount: Any, idempotency_key: str) -> Receipt:
+def session_withdraw(
+    *, kiosk: Kiosk, public_id: str | UUID, amount: str | int | Decimal, idempotency_key: str
+) -> Receipt:
     """Dispense `amount` in notes from this kiosk's cassettes and debit the account, atomically.
 
     A repeated idempotency key (a double tap, a retried request) returns the first receipt and dispenses
@@ -99,12 +110,9 @@ def session_withdraw(*, kiosk: Kiosk, public_id: Any, amount: Any, idempotency_k
         return _withdraw(kiosk=kiosk, public_id=public_id, whole=whole, key=key)
 
 
-def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
+def _withdraw(*, kiosk: Kiosk, public_id: str | UUID, whole: int, key: str) -> Receipt:
     now = timezone.now()
-    # The kiosk row lock serialises every cassette change of this kiosk (lock order: kiosk first).
-    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
-    if locked_kiosk.status != Kiosk.Status.ACTIVE:
-        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
+    locked_kiosk = _active_kiosk(kiosk)
     session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
     # Then the account: the same lock withdrawal_create takes, held here so the idempotency check and the
     # cassette debit see the committed ledger.
@@ -113,36 +121,9 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
     if previous is not None:
         notes = {int(value): count for value, count in previous.details.get("notes", {}).items()}
         return Receipt(session=session, transaction=previous, notes=notes, repeated=True)
-    if account.currency != locked_kiosk.currency:
-        raise ApplicationError(
-            _("This kiosk dispenses %(currency)s only.") % {"currency": locked_kiosk.currency},
-            code="currency_mismatch",
-            status_code=409,
-        )
-    # The customer's own limits come before the kiosk's cash: asking for more than the balance must read
-    # "insufficient funds", not a note problem the customer cannot fix. withdrawal_create re-checks both.
-    if whole > account.balance:
-        raise ApplicationError(_("Insufficient funds."), code="insufficient_funds", status_code=409)
-    if account_withdrawn_today(account=account) + whole > account.daily_withdrawal_limit:
-        raise ApplicationError(
-            _("This withdrawal would exceed the daily limit."), code="daily_limit", status_code=409
-        )
+    _account_check(account, kiosk=locked_kiosk, whole=whole)
     cassettes = {c.denomination: c for c in Cassette.objects.filter(kiosk=locked_kiosk)}
-    stock = {value: c.count for value, c in cassettes.items() if c.count > 0}
-    if not stock:
-        raise ApplicationError(_("This kiosk has no cash left."), code="kiosk_no_cash", status_code=409)
-    smallest = min(stock)
-    if whole % smallest:
-        raise ApplicationError(
-            _("The amount must be a multiple of %(note)d.") % {"note": smallest},
-            code="amount_not_notes",
-            status_code=400,
-            extra={"smallest_note": smallest},
-        )
-    if whole > sum(value * count for value, count in stock.items()):
-        raise ApplicationError(
-            _("This kiosk does not have enough cash for this amount."), code="kiosk_cash", status_code=409
-        )
+    stock = _stock_check(cassettes, whole=whole)
     if session.is_cardless:
         # Under the account lock taken above, so two card-less withdrawals cannot both pass the limit.
         cardless.cardless_limit_check(account=account, amount=Decimal(whole))
@@ -172,3 +153,43 @@ def _withdraw(*, kiosk: Kiosk, public_id: Any, whole: int, key: str) -> Receipt:
         cassette.count -= count
         cassette.save(update_fields=["count"])
     return Receipt(session=session, transaction=entry, notes=plan, repeated=False)
+
+
+def _account_check(account: BankAccount, *, kiosk: Kiosk, whole: int) -> None:
+    """Refuse what the account does not allow: another currency, more than the balance or the daily limit.
+
+    Checked before the kiosk's cash: asking for more than the balance must read "insufficient funds", not a
+    note problem the customer cannot fix. withdrawal_create re-checks funds and the limit.
+    """
+    if account.currency != kiosk.currency:
+        raise ApplicationError(
+            _("This kiosk dispenses %(currency)s only.") % {"currency": kiosk.currency},
+            code="currency_mismatch",
+            status_code=409,
+        )
+    if whole > account.balance:
+        raise ApplicationError(_("Insufficient funds."), code="insufficient_funds", status_code=409)
+    if account_withdrawn_today(account=account) + whole > account.daily_withdrawal_limit:
+        raise ApplicationError(
+            _("This withdrawal would exceed the daily limit."), code="daily_limit", status_code=409
+        )
+
+
+def _stock_check(cassettes: dict[int, Cassette], *, whole: int) -> dict[int, int]:
+    """The notes in the cassettes, {denomination: count}, if they can cover `whole` at all."""
+    stock = {value: c.count for value, c in cassettes.items() if c.count > 0}
+    if not stock:
+        raise ApplicationError(_("This kiosk has no cash left."), code="kiosk_no_cash", status_code=409)
+    smallest = min(stock)
+    if whole % smallest:
+        raise ApplicationError(
+            _("The amount must be a multiple of %(note)d.") % {"note": smallest},
+            code="amount_not_notes",
+            status_code=400,
+            extra={"smallest_note": smallest},
+        )
+    if whole > sum(value * count for value, count in stock.items()):
+        raise ApplicationError(
+            _("This kiosk does not have enough cash for this amount."), code="kiosk_cash", status_code=409
+        )
+    return stock

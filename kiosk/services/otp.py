@@ -1,20 +1,20 @@
 """One-time codes over WhatsApp, the fallback after a failed face check (never after a mismatch).
 
 The code comes from `secrets`, is stored only as HMAC-SHA256 (key OTP_HMAC_KEY, bound to the session) and
-is never logged, shown or returned. A row exists only for a code that was really sent.
+is never logged, shown or returned. A row exists only for a code whose send did not fail (for a card-less
+number nobody opted in with, a code is stored but never sent, so every code typed for it is wrong).
 
-Wrong codes never block the card: OTP_COOLDOWN_AFTER of them in a row pause the card's code path, each
-pause longer than the last, and the owner gets a WhatsApp notice (no code in it).
+Wrong codes never block the card: OTP_MAX_ATTEMPTS of them void the code, and OTP_COOLDOWN_AFTER in a row
+pause the code path (code_path.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -27,9 +27,15 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 
 from ..models import Kiosk, KioskSession, OtpCode
-from ..otp_senders import OtpSendError, otp_sender_get
-from . import cardless, security
-from .cardless import cardless_code_send
+from ..otp_senders import OtpSendError
+from .code_path import (
+    code_path_cooldown_notice_send,
+    code_path_failure_record,
+    code_path_paused_until,
+    code_path_send,
+    code_path_success_record,
+)
+from .entries import attempts_left_refusal, session_step
 from .sessions import (
     State,
     session_audit,
@@ -39,8 +45,6 @@ from .sessions import (
     session_refresh,
     session_require,
 )
-
-logger = logging.getLogger(__name__)
 
 
 def otp_digest(*, session_id: int, code: str) -> str:
@@ -63,9 +67,7 @@ def _code_path_closed(session: KioskSession) -> str:
         # Another enrolled person stood at this card: a code sent to the owner's phone would only help
         # whoever holds both (an insider who changed the phone, a relative with the owner's phone).
         return "mismatch"
-    if session.is_cardless and cardless.cardless_otp_paused_until(session) is not None:
-        return "cooldown"
-    if not session.is_cardless and security.card_otp_locked_until(card=session.claimed_card) is not None:
+    if code_path_paused_until(session) is not None:
         return "cooldown"
     return ""
 
@@ -80,7 +82,7 @@ def _code_unavailable() -> ApplicationError:
     )
 
 
-def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: Any) -> None:
+def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: str | UUID) -> None:
     """End the session (committed) and refuse when the card's code path is closed for this session."""
     with transaction.atomic():
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
@@ -99,25 +101,7 @@ def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: Any) -> None:
     raise _code_unavailable()
 
 
-def _cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:
-    """Tell the owner on WhatsApp that wrong codes paused the code path (a notice, never a code)."""
-    minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
-    body = gettext(
-        "%(bank)s: several wrong one-time codes were entered at an ATM for your card %(card)s. Codes for "
-        "this card are paused for %(minutes)d minutes. If this was not you, call the bank."
-    ) % {"bank": settings.BANK_NAME, "card": session.claimed_card.masked_pan, "minutes": minutes}
-    try:
-        otp_sender_get().send(phone=session.claimed_card.customer.phone, body=body)
-    except OtpSendError as error:
-        session_audit(
-            session,
-            kind=AuditEvent.Kind.OTP_SEND_FAILED,
-            outcome=AuditEvent.Outcome.FAILURE,
-            data={"error": error.reason[:200], "notice": "cooldown"},
-        )
-
-
-def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
+def otp_request(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
     """Send a fresh code to the card owner's WhatsApp. At most OTP_MAX_SENDS per card per window.
 
     The send happens inside the transaction that stores the code, under the session row lock (held at most
@@ -125,72 +109,69 @@ def otp_request(*, kiosk: Kiosk, public_id: Any) -> KioskSession:
     """
     session_refresh(kiosk=kiosk, public_id=public_id)
     _otp_refuse_if_closed(kiosk=kiosk, public_id=public_id)
-    failure: ApplicationError | None = None
-    with transaction.atomic():
-        session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
-        now = timezone.now()
-        session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
-        if not session.is_cardless:
-            otp_phone_change_check(customer=session.claimed_card.customer, now=now)
-        if _code_path_closed(session):
-            raise _code_unavailable()  # closed by a concurrent request since the check above
-        window_start = now - timedelta(seconds=settings.OTP_SEND_WINDOW_S)
-        sent = (
-            OtpCode.objects.filter(session__cardless_phone_hmac=session.cardless_phone_hmac)
-            if session.is_cardless
-            else OtpCode.objects.filter(card=session.claimed_card)
+    # A failed send is refused after the commit, which keeps its audit event.
+    return session_step(
+        kiosk=kiosk, public_id=public_id, states=(State.FACE_FAILED, State.OTP_SENT), step=_otp_send
+    )
+
+
+def _otp_send(session: KioskSession, now: datetime) -> ApplicationError | None:
+    if not session.is_cardless:
+        otp_phone_change_check(customer=session.claimed_card.customer, now=now)
+    if _code_path_closed(session):
+        raise _code_unavailable()  # closed by a concurrent request since the check above
+    # Counted per card, or per typed phone number for card-less sessions.
+    sent = (
+        OtpCode.objects.filter(session__cardless_phone_hmac=session.cardless_phone_hmac)
+        if session.is_cardless
+        else OtpCode.objects.filter(card=session.claimed_card)
+    )
+    sent_recently = sent.filter(created_at__gte=now - timedelta(seconds=settings.OTP_SEND_WINDOW_S)).count()
+    if sent_recently >= settings.OTP_MAX_SENDS:
+        raise ApplicationError(
+            _("Too many codes were sent for this card. Please try again later."),
+            code="otp_rate_limited",
+            status_code=429,
         )
-        sent_recently = sent.filter(created_at__gte=window_start).count()
-        if sent_recently >= settings.OTP_MAX_SENDS:
-            raise ApplicationError(
-                _("Too many codes were sent for this card. Please try again later."),
-                code="otp_rate_limited",
-                status_code=429,
-            )
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        try:
-            if session.is_cardless:
-                # An unknown number gets the same answer and a stored code that was never sent.
-                cardless_code_send(session, body=_message_body(code))
-            else:
-                otp_sender_get().send(phone=session.claimed_card.customer.phone, body=_message_body(code))
-        except OtpSendError as error:
-            # The reason (never the message body) goes to the audit trail; nothing else changes.
-            session_audit(
-                session,
-                kind=AuditEvent.Kind.OTP_SEND_FAILED,
-                outcome=AuditEvent.Outcome.FAILURE,
-                data={"error": error.reason[:200]},
-            )
-            failure = ApplicationError(
-                _("The code could not be sent right now. Please try again in a moment."),
-                code="otp_send_failed",
-                status_code=503,
-            )
-        else:
-            # A new code replaces any earlier one of this session.
-            OtpCode.objects.filter(session=session, used_at__isnull=True, voided_at__isnull=True).update(
-                voided_at=now
-            )
-            OtpCode.objects.create(
-                session=session,
-                card=session.card,
-                code_hmac=otp_digest(session_id=session.pk, code=code),
-                created_at=now,
-                expires_at=now + timedelta(seconds=settings.OTP_TTL_S),
-            )
-            session.state, session.last_activity_at = State.OTP_SENT, now
-            session.save(update_fields=["state", "last_activity_at"])
-            session_audit(
-                session,
-                kind=AuditEvent.Kind.OTP_SENT,
-                outcome=AuditEvent.Outcome.SUCCESS,
-                data={"channel": "whatsapp", "sent_in_window": sent_recently + 1},
-            )
-        del code
-    if failure is not None:
-        raise failure
-    return session
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    try:
+        code_path_send(session, body=_message_body(code))
+    except OtpSendError as error:
+        # The reason (never the message body) goes to the audit trail; nothing else changes.
+        session_audit(
+            session,
+            kind=AuditEvent.Kind.OTP_SEND_FAILED,
+            outcome=AuditEvent.Outcome.FAILURE,
+            data={"error": error.reason[:200]},
+        )
+        return ApplicationError(
+            _("The code could not be sent right now. Please try again in a moment."),
+            code="otp_send_failed",
+            status_code=503,
+        )
+    _otp_store(session, code=code, now=now, sent_in_window=sent_recently + 1)
+    return None
+
+
+def _otp_store(session: KioskSession, *, code: str, now: datetime, sent_in_window: int) -> None:
+    """Keep the digest of the code just sent; it replaces any earlier code of this session."""
+    earlier = OtpCode.objects.filter(session=session, used_at__isnull=True, voided_at__isnull=True)
+    earlier.update(voided_at=now)
+    OtpCode.objects.create(
+        session=session,
+        card=session.card,
+        code_hmac=otp_digest(session_id=session.pk, code=code),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.OTP_TTL_S),
+    )
+    session.state, session.last_activity_at = State.OTP_SENT, now
+    session.save(update_fields=["state", "last_activity_at"])
+    session_audit(
+        session,
+        kind=AuditEvent.Kind.OTP_SENT,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        data={"channel": "whatsapp", "sent_in_window": sent_in_window},
+    )
 
 
 def _cooldown_refusal(until: datetime) -> ApplicationError:
@@ -204,7 +185,7 @@ def _cooldown_refusal(until: datetime) -> ApplicationError:
     )
 
 
-def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
+def otp_verify(*, kiosk: Kiosk, public_id: str | UUID, code: str) -> KioskSession:
     """Check a typed code. 5 wrong entries void it; too many in a row pause the card's code path."""
     code = (code or "").strip()
     # isascii(): str.isdigit() also accepts "１２３４５６" and "²"; those are typing slips, not guesses.
@@ -212,93 +193,76 @@ def otp_verify(*, kiosk: Kiosk, public_id: Any, code: str) -> KioskSession:
         # Not counted: a malformed entry reveals nothing and is a typing slip, not a guess.
         raise ApplicationError(_("Enter the 6-digit code."), code="otp_format", status_code=400)
     session_refresh(kiosk=kiosk, public_id=public_id)
-    failure: ApplicationError | None = None
-    with transaction.atomic():
-        session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
-        now = timezone.now()
-        session_require(session, states=(State.OTP_SENT,), now=now)
-        paused_until = (
-            cardless.cardless_otp_paused_until(session)
-            if session.is_cardless
-            else security.card_otp_locked_until(card=session.claimed_card)
+    return session_step(
+        kiosk=kiosk,
+        public_id=public_id,
+        states=(State.OTP_SENT,),
+        step=lambda session, now: _otp_check(session, now=now, code=code),
+    )
+
+
+def _otp_check(session: KioskSession, *, now: datetime, code: str) -> ApplicationError | None:
+    paused_until = code_path_paused_until(session)
+    if paused_until is not None:
+        raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
+    otp = (
+        OtpCode.objects.select_for_update()
+        .filter(session=session, used_at__isnull=True, voided_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if otp is None or otp.expires_at <= now:
+        raise ApplicationError(
+            _("The code has expired or was used up. Ask for a new code."),
+            code="otp_expired",
+            status_code=409,
         )
-        if paused_until is not None:
-            raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
-        otp = (
-            OtpCode.objects.select_for_update()
-            .filter(session=session, used_at__isnull=True, voided_at__isnull=True)
-            .order_by("-created_at")
-            .first()
+    if not hmac.compare_digest(otp.code_hmac, otp_digest(session_id=session.pk, code=code)):
+        return _otp_wrong(session, otp, now=now)
+    otp.used_at = now
+    otp.save(update_fields=["used_at"])
+    session.state, session.verified_at = State.VERIFIED, now
+    session.verified_by = KioskSession.VerifiedBy.OTP
+    if session.is_cardless:
+        # The code stands in for the face only: the PIN still decides.
+        session.state, session.verified_at = State.PIN_PENDING, None
+    session.last_activity_at = now
+    session.save(update_fields=["state", "verified_at", "verified_by", "last_activity_at"])
+    code_path_success_record(session)
+    session_audit(session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={})
+    return None
+
+
+def _otp_wrong(session: KioskSession, otp: OtpCode, *, now: datetime) -> ApplicationError:
+    """Count a wrong code on the code and on the code path; the refusal to raise once this commits."""
+    otp.failed_attempts += 1
+    voided = otp.failed_attempts >= settings.OTP_MAX_ATTEMPTS
+    if voided:
+        otp.voided_at = now
+    otp.save(update_fields=["failed_attempts", "voided_at"])
+    session.last_activity_at = now
+    session.save(update_fields=["last_activity_at"])
+    paused_until = code_path_failure_record(session)
+    if paused_until is not None and otp.voided_at is None:
+        otp.voided_at = now  # a new pause: this code is dead too
+        otp.save(update_fields=["voided_at"])
+    session_audit(
+        session,
+        kind=AuditEvent.Kind.OTP_FAILED,
+        outcome=AuditEvent.Outcome.FAILURE,
+        data={"attempts": otp.failed_attempts, "voided": voided, "code_path_paused": bool(paused_until)},
+    )
+    if paused_until is not None:
+        code_path_cooldown_notice_send(session, until=paused_until)
+        return _cooldown_refusal(paused_until)
+    if voided:
+        return ApplicationError(
+            _("Too many wrong codes. This code no longer works; ask for a new one."),
+            code="otp_voided",
+            status_code=400,
         )
-        if otp is None or otp.expires_at <= now:
-            raise ApplicationError(
-                _("The code has expired or was used up. Ask for a new code."),
-                code="otp_expired",
-                status_code=409,
-            )
-        if hmac.compare_digest(otp.code_hmac, otp_digest(session_id=session.pk, code=code)):
-            otp.used_at = now
-            otp.save(update_fields=["used_at"])
-            session.state, session.verified_at = State.VERIFIED, now
-            session.verified_by = KioskSession.VerifiedBy.OTP
-            if session.is_cardless:
-                # The code stands in for the face only: the PIN still decides.
-                session.state, session.verified_at = State.PIN_PENDING, None
-            session.last_activity_at = now
-            session.save(update_fields=["state", "verified_at", "verified_by", "last_activity_at"])
-            if session.is_cardless:
-                cardless.cardless_otp_success_record(session)
-            else:
-                security.card_otp_success_record(card=session.claimed_card)
-            session_audit(
-                session, kind=AuditEvent.Kind.OTP_VERIFIED, outcome=AuditEvent.Outcome.SUCCESS, data={}
-            )
-        else:
-            otp.failed_attempts += 1
-            voided = otp.failed_attempts >= settings.OTP_MAX_ATTEMPTS
-            if voided:
-                otp.voided_at = now
-            otp.save(update_fields=["failed_attempts", "voided_at"])
-            session.last_activity_at = now
-            session.save(update_fields=["last_activity_at"])
-            paused_until = (
-                cardless.cardless_otp_failure_record(session)
-                if session.is_cardless
-                else security.card_otp_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
-            )
-            if paused_until is not None and otp.voided_at is None:
-                otp.voided_at = now  # a new pause: this code is dead too
-                otp.save(update_fields=["voided_at"])
-            session_audit(
-                session,
-                kind=AuditEvent.Kind.OTP_FAILED,
-                outcome=AuditEvent.Outcome.FAILURE,
-                data={
-                    "attempts": otp.failed_attempts,
-                    "voided": voided,
-                    "code_path_paused": bool(paused_until),
-                },
-            )
-            if paused_until is not None:
-                if session.is_cardless:
-                    cardless.cardless_cooldown_notice_send(session, until=paused_until)
-                else:
-                    _cooldown_notice_send(session, until=paused_until)
-                failure = _cooldown_refusal(paused_until)
-            elif voided:
-                failure = ApplicationError(
-                    _("Too many wrong codes. This code no longer works; ask for a new one."),
-                    code="otp_voided",
-                    status_code=400,
-                )
-            else:
-                remaining = settings.OTP_MAX_ATTEMPTS - otp.failed_attempts
-                failure = ApplicationError(
-                    _("Wrong code. Attempts left: %(remaining)d.") % {"remaining": remaining},
-                    code="otp_wrong",
-                    status_code=400,
-                    extra={"attempts_left": remaining},
-                )
-    if failure is not None:
-        raise failure
-    return session
+    return attempts_left_refusal(
+        _("Wrong code. Attempts left: %(remaining)d."),
+        code="otp_wrong",
+        attempts_left=settings.OTP_MAX_ATTEMPTS - otp.failed_attempts,
+    )

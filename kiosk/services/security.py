@@ -29,6 +29,18 @@ def card_security_lock(*, card: Card) -> CardSecurity:
     return CardSecurity.objects.select_for_update().get(card=card)
 
 
+def _card_penalty_audit(card: Card, *, kind: str, kiosk_id: int, data: dict[str, str | int]) -> None:
+    """A lock or pause the card's counters just started (a failure event of the card's owner)."""
+    audit_event_record(
+        kind=kind,
+        outcome=AuditEvent.Outcome.FAILURE,
+        kiosk_id=kiosk_id,
+        customer_id=card.customer_id,
+        card_last4=card.last4,
+        data={"card_id": card.pk, **data},
+    )
+
+
 def card_face_locked(*, card: Card) -> bool:
     locked_until = CardSecurity.objects.filter(card=card).values_list("face_locked_until", flat=True).first()
     return bool(locked_until and locked_until > timezone.now())
@@ -45,13 +57,11 @@ def card_face_failure_record(*, card: Card, kiosk_id: int) -> bool:
         security.consecutive_face_failures = 0
     security.save(update_fields=["consecutive_face_failures", "face_locked_until", "updated_at"])
     if locked and security.face_locked_until is not None:
-        audit_event_record(
+        _card_penalty_audit(
+            card,
             kind=AuditEvent.Kind.LOCKOUT,
-            outcome=AuditEvent.Outcome.FAILURE,
             kiosk_id=kiosk_id,
-            customer_id=card.customer_id,
-            card_last4=card.last4,
-            data={"card_id": card.pk, "face_locked_until": security.face_locked_until.isoformat()},
+            data={"face_locked_until": security.face_locked_until.isoformat()},
         )
     return locked
 
@@ -125,17 +135,11 @@ def card_otp_failure_record(*, card: Card, kiosk_id: int) -> datetime | None:
         update_fields=["consecutive_otp_failures", "otp_locked_until", "otp_cooldown_level", "updated_at"]
     )
     if until is not None:
-        audit_event_record(
+        _card_penalty_audit(
+            card,
             kind=AuditEvent.Kind.OTP_COOLDOWN,
-            outcome=AuditEvent.Outcome.FAILURE,
             kiosk_id=kiosk_id,
-            customer_id=card.customer_id,
-            card_last4=card.last4,
-            data={
-                "card_id": card.pk,
-                "otp_locked_until": until.isoformat(),
-                "cooldown_level": security.otp_cooldown_level,
-            },
+            data={"otp_locked_until": until.isoformat(), "cooldown_level": security.otp_cooldown_level},
         )
     return until
 

@@ -1,0 +1,177 @@
+"""Kiosk API for the money operations of a verified session: balance, withdrawal, deposit, statement.
+
+A deposit has three calls: the cash-in module reports the notes it counted into escrow (`cash-in/`), the
+customer confirms the counted total (`deposits/`) or cancels and gets the notes back (`deposits/cancel/`).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from atmsite.errors import ApplicationError
+
+from .apis import KioskApi
+from .services import cash_in, operations
+
+
+class BalanceApi(KioskApi):
+    class OutputSerializer(serializers.Serializer):
+        balance = serializers.DecimalField(max_digits=14, decimal_places=2, source="account.balance")
+        currency = serializers.CharField(source="account.currency")
+        available_today = serializers.DecimalField(max_digits=14, decimal_places=2)
+        masked_pan = serializers.CharField(source="session.masked_pan")
+
+    @extend_schema(responses=OutputSerializer, summary="Account balance")
+    def get(self, request: Request, session_id: str) -> Response:
+        balance = operations.session_balance(kiosk=self.kiosk, public_id=session_id)
+        return Response(self.OutputSerializer(balance).data)
+
+
+class ReceiptOutput(serializers.Serializer):
+    transaction_id = serializers.IntegerField(source="transaction.pk")
+    kind = serializers.CharField(source="transaction.kind")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, source="transaction.amount")
+    balance_after = serializers.DecimalField(
+        max_digits=14, decimal_places=2, source="transaction.balance_after"
+    )
+    currency = serializers.CharField(source="transaction.account.currency")
+    created_at = serializers.DateTimeField(source="transaction.created_at")
+    notes = serializers.SerializerMethodField()
+    repeated = serializers.BooleanField()
+    masked_pan = serializers.CharField(source="session.masked_pan")
+    kiosk = serializers.CharField(source="session.kiosk.name")
+
+    def get_notes(self, receipt: operations.Receipt) -> list[dict[str, int]]:
+        return [{"denomination": value, "count": count} for value, count in receipt.notes.items()]
+
+
+def _receipt_response(receipt: operations.Receipt) -> Response:
+    """201 for money moved now; 200 for a repeated idempotency key (the first receipt, nothing moved)."""
+    code = status.HTTP_200_OK if receipt.repeated else status.HTTP_201_CREATED
+    return Response(ReceiptOutput(receipt).data, status=code)
+
+
+class WithdrawalApi(KioskApi):
+    """Dispense cash; a repeated idempotency key answers 200 with the first receipt and dispenses nothing."""
+
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.CharField(max_length=20)
+        idempotency_key = serializers.CharField(max_length=64)
+
+    @extend_schema(
+        request=InputSerializer, responses={201: ReceiptOutput, 200: ReceiptOutput}, summary="Withdraw cash"
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _receipt_response(
+            operations.session_withdraw(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        )
+
+
+class EscrowOutput(serializers.Serializer):
+    notes = serializers.SerializerMethodField()
+    note_count = serializers.SerializerMethodField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    idempotency_key = serializers.CharField(help_text="The key that confirms this escrow.")
+
+    def get_notes(self, escrow: cash_in.Escrow) -> list[dict[str, int]]:
+        return [{"denomination": value, "count": count} for value, count in escrow.notes.items()]
+
+    def get_note_count(self, escrow: cash_in.Escrow) -> int:
+        return sum(escrow.notes.values())
+
+
+class CashInApi(KioskApi):
+    """The boundary a cash-in device agent posts to: the notes it counted into escrow, per denomination.
+
+    Nothing is credited until the customer confirms (`deposits/`); cancelling (`deposits/cancel/`) returns
+    the notes. A retried report with the same key and notes answers the same escrow.
+    """
+
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        notes = serializers.DictField(
+            child=serializers.IntegerField(),
+            allow_empty=False,
+            help_text='Counted notes per accepted denomination, e.g. {"50": 2, "20": 1}.',
+        )
+        idempotency_key = serializers.CharField(
+            max_length=64, help_text="8 to 64 characters, one per deposit."
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: EscrowOutput},
+        summary="Cash-in module: notes counted into escrow",
+        examples=[
+            OpenApiExample(
+                "Two 50s and a 20",
+                value={"notes": {"50": 2, "20": 1}, "idempotency_key": "3f2b9c4e-cash-in-0001"},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        escrow = cash_in.deposit_escrow(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        return Response(EscrowOutput(escrow).data, status=status.HTTP_201_CREATED)
+
+
+def _refuse_typed_amount(request: Request) -> None:
+    if isinstance(request.data, dict) and "amount" in request.data:
+        raise ApplicationError(
+            _("A deposit is the notes the kiosk counted; an amount cannot be entered."),
+            code="deposit_amount_refused",
+        )
+
+
+class DepositApi(KioskApi):
+    """The customer confirms the counted total: the escrowed notes are credited and go to the bin."""
+
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        idempotency_key = serializers.CharField(max_length=64, help_text="The key of the escrow to confirm.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ReceiptOutput, 200: ReceiptOutput},
+        summary="Confirm the counted deposit (no amount: only escrowed notes are credited)",
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        _refuse_typed_amount(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _receipt_response(
+            cash_in.deposit_confirm(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        )
+
+
+class DepositCancelApi(KioskApi):
+    @extend_schema(
+        request=None, responses=EscrowOutput, summary="Cancel the counted deposit (notes returned)"
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        return Response(EscrowOutput(cash_in.deposit_cancel(kiosk=self.kiosk, public_id=session_id)).data)
+
+
+class StatementApi(KioskApi):
+    class OutputSerializer(serializers.Serializer):
+        kind = serializers.CharField()
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+        balance_after = serializers.DecimalField(max_digits=14, decimal_places=2)
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer(many=True), summary="The last 10 transactions")
+    def get(self, request: Request, session_id: str) -> Response:
+        _session, entries = operations.session_statement(kiosk=self.kiosk, public_id=session_id)
+        return Response(self.OutputSerializer(entries, many=True).data)
