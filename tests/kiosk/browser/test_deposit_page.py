@@ -37,16 +37,14 @@ def _visible(name: str) -> str:
     return f'[data-screen="{name}"]:not([hidden])'
 
 
-def test_a_deposit_is_counted_notes_confirmed_or_returned(
-    transactional_db, live_server, browser_factory, noise_camera, face_script
-):
+def _menu_page(live_server, browser_factory, noise_camera):
+    """A kiosk page at the menu for a fresh customer (card typed, the scripted face matched)."""
     customer = CustomerFactory(full_name="Dora Deposit")
     account = BankAccountFactory(customer=customer, balance=Decimal("500.00"))
     card = CardFactory(account=account, customer=customer, pan=PAN)
     kiosk = KioskFactory(name="Deposit kiosk")
     _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
-    browser = browser_factory(noise_camera)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser_factory(noise_camera).new_context(viewport={"width": 1280, "height": 900})
     context.add_cookies([{"name": "kiosk_credential", "value": token, "url": live_server.url}])
     page = context.new_page()
     problems: list[str] = []
@@ -57,7 +55,26 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
     page.fill("#card-expiry", card.expires_on.strftime("%m/%y"))  # a typed card needs its expiry
     page.click("#card-form button[type=submit]")
     page.wait_for_selector(_visible("menu"), timeout=30_000)
+    return page, account, kiosk, problems
 
+
+def _notes_counted(page, notes: tuple[str, ...]) -> str:
+    """Put notes in the simulated acceptor and count them; the escrow screen's total."""
+    for note in notes:
+        page.click(f'#acceptor-notes [data-note="{note}"]')
+    page.click("#acceptor-count")
+    page.wait_for_selector(_visible("escrow"), timeout=10_000)
+    return page.inner_text("#escrow-total")
+
+
+def _bin(kiosk) -> dict[int, int]:
+    return dict(CashInBin.objects.filter(kiosk=kiosk).values_list("denomination", "count"))
+
+
+def test_a_deposit_is_counted_notes_confirmed_or_returned(
+    transactional_db, live_server, browser_factory, noise_camera, face_script
+):
+    page, account, kiosk, problems = _menu_page(live_server, browser_factory, noise_camera)
     page.click('[data-action="show-deposit"]')
     page.wait_for_selector(_visible("deposit"))
     assert "Simulated note acceptor" in page.text_content('[data-screen="deposit"]')
@@ -67,9 +84,7 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
         page.click(f'#acceptor-notes [data-note="{note}"]')
     assert "2 × 50, 1 × 20" in page.inner_text("#acceptor-tray")
     _screenshot(page, "deposit-1-acceptor")
-    page.click("#acceptor-count")
-    page.wait_for_selector(_visible("escrow"), timeout=10_000)
-    assert page.inner_text("#escrow-total") == "Counted: 120.00 EUR"
+    assert _notes_counted(page, ()) == "Counted: 120.00 EUR"
     _screenshot(page, "deposit-2-escrow")
     # In escrow: nothing credited yet.
     assert BankAccount.objects.get(pk=account.pk).balance == Decimal("500.00")
@@ -86,21 +101,18 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
         Decimal("120.00"),
         {"50": 2, "20": 1},
     )
-    assert dict(CashInBin.objects.filter(kiosk=kiosk).values_list("denomination", "count")) == {50: 2, 20: 1}
+    assert _bin(kiosk) == {50: 2, 20: 1}
 
     # A second deposit, cancelled: the notes are returned and nothing is written to the ledger or the bin.
     page.click('[data-screen="result"] [data-action="menu"]')
     page.click('[data-action="show-deposit"]')
-    page.click('#acceptor-notes [data-note="10"]')
-    page.click("#acceptor-count")
-    page.wait_for_selector(_visible("escrow"), timeout=10_000)
-    assert page.inner_text("#escrow-total") == "Counted: 10.00 EUR"
+    assert _notes_counted(page, ("10",)) == "Counted: 10.00 EUR"
     page.click('[data-action="deposit-cancel"]')
     page.wait_for_selector(_visible("result"), timeout=10_000)
     assert "Your notes have been returned." in page.inner_text("#result-body")
     assert Transaction.objects.filter(account=account).count() == 1
     assert BankAccount.objects.get(pk=account.pk).balance == Decimal("620.00")
-    assert dict(CashInBin.objects.filter(kiosk=kiosk).values_list("denomination", "count")) == {50: 2, 20: 1}
+    assert _bin(kiosk) == {50: 2, 20: 1}
     assert not [p for p in problems if "favicon" not in p and "404" not in p], problems
 
     page.goto(f"{live_server.url}/kiosk/?lang=ru")
