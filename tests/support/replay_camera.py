@@ -47,11 +47,11 @@ class Timeline:
 
 def clip_turn(clip_path: Path) -> Timeline:
     """The clip's right turn, held before and after, at the camera's rate (every other clip frame)."""
-    from biometrics import engine
+    from bench.geometry import video_frames
 
     sources = [
         camera.letterbox(rgb, width=camera.DEFAULT_WIDTH, height=camera.DEFAULT_HEIGHT)
-        for index, _seconds, rgb in engine.video_frames(clip_path)
+        for index, _seconds, rgb in video_frames(clip_path)
         if TURN_FIRST <= index <= TURN_LAST and (index - TURN_FIRST) % 2 == 0
     ]
     if not sources:
