@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.liveness_render import Print, attack_motions, make_print
-from bench.liveness_sessions import Frame, Tally, Timer, render_attack_frames, run_session, static_frames
+from bench.liveness_sessions import Frame, Tally, Timer, render_attack_frames, session_play, static_frames
 from biometrics import engine
 from biometrics.liveness import Challenge, LivenessConfig
 
@@ -39,6 +39,20 @@ def photo_print(photo: Photo, number: int) -> Print | None:
     return make_print(image, faces[0], face_px_in_frame=130.0 + 10.0 * (number % 5))
 
 
+def printed_photos(
+    photos: Sequence[Photo], progress: Callable[[str], None]
+) -> Iterator[tuple[int, Photo, Print]]:
+    """(number in ``photos``, photo, print) of each photo with a face; progress is reported after each."""
+    started = time.monotonic()
+    for number, photo in enumerate(photos):
+        printed = photo_print(photo, number)
+        if printed is None:
+            progress(f"  {photo.path.name}: no face, skipped")
+            continue
+        yield number, photo, printed
+        progress(f"  {photo.path.parent.name}/{photo.path.name} done ({time.monotonic() - started:.0f} s)")
+
+
 def _photo_sequences(photo: Print, seed: int, *, count: int, fps: float) -> dict[str, dict[str, list[Frame]]]:
     sequences: dict[str, dict[str, list[Frame]]] = {
         "static_photo": {"repeated": static_frames(photo, count, seed=seed, fps=fps, noisy=False)},
@@ -64,18 +78,14 @@ def attacks_evaluate(
 ) -> dict[str, Tally]:
     """Every attack motion of every photo against every challenge (the attacker picks what suits it)."""
     attacks: dict[str, Tally] = {}
-    started = time.monotonic()
-    for number, photo in enumerate(photos):
-        printed = photo_print(photo, number)
-        if printed is None:
-            progress(f"  {photo.path.name}: no face, skipped")
-            continue
+    for number, photo, printed in printed_photos(photos, progress):
         sequences = _photo_sequences(printed, 1000 + number, count=frames_per_session, fps=fps)
         for attack, named_frames in sequences.items():
             tally = attacks.setdefault(attack, Tally())
             for name, frames in named_frames.items():
                 for challenge in Challenge:
-                    verdict = run_session(challenge, frames, config, kiosk_seen=kiosk_seen, timer=timer)
+                    verdict = session_play(
+                        challenge, frames, config, kiosk_seen=kiosk_seen, timer=timer
+                    ).verdict
                     tally.add(verdict, f"{photo.path.name} {name} {challenge.value}")
-        progress(f"  {photo.path.parent.name}/{photo.path.name} done ({time.monotonic() - started:.0f} s)")
     return attacks

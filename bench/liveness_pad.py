@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.liveness_attacks import Photo, photo_print
+from bench.liveness_attacks import Photo, printed_photos
 from bench.liveness_render import JPEG_QUALITY, Motion, Pose, Print, sheet_turns
 from bench.liveness_sessions import Frame, SheetCamera, benchmark_config, detect_scored, session_play
 from bench.liveness_texture import browser_camera, print_texture, screen_texture
@@ -65,11 +65,12 @@ class PadTally:
     frame_scores: list[float] = field(default_factory=list)
 
     def play(self, challenge: Challenge, frames: Sequence[Frame], *, subset: str) -> None:
-        verdict, state = session_play(challenge, frames, self.config)
-        at_pass = pad_aggregate(state.pad_scores, trim=self.config.pad_trim) if verdict.passed else None
+        play = session_play(challenge, frames, self.config)
+        state = play.state
+        at_pass = pad_aggregate(state.pad_scores, trim=self.config.pad_trim) if play.verdict.passed else None
         scores = [frame.pad_score for frame in frames if frame.pad_score is not None]
         every = pad_aggregate(scores, trim=self.config.pad_trim)
-        self.sessions.append(PadSession(subset, verdict.passed, at_pass, len(state.pad_scores), every))
+        self.sessions.append(PadSession(subset, play.verdict.passed, at_pass, len(state.pad_scores), every))
 
     def count(self, subset: str | None = None) -> int:
         return sum(subset is None or session.subset == subset for session in self.sessions)
@@ -227,11 +228,7 @@ def pad_evaluate(
     species = {name: PadTally(config) for name in ("print_flat", "print_bent_turned", "screen_still")}
     used: dict[str, list[str]] = {TUNING: [], HELD_OUT: []}
     started = time.monotonic()
-    for number, photo in enumerate(photos):
-        printed = photo_print(photo, number)
-        if printed is None:
-            progress(f"  {photo.path.name}: no face, skipped")
-            continue
+    for number, photo, printed in printed_photos(photos, progress):
         subset = split[photo.identity]
         used[subset].append(f"{photo.identity}/{photo.path.name}")
         rendered = photo_species(printed, 5000 + number, count=count, fps=fps, models=models)
@@ -241,7 +238,6 @@ def pad_evaluate(
             # Each motion is played against both turns: its frames' scores are counted once.
             for _challenge, frames in species_sessions[:: len(TURNS)]:
                 species[name].frame_scores += [f.pad_score for f in frames if f.pad_score is not None]
-        progress(f"  {photo.path.parent.name}/{photo.path.name} done ({time.monotonic() - started:.0f} s)")
     clip = clip_pass(video_path, video, models=models)
     tallies = clip_tallies(clip, video, sessions, config)
     species["screen_replay_clip"] = tallies["screen_replay_clip"]

@@ -84,6 +84,12 @@ class Timer:
     samples: list[float] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Play:
+    verdict: Verdict
+    state: LivenessState  # as it was at the verdict
+
+
 def session_play(
     challenge: Challenge,
     frames: Sequence[Frame],
@@ -91,8 +97,8 @@ def session_play(
     *,
     kiosk_seen: set[str] | None = None,
     timer: Timer | None = None,
-) -> tuple[Verdict, LivenessState]:
-    """Feed frames the way the kiosk would; stop at the first final verdict. Returns it with the state.
+) -> Play:
+    """Feed frames the way the kiosk would; stop at the first final verdict, returned with the state.
 
     ``kiosk_seen`` models the kiosk-wide store of recent frame fingerprints (refusing a frame another
     session already sent); the per-session repeats are the state's own job.
@@ -100,7 +106,7 @@ def session_play(
     state: LivenessState = liveness_start(challenge=challenge)
     for frame in frames:
         if kiosk_seen is not None and frame.fingerprint in kiosk_seen:
-            return Verdict(VerdictStatus.FAILED, VerdictReason.REPLAY), state
+            return Play(Verdict(VerdictStatus.FAILED, VerdictReason.REPLAY), state)
         started = time.process_time()
         state = liveness_update(
             state,
@@ -114,22 +120,10 @@ def session_play(
             timer.samples.append(time.process_time() - started)
         verdict = liveness_verdict(state, config=config)
         if verdict.status is not VerdictStatus.PENDING:
-            return verdict, state
+            return Play(verdict, state)
     # The attacker stopped: the kiosk keeps waiting until the time limit and then refuses.
     timeout = (state.started_at or 0.0) + config.time_limit_seconds + 1
-    return liveness_verdict(state, config=config, now=timeout), state
-
-
-def run_session(
-    challenge: Challenge,
-    frames: Sequence[Frame],
-    config: LivenessConfig,
-    *,
-    kiosk_seen: set[str] | None = None,
-    timer: Timer | None = None,
-) -> Verdict:
-    """The verdict of :func:`session_play`."""
-    return session_play(challenge, frames, config, kiosk_seen=kiosk_seen, timer=timer)[0]
+    return Play(liveness_verdict(state, config=config, now=timeout), state)
 
 
 def detect(jpeg: bytes) -> np.ndarray | None:

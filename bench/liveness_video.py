@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.liveness_render import JPEG_QUALITY
-from bench.liveness_sessions import Frame, Tally, Timer, run_session
+from bench.liveness_sessions import Frame, Tally, Timer, session_play
 from biometrics import engine
 from biometrics.liveness import Challenge, LivenessConfig, frame_fingerprint, head_yaw, planar_motion_score
 
@@ -145,16 +145,18 @@ def bona_fide_evaluate(video: Sequence[VideoFrame], config: LivenessConfig, time
     runs = tracks(video)
     result.sessions = bona_fide_turn_sessions(runs)
     for name, challenge, frames in result.sessions:
-        verdict = run_session(challenge, frames, config, timer=timer)
+        verdict = session_play(challenge, frames, config, timer=timer).verdict
         result.turns.add(verdict)
         if not verdict.passed:
             result.refused.append(f"{name} {challenge.value}: {verdict.reason} {verdict.details}")
         opposite = Challenge.TURN_LEFT if challenge is Challenge.TURN_RIGHT else Challenge.TURN_RIGHT
-        result.wrong_way.add(run_session(opposite, frames, config), f"{name} {opposite.value}")
+        result.wrong_way.add(session_play(opposite, frames, config).verdict, f"{name} {opposite.value}")
     for run in runs:
         for stride in VIDEO_STRIDES:
             frames = as_frames(run[::stride])
-            result.blink_asked.add(run_session(Challenge.BLINK, frames, config), f"track {run[0].index}")
+            result.blink_asked.add(
+                session_play(Challenge.BLINK, frames, config).verdict, f"track {run[0].index}"
+            )
     result.planar_windows = planar_windows(runs)
     return result
 
@@ -168,6 +170,6 @@ def replay_evaluate(bona_fide: BonaFide, config: LivenessConfig, *, kiosk_seen: 
             for frame in frames
             for copy in (0, 1)
         ]
-        tally.add(run_session(challenge, doubled, config), f"{name} doubled")
-        tally.add(run_session(challenge, frames, config, kiosk_seen=kiosk_seen), f"{name} resent")
+        tally.add(session_play(challenge, doubled, config).verdict, f"{name} doubled")
+        tally.add(session_play(challenge, frames, config, kiosk_seen=kiosk_seen).verdict, f"{name} resent")
     return tally

@@ -110,7 +110,7 @@ def test_one_play_decides_fused_as_the_fused_liveness_does() -> None:
             tally.play(challenge, scored, subset=CLIP)
             for threshold in (0.6, 0.75, 0.9):
                 fused = benchmark_config(pad_enabled=True, pad_threshold=threshold)
-                verdict, _state = session_play(challenge, scored, fused)
+                verdict = session_play(challenge, scored, fused).verdict
                 assert tally.rates(threshold)["fused"] == float(verdict.passed)
                 compared += 1
                 refused += verdict.reason is VerdictReason.PAD_SCORE_LOW
