@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.conf import settings
@@ -36,14 +36,17 @@ from biometrics.liveness import (
 )
 
 
-def benchmark_config(**overrides: object) -> LivenessConfig:
-    """The production liveness thresholds and time limit (the kiosk's settings), PAD off unless overridden."""
-    values: dict[str, object] = {
-        "time_limit_seconds": settings.LIVENESS_TIME_LIMIT_S,
-        "yaw_turn_degrees": settings.LIVENESS_YAW_TURN_DEGREES,
-        "parallax_threshold": settings.LIVENESS_PARALLAX_THRESHOLD,
-    }
-    return LivenessConfig(**(values | overrides))  # type: ignore[arg-type]
+def benchmark_config(*, pad_threshold: float | None = None) -> LivenessConfig:
+    """The production liveness thresholds and time limit (the kiosk's settings); PAD on at ``pad_threshold``
+    when one is given, off otherwise."""
+    production = LivenessConfig(
+        time_limit_seconds=settings.LIVENESS_TIME_LIMIT_S,
+        yaw_turn_degrees=settings.LIVENESS_YAW_TURN_DEGREES,
+        parallax_threshold=settings.LIVENESS_PARALLAX_THRESHOLD,
+    )
+    if pad_threshold is None:
+        return production
+    return replace(production, pad_enabled=True, pad_threshold=pad_threshold)
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,7 @@ def test_one_play_decides_fused_as_the_fused_liveness_does() -> None:
             tally = PadTally(config)
             tally.play(challenge, scored, subset=CLIP)
             for threshold in (0.6, 0.75, 0.9):
-                fused = benchmark_config(pad_enabled=True, pad_threshold=threshold)
+                fused = benchmark_config(pad_threshold=threshold)
                 verdict = session_play(challenge, scored, fused).verdict
                 assert tally.rates(threshold)["fused"] == float(verdict.passed)
                 compared += 1
