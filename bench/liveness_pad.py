@@ -8,6 +8,7 @@ attached; the fused decision for any threshold follows from that one play (see :
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,25 @@ from biometrics.liveness import Challenge, LivenessConfig, frame_fingerprint, pa
 TURNS = (Challenge.TURN_LEFT, Challenge.TURN_RIGHT)
 THRESHOLD_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 MAX_BPCER = 0.10  # the issue's goal; a threshold refusing more genuine sessions is never chosen
-TUNING, HELD_OUT, CLIP = "tuning", "held_out", "clip"
+
+
+class Subset(enum.StrEnum):
+    """Where a session's attack material comes from: which half of the people, or the clip (not split)."""
+
+    TUNING = "tuning"
+    HELD_OUT = "held_out"
+    CLIP = "clip"
+
+
+class Rule(enum.StrEnum):
+    """The three ways a session is decided."""
+
+    PAD_OFF = "pad_off"  # the landmark liveness alone
+    PAD_ALONE = "pad_alone"  # the PAD aggregate of all the session's frames against the threshold
+    FUSED = "fused"  # the product: the challenge, and the PAD aggregate when it would pass
+
+
+TUNING, HELD_OUT, CLIP = Subset.TUNING, Subset.HELD_OUT, Subset.CLIP
 Sessions = list[tuple[Challenge, list[Frame]]]
 
 
@@ -41,18 +60,18 @@ class PadSession:
     tests/bench). PAD alone: the aggregate of all the session's scores against the threshold.
     """
 
-    subset: str
+    subset: Subset
     challenge_met: bool
     pad_at_pass: float | None
     frames_at_pass: int
     pad_all: float | None
 
-    def decide(self, threshold: float, *, min_frames: int) -> dict[str, bool]:
+    def decide(self, threshold: float, *, min_frames: int) -> dict[Rule, bool]:
         at_pass = self.pad_at_pass
         return {
-            "pad_off": self.challenge_met,
-            "pad_alone": self.pad_all is not None and self.pad_all >= threshold,
-            "fused": at_pass is not None and self.frames_at_pass >= min_frames and at_pass >= threshold,
+            Rule.PAD_OFF: self.challenge_met,
+            Rule.PAD_ALONE: self.pad_all is not None and self.pad_all >= threshold,
+            Rule.FUSED: at_pass is not None and self.frames_at_pass >= min_frames and at_pass >= threshold,
         }
 
 
@@ -64,7 +83,7 @@ class PadTally:
     sessions: list[PadSession] = field(default_factory=list)
     frame_scores: list[float] = field(default_factory=list)
 
-    def play(self, challenge: Challenge, frames: Sequence[Frame], *, subset: str) -> None:
+    def play(self, challenge: Challenge, frames: Sequence[Frame], *, subset: Subset) -> None:
         play = session_play(challenge, frames, self.config)
         state = play.state
         at_pass = pad_aggregate(state.pad_scores, trim=self.config.pad_trim) if play.verdict.passed else None
@@ -72,20 +91,20 @@ class PadTally:
         every = pad_aggregate(scores, trim=self.config.pad_trim)
         self.sessions.append(PadSession(subset, play.verdict.passed, at_pass, len(state.pad_scores), every))
 
-    def count(self, subset: str | None = None) -> int:
+    def count(self, subset: Subset | None = None) -> int:
         return sum(subset is None or session.subset == subset for session in self.sessions)
 
-    def rates(self, threshold: float, subset: str | None = None) -> dict[str, float]:
+    def rates(self, threshold: float, subset: Subset | None = None) -> dict[Rule, float]:
         """Share of sessions passed under each rule (of ``subset`` only, when given)."""
         chosen = [session for session in self.sessions if subset is None or session.subset == subset]
-        passed = {"pad_off": 0, "pad_alone": 0, "fused": 0}
+        passed = dict.fromkeys(Rule, 0)
         for session in chosen:
             for rule, ok in session.decide(threshold, min_frames=self.config.pad_min_frames).items():
                 passed[rule] += ok
         return {rule: round(count / max(len(chosen), 1), 4) for rule, count in passed.items()}
 
 
-def identity_split(photos: Sequence[Photo]) -> dict[str, str]:
+def identity_split(photos: Sequence[Photo]) -> dict[str, Subset]:
     """identity -> TUNING or HELD_OUT: the identities in sorted order, alternately (disjoint people)."""
     return {
         identity: (TUNING if position % 2 == 0 else HELD_OUT)
@@ -191,12 +210,12 @@ def threshold_choose(species: dict[str, PadTally], real: PadTally) -> float | No
     The lowest such value refuses the fewest customers. None: no grid value meets both."""
     for threshold in THRESHOLD_GRID:
         attacks_pass = any(
-            tally.rates(threshold, subset)["fused"] > 0
+            tally.rates(threshold, subset)[Rule.FUSED] > 0
             for tally in species.values()
             for subset in (TUNING, CLIP)
             if tally.count(subset)
         )
-        if not attacks_pass and 1 - real.rates(threshold)["fused"] <= MAX_BPCER:
+        if not attacks_pass and 1 - real.rates(threshold)[Rule.FUSED] <= MAX_BPCER:
             return threshold
     return None
 
@@ -207,7 +226,7 @@ class PadRun:
     real: PadTally  # the clip's turn sessions as recorded
     page: PadTally  # the same through the kiosk page's camera path
     costs_ms: dict[str, list[float]]
-    photos: dict[str, list[str]]  # TUNING / HELD_OUT -> the photos used, as identity/file
+    photos: dict[Subset, list[str]]  # TUNING / HELD_OUT -> the photos used, as identity/file
     seconds: float
 
 
@@ -226,7 +245,7 @@ def pad_evaluate(
     config = benchmark_config()
     split = identity_split(photos)
     species = {name: PadTally(config) for name in ("print_flat", "print_bent_turned", "screen_still")}
-    used: dict[str, list[str]] = {TUNING: [], HELD_OUT: []}
+    used: dict[Subset, list[str]] = {TUNING: [], HELD_OUT: []}
     started = time.monotonic()
     for number, photo, printed in printed_photos(photos, progress):
         subset = split[photo.identity]

@@ -9,7 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from bench.liveness_pad import HELD_OUT, MAX_BPCER, THRESHOLD_GRID, TUNING, PadRun, PadTally, threshold_choose
+from bench.liveness_pad import (
+    HELD_OUT,
+    MAX_BPCER,
+    THRESHOLD_GRID,
+    TUNING,
+    PadRun,
+    PadTally,
+    Rule,
+    Subset,
+    threshold_choose,
+)
 from bench.liveness_sessions import Tally, Timer
 from bench.liveness_video import PLANAR_WINDOW_SECONDS, BonaFide
 from biometrics.liveness import LivenessConfig
@@ -98,8 +108,9 @@ def bona_fide_report(
     write(f"total {seconds:.0f} s")
 
 
-def _rules(tally: PadTally, threshold: float, subset: str | None = None) -> dict[str, float]:
-    return {"sessions": tally.count(subset), **tally.rates(threshold, subset)}
+def _rules(tally: PadTally, threshold: float, subset: Subset | None = None) -> dict[str, float]:
+    rates = tally.rates(threshold, subset)
+    return {"sessions": tally.count(subset), **{rule.value: rate for rule, rate in rates.items()}}
 
 
 def _bona_fide(tally: PadTally, threshold: float) -> dict[str, float]:
@@ -129,11 +140,13 @@ def _costs(costs_ms: dict[str, list[float]]) -> dict[str, dict[str, float]]:
 def _sweep(run: PadRun) -> dict[str, dict[str, float]]:
     """Fused APCER of each species and fused BPCER of the clip at every grid threshold."""
     sweep = {
-        name: {f"{value:.2f}": tally.rates(value)["fused"] for value in THRESHOLD_GRID}
+        name: {f"{value:.2f}": tally.rates(value)[Rule.FUSED] for value in THRESHOLD_GRID}
         for name, tally in run.species.items()
     }
     for name, tally in (("BPCER clip", run.real), ("BPCER clip, page", run.page)):
-        sweep[name] = {f"{value:.2f}": round(1 - tally.rates(value)["fused"], 4) for value in THRESHOLD_GRID}
+        sweep[name] = {
+            f"{value:.2f}": round(1 - tally.rates(value)[Rule.FUSED], 4) for value in THRESHOLD_GRID
+        }
     return sweep
 
 
@@ -162,8 +175,8 @@ def pad_result(
         "tuning": {name: _rules(tally, judged, TUNING) for name, tally in photo_species.items()},
         "held_out": {
             **{name: _rules(tally, judged, HELD_OUT) for name, tally in photo_species.items()},
-            "bpcer_fused_clip": round(1 - run.real.rates(judged)["fused"], 4),
-            "bpcer_fused_clip_page": round(1 - run.page.rates(judged)["fused"], 4),
+            "bpcer_fused_clip": round(1 - run.real.rates(judged)[Rule.FUSED], 4),
+            "bpcer_fused_clip_page": round(1 - run.page.rates(judged)[Rule.FUSED], 4),
         },
         "sweep": _sweep(run),
         "cost_ms": _costs(run.costs_ms),
