@@ -213,7 +213,8 @@ class SheetCamera:
         self.box: engine.Box | None = None
         self.repeats = 0
 
-    def first_view(self, texture: str, sheet: Print, pose: Pose, curve_radius_mm: float | None) -> Frame:
+    def view(self, texture: str, sheet: Print, pose: Pose, curve_radius_mm: float | None) -> Frame:
+        """One camera frame of the sheet in ``pose``: rendered and detected the first time, reused after."""
         key = (texture, pose, curve_radius_mm)
         if key not in self.seen:
             image = render_pose(sheet, pose, self.background, curve_radius_mm=curve_radius_mm)
@@ -227,7 +228,7 @@ class SheetCamera:
 
     def frames(self, texture: str, sheet: Print, motion: Motion, *, fps: float) -> list[Frame]:
         """``motion`` of ``sheet`` (``texture`` names its pixels) at ``fps``."""
-        views = [self.first_view(texture, sheet, pose, motion.curve_radius_mm) for pose in motion.poses]
+        views = [self.view(texture, sheet, pose, motion.curve_radius_mm) for pose in motion.poses]
         return [
             Frame(index / fps, view.fingerprint, view.landmarks, view.pad_score)
             for index, view in enumerate(views)
