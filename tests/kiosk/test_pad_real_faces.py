@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.faces, pytest.mark.django_db]
 
 def _turn_frames(clip: bytes, *, screen: bool) -> list[bytes]:
     """Frames 2.8 s to 4.6 s of the clip, 0.1 s apart: the performer turns to his own right."""
+    from bench.liveness_texture import screen_texture
     from biometrics import engine
-    from biometrics.management.commands.benchmark_liveness import screen_texture
 
     frames = engine.decode_video_frames(clip, max_frames=46, every=3)[28:]
     rng = np.random.default_rng(7)
