@@ -235,7 +235,7 @@ def false_identification(*, fmr: float, false_matches: int, comparisons: int) ->
             "n": n,
             "measured": round(false_identification_rate(fmr=fmr, comparisons=n), 8),
             "upper": round(false_identification_rate(fmr=upper, comparisons=n), 8),
-            # The example of a far better matcher than our sets can show, for scale.
+            # A far better matcher (FMR 1e-4) than our photo sets can show, for scale.
             "at_fmr_1e-4": round(false_identification_rate(fmr=1e-4, comparisons=n), 8),
         }
 

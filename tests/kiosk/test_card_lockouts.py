@@ -1,4 +1,4 @@
-"""Issue 11, finding 5: a card number alone cannot lock or block a card."""
+"""A card number alone cannot lock or block a card."""
 
 from __future__ import annotations
 

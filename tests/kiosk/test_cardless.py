@@ -1,4 +1,4 @@
-"""Card-less mode (issue 13): phone + face + PIN, through the kiosk API with a scripted face engine."""
+"""Card-less mode: phone + face + PIN, through the kiosk API with a scripted face engine."""
 
 from __future__ import annotations
 

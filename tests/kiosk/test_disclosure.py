@@ -1,4 +1,4 @@
-"""Issue 11, finding 4: the kiosk tells nothing before the decision (the audit trail keeps everything)."""
+"""The kiosk tells nothing before the decision (the audit trail keeps everything)."""
 
 from __future__ import annotations
 

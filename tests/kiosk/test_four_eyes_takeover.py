@@ -1,4 +1,4 @@
-"""Issue 11, finding 3 at the kiosk: a single teller cannot take over an account; after an approved phone
+"""Four eyes at the kiosk: a single teller cannot take over an account; after an approved phone
 change the old number is told and no code is sent for a while."""
 
 from __future__ import annotations

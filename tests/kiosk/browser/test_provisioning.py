@@ -1,5 +1,5 @@
 """The provisioning link in a real browser: the code rides in the fragment, the page's static script posts it,
-and the server never sees it in a URL (finding 7)."""
+and the server never sees it in a URL."""
 
 from __future__ import annotations
 
