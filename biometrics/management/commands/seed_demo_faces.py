@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_CUSTOMERS
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         if not people.is_dir():
             self.stdout.write(self.style.WARNING(f"No demo faces: {people} not found (set ATM_FACES_DIR)."))
             return
-        actor = get_user_model().objects.filter(username="teller").first()
+        actor = User.objects.filter(username="teller").first()
         for demo in DEMO_CUSTOMERS:
             customer = Customer.objects.filter(phone=demo.phone).first()
             folder = people / demo.face_identity
@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 continue
             self.stdout.write(f"  {demo.full_name}: {self._enrol(customer, folder, actor)}")
 
-    def _enrol(self, customer: Customer, folder: Path, actor: Any) -> str:
+    def _enrol(self, customer: Customer, folder: Path, actor: User | None) -> str:
         photos = sorted(path for path in folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES)
         enrollment.customer_consent_record(customer=customer, actor=actor)
         enrolment = enrollment.enrolment_start(customer=customer, actor=actor, photos_required=len(photos))
