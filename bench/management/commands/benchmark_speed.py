@@ -96,17 +96,15 @@ class Command(BaseCommand):
                 web_frames=options["tier_web_frames"],
             )
         if not options["skip_http"]:
-            self._http(report, faces, by_identity, options)
+            self._http(report, faces, options)
         self.stdout.write(json.dumps(report) if options["json"] else json.dumps(report, indent=2))
 
-    def _http(
-        self, report: dict[str, Any], faces: Path, by_identity: dict[str, list[Path]], options: dict[str, Any]
-    ) -> None:
+    def _http(self, report: dict[str, Any], faces: Path, options: dict[str, Any]) -> None:
         """The HTTP rows with PAD off (and, with --pad, on), and each one's ratio to its engine floor."""
         for pad in (False, True) if options["pad"] else (False,):
             figures = http_figures(
                 faces,
-                by_identity,
+                portraits(faces),  # each kiosk's owner gets a usable portrait whatever --photos says
                 frames_each=max(options["repeat"], options["http_frames"]),
                 clients=options["kiosk_clients"],
                 log=self._log,
