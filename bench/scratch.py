@@ -1,6 +1,7 @@
 """Steps the speed benchmarks run in a child process on a scratch database (see bench/scratch_env.py):
 
     python -m bench.scratch kiosks COUNT              one provisioned kiosk per demo card (HTTP rows)
+    python -m bench.scratch pad-frames                frames seen and PAD-scored by all sessions (HTTP rows)
     python -m bench.scratch templates COUNT           COUNT synthetic customers' templates (matcher tier)
     python -m bench.scratch shard-load SHARDS         load shard 0 of SHARDS as a matcher does (matcher tier)
     python -m bench.scratch web-worker FRAME.npy CUSTOMER FRAMES   a fresh web worker serving frames
@@ -46,6 +47,29 @@ def kiosks(count: int) -> list[dict[str, str]]:
         expires_on = Card.objects.get(pan_hmac=pan_hash(demo.pan)).expires_on
         provisioned.append({"token": token, "pan": demo.pan, "expiry": expires_on.strftime("%m/%y")})
     return provisioned
+
+
+def pad_frames() -> dict[str, Any]:
+    """All kiosk sessions: how many, their states (an ended one with its reason), the frames they accepted,
+    the frames PAD scored, and the sessions with a frame PAD did not score (a session keeps its last
+    ``fingerprint_memory`` scores)."""
+    from biometrics.liveness import LivenessConfig
+    from kiosk.models import KioskSession
+
+    _require_scratch("atm-bench-")
+    memory = LivenessConfig().fingerprint_memory
+    rows = KioskSession.objects.values_list("state", "end_reason", "frames_seen", "liveness_state")
+    scored = [
+        (":".join(filter(None, (state, reason))), frames, len(liveness.get("pad_scores", [])))
+        for state, reason, frames, liveness in rows
+    ]
+    return {
+        "sessions": len(scored),
+        "states": sorted({state for state, _frames, _pad in scored}),
+        "frames": sum(frames for _state, frames, _pad in scored),
+        "pad_scored": sum(pad for *_rest, pad in scored),
+        "sessions_unscored": sum(pad < min(frames, memory) for _state, frames, pad in scored),
+    }
 
 
 def templates(count: int) -> dict[str, Any]:
@@ -165,6 +189,8 @@ def main(argv: list[str]) -> None:
     step, *args = argv
     if step == "kiosks":
         result: object = kiosks(int(args[0]))
+    elif step == "pad-frames":
+        result = pad_frames()
     elif step == "templates":
         result = templates(int(args[0]))
     elif step == "shard-load":

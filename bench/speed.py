@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 from bench.cardless import cardless_speed
 from bench.frames import letterboxed, percentiles, synthetic_encodings, timed
@@ -21,18 +22,23 @@ from biometrics.gallery import Gallery
 Log = Callable[[str], None]
 
 
-def engine_floor(frames: list[np.ndarray], repeat: int, log: Log) -> dict[str, float]:
-    """Bare detection (the product's live downscale) plus one encoding of the same frame."""
+def engine_floor(frames: list[np.ndarray], repeat: int, log: Log, *, pad: bool = False) -> dict[str, float]:
+    """Bare detection (the product's live downscale) plus one encoding of the same frame; with ``pad``, plus
+    the PAD models' score of its face crop (settings.PAD_MODELS), as an owner-matching frame gets."""
     usable = [frame for frame in frames if len(engine.detect_faces(frame, purpose="live")) == 1]
+    if pad:
+        engine.pad_warm_up(settings.PAD_MODELS)
     samples = []
     for index in range(repeat):
         frame = usable[index % len(usable)]
         start = time.perf_counter()
         face = engine.detect_faces(frame, purpose="live")[0]
         engine.encode_face(frame, face)
+        if pad:
+            engine.pad_score(frame, face.box, models=settings.PAD_MODELS)
         samples.append((time.perf_counter() - start) * 1000)
     result = percentiles(samples)
-    log(f"engine floor: {result}")
+    log(f"engine floor{' with PAD' if pad else ''}: {result}")
     return result
 
 

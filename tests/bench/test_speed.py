@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from bench.http_path import WARM_UP_FRAMES
 from tests.support import environment
 
 pytestmark = pytest.mark.faces
@@ -23,9 +24,10 @@ def _run(capsys: pytest.CaptureFixture[str], **options: object) -> tuple[dict, s
 
 
 def test_in_process_rows(speed_faces_dir, capsys):
-    report, log = _run(capsys, faces=speed_faces_dir, skip_tier=True, skip_http=True)
+    report, log = _run(capsys, faces=speed_faces_dir, skip_tier=True, skip_http=True, pad=True)
     assert report["frames"] == 3 and report["machine"]["engine"]
-    assert set(report["engine_floor_ms"]) == PERCENTILES and report["engine_floor_ms"]["n"] == 2
+    for floor in ("engine_floor_ms", "engine_floor_pad_ms"):
+        assert set(report[floor]) == PERCENTILES and report[floor]["n"] == 2
     for row in ("gallery_search_ms", "product_path_ms", "seed_path_ms"):
         assert set(report[row]) == {"300"} and set(report[row]["300"]) == PERCENTILES
     assert report["gallery_memory_bytes"]["300"] > 300 * 128 * 4
@@ -35,20 +37,32 @@ def test_in_process_rows(speed_faces_dir, capsys):
     cardless = report["cardless_decision_ms"]
     assert {"card_1to1", "cardless_1", "cardless_3", "cardless_5", "cardless_unknown_number"} <= set(cardless)
     assert cardless["cardless_over_card_p50"] > 0
-    assert "frame_verify_ms" not in report and "matcher_tier" not in report
-    assert "engine floor:" in log and "N=300:" in log and "card-less decision:" in log
+    assert not {"frame_verify_ms", "matcher_tier", "pad_on_extra_ms"} & set(report)
+    assert "engine floor:" in log and "engine floor with PAD:" in log
+    assert "N=300:" in log and "card-less decision:" in log
 
 
-def test_http_path_through_a_real_gunicorn(speed_faces_dir, capsys):
+def test_http_path_through_a_real_gunicorn_with_pad_off_and_on(speed_faces_dir, capsys):
     report, log = _run(
-        capsys, faces=speed_faces_dir, skip_local=True, skip_tier=True, http_frames=2, kiosk_clients=[1]
+        capsys,
+        faces=speed_faces_dir,
+        skip_local=True,
+        skip_tier=True,
+        http_frames=2,
+        kiosk_clients=[1],
+        pad=True,
     )
-    assert set(report["frame_verify_ms"]) == PERCENTILES and report["frame_verify_ms"]["n"] == 2
-    assert set(report["frames_per_s"]) == {"1"} and report["frames_per_s"]["1"] > 0
-    assert (
-        report["server_workers"] == 2 and "engine_floor_ms" not in report and "overhead_ratio" not in report
-    )
-    assert "frame verify over HTTP:" in log and "1 kiosk(s):" in log
+    for suffix in ("", "_pad"):
+        verify = report[f"frame_verify{suffix}_ms"]
+        assert set(verify) == PERCENTILES and verify["n"] == 2
+        assert set(report[f"frames_per_s{suffix}"]) == {"1"} and report[f"frames_per_s{suffix}"]["1"] > 0
+        assert f"overhead_ratio{suffix}" not in report  # no engine floor without the in-process rows
+    # PAD scored every frame of the PAD-on server: the warm-up session's and the measured session's.
+    assert report["pad_frames_scored"] == WARM_UP_FRAMES + 2
+    assert isinstance(report["pad_on_extra_ms"], float)
+    assert report["server_workers"] == 2 and "engine_floor_ms" not in report
+    assert "frame verify over HTTP:" in log and "frame verify over HTTP (PAD on):" in log
+    assert "1 kiosk(s):" in log and "PAD-scored frames:" in log
 
 
 @pytest.mark.redis

@@ -2,11 +2,15 @@
 
     python manage.py benchmark_speed [--json] [--customers 1000 100000 1000000] [--repeat 30]
         [--tier-customers 1000 1000000] [--broker redis://127.0.0.1:6379/6] [--skip-tier] [--skip-http]
+        [--pad]
 
 Everything runs on real photos from the photo folder (--faces, default ATM_FACES_DIR) resized (letterboxed) to
 640x480. The HTTP figures come from a real gunicorn server with 2 worker processes on a scratch SQLite
 database in a temporary folder, seeded with the demo bank (demo faces enrolled from the photo folder), driven
-by 1, 2 and 4 concurrent kiosk clients (bench/http_path.py). The matcher-tier figures (`--tier-customers`)
+by 1, 2 and 4 concurrent kiosk clients (bench/http_path.py), with liveness and PAD off. `--pad` runs the HTTP
+rows a second time on a server with liveness and PAD on, where every frame matches the owner and is scored by
+the PAD models (`*_pad` keys; `overhead_ratio_pad` is over the engine floor with PAD, `pad_on_extra_ms` the
+p50 a frame gains: PAD and the liveness state it is kept in). The matcher-tier figures (`--tier-customers`)
 use a scratch SQLite database per size holding that many encrypted templates (one per synthetic customer,
 plus the owner's): a fresh web-worker process serving frames (RSS, start to first frame, no gallery), a
 shard load (time, memory, decryption), and real Celery matcher workers on the `--broker` Redis with 1 and 2
@@ -48,6 +52,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--skip-http", action="store_true", help="Leave out the gunicorn figures.")
         parser.add_argument(
+            "--pad", action="store_true", help="Also measure the engine floor and HTTP path with PAD on."
+        )
+        parser.add_argument(
             "--http-frames", type=int, default=30, help="Least frames each kiosk client posts."
         )
         parser.add_argument("--kiosk-clients", nargs="+", type=int, default=list(KIOSK_CLIENTS))
@@ -73,6 +80,8 @@ class Command(BaseCommand):
         report: dict[str, Any] = {"machine": self._machine(), "frames": len(frames)}
         if not options["skip_local"]:
             report["engine_floor_ms"] = speed.engine_floor(frames, repeat, self._log)
+            if options["pad"]:
+                report["engine_floor_pad_ms"] = speed.engine_floor(frames, repeat, self._log, pad=True)
             report.update(speed.gallery_and_seed(frames, options["customers"], repeat, self._log))
             report["enrol_encode_s"] = speed.enrol_encode(by_identity, self._log)
             report["cardless_decision_ms"] = speed.cardless(frames, by_identity, repeat, self._log)
@@ -87,20 +96,28 @@ class Command(BaseCommand):
                 web_frames=options["tier_web_frames"],
             )
         if not options["skip_http"]:
-            frames_each = max(repeat, options["http_frames"])
-            report.update(
-                http_figures(
-                    faces,
-                    by_identity,
-                    frames_each=frames_each,
-                    clients=options["kiosk_clients"],
-                    log=self._log,
-                )
-            )
-            if "engine_floor_ms" in report:
-                floor = report["engine_floor_ms"]["p50"]
-                report["overhead_ratio"] = round(report["frame_verify_ms"]["p50"] / floor, 3)
+            self._http(report, faces, options)
         self.stdout.write(json.dumps(report) if options["json"] else json.dumps(report, indent=2))
+
+    def _http(self, report: dict[str, Any], faces: Path, options: dict[str, Any]) -> None:
+        """The HTTP rows with PAD off (and, with --pad, on), and each one's ratio to its engine floor."""
+        for pad in (False, True) if options["pad"] else (False,):
+            figures = http_figures(
+                faces,
+                portraits(faces),  # each kiosk's owner gets a usable portrait whatever --photos says
+                frames_each=max(options["repeat"], options["http_frames"]),
+                clients=options["kiosk_clients"],
+                log=self._log,
+                pad=pad,
+            )
+            report.update(figures)
+        for suffix in ("", "_pad"):
+            floor, verify = report.get(f"engine_floor{suffix}_ms"), report.get(f"frame_verify{suffix}_ms")
+            if floor and verify:
+                report[f"overhead_ratio{suffix}"] = round(verify["p50"] / floor["p50"], 3)
+        if "frame_verify_pad_ms" in report:
+            extra = report["frame_verify_pad_ms"]["p50"] - report["frame_verify_ms"]["p50"]
+            report["pad_on_extra_ms"] = round(extra, 1)
 
     def _log(self, message: str) -> None:
         self.stderr.write(message)
