@@ -3,35 +3,34 @@ rewrote the trail and `audit_verify` said OK. Each finding of the review is one 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from audit.models import AuditChainHead, AuditEvent
+from audit.witness import CheckpointError, checkpoint_sign, checkpoints_read, private_key_parse
 
-from .conftest import raw_sql, record
+from .conftest import raw_sql, record, witness_sign
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sink(settings, tmp_path: Path) -> Path:
-    path = tmp_path / "sink" / "audit-checkpoints.jsonl"
-    settings.AUDIT_CHECKPOINT_SINK = str(path)
-    return path
+def sink(witness_files: tuple[Path, Path]) -> Path:
+    return witness_files[0]
 
 
 def _trail(count: int) -> None:
     for i in range(count):
         record(kind=AuditEvent.Kind.WITHDRAWAL, customer_id=7, data={"amount": f"{i}.00"})
-
-
-def _witness_sign() -> None:
-    call_command("audit_checkpoint", stdout=io.StringIO())
 
 
 def _verify() -> str:
@@ -40,12 +39,35 @@ def _verify() -> str:
     return out.getvalue()
 
 
-def _portal_sign(sink: Path, seq: int, hash: str) -> None:
-    """What the attacker does with the portal's environment: sign a head with whatever key it holds."""
-    from audit.checkpoints import checkpoint_sign, checkpoint_write
-    from django.utils import timezone
+def _portal_secrets() -> list[str]:
+    """Every key the portal's environment holds (any setting named *KEY*, including AUDIT_CHAIN_KEY)."""
+    values: list[str] = []
+    for name in dir(settings):
+        if not name.isupper() or "KEY" not in name or name == "AUDIT_WITNESS_PUBLIC_KEY":
+            continue
+        value = getattr(settings, name)
+        if value:
+            values += [value] if isinstance(value, str) else [v for v in value or () if isinstance(v, str)]
+    return values
 
-    checkpoint_write(checkpoint_sign(seq=seq, hash=hash, at=timezone.now()))
+
+def _portal_sign(sink: Path, seq: int, hash: str) -> None:
+    """What the attacker does with the portal's environment: sign the head with each key it holds (as an
+    Ed25519 seed, hashed to 32 bytes when it is not one) and append a line linked to the sink's last line."""
+    previous = checkpoints_read(sink)[-1] if checkpoints_read(sink) else None
+    sink.parent.mkdir(parents=True, exist_ok=True)
+    for value in _portal_secrets():
+        try:
+            key = private_key_parse(value)
+        except CheckpointError:
+            key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(value.encode()).digest())
+        forged = checkpoint_sign(key=key, seq=seq, hash=hash, at=timezone.now(), previous=previous)
+        with sink.open("a") as handle:
+            handle.write(forged.line() + "\n")
+
+
+def _witness_sign() -> None:
+    assert witness_sign().written
 
 
 def _rechain_from(seq: int) -> None:
@@ -85,7 +107,10 @@ def test_edit_rechain_and_resign_with_portal_keys_is_detected(sink):
     _rechain_from(100)
     head = AuditChainHead.objects.get()
     _portal_sign(sink, head.seq, head.hash)
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="not the witness's"):
+        _verify()
+    sink.write_text("\n".join(sink.read_text().splitlines()[:1]) + "\n")  # even without the forged lines
+    with pytest.raises(CommandError, match=r"#150 .*signed another hash"):
         _verify()
 
 
@@ -94,7 +119,10 @@ def test_truncate_and_resign_with_portal_keys_is_detected(sink):
     _witness_sign()
     last = _truncate_to(100)
     _portal_sign(sink, 100, last)
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="not the witness's"):
+        _verify()
+    sink.write_text("\n".join(sink.read_text().splitlines()[:1]) + "\n")
+    with pytest.raises(CommandError, match="shorter than the witness's checkpoint #150"):
         _verify()
 
 
@@ -106,7 +134,7 @@ def test_deleting_the_newest_checkpoint_line_is_detected(sink):
     _truncate_to(150)
     lines = sink.read_text().splitlines()
     sink.write_text("\n".join(lines[:-1]) + "\n")
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match=r"newest checkpoint #160 .* is missing from the sink"):
         _verify()
 
 
@@ -114,5 +142,48 @@ def test_checkpoint_signed_with_portal_keys_is_refused(sink):
     _trail(20)
     head = AuditChainHead.objects.get()
     _portal_sign(sink, head.seq, head.hash)
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="which is not the witness's"):
         _verify()
+
+
+def test_older_checkpoints_contradicting_a_rewrite_are_compared(sink):
+    _trail(120)
+    _witness_sign()
+    _trail(30)
+    _witness_sign()
+    _rechain_from(100)
+    with pytest.raises(CommandError, match=r"checkpoint #120 .*signed another hash"):
+        _verify()
+
+
+def test_deleting_a_checkpoint_line_in_the_middle_is_detected(sink):
+    for _ in range(3):
+        _trail(5)
+        _witness_sign()
+    lines = sink.read_text().splitlines()
+    sink.write_text(lines[0] + "\n" + lines[2] + "\n")
+    with pytest.raises(CommandError, match=r"does not follow checkpoint #5 .*deleted or inserted"):
+        _verify()
+
+
+@pytest.mark.parametrize("attack", ["rewrite", "truncate"])
+def test_witness_refuses_to_sign_a_rewritten_or_shortened_chain(sink, witness_files, attack):
+    _trail(150)
+    _witness_sign()
+    if attack == "rewrite":
+        _rechain_from(100)
+        record(kind=AuditEvent.Kind.DEPOSIT)
+    else:
+        _truncate_to(100)
+    before = witness_files[1].read_text()
+    with pytest.raises(CheckpointError, match=r"refusing to sign: .*(rewritten|cut off)"):
+        witness_sign()
+    assert witness_files[1].read_text() == before and len(sink.read_text().splitlines()) == 1
+
+
+def test_good_chain_anchored_by_the_witness_verifies(sink):
+    _trail(5)
+    _witness_sign()
+    assert not witness_sign().written  # idempotent
+    _trail(3)  # the chain may grow past its newest checkpoint
+    assert "OK: 8 events verified, head at #8; matches the witness's checkpoint #5" in _verify()
