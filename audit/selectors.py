@@ -148,6 +148,33 @@ def chain_status_recent(*, max_age_seconds: int = 60) -> ChainStatus:
     return status
 
 
+@dataclass(frozen=True)
+class SnapshotMark:
+    seq: int
+    at: dt.datetime
+    by: str
+    status: str
+    note: str
+
+
+def snapshot_marks(*, snapshot_ids: Sequence[int]) -> dict[int, list[SnapshotMark]]:
+    """Every mark of these snapshots, newest first, read from their SNAPSHOT_MARKED events (chained: a note
+    cannot be rewritten unseen, and re-marking never hides an earlier one)."""
+    marks: dict[int, list[SnapshotMark]] = {snapshot_id: [] for snapshot_id in snapshot_ids}
+    if not marks:
+        return marks
+    events = (
+        AuditEvent.objects.filter(kind=AuditEvent.Kind.SNAPSHOT_MARKED, data__snapshot_id__in=list(marks))
+        .order_by("-seq")
+        .values_list("seq", "created_at", "actor_username", "data")
+    )
+    for seq, created_at, username, data in events:
+        marks.setdefault(int(data["snapshot_id"]), []).append(
+            SnapshotMark(seq, created_at, username, str(data.get("status", "")), str(data.get("note", "")))
+        )
+    return marks
+
+
 def snapshots_for_review(*, status: str = "", event_id: int | None = None) -> QuerySet[AuditSnapshot]:
     """Snapshots whose file still exists, newest first, optionally by review status or event."""
     snapshots = AuditSnapshot.objects.filter(purged_at__isnull=True).select_related("event", "reviewed_by")

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from atmsite.crypto import encrypted_file_delete, encrypted_file_read, encrypted_file_save
 
@@ -118,12 +119,21 @@ def snapshots_thumbnails_viewed(*, snapshots: list[AuditSnapshot], actor: Actor)
 
 @transaction.atomic
 def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Actor, note: str = "") -> AuditSnapshot:
-    """Mark a snapshot reviewed or fraud-suspected, with the reviewer's note; the mark is an audit event."""
+    """Mark a snapshot reviewed or fraud-suspected, with the reviewer's note; the mark is an audit event.
+
+    The note is required: a mark says what the reviewer checked, and a later reader (or a second reviewer who
+    re-marks it) needs that. Each mark's note stays in its SNAPSHOT_MARKED event, so re-marking keeps the
+    earlier ones (selectors.snapshot_marks); the row holds only the latest.
+    """
     if status not in (AuditSnapshot.Status.REVIEWED, AuditSnapshot.Status.FRAUD_SUSPECTED):
-        raise ValidationError("A snapshot can be marked reviewed or fraud suspected.", code="status")
+        raise ValidationError(_("A snapshot can be marked reviewed or fraud suspected."), code="status")
     note = (note or "").strip()
+    if not note:
+        raise ValidationError(
+            _("Write what you checked in the note: a mark without a note is not saved."), code="note_required"
+        )
     if len(note) > 300:
-        raise ValidationError("The note is longer than 300 characters.", code="note")
+        raise ValidationError(_("The note is longer than 300 characters."), code="note")
     # Lock so two auditors marking at once leave one consistent row, each mark recorded in order.
     snapshot = AuditSnapshot.objects.select_for_update().select_related("event").get(pk=snapshot.pk)
     previous = snapshot.status

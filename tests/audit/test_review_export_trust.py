@@ -66,7 +66,9 @@ def _export(client) -> tuple[list[str], list[list[str]], str]:
 
 
 def test_csv_export_leaves_out_full_phone_numbers(client, auditor):
-    record(kind=AuditEvent.Kind.CUSTOMER_CREATED, customer_id=5, personal={"full_name": "Anna", "phone": PHONE})
+    record(
+        kind=AuditEvent.Kind.CUSTOMER_CREATED, customer_id=5, personal={"full_name": "Anna", "phone": PHONE}
+    )
     record(
         kind=AuditEvent.Kind.CUSTOMER_UPDATED,
         customer_id=5,
