@@ -1,6 +1,6 @@
 """CSV export of the audit trail, streamed, with spreadsheet formulas defused and personal data minimised.
 
-A CSV leaves the bank's controls (mail, laptops, shared drives), so it carries only what an auditor's task needs:
+A CSV leaves the bank's controls (mail, laptops, shared drives), so it carries only what an auditor needs:
 * no full phone number anywhere: a value under a key naming a phone, and any "+digits" number in a text, is
   exported as its last four digits ("•••• 1234");
 * names only on the events whose review is about a person's identity — a customer created (who was onboarded)

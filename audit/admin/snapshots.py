@@ -25,7 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from atmsite.crypto import encrypted_file_read
 
@@ -39,9 +39,9 @@ MARK_SNAPSHOT = "audit.mark_snapshot"
 GRID_PAGE_SIZE = 24
 ALL = "all"
 STATUS_LABELS = {
-    AuditSnapshot.Status.NEW: gettext_lazy("New"),
-    AuditSnapshot.Status.REVIEWED: gettext_lazy("Reviewed"),
-    AuditSnapshot.Status.FRAUD_SUSPECTED: gettext_lazy("Fraud suspected"),
+    AuditSnapshot.Status.NEW: pgettext_lazy("snapshot status", "New"),
+    AuditSnapshot.Status.REVIEWED: pgettext_lazy("snapshot status", "Reviewed"),
+    AuditSnapshot.Status.FRAUD_SUSPECTED: pgettext_lazy("snapshot status", "Fraud suspected"),
 }
 
 
@@ -172,7 +172,7 @@ class SnapshotPagesMixin:
             "page": page,
             "status": status,
             "event_id": event_id,
-            "statuses": [*STATUS_LABELS.items(), (ALL, _("All"))],
+            "statuses": [*STATUS_LABELS.items(), (ALL, pgettext("snapshot status", "All"))],
             "can_mark": request.user.has_perm(MARK_SNAPSHOT),
             "mark_choices": [
                 (AuditSnapshot.Status.REVIEWED, _("Mark reviewed")),

@@ -114,3 +114,19 @@ def test_chain_banner_says_whether_the_chain_is_anchored(client, auditor, witnes
     assert f"Anchored by the witness: checkpoint #{signed.seq}" in page
     assert f"witness key {signed.key_id}" in page
     assert "1 newer event not yet anchored" in page
+
+
+def test_review_grid_and_chain_banner_speak_russian(client, auditor, failed_attempt, settings):
+    client.force_login(auditor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    grid = client.get(reverse(GRID)).content.decode()
+    for words in (
+        "Снимки неудачных попыток",
+        "Отметить: проверено",
+        "что вы проверили (обязательно)",
+        "Новые",
+    ):
+        assert words in grid, words
+    cache.delete(CHAIN_STATUS_CACHE_KEY)
+    page = client.get(reverse("admin:audit_auditevent_changelist")).content.decode()
+    assert "Цепочка в порядке" in page and "НЕ закреплена" in page
