@@ -38,7 +38,7 @@ VIEW_SNAPSHOT = "audit.view_snapshot"
 MARK_SNAPSHOT = "audit.mark_snapshot"
 GRID_PAGE_SIZE = 24
 ALL = "all"
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, Any] = {
     AuditSnapshot.Status.NEW: pgettext_lazy("snapshot status", "New"),
     AuditSnapshot.Status.REVIEWED: pgettext_lazy("snapshot status", "Reviewed"),
     AuditSnapshot.Status.FRAUD_SUSPECTED: pgettext_lazy("snapshot status", "Fraud suspected"),
