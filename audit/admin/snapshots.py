@@ -45,6 +45,14 @@ STATUS_LABELS: dict[str, Any] = {
 }
 
 
+# The grid's filter names the groups (in Russian a plural), the card names one snapshot's status.
+FILTER_LABELS: dict[str, Any] = {
+    AuditSnapshot.Status.NEW: pgettext_lazy("snapshot filter", "New"),
+    AuditSnapshot.Status.REVIEWED: pgettext_lazy("snapshot filter", "Reviewed"),
+    AuditSnapshot.Status.FRAUD_SUSPECTED: pgettext_lazy("snapshot filter", "Fraud suspected"),
+}
+
+
 def _grid_status(request: HttpRequest, event_id: int | None) -> str:
     """The grid opens on the snapshots nobody has reviewed; "all" shows every status. A link to one event's
     snapshot (from the list's thumbnail) shows it whatever its status."""
@@ -172,7 +180,7 @@ class SnapshotPagesMixin:
             "page": page,
             "status": status,
             "event_id": event_id,
-            "statuses": [*STATUS_LABELS.items(), (ALL, pgettext("snapshot status", "All"))],
+            "statuses": [*FILTER_LABELS.items(), (ALL, pgettext("snapshot filter", "All"))],
             "can_mark": request.user.has_perm(MARK_SNAPSHOT),
             "mark_choices": [
                 (AuditSnapshot.Status.REVIEWED, _("Mark reviewed")),

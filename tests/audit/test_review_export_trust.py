@@ -123,7 +123,7 @@ def test_review_grid_and_chain_banner_speak_russian(client, auditor, failed_atte
     for words in (
         "Снимки неудачных попыток",
         "Отметить: проверено",
-        "что вы проверили (обязательно)",
+        "Что вы проверили (обязательно)",
         "Новые",
     ):
         assert words in grid, words
