@@ -315,7 +315,7 @@ def test_checkpoints_can_go_to_syslog(trail, settings, tmp_path):
     assert "checkpoint #80" in _verify("--checkpoints", str(export))
     assert "checkpoint #80" in _verify()  # the witness's own copy alone
     export.write_text("")  # an export missing the witness's newest line
-    with pytest.raises(CommandError, match="missing from the sink"):
+    with pytest.raises(CommandError, match="sink holds none of the witness's 1 checkpoints"):
         _verify("--checkpoints", str(export))
 
 
