@@ -118,8 +118,8 @@ def _copies_problem(sink: list[Checkpoint] | None, witness: list[Checkpoint] | N
             return f"the sink holds {checkpoint}, which is not in the witness's copy"
     if witness and not sink:
         return (
-            f"the sink holds none of the witness's {len(witness)} checkpoints: the lines were deleted, or the "
-            "witness publishes elsewhere (give both the same AUDIT_CHECKPOINT_SINK)"
+            f"the sink holds none of the witness's {len(witness)} checkpoints: the lines were deleted, or "
+            "the witness publishes elsewhere (give both the same AUDIT_CHECKPOINT_SINK)"
         )
     if witness and witness[-1].digest not in {checkpoint.digest for checkpoint in sink}:
         return f"the witness's newest {witness[-1]} is missing from the sink: a checkpoint line was deleted"
