@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint format install serve worker matcher clean-venv
+.PHONY: run test lint format install serve worker matcher witness clean-venv
 
 $(STAMP): requirements.txt requirements-face.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -23,7 +23,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	$(PY) manage.py audit_checkpoint
+	-$(PY) scripts/audit_witness.py sign  # the DEVELOPMENT witness (key in var/); a refusal is shown, the server still starts
 	@echo "Kiosk: http://$(HOST):$(PORT)/kiosk/   Branch enrolment: http://$(HOST):$(PORT)/branch/"
 	$(MAKE) serve
 
@@ -39,6 +39,11 @@ worker: $(STAMP)
 SHARD ?= 0
 matcher: $(STAMP)
 	$(VENV)/bin/celery -A atmsite worker --loglevel=INFO --pool=solo -Q $${MATCHER_QUEUE:-match}.$(SHARD) -n matcher$(SHARD)@%h
+
+# The audit witness (development key in var/): signs the chain head every AUDIT_WITNESS_INTERVAL_S and serves
+# its copy on AUDIT_WITNESS_LISTEN. In production it runs on its own host, with its own environment.
+witness: $(STAMP)
+	$(PY) scripts/audit_witness.py serve
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

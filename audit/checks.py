@@ -1,4 +1,4 @@
-"""System checks: the audit keys are usable before the first event or checkpoint needs them."""
+"""System checks: the audit keys are usable before the first event or verification needs them."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from django.core.exceptions import ImproperlyConfigured
 @register()
 def audit_keys_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     from .chain import chain_key_current
-    from .checkpoints import signing_keys, sink_configured
+    from .checkpoints import sink_configured, witness_public_keys
 
     errors: list[CheckMessage] = []
     for check, check_id in (
         (chain_key_current, "audit.E001"),
-        (signing_keys, "audit.E002"),
+        (witness_public_keys, "audit.E002"),
         (sink_configured, "audit.E003"),
     ):
         try:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from .chain import CHAINED_FIELDS, GENESIS_HASH, ChainKey, chain_keys, event_hash, personal_digest
-from .checkpoints import Checkpoint
+from .checkpoints import Anchor, Checkpoint, anchor_load
 from .models import AuditChainHead, AuditEvent, AuditSnapshot
 
 _COLUMNS = (*CHAINED_FIELDS, "personal", "personal_erased", "prev_hash", "hash")
@@ -26,11 +27,23 @@ class ChainStatus:
     broken_seq: int | None = None  # first seq whose row is missing, altered or mislinked
     reason: str = ""
     checked_at: dt.datetime = field(default_factory=timezone.now)
-    checkpoint: Checkpoint | None = None  # the signed checkpoint the chain was checked against
+    checkpoint: Checkpoint | None = None  # the witness's newest checkpoint the chain was checked against
+    anchor_problem: str = (
+        ""  # why the witness's checkpoints could not be trusted or read (chain_status_recent)
+    )
+
+    @property
+    def anchored(self) -> bool:
+        return self.ok and self.checkpoint is not None and not self.anchor_problem
+
+    @property
+    def unanchored_events(self) -> int:
+        """Events after the newest checkpoint: those a holder of the chain key could still cut off unseen."""
+        return self.head_seq - (self.checkpoint.seq if self.checkpoint else 0)
 
     def __str__(self) -> str:
         if self.ok:
-            anchored = f"; matches {self.checkpoint}" if self.checkpoint else ""
+            anchored = f"; matches the witness's {self.checkpoint}" if self.checkpoint else ""
             return f"OK: {self.checked} events verified, head at #{self.head_seq}{anchored}"
         return f"BROKEN at #{self.broken_seq}: {self.reason} ({self.checked} events walked)"
 
@@ -66,15 +79,13 @@ def _row_problem(row: dict, *, expected_seq: int, prev_hash: str, keys: dict[str
     return ""
 
 
-def chain_verify(
-    *, chunk_size: int = 2000, checkpoint: Checkpoint | None = None, from_checkpoint: bool = False
-) -> ChainStatus:
+def chain_verify(*, chunk_size: int = 2000, checkpoints: Sequence[Checkpoint] = ()) -> ChainStatus:
     """Walk the events in seq order, recomputing each keyed hash from the stored row; stop at the first break.
 
-    With a `checkpoint` (signed, from outside the database) the event it names must still be there with the
-    same hash, and the chain may not end before it: that catches a holder of the chain key who recomputed
-    every hash after an edit, or cut off the tail. `from_checkpoint` walks only from the checkpointed event
-    on (its hash pinned by the checkpoint), which is what the next checkpoint needs before it signs.
+    With the witness's `checkpoints` (signed outside the portal, audit.checkpoints.anchor_load) EVERY event a
+    checkpoint names must still be there with the same hash, and the chain may not end before the last of
+    them: that catches a holder of the chain key who recomputed the hashes after an edit (older checkpoints
+    contradict it) or cut off the tail.
 
     Streams rows (iterator) so memory stays flat however long the trail is. The head is read first: every
     event up to it is committed, so concurrent appends during the walk are verified too (they must link on)
@@ -82,38 +93,36 @@ def chain_verify(
     """
     keys = chain_keys()
     head_seq, head_hash = _head()
+    anchored = {checkpoint.seq: checkpoint for checkpoint in checkpoints}
+    newest = max(checkpoints, key=lambda checkpoint: checkpoint.seq, default=None)
 
     def broken(checked: int, seq: int | None, reason: str) -> ChainStatus:
-        return ChainStatus(False, checked, head_seq, broken_seq=seq, reason=reason, checkpoint=checkpoint)
+        return ChainStatus(False, checked, head_seq, broken_seq=seq, reason=reason, checkpoint=newest)
 
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     rows = AuditEvent.objects.order_by("seq")
-    if checkpoint is not None and from_checkpoint:
-        rows = rows.filter(seq__gte=checkpoint.seq)
-        expected_seq = checkpoint.seq
-        first = rows.values_list("prev_hash", flat=True).first()
-        prev_hash = first if first is not None else GENESIS_HASH
     for row in rows.values(*_COLUMNS).iterator(chunk_size=chunk_size):
         problem = _row_problem(row, expected_seq=expected_seq, prev_hash=prev_hash, keys=keys)
         if problem:
             return broken(checked, expected_seq, problem)
-        if checkpoint is not None and row["seq"] == checkpoint.seq and row["hash"] != checkpoint.hash:
+        checkpoint = anchored.get(row["seq"])
+        if checkpoint is not None and row["hash"] != checkpoint.hash:
             return broken(
                 checked,
                 row["seq"],
-                f"{checkpoint} signed another hash for this event: the chain was recomputed after an edit",
+                f"the witness's {checkpoint} signed another hash for this event: the chain was recomputed "
+                "after an edit",
             )
         if row["seq"] == head_seq and row["hash"] != head_hash:
             return broken(checked, row["seq"], "head hash differs")
         checked += 1
         expected_seq, prev_hash = row["seq"] + 1, row["hash"]
     last_seq = expected_seq - 1
-    if checkpoint is not None and last_seq < checkpoint.seq:
+    if newest is not None and last_seq < newest.seq:
         return broken(
             checked,
             last_seq + 1,
-            f"the chain ends at #{last_seq}, shorter than the checkpoint (#{checkpoint.seq}): "
-            "events were deleted",
+            f"the chain ends at #{last_seq}, shorter than the witness's {newest}: events were deleted",
         )
     if last_seq < head_seq:
         return broken(checked, expected_seq, f"events after #{last_seq} are missing")
@@ -124,17 +133,46 @@ def chain_verify(
             return broken(checked, head_seq + 1, "events beyond the chain head")
         if last_seq == head_seq and prev_hash != head_hash:
             return broken(checked, last_seq, "head hash differs")
-    return ChainStatus(True, checked, head_seq, checkpoint=checkpoint)
+    return ChainStatus(True, checked, head_seq, checkpoint=newest)
 
 
 def chain_status_recent(*, max_age_seconds: int = 60) -> ChainStatus:
-    """chain_verify(), reused for up to `max_age_seconds`: the admin shows it on every changelist page,
-    and a full walk of a long trail costs seconds (about 15,000 rows/s). `audit_verify` always walks."""
+    """chain_verify() against the witness's checkpoints, reused for up to `max_age_seconds`: the admin shows
+    it on every changelist page, and a full walk of a long trail costs seconds (about 15,000 rows/s).
+    `audit_verify` always walks."""
     status = cache.get(CHAIN_STATUS_CACHE_KEY)
     if not isinstance(status, ChainStatus):
-        status = chain_verify()
+        anchor: Anchor = anchor_load()
+        status = replace(chain_verify(checkpoints=anchor.checkpoints), anchor_problem=anchor.problem)
         cache.set(CHAIN_STATUS_CACHE_KEY, status, max_age_seconds)
     return status
+
+
+@dataclass(frozen=True)
+class SnapshotMark:
+    seq: int
+    at: dt.datetime
+    by: str
+    status: str
+    note: str
+
+
+def snapshot_marks(*, snapshot_ids: Sequence[int]) -> dict[int, list[SnapshotMark]]:
+    """Every mark of these snapshots, newest first, read from their SNAPSHOT_MARKED events (chained: a note
+    cannot be rewritten unseen, and re-marking never hides an earlier one)."""
+    marks: dict[int, list[SnapshotMark]] = {snapshot_id: [] for snapshot_id in snapshot_ids}
+    if not marks:
+        return marks
+    events = (
+        AuditEvent.objects.filter(kind=AuditEvent.Kind.SNAPSHOT_MARKED, data__snapshot_id__in=list(marks))
+        .order_by("-seq")
+        .values_list("seq", "created_at", "actor_username", "data")
+    )
+    for seq, created_at, username, data in events:
+        marks.setdefault(int(data["snapshot_id"]), []).append(
+            SnapshotMark(seq, created_at, username, str(data.get("status", "")), str(data.get("note", "")))
+        )
+    return marks
 
 
 def snapshots_for_review(*, status: str = "", event_id: int | None = None) -> QuerySet[AuditSnapshot]:

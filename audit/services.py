@@ -1,5 +1,6 @@
-"""Writes to the audit trail: append events (with an optional encrypted snapshot), review, purge, erase, and
-export signed checkpoints of the chain head."""
+"""Writes to the audit trail: append events (with an optional encrypted snapshot), review, purge, erase.
+
+Checkpoints of the chain head are not written here: the witness signs them (audit.witness), not the portal."""
 
 from __future__ import annotations
 
@@ -15,19 +16,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from atmsite.crypto import encrypted_file_delete, encrypted_file_read, encrypted_file_save
 
 from .actors import Actor, actor_user
 from .chain import canonical, chain_key_current, event_hash, personal_digest
-from .checkpoints import (
-    Checkpoint,
-    CheckpointError,
-    checkpoint_latest,
-    checkpoint_sign,
-    checkpoint_write,
-    sink_configured,
-)
 from .models import AuditChainHead, AuditEvent, AuditSnapshot
 
 logger = logging.getLogger(__name__)
@@ -125,12 +119,21 @@ def snapshots_thumbnails_viewed(*, snapshots: list[AuditSnapshot], actor: Actor)
 
 @transaction.atomic
 def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Actor, note: str = "") -> AuditSnapshot:
-    """Mark a snapshot reviewed or fraud-suspected, with the reviewer's note; the mark is an audit event."""
+    """Mark a snapshot reviewed or fraud-suspected, with the reviewer's note; the mark is an audit event.
+
+    The note is required: a mark says what the reviewer checked, and a later reader (or a second reviewer who
+    re-marks it) needs that. Each mark's note stays in its SNAPSHOT_MARKED event, so re-marking keeps the
+    earlier ones (selectors.snapshot_marks); the row holds only the latest.
+    """
     if status not in (AuditSnapshot.Status.REVIEWED, AuditSnapshot.Status.FRAUD_SUSPECTED):
-        raise ValidationError("A snapshot can be marked reviewed or fraud suspected.", code="status")
+        raise ValidationError(_("A snapshot can be marked reviewed or fraud suspected."), code="status")
     note = (note or "").strip()
+    if not note:
+        raise ValidationError(
+            _("Write what you checked in the note: a mark without a note is not saved."), code="note_required"
+        )
     if len(note) > 300:
-        raise ValidationError("The note is longer than 300 characters.", code="note")
+        raise ValidationError(_("The note is longer than 300 characters."), code="note")
     # Lock so two auditors marking at once leave one consistent row, each mark recorded in order.
     snapshot = AuditSnapshot.objects.select_for_update().select_related("event").get(pk=snapshot.pk)
     previous = snapshot.status
@@ -254,47 +257,3 @@ def audit_trail_exported(*, actor: Actor, scope: str, filters: dict[str, str]) -
         actor=actor,
         data={"scope": scope, "filters": filters},
     )
-
-
-@dataclass(frozen=True)
-class CheckpointResult:
-    written: bool
-    checkpoint: Checkpoint | None
-    reason: str = ""
-
-
-class ChainAnchorRefused(Exception):
-    """The chain does not verify (or does not extend the previous checkpoint): it must not be anchored."""
-
-
-def audit_checkpoint_export(*, now: dt.datetime | None = None) -> CheckpointResult:
-    """Sign the chain head and append it to the checkpoint sink (settings.AUDIT_CHECKPOINT_SINK).
-
-    Idempotent: when the file sink's latest checkpoint already names the head, nothing is written (a syslog
-    sink cannot be read back; a repeated line there is harmless). Before signing, the chain is checked — from
-    the previous checkpoint on with a file sink, in full with syslog — so a chain rewritten since the last
-    checkpoint is refused (ChainAnchorRefused) rather than anchored. Writes nothing to the database.
-    """
-    from .selectors import chain_verify
-
-    sink = sink_configured()
-    head_seq, head_hash = AuditChainHead.objects.filter(id=1).values_list("seq", "hash").first() or (0, "")
-    if head_seq == 0:
-        return CheckpointResult(written=False, checkpoint=None, reason="the chain is empty")
-    previous = None
-    if sink.kind == "file":
-        try:
-            previous = checkpoint_latest()
-        except CheckpointError as error:
-            raise ChainAnchorRefused(str(error)) from error
-        if previous is not None and (previous.seq, previous.hash) == (head_seq, head_hash):
-            return CheckpointResult(written=False, checkpoint=previous, reason="the head is already anchored")
-    status = chain_verify(checkpoint=previous, from_checkpoint=previous is not None)
-    if not status.ok:
-        raise ChainAnchorRefused(f"not anchoring the chain: {status}")
-    if not AuditEvent.objects.filter(seq=head_seq, hash=head_hash).exists():
-        raise ChainAnchorRefused(f"not anchoring the chain: the head does not name event #{head_seq}")
-    checkpoint = checkpoint_sign(seq=head_seq, hash=head_hash, at=now or timezone.now())
-    checkpoint_write(checkpoint, sink=sink)
-    logger.info("Audit chain anchored: %s", checkpoint)
-    return CheckpointResult(written=True, checkpoint=checkpoint)

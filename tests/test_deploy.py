@@ -23,7 +23,8 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://atm:password@db.internal:5432/atm",
     "REDIS_URL": "redis://redis.internal:6379/1",
     "AUDIT_CHAIN_KEY": "audit-chain-key-for-the-check",
-    "AUDIT_CHECKPOINT_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),  # an Ed25519 seed
+    # The witness's PUBLIC key (Ed25519, 32 bytes): the portal cannot sign checkpoints, only check them.
+    "AUDIT_WITNESS_PUBLIC_KEY": base64.b64encode(os.urandom(32)).decode(),
     "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
     "TWILIO_AUTH_TOKEN": "token",
     "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
@@ -83,7 +84,7 @@ def test_production_refuses_sqlite():
     assert "PostgreSQL" in result.stderr and "DATABASE_URL" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["AUDIT_CHAIN_KEY", "AUDIT_CHECKPOINT_SIGNING_KEY"])
+@pytest.mark.parametrize("name", ["AUDIT_CHAIN_KEY", "AUDIT_WITNESS_PUBLIC_KEY"])
 def test_production_refuses_to_start_without_audit_keys(name):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
     result = _manage("check", env=env)
@@ -91,10 +92,18 @@ def test_production_refuses_to_start_without_audit_keys(name):
     assert f"{name} must be set" in result.stderr
 
 
-def test_malformed_checkpoint_signing_key_fails_the_check():
-    result = _manage("check", env={**PRODUCTION_ENV, "AUDIT_CHECKPOINT_SIGNING_KEY": "not-a-key"})
+def test_malformed_witness_public_key_fails_the_check():
+    result = _manage("check", env={**PRODUCTION_ENV, "AUDIT_WITNESS_PUBLIC_KEY": "not-a-key"})
     assert result.returncode != 0
     assert "audit.E002" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["AUDIT_WITNESS_KEY", "AUDIT_WITNESS_KEY_FILE"])
+def test_production_refuses_the_witness_key_in_the_portal_environment(name):
+    """With the witness's private key the portal could sign a rewritten trail (issue 20, item 3)."""
+    result = _manage("check", env={**PRODUCTION_ENV, name: base64.b64encode(os.urandom(32)).decode()})
+    assert result.returncode != 0
+    assert "AUDIT_WITNESS_KEY is in the portal's environment" in result.stderr
 
 
 def test_openapi_schema_generates_without_warnings():

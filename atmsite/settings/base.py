@@ -160,10 +160,6 @@ CELERY_TIMEZONE = TIME_ZONE
 MATCHER_IN_PROCESS = env.bool("MATCHER_IN_PROCESS", default=not CELERY_BROKER_URL)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "audit-snapshots-purge": {"task": "audit.snapshots_purge", "schedule": crontab(hour=3, minute=17)},
-    "audit-checkpoint": {
-        "task": "audit.checkpoint_export",
-        "schedule": float(AUDIT_CHECKPOINT_INTERVAL_S),  # noqa: F405
-    },
     "kiosk-sessions-expire": {"task": "kiosk.tasks.kiosk_sessions_expire_task", "schedule": 60.0},
     "kiosk-deferred-namings": {"task": "kiosk.tasks.deferred_namings_sweep_task", "schedule": 60.0},
 }

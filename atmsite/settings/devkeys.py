@@ -6,7 +6,6 @@ while no key ever lives in the repository. Production (DEBUG=false) refuses to s
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from pathlib import Path
@@ -20,8 +19,6 @@ _GENERATORS = {
     "OTP_HMAC_KEY": lambda: secrets.token_urlsafe(32),
     "DEMO_STAFF_PASSWORD": lambda: "demo-" + secrets.token_urlsafe(9),
     "AUDIT_CHAIN_KEY": lambda: secrets.token_urlsafe(32),
-    # An Ed25519 private key is any 32 random bytes (its seed).
-    "AUDIT_CHECKPOINT_SIGNING_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
 }
 
 

@@ -24,6 +24,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from atmsite.crypto import encrypted_file_read
 
@@ -35,6 +37,29 @@ from .filters import FAILURE_REASONS
 VIEW_SNAPSHOT = "audit.view_snapshot"
 MARK_SNAPSHOT = "audit.mark_snapshot"
 GRID_PAGE_SIZE = 24
+ALL = "all"
+STATUS_LABELS: dict[str, Any] = {
+    AuditSnapshot.Status.NEW: pgettext_lazy("snapshot status", "New"),
+    AuditSnapshot.Status.REVIEWED: pgettext_lazy("snapshot status", "Reviewed"),
+    AuditSnapshot.Status.FRAUD_SUSPECTED: pgettext_lazy("snapshot status", "Fraud suspected"),
+}
+
+
+# The grid's filter names the groups (in Russian a plural), the card names one snapshot's status.
+FILTER_LABELS: dict[str, Any] = {
+    AuditSnapshot.Status.NEW: pgettext_lazy("snapshot filter", "New"),
+    AuditSnapshot.Status.REVIEWED: pgettext_lazy("snapshot filter", "Reviewed"),
+    AuditSnapshot.Status.FRAUD_SUSPECTED: pgettext_lazy("snapshot filter", "Fraud suspected"),
+}
+
+
+def _grid_status(request: HttpRequest, event_id: int | None) -> str:
+    """The grid opens on the snapshots nobody has reviewed; "all" shows every status. A link to one event's
+    snapshot (from the list's thumbnail) shows it whatever its status."""
+    status = request.GET.get("status", "")
+    if status == ALL or (not status and event_id is not None):
+        return ALL
+    return status if status in AuditSnapshot.Status.values else AuditSnapshot.Status.NEW
 
 
 def _names_for(events: list[AuditEvent]) -> dict[str, dict[int | None, str]]:
@@ -114,17 +139,17 @@ class SnapshotPagesMixin:
     def snapshot_grid_view(self, request: HttpRequest) -> TemplateResponse:
         if not request.user.has_perm(VIEW_SNAPSHOT):
             raise PermissionDenied
-        status = request.GET.get("status", "")
-        if status not in AuditSnapshot.Status.values:
-            status = ""
         event_raw = request.GET.get("event", "")
         event_id = int(event_raw) if event_raw.isdigit() else None
+        status = _grid_status(request, event_id)
         paginator = Paginator(
-            selectors.snapshots_for_review(status=status, event_id=event_id), GRID_PAGE_SIZE
+            selectors.snapshots_for_review(status="" if status == ALL else status, event_id=event_id),
+            GRID_PAGE_SIZE,
         )
         page = paginator.get_page(request.GET.get("page"))
         items = []
         names = _names_for([snapshot.event for snapshot in page.object_list])
+        marks = selectors.snapshot_marks(snapshot_ids=[snapshot.pk for snapshot in page.object_list])
         for snapshot in page.object_list:
             try:
                 thumbnail = thumbnail_jpeg(encrypted_file_read(snapshot.storage_name))
@@ -139,22 +164,27 @@ class SnapshotPagesMixin:
                     "reason": FAILURE_REASONS.get(str(reason), str(reason or "")),
                     "customer": names["customers"].get(event.customer_id, ""),
                     "kiosk": names["kiosks"].get(event.kiosk_id, ""),
+                    "status_label": STATUS_LABELS.get(snapshot.status, snapshot.status),
+                    "marks": [
+                        {"mark": mark, "label": STATUS_LABELS.get(mark.status, mark.status)}
+                        for mark in marks.get(snapshot.pk, [])
+                    ],
                 }
             )
         services.snapshots_thumbnails_viewed(snapshots=list(page.object_list), actor=request.user)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Failed-attempt snapshots",
+            "title": _("Failed-attempt snapshots"),
             "items": items,
             "page": page,
             "status": status,
             "event_id": event_id,
-            "statuses": AuditSnapshot.Status.choices,
+            "statuses": [*FILTER_LABELS.items(), (ALL, pgettext("snapshot filter", "All"))],
             "can_mark": request.user.has_perm(MARK_SNAPSHOT),
             "mark_choices": [
-                (AuditSnapshot.Status.REVIEWED, "Reviewed"),
-                (AuditSnapshot.Status.FRAUD_SUSPECTED, "Fraud suspected"),
+                (AuditSnapshot.Status.REVIEWED, _("Mark reviewed")),
+                (AuditSnapshot.Status.FRAUD_SUSPECTED, _("Mark fraud suspected")),
             ],
         }
         response = TemplateResponse(request, "admin/audit/auditevent/snapshot_grid.html", context)
@@ -173,11 +203,23 @@ class SnapshotPagesMixin:
                 note=request.POST.get("note", ""),
             )
         except ValidationError as error:
-            return HttpResponseBadRequest(error.messages[0])
-        messages.success(request, f"Snapshot {snapshot.pk} marked.")
+            if error.code != "note_required":
+                return HttpResponseBadRequest(error.messages[0])
+            # A form message on the page the reviewer came from; nothing was written.
+            messages.error(request, error.messages[0])
+            return HttpResponseRedirect(self._next_url(request))
+        marked = AuditSnapshot.objects.get(pk=snapshot.pk)
+        messages.success(
+            request,
+            _("Snapshot %(id)s marked “%(status)s”: %(note)s")
+            % {"id": marked.pk, "status": STATUS_LABELS.get(marked.status, ""), "note": marked.review_note},
+        )
+        return HttpResponseRedirect(self._next_url(request))
+
+    def _next_url(self, request: HttpRequest) -> str:
         next_url = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(
             next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             next_url = reverse("admin:audit_auditevent_snapshots")
-        return HttpResponseRedirect(next_url)
+        return next_url

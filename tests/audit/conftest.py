@@ -6,11 +6,13 @@ import io
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection, transaction
 from PIL import Image
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from audit.witness import SignResult
 
 
 @pytest.fixture(autouse=True)
@@ -48,4 +50,41 @@ def failed_attempt(db: None, alice_card, kiosk, jpeg: bytes) -> AuditEvent:
         card_last4=alice_card.last4,
         data={"outcome": "mismatch", "distance": 0.71},
         snapshot=jpeg,
+    )
+
+
+@pytest.fixture(autouse=True)
+def witness_files(settings, tmp_path: Path) -> tuple[Path, Path]:
+    """Each test's own checkpoint sink and witness log (the witness's copy, read as a file)."""
+    sink, log = tmp_path / "sink" / "audit-checkpoints.jsonl", tmp_path / "witness" / "audit-witness.jsonl"
+    settings.AUDIT_CHECKPOINT_SINK, settings.AUDIT_WITNESS_URL = str(sink), str(log)
+    return sink, log
+
+
+def witness_key() -> Ed25519PrivateKey:
+    """The development witness key (the portal's settings derive AUDIT_WITNESS_PUBLIC_KEY from it)."""
+    from atmsite.settings.environment import VAR_DIR
+    from audit.witness import dev_key_text, private_key_parse
+
+    return private_key_parse(dev_key_text(VAR_DIR))
+
+
+def witness_sign() -> SignResult:
+    """What `scripts/audit_witness.py sign` does, reading this test's database through Django's connection
+    (the test's transaction is invisible to another connection)."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    from audit.sink import sink_parse, sink_write
+    from audit.witness import DbChain
+    from audit.witness import witness_sign as sign
+
+    sink = sink_parse(settings.AUDIT_CHECKPOINT_SINK)
+    return sign(
+        chain=DbChain(connection.cursor),
+        keys=[witness_key()],
+        log=Path(settings.AUDIT_WITNESS_URL),
+        now=dt.datetime.now(dt.UTC),
+        publish=lambda line: sink_write(sink, line),
     )

@@ -1,10 +1,11 @@
 """A database administrator cannot rewrite the trail silently.
 
-The chain is a keyed HMAC (AUDIT_CHAIN_KEY, outside the database) and its head is exported as signed
-checkpoints (Ed25519) to an append-only sink outside the database. The forgery — edit event #50 on a copy of
-the database and recompute every later hash and the head — is tried here by three attackers: one with plain
-SHA-256 (the unkeyed scheme the 0004 migration upgrades), one with a key of their own (the database but not
-the key), and one holding the real key (caught by the checkpoint, not by the chain).
+The chain is a keyed HMAC (AUDIT_CHAIN_KEY, outside the database) and its head is signed by the witness
+(Ed25519, a key the portal does not hold) into its own log and an append-only sink outside the database.
+The forgery — edit event #50 on a copy of the database and recompute every later hash and the head — is tried
+here by three attackers: one with plain SHA-256 (the unkeyed scheme the 0004 migration upgrades), one with a
+key of their own (the database but not the key), and one holding the real key (caught by the checkpoint, not
+by the chain).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from django.db import connection
 
 from audit.models import AuditEvent
 
-from .conftest import raw_sql, record
+from .conftest import raw_sql, record, witness_sign
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +36,8 @@ EDITED_SEQ = 50
 
 
 @pytest.fixture
-def sink(settings, tmp_path: Path) -> Path:
-    path = tmp_path / "checkpoints" / "audit-checkpoints.jsonl"
-    settings.AUDIT_CHECKPOINT_SINK = str(path)
-    return path
+def sink(witness_files: tuple[Path, Path]) -> Path:
+    return witness_files[0]
 
 
 @pytest.fixture
@@ -63,9 +62,7 @@ def _verify(*args: str) -> str:
 
 
 def _checkpoint() -> str:
-    out = io.StringIO()
-    call_command("audit_checkpoint", stdout=out)
-    return out.getvalue()
+    return str(witness_sign().checkpoint)
 
 
 def _canonical(values: dict[str, Any]) -> bytes:
@@ -174,9 +171,9 @@ def test_checkpoint_mismatch_is_reported(trail, sink, forge_head_table):
     from audit.selectors import chain_verify
 
     assert chain_verify().ok  # the chain alone is fooled by someone holding the key
-    from audit.checkpoints import checkpoint_latest
+    from audit.checkpoints import anchor_load
 
-    status = chain_verify(checkpoint=checkpoint_latest())
+    status = chain_verify(checkpoints=anchor_load().checkpoints)
     assert not status.ok
     assert status.broken_seq == 80
     assert "checkpoint" in status.reason
@@ -192,23 +189,23 @@ def test_good_chain_with_checkpoint_verifies(trail, sink):
     assert "checkpoint #80" in out
 
 
-def test_checkpoint_is_idempotent(trail, sink):
+def test_checkpoint_is_idempotent(trail, sink, witness_files):
     _checkpoint()
-    _checkpoint()
-    from audit.tasks import audit_checkpoint_task
-
-    assert audit_checkpoint_task.apply().get()["written"] is False
+    assert witness_sign().written is False
     assert len(sink.read_text().splitlines()) == 1
     record(kind=AuditEvent.Kind.DEPOSIT)
-    assert audit_checkpoint_task.apply().get() == {"written": True, "seq": 81}
+    assert witness_sign().checkpoint.seq == 81
     assert len(sink.read_text().splitlines()) == 2
+    assert witness_files[1].read_text() == sink.read_text()  # the witness's own copy holds the same lines
 
 
 def test_checkpoint_refuses_to_anchor_a_rewritten_chain(trail, sink, forge_head_table):
+    from audit.witness import CheckpointError
+
     _checkpoint()
     _forge_everything(_hmac_with(_real_key()), forge_head_table)
     record(kind=AuditEvent.Kind.DEPOSIT)
-    with pytest.raises(CommandError, match="checkpoint #80"):
+    with pytest.raises(CheckpointError, match="checkpoint #80"):
         _checkpoint()
     assert len(sink.read_text().splitlines()) == 1  # the forgery was not anchored
 
@@ -218,7 +215,7 @@ def test_chain_shorter_than_the_checkpoint_is_reported(trail, sink, forge_head_t
     last = AuditEvent.objects.filter(seq=79).values_list("hash", flat=True).get()
     raw_sql("DELETE FROM audit_auditevent WHERE seq = %s", [80])
     raw_sql(f"UPDATE {forge_head_table} SET seq = 79, hash = %s WHERE id = 1", [last])  # noqa: S608
-    with pytest.raises(CommandError, match="shorter than the checkpoint"):
+    with pytest.raises(CommandError, match=r"shorter than the witness.s checkpoint"):
         _verify()
 
 
@@ -234,7 +231,7 @@ def test_forged_checkpoint_signature_is_reported(trail, sink):
 
 
 def test_missing_checkpoint_is_reported_unless_chain_only(trail, sink):
-    with pytest.raises(CommandError, match="no checkpoint"):
+    with pytest.raises(CommandError, match="signed no checkpoint"):
         _verify()
     assert "anchor NOT checked" in _verify("--chain-only")
 
@@ -316,20 +313,26 @@ def test_checkpoints_can_go_to_syslog(trail, settings, tmp_path):
     export = tmp_path / "export.log"
     export.write_text(f"Nov 29 09:00:00 atm {message}\n")
     assert "checkpoint #80" in _verify("--checkpoints", str(export))
-    with pytest.raises(CommandError, match="--checkpoints"):
-        _verify()
+    assert "checkpoint #80" in _verify()  # the witness's own copy alone
+    export.write_text("")  # an export missing the witness's newest line
+    with pytest.raises(CommandError, match="sink holds none of the witness's 1 checkpoints"):
+        _verify("--checkpoints", str(export))
 
 
-def test_checkpoint_signature_needs_only_the_public_key(trail, sink):
+def test_checkpoint_signature_needs_only_the_public_key(trail, sink, capsys, settings):
     """An outside verifier checks a line with the public key alone (Ed25519)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from atmsite.settings.environment import VAR_DIR
+    from audit.witness_cli import main
+
     _checkpoint()
-    out = io.StringIO()
-    call_command("audit_checkpoint", "--public-key", stdout=out)
-    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(out.getvalue().split()[-1]))
+    main(["public-key"], environ={"ATM_VAR_DIR": str(VAR_DIR)})
+    printed = capsys.readouterr().out.strip().split("=", 1)[1]
+    assert [printed] == settings.AUDIT_WITNESS_PUBLIC_KEY  # what the portal holds: the public half only
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(printed))
     line = json.loads(sink.read_text().splitlines()[-1])
-    message = b"atm-audit-checkpoint/v1\n" + _canonical({k: line[k] for k in ("seq", "hash", "at")})
+    message = b"atm-audit-checkpoint/v2\n" + _canonical({k: line[k] for k in ("seq", "hash", "at", "prev")})
     public.verify(base64.b64decode(line["signature"]), message)  # raises if the line was altered
 
 

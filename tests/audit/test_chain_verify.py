@@ -13,7 +13,7 @@ from django.db import connection
 from audit.models import AppendOnlyError, AuditChainHead, AuditEvent
 from audit.selectors import chain_verify
 
-from .conftest import raw_sql, record
+from .conftest import raw_sql, record, witness_sign
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +43,7 @@ def _exit_status(capsys) -> tuple[object, str]:
 def test_good_chain_verifies(chain, settings, tmp_path):
     status = chain_verify()
     assert status.ok and status.checked == 5 and status.head_seq == 5
-    settings.AUDIT_CHECKPOINT_SINK = str(tmp_path / "checkpoints.jsonl")
-    call_command("audit_checkpoint", stdout=io.StringIO())
+    witness_sign()
     out = io.StringIO()
     call_command("audit_verify", stdout=out)
     assert "OK: 5 events verified" in out.getvalue()

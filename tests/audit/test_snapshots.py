@@ -143,7 +143,7 @@ def test_marking_fraud_suspected_is_an_event(client, auditor, failed_attempt):
     snapshot = AuditSnapshot.objects.get(event=failed_attempt)
     client.force_login(auditor)
     url = reverse("admin:audit_auditevent_snapshot_mark", args=[snapshot.pk])
-    response = client.post(url, {"status": AuditSnapshot.Status.FRAUD_SUSPECTED})
+    response = client.post(url, {"status": AuditSnapshot.Status.FRAUD_SUSPECTED, "note": "Printed photo"})
     assert response.status_code == 302
     snapshot.refresh_from_db()
     assert snapshot.status == AuditSnapshot.Status.FRAUD_SUSPECTED
@@ -162,9 +162,9 @@ def test_marking_needs_the_permission_a_post_and_a_valid_status(client, auditor,
     client.force_login(auditor)
     assert client.get(url).status_code == 405
     assert client.post(url, {"status": "deleted"}).status_code == 400
-    assert client.post(url, {"status": "reviewed", "next": "https://evil.example/"})["Location"] == reverse(
-        "admin:audit_auditevent_snapshots"
-    )
+    assert client.post(url, {"status": "reviewed", "note": "ok", "next": "https://evil.example/"})[
+        "Location"
+    ] == reverse("admin:audit_auditevent_snapshots")
     snapshot.refresh_from_db()
     assert snapshot.status == AuditSnapshot.Status.REVIEWED
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SNAPSHOT_MARKED).count() == 1
