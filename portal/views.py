@@ -105,6 +105,7 @@ def card_unfreeze(request: HttpRequest, card_id: int) -> HttpResponse:
     card = selectors.customer_card_get(customer_id=login.customer_id, card_id=card_id)
     freeze = services.card_open_freeze(card)
     form = CodeForm(request.POST or None)
+    error = ""
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -115,11 +116,10 @@ def card_unfreeze(request: HttpRequest, card_id: int) -> HttpResponse:
                 return redirect("portal:home")
             elif form.is_valid():
                 freeze = services.portal_unfreeze_request(login=login, card=card, code=form.cleaned_data["code"])
-        except ApplicationError as error:
-            form = CodeForm()
-            form.add_error(None, error.message)
-    context = {"card": card, "freeze": freeze, "form": form, "now": timezone.now(), "login": login}
-    return render(request, "portal/unfreeze.html", context, status=400 if form.errors else 200)
+        except ApplicationError as refusal:
+            form, error = CodeForm(), refusal.message
+    context = {"card": card, "freeze": freeze, "form": form, "now": timezone.now(), "login": login, "error": error}
+    return render(request, "portal/unfreeze.html", context, status=400 if error or form.errors else 200)
 
 
 @require_POST

@@ -21,7 +21,9 @@ PENDING_KEY = "portal_pending"
 
 
 def _throttled_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/throttled.html", status=429, headers={"Retry-After": "60"})
+    response = render(request, "portal/throttled.html", status=429)
+    response["Retry-After"] = "60"
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -92,9 +94,8 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         login = services.portal_sign_in_verify(login_id=login_id, code=form.data.get("code", "")[:12])
         if login is None:
             # One answer for every failure: unknown number, wrong password, wrong code, locked.
-            form = CodeForm()
-            form.add_error(None, _("The details or the code are not right. Check them and try again."))
-            return render(request, "portal/sign_in_code.html", {"form": form}, status=400)
+            error = _("The details or the code are not right. Check them and try again.")
+            return render(request, "portal/sign_in_code.html", {"form": CodeForm(), "error": error}, status=400)
         session = request.portal_session  # type: ignore[attr-defined]
         session.cycle_key()
         now = timezone.now().timestamp()

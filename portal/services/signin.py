@@ -205,10 +205,11 @@ def portal_sign_in_start(*, phone: str, password: str) -> int | None:
 
 
 def code_send_after_commit(*, login: CustomerLogin, purpose: str) -> None:
-    """Queue a fresh WhatsApp code (at most one every CODE_RESEND_S seconds per login)."""
+    """Queue a fresh WhatsApp code (no second one while a code sent in the last CODE_RESEND_S seconds is
+    still unused: a double tap does not send two)."""
     now = timezone.now()
     recent = PortalCode.objects.filter(
-        login=login, purpose=purpose, created_at__gt=now - timedelta(seconds=CODE_RESEND_S)
+        login=login, purpose=purpose, used_at__isnull=True, created_at__gt=now - timedelta(seconds=CODE_RESEND_S)
     )
     if recent.exists():
         return
