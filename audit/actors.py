@@ -15,10 +15,15 @@ class CustomerActor:
 
     customer_id: int
     pk: None = None
+    # Never a member of staff: no permission check passes for a customer (e.g. four-eyes decisions).
+    is_authenticated: bool = False
 
     @property
     def username(self) -> str:
         return f"customer:{self.customer_id}"
+
+    def has_perm(self, perm: str) -> bool:
+        return False
 
 
 # A member of staff (request.user in the back office and the staff API), the anonymous user of a request

@@ -7,9 +7,11 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django_ratelimit.core import is_ratelimited
+
+from atmsite.errors import ApplicationError
 
 from . import selectors, services
 
@@ -32,7 +34,13 @@ def customer_required(view: View) -> View:
         request.portal_login = login  # type: ignore[attr-defined]
         # Notices on WhatsApp follow the language the customer reads the portal in.
         services.portal_language_set(login=login, language=translation.get_language() or "en")
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as error:
+            # A refusal from a service: a page with the reason and its 4xx, never a 500.
+            return render(
+                request, "portal/refused.html", {"message": error.message}, status=error.status_code
+            )
 
     return wrapper
 
@@ -43,6 +51,11 @@ def throttled(request: HttpRequest, group: str) -> bool:
 
     return bool(
         is_ratelimited(
-            request, group=f"portal.{group}", key="ip", rate=settings.RATELIMIT_PORTAL_SIGNIN or None, method="POST", increment=True
+            request,
+            group=f"portal.{group}",
+            key="ip",
+            rate=settings.RATELIMIT_PORTAL_SIGNIN or None,
+            method="POST",
+            increment=True,
         )
     )

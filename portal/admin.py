@@ -21,7 +21,9 @@ from .models import CustomerLogin, FraudCase
 
 
 @admin.action(description=_("Activate online banking (send the link on WhatsApp)"), permissions=["change"])
-def activate_online_banking(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse | None:
+def activate_online_banking(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[Customer]
+) -> HttpResponse | None:
     customers = list(queryset[:2])
     if len(customers) != 1:
         modeladmin.message_user(request, _("Choose exactly one customer."), messages.ERROR)
@@ -34,7 +36,12 @@ def activate_online_banking(modeladmin: Any, request: HttpRequest, queryset: Que
     except ApplicationError as error:
         modeladmin.message_user(request, error.message, messages.ERROR)
         return None
-    context = {**modeladmin.admin_site.each_context(request), "customer": customer, "link": link, "title": _("Online banking activation")}
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "customer": customer,
+        "link": link,
+        "title": _("Online banking activation"),
+    }
     return TemplateResponse(request, "portal/admin/activation_link.html", context)
 
 
@@ -56,8 +63,26 @@ class FraudCaseAdmin(NoDeleteAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "opened_at", "customer", "card", "state", "card_frozen", "handled_by"]
     list_filter = ["state"]
     list_select_related = ["customer", "card", "handled_by"]
-    readonly_fields = ["customer", "card", "session_link", "customer_note", "opened_at", "handled_by", "closed_at"]
-    fields = ["customer", "card", "session_link", "opened_at", "customer_note", "state", "resolution", "handled_by", "closed_at"]
+    readonly_fields = [
+        "customer",
+        "card",
+        "session_link",
+        "customer_note",
+        "opened_at",
+        "handled_by",
+        "closed_at",
+    ]
+    fields = [
+        "customer",
+        "card",
+        "session_link",
+        "opened_at",
+        "customer_note",
+        "state",
+        "resolution",
+        "handled_by",
+        "closed_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # opened only by customers, in the portal
@@ -65,12 +90,16 @@ class FraudCaseAdmin(NoDeleteAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Kiosk session"))
     def session_link(self, obj: FraudCase) -> str:
         session = obj.session
-        return f"{session.public_id} · {session.kiosk} · {session.created_at:%Y-%m-%d %H:%M} · {session.get_state_display()}"
+        when = f"{session.created_at:%Y-%m-%d %H:%M}"
+        return f"{session.public_id} · {session.kiosk} · {when} · {session.get_state_display()}"
 
     def save_model(self, request: HttpRequest, obj: FraudCase, form: Any, change: bool) -> None:
         try:
             services.fraud_case_update(
-                case=obj, state=form.cleaned_data["state"], actor=request.user, resolution=form.cleaned_data["resolution"]
+                case=obj,
+                state=form.cleaned_data["state"],
+                actor=request.user,
+                resolution=form.cleaned_data["resolution"],
             )
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
@@ -85,7 +114,16 @@ class CustomerLoginAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ["customer", "activated_at", "has_totp", "locked_until", "last_sign_in_at"]
     list_select_related = ["customer"]
-    fields = ["customer", "activated_at", "activation_expires_at", "locked_until", "last_sign_in_at", "notify_withdrawals", "notify_face_failures", "language"]
+    fields = [
+        "customer",
+        "activated_at",
+        "activation_expires_at",
+        "locked_until",
+        "last_sign_in_at",
+        "notify_withdrawals",
+        "notify_face_failures",
+        "language",
+    ]
 
     @admin.display(boolean=True, description=_("Authenticator app"))
     def has_totp(self, obj: CustomerLogin) -> bool:

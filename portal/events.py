@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 class PortalEvent(StrEnum):
     ACTIVATION_ISSUED = "portal.activation_issued"
     ACTIVATED = "portal.activated"
-    SIGN_IN_PASSWORD = "portal.sign_in_password"
+    SIGN_IN_PASSWORD = "portal.sign_in_password"  # noqa: S105 - an event name, not a password
     SIGN_IN_FAILED = "portal.sign_in_failed"
     SIGNED_IN = "portal.signed_in"
     LOCKED = "portal.locked"

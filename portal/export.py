@@ -87,7 +87,9 @@ def _audit_events(customer_id: int) -> list[dict[str, Any]]:
 def _money(customer_id: int) -> list[dict[str, Any]]:
     accounts = []
     for account in selectors.customer_accounts(customer_id=customer_id):
-        rows = Transaction.objects.filter(account=account).select_related("kiosk").order_by("created_at", "id")
+        rows = (
+            Transaction.objects.filter(account=account).select_related("kiosk").order_by("created_at", "id")
+        )
         accounts.append(
             {
                 "number": account.number,
@@ -120,11 +122,20 @@ def _face(customer_id: int) -> dict[str, Any]:
         "consent_text": str(summary.consent_text),
         "active_templates": summary.active_templates,
         "templates": [
-            {"engine_version": t.engine_version, "created_at": _when(t.created_at), "revoked_at": _when(t.revoked_at)}
+            {
+                "engine_version": t.engine_version,
+                "created_at": _when(t.created_at),
+                "revoked_at": _when(t.revoked_at),
+            }
             for t in templates.order_by("created_at")
         ],
         "enrolments": [
-            {"status": e.status, "started_at": _when(e.created_at), "completed_at": _when(e.completed_at), "where": "branch"}
+            {
+                "status": e.status,
+                "started_at": _when(e.created_at),
+                "completed_at": _when(e.completed_at),
+                "where": "branch",
+            }
             for e in Enrolment.objects.filter(customer_id=customer_id).order_by("created_at")
         ],
         "uses": [
@@ -162,17 +173,34 @@ def customer_data(*, login: CustomerLogin) -> dict[str, Any]:
         },
         "accounts": _money(customer.pk),
         "cards": [
-            {"card": c.masked_pan, "status": c.status, "expires_on": c.expires_on.isoformat(), "account": c.account.number}
+            {
+                "card": c.masked_pan,
+                "status": c.status,
+                "expires_on": c.expires_on.isoformat(),
+                "account": c.account.number,
+            }
             for c in selectors.customer_cards(customer_id=customer.pk)
         ],
-        "cardless_access": {"status": cardless.status, "since": _when(cardless.consent_at)} if cardless else None,
+        "cardless_access": {"status": cardless.status, "since": _when(cardless.consent_at)}
+        if cardless
+        else None,
         "face": _face(customer.pk),
         "requests": [
-            {"kind": r.kind, "state": r.state, "proposed_at": _when(r.proposed_at), "decided_at": _when(r.decided_at)}
+            {
+                "kind": r.kind,
+                "state": r.state,
+                "proposed_at": _when(r.proposed_at),
+                "decided_at": _when(r.decided_at),
+            }
             for r in selectors.face_requests(customer_id=customer.pk)
         ],
         "fraud_reports": [
-            {"opened_at": _when(f.opened_at), "state": f.state, "note": f.customer_note, "resolution": f.resolution}
+            {
+                "opened_at": _when(f.opened_at),
+                "state": f.state,
+                "note": f.customer_note,
+                "resolution": f.resolution,
+            }
             for f in selectors.fraud_cases(customer_id=customer.pk)
         ],
         "audit_events": _audit_events(customer.pk),

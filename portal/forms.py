@@ -13,10 +13,15 @@ from accounts.models import MONEY_CEILING
 
 class SignInForm(forms.Form):
     phone = forms.CharField(
-        label=_("Mobile phone number"), max_length=24, widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
+        label=_("Mobile phone number"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     password = forms.CharField(
-        label=_("Password"), max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
@@ -30,7 +35,10 @@ class CodeForm(forms.Form):
 
 class ActivateForm(forms.Form):
     password = forms.CharField(
-        label=_("New password"), max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("New password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password_repeat = forms.CharField(
         label=_("New password again"),
@@ -41,13 +49,25 @@ class ActivateForm(forms.Form):
 
 
 class TransactionSearchForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     amount_min = forms.DecimalField(
-        label=_("Amount from"), required=False, min_value=Decimal("0"), max_value=MONEY_CEILING, max_digits=14, decimal_places=2
+        label=_("Amount from"),
+        required=False,
+        min_value=Decimal("0"),
+        max_value=MONEY_CEILING,
+        max_digits=14,
+        decimal_places=2,
     )
     amount_max = forms.DecimalField(
-        label=_("Amount to"), required=False, min_value=Decimal("0"), max_value=MONEY_CEILING, max_digits=14, decimal_places=2
+        label=_("Amount to"),
+        required=False,
+        min_value=Decimal("0"),
+        max_value=MONEY_CEILING,
+        max_digits=14,
+        decimal_places=2,
     )
 
     def clean(self) -> dict[str, Any]:
@@ -69,5 +89,8 @@ class NotificationsForm(forms.Form):
 
 class NotMeForm(forms.Form):
     note = forms.CharField(
-        label=_("What happened? (optional)"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("What happened? (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

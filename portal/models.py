@@ -21,7 +21,9 @@ class CustomerLogin(models.Model):
         WHATSAPP = "whatsapp", "WhatsApp code"
         TOTP = "totp", "Authenticator app"
 
-    customer = models.OneToOneField("accounts.Customer", on_delete=models.PROTECT, related_name="portal_login")
+    customer = models.OneToOneField(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="portal_login"
+    )
     password = models.CharField(max_length=256, blank=True, editable=False)
     activation_hmac = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     activation_expires_at = models.DateTimeField(null=True, blank=True)
@@ -124,7 +126,10 @@ class FraudCase(models.Model):
         "accounts.Card", null=True, blank=True, on_delete=models.PROTECT, related_name="fraud_cases"
     )
     session = models.ForeignKey(
-        "kiosk.KioskSession", on_delete=models.PROTECT, related_name="fraud_cases", help_text="The disputed use."
+        "kiosk.KioskSession",
+        on_delete=models.PROTECT,
+        related_name="fraud_cases",
+        help_text="The disputed use.",
     )
     state = models.CharField(max_length=14, choices=State.choices, default=State.OPEN, db_index=True)
     customer_note = models.CharField(max_length=500, blank=True)

@@ -81,7 +81,9 @@ class TransactionSearch:
     amount_max: Decimal | None = None
 
 
-def account_transactions(*, account: BankAccount, search: TransactionSearch, limit: int = 200) -> list[Transaction]:
+def account_transactions(
+    *, account: BankAccount, search: TransactionSearch, limit: int = 200
+) -> list[Transaction]:
     rows = Transaction.objects.filter(account=account).select_related("kiosk", "card")
     if search.date_from:
         rows = rows.filter(created_at__date__gte=search.date_from)
@@ -108,7 +110,9 @@ def face_summary(*, customer_id: int) -> FaceSummary:
     from accounts.models import Customer
 
     customer = Customer.objects.get(pk=customer_id)
-    active = FaceTemplate.objects.filter(customer_id=customer_id, revoked_at__isnull=True).exclude(encoding="")
+    active = FaceTemplate.objects.filter(customer_id=customer_id, revoked_at__isnull=True).exclude(
+        encoding=""
+    )
     enrolments = Enrolment.objects.filter(customer_id=customer_id, status=Enrolment.Status.ACTIVE)
     return FaceSummary(
         active_templates=active.count(),
@@ -159,7 +163,9 @@ def customer_sessions(*, customer_id: int) -> QuerySet[KioskSession]:
 
 def face_timeline(*, customer_id: int, limit: int = 100) -> list[FaceUse]:
     sessions = list(
-        customer_sessions(customer_id=customer_id).select_related("kiosk", "card").order_by("-created_at")[:limit]
+        customer_sessions(customer_id=customer_id)
+        .select_related("kiosk", "card")
+        .order_by("-created_at")[:limit]
     )
     cases = {case.session_id: case for case in FraudCase.objects.filter(session__in=sessions)}
     uses = []
@@ -178,7 +184,12 @@ def face_timeline(*, customer_id: int, limit: int = 100) -> list[FaceUse]:
 
 
 def customer_session_get(*, customer_id: int, public_id: str) -> KioskSession:
-    session = customer_sessions(customer_id=customer_id).select_related("card", "kiosk").filter(public_id=public_id).first()
+    session = (
+        customer_sessions(customer_id=customer_id)
+        .select_related("card", "kiosk")
+        .filter(public_id=public_id)
+        .first()
+    )
     if session is None:
         raise Http404
     return session
@@ -186,7 +197,9 @@ def customer_session_get(*, customer_id: int, public_id: str) -> KioskSession:
 
 def face_requests(*, customer_id: int) -> list[ChangeRequest]:
     kinds = [ChangeRequest.Kind.BIOMETRICS_REVOKE, ChangeRequest.Kind.BIOMETRICS_ERASE]
-    return list(ChangeRequest.objects.filter(customer_id=customer_id, kind__in=kinds).order_by("-proposed_at")[:20])
+    return list(
+        ChangeRequest.objects.filter(customer_id=customer_id, kind__in=kinds).order_by("-proposed_at")[:20]
+    )
 
 
 def cardless_access(*, customer_id: int) -> CardlessAccess | None:

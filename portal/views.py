@@ -25,7 +25,7 @@ from .models import CustomerLogin
 
 
 def _login(request: HttpRequest) -> CustomerLogin:
-    return request.portal_login  # type: ignore[attr-defined, no-any-return]
+    return request.portal_login  # type: ignore[attr-defined]
 
 
 def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
@@ -58,7 +58,9 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         search = selectors.TransactionSearch(**form.cleaned_data)
     rows = selectors.account_transactions(account=account, search=search)
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "portal/account.html", {"account": account, "form": form, "rows": rows}, status=status)
+    return render(
+        request, "portal/account.html", {"account": account, "form": form, "rows": rows}, status=status
+    )
 
 
 @require_GET
@@ -78,7 +80,7 @@ def face(request: HttpRequest) -> HttpResponse:
 def not_me(request: HttpRequest, public_id: UUID) -> HttpResponse:
     login = _login(request)
     session = selectors.customer_session_get(customer_id=login.customer_id, public_id=str(public_id))
-    form = NotMeForm(request.POST or None)
+    form = NotMeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             case = services.portal_fraud_report(login=login, session=session, note=form.cleaned_data["note"])
@@ -104,8 +106,8 @@ def card_unfreeze(request: HttpRequest, card_id: int) -> HttpResponse:
     login = _login(request)
     card = selectors.customer_card_get(customer_id=login.customer_id, card_id=card_id)
     freeze = services.card_open_freeze(card)
-    form = CodeForm(request.POST or None)
-    error = ""
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    error, status = "", 200
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -115,11 +117,20 @@ def card_unfreeze(request: HttpRequest, card_id: int) -> HttpResponse:
                 services.portal_unfreeze_complete(login=login, card=card)
                 return redirect("portal:home")
             elif form.is_valid():
-                freeze = services.portal_unfreeze_request(login=login, card=card, code=form.cleaned_data["code"])
+                freeze = services.portal_unfreeze_request(
+                    login=login, card=card, code=form.cleaned_data["code"]
+                )
         except ApplicationError as refusal:
-            form, error = CodeForm(), refusal.message
-    context = {"card": card, "freeze": freeze, "form": form, "now": timezone.now(), "login": login, "error": error}
-    return render(request, "portal/unfreeze.html", context, status=400 if error or form.errors else 200)
+            form, error, status = CodeForm(), refusal.message, refusal.status_code
+    context = {
+        "card": card,
+        "freeze": freeze,
+        "form": form,
+        "now": timezone.now(),
+        "login": login,
+        "error": error,
+    }
+    return render(request, "portal/unfreeze.html", context, status=400 if form.errors else status)
 
 
 @require_POST
@@ -134,11 +145,13 @@ def cardless_off(request: HttpRequest) -> HttpResponse:
 def settings_page(request: HttpRequest) -> HttpResponse:
     login = _login(request)
     initial = {"withdrawals": login.notify_withdrawals, "face_failures": login.notify_face_failures}
-    form = NotificationsForm(request.POST or None, initial=initial)
+    form = NotificationsForm(request.POST if request.method == "POST" else None, initial=initial)
     saved = False
     if request.method == "POST" and form.is_valid():
         login = services.portal_notifications_set(
-            login=login, withdrawals=form.cleaned_data["withdrawals"], face_failures=form.cleaned_data["face_failures"]
+            login=login,
+            withdrawals=form.cleaned_data["withdrawals"],
+            face_failures=form.cleaned_data["face_failures"],
         )
         saved = True
     return render(request, "portal/settings.html", {"form": form, "login": login, "saved": saved})
@@ -155,7 +168,7 @@ def _qr_svg(text: str) -> str:
 @customer_required
 def totp_setup(request: HttpRequest) -> HttpResponse:
     login = _login(request)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and request.POST.get("action") == "confirm":
         if form.is_valid():
             try:

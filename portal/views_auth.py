@@ -30,7 +30,7 @@ def _throttled_page(request: HttpRequest) -> HttpResponse:
 def activate(request: HttpRequest, token: str) -> HttpResponse:
     if services.activation_login(token) is None:
         return render(request, "portal/activate_invalid.html", status=404)
-    form = ActivateForm(request.POST or None)
+    form = ActivateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if throttled(request, "activate"):
             return _throttled_page(request)
@@ -52,7 +52,7 @@ def activate(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if throttled(request, "sign_in"):
             return _throttled_page(request)
@@ -86,7 +86,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
     if pending is None:
         return redirect("portal:sign_in")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if throttled(request, "code"):
             return _throttled_page(request)
@@ -95,7 +95,9 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         if login is None:
             # One answer for every failure: unknown number, wrong password, wrong code, locked.
             error = _("The details or the code are not right. Check them and try again.")
-            return render(request, "portal/sign_in_code.html", {"form": CodeForm(), "error": error}, status=400)
+            return render(
+                request, "portal/sign_in_code.html", {"form": CodeForm(), "error": error}, status=400
+            )
         session = request.portal_session  # type: ignore[attr-defined]
         session.cycle_key()
         now = timezone.now().timestamp()

@@ -36,11 +36,12 @@ def _own_card(login: CustomerLogin, card: Card) -> Card:
 
 @transaction.atomic
 def portal_card_freeze(*, login: CustomerLogin, card: Card) -> Card:
-    """Freeze at once: the card is blocked through accounts, and a freeze row remembers it was the customer."""
+    """Freeze at once: the card is blocked through accounts; a freeze row remembers the customer did it."""
     card = card_freeze(card=_own_card(login, card), actor=customer_actor(login))
-    if card.blocked_reason == CUSTOMER_FREEZE_REASON and not CardFreeze.objects.filter(
-        card=card, ended_at__isnull=True
-    ).exists():
+    if (
+        card.blocked_reason == CUSTOMER_FREEZE_REASON
+        and not CardFreeze.objects.filter(card=card, ended_at__isnull=True).exists()
+    ):
         CardFreeze.objects.create(card=card, frozen_at=timezone.now())
         portal_audit(
             kind=PortalEvent.CARD_FROZEN,
@@ -69,7 +70,9 @@ def portal_unfreeze_request(*, login: CustomerLogin, card: Card, code: str) -> C
     login = CustomerLogin.objects.select_for_update().select_related("customer").get(pk=login.pk)
     freeze = CardFreeze.objects.select_for_update().filter(card=card, ended_at__isnull=True).first()
     if freeze is None or card.blocked_reason != CUSTOMER_FREEZE_REASON:
-        raise ApplicationError(_("This card can only be unfrozen at a branch."), code="not_frozen", status_code=409)
+        raise ApplicationError(
+            _("This card can only be unfrozen at a branch."), code="not_frozen", status_code=409
+        )
     if not second_factor_matches(login, code=code, purpose=PortalCode.Purpose.UNFREEZE):
         portal_audit(
             kind=PortalEvent.UNFREEZE_REQUESTED,
@@ -103,7 +106,9 @@ def portal_unfreeze_complete(*, login: CustomerLogin, card: Card) -> Card:
     try:
         card = card_unfreeze(card=card, actor=customer_actor(login))
     except ValidationError:
-        raise ApplicationError(_("This card can only be unfrozen at a branch."), code="not_frozen", status_code=409) from None
+        raise ApplicationError(
+            _("This card can only be unfrozen at a branch."), code="not_frozen", status_code=409
+        ) from None
     freeze.ended_at = now
     freeze.save(update_fields=["ended_at"])
     portal_audit(
@@ -124,12 +129,16 @@ def portal_cardless_off(*, login: CustomerLogin) -> None:
     access = CardlessAccess.objects.filter(customer_id=login.customer_id).first()
     if access is None or access.status == CardlessAccess.Status.REVOKED:
         return
-    cardless_opt_out(access=access, actor=customer_actor(login), reason="Turned off by the customer in the portal")
+    cardless_opt_out(
+        access=access, actor=customer_actor(login), reason="Turned off by the customer in the portal"
+    )
     portal_audit(kind=PortalEvent.CARDLESS_OFF, customer_id=login.customer_id, outcome=Outcome.SUCCESS)
 
 
 @transaction.atomic
-def portal_notifications_set(*, login: CustomerLogin, withdrawals: bool, face_failures: bool) -> CustomerLogin:
+def portal_notifications_set(
+    *, login: CustomerLogin, withdrawals: bool, face_failures: bool
+) -> CustomerLogin:
     login = CustomerLogin.objects.select_for_update().get(pk=login.pk)
     login.notify_withdrawals, login.notify_face_failures = withdrawals, face_failures
     login.save(update_fields=["notify_withdrawals", "notify_face_failures"])
@@ -219,4 +228,6 @@ def portal_face_request(*, login: CustomerLogin, erase: bool) -> ChangeRequest:
 
 @transaction.atomic
 def portal_data_downloaded(*, login: CustomerLogin, file_format: str) -> None:
-    portal_audit(kind=PortalEvent.DATA_DOWNLOADED, customer_id=login.customer_id, data={"format": file_format})
+    portal_audit(
+        kind=PortalEvent.DATA_DOWNLOADED, customer_id=login.customer_id, data={"format": file_format}
+    )

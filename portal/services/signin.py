@@ -76,7 +76,9 @@ def portal_activation_issue(*, customer: Customer, actor: Actor, link_base: str)
     link = f"{link_base.rstrip('/')}/my/activate/{token}/"
     body = _("Your bank: set up online banking with this link (it works once, for 3 days): %(link)s")
     phone, language = customer.phone, login.language
-    transaction.on_commit(lambda: whatsapp_send(phone=phone, language=language, body=body, params={"link": link}))
+    transaction.on_commit(
+        lambda: whatsapp_send(phone=phone, language=language, body=body, params={"link": link})
+    )
     return link
 
 
@@ -115,10 +117,8 @@ def portal_activate(*, token: str, password: str, password_repeat: str) -> Custo
         raise ApplicationError(str(_("The two passwords differ.")), code="password_mismatch")
     customer = login.customer
     # Raises ValidationError with Django's own (translated) reasons; the view shows them.
-    validate_password(
-        password,
-        user=_PasswordOwner(username=customer.phone, first_name=customer.full_name, email=customer.email),
-    )
+    owner = _PasswordOwner(username=customer.phone, first_name=customer.full_name, email=customer.email)
+    validate_password(password, user=owner)  # type: ignore[arg-type]  # the validators read attributes only
     login.password = make_password(password)
     login.activation_hmac, login.activation_expires_at = "", None
     login.activated_at = timezone.now()
@@ -145,7 +145,10 @@ def _failure(login: CustomerLogin, *, step: str) -> None:
         login.failed_attempts = 0
     login.save(update_fields=["failed_attempts", "locked_until"])
     portal_audit(
-        kind=PortalEvent.SIGN_IN_FAILED, customer_id=login.customer_id, outcome=Outcome.FAILURE, data={"step": step}
+        kind=PortalEvent.SIGN_IN_FAILED,
+        customer_id=login.customer_id,
+        outcome=Outcome.FAILURE,
+        data={"step": step},
     )
     if locked:
         portal_audit(
@@ -160,7 +163,9 @@ def _failure(login: CustomerLogin, *, step: str) -> None:
             "If this was not you, call the bank."
         )
         phone, language = login.customer.phone, login.language
-        transaction.on_commit(lambda: whatsapp_send(phone=phone, language=language, body=body, params={"minutes": minutes}))
+        transaction.on_commit(
+            lambda: whatsapp_send(phone=phone, language=language, body=body, params={"minutes": minutes})
+        )
 
 
 @transaction.atomic
@@ -209,14 +214,20 @@ def code_send_after_commit(*, login: CustomerLogin, purpose: str) -> None:
     still unused: a double tap does not send two)."""
     now = timezone.now()
     recent = PortalCode.objects.filter(
-        login=login, purpose=purpose, used_at__isnull=True, created_at__gt=now - timedelta(seconds=CODE_RESEND_S)
+        login=login,
+        purpose=purpose,
+        used_at__isnull=True,
+        created_at__gt=now - timedelta(seconds=CODE_RESEND_S),
     )
     if recent.exists():
         return
     # Earlier codes of the same purpose stop working: only the newest one is valid.
     PortalCode.objects.filter(login=login, purpose=purpose, used_at__isnull=True).update(used_at=now)
     row = PortalCode.objects.create(
-        login=login, purpose=purpose, created_at=now, expires_at=now + timedelta(seconds=settings.PORTAL_CODE_TTL_S)
+        login=login,
+        purpose=purpose,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.PORTAL_CODE_TTL_S),
     )
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     row.code_hmac = code_hmac(row.pk, code)
@@ -224,12 +235,14 @@ def code_send_after_commit(*, login: CustomerLogin, purpose: str) -> None:
     portal_audit(kind=PortalEvent.CODE_SENT, customer_id=login.customer_id, data={"purpose": purpose})
     body = _("Your bank: your one-time code is %(code)s. Never share it; the bank will never ask for it.")
     phone, language = login.customer.phone, login.language
-    transaction.on_commit(lambda: whatsapp_send(phone=phone, language=language, body=body, params={"code": code}))
+    transaction.on_commit(
+        lambda: whatsapp_send(phone=phone, language=language, body=body, params={"code": code})
+    )
 
 
 @transaction.atomic
 def portal_code_resend(*, login_id: int | None) -> None:
-    """"Send me a code on WhatsApp" on the code page; does nothing (visibly the same) for a decoy."""
+    """ "Send me a code on WhatsApp" on the code page; does nothing (visibly the same) for a decoy."""
     if login_id is None:
         return
     login = CustomerLogin.objects.select_for_update().select_related("customer").get(pk=login_id)
@@ -279,7 +292,10 @@ def portal_sign_in_verify(*, login_id: int | None, code: str) -> CustomerLogin |
     login = CustomerLogin.objects.select_for_update().select_related("customer").get(pk=login_id)
     if _is_locked(login) or not login.customer.is_active:
         portal_audit(
-            kind=PortalEvent.SIGN_IN_FAILED, customer_id=login.customer_id, outcome=Outcome.FAILURE, data={"step": "locked"}
+            kind=PortalEvent.SIGN_IN_FAILED,
+            customer_id=login.customer_id,
+            outcome=Outcome.FAILURE,
+            data={"step": "locked"},
         )
         return None
     method = "totp" if login.has_totp else "whatsapp"
@@ -289,7 +305,10 @@ def portal_sign_in_verify(*, login_id: int | None, code: str) -> CustomerLogin |
     login.failed_attempts, login.last_sign_in_at = 0, timezone.now()
     login.save(update_fields=["failed_attempts", "last_sign_in_at"])
     portal_audit(
-        kind=PortalEvent.SIGNED_IN, customer_id=login.customer_id, outcome=Outcome.SUCCESS, data={"factor": method}
+        kind=PortalEvent.SIGNED_IN,
+        customer_id=login.customer_id,
+        outcome=Outcome.SUCCESS,
+        data={"factor": method},
     )
     return login
 
@@ -325,7 +344,9 @@ def totp_enrolment_confirm(*, login: CustomerLogin, code: str) -> CustomerLogin:
     secret = login.totp_pending_secret
     code = (code or "").strip().replace(" ", "")
     if not secret or len(code) != CODE_DIGITS or not pyotp.TOTP(secret).verify(code, valid_window=1):
-        raise ApplicationError(str(_("That code is not right. Enter the code your app shows now.")), code="totp_code")
+        raise ApplicationError(
+            str(_("That code is not right. Enter the code your app shows now.")), code="totp_code"
+        )
     login.totp_secret, login.totp_pending_secret = secret, ""
     login.totp_confirmed_at = timezone.now()
     login.totp_last_counter = pyotp.TOTP(secret).timecode(timezone.now())

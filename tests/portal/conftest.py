@@ -49,7 +49,9 @@ def sign_in(client: Client, phone: str, password: str = PASSWORD, code: str | No
     """Both steps; `code` defaults to the newest WhatsApp code sent."""
     first = client.post("/my/sign-in/", {"phone": phone, "password": password})
     assert first.status_code == 302, first.content[:500]
-    return client.post("/my/sign-in/code/", {"code": code if code is not None else last_code(TestSender.outbox)})
+    return client.post(
+        "/my/sign-in/code/", {"code": code if code is not None else last_code(TestSender.outbox)}
+    )
 
 
 @pytest.fixture

@@ -81,7 +81,9 @@ def test_sign_in_with_whatsapp_code(alice_portal, outbox, caplog):
     page = client.get("/my/")
     assert page.status_code == 200 and "Alice Archer" in page.content.decode()
     assert code not in caplog.text
-    assert AuditEvent.objects.filter(kind="portal.signed_in", actor_username=f"customer:{alice_portal['customer'].pk}").exists()
+    assert AuditEvent.objects.filter(
+        kind="portal.signed_in", actor_username=f"customer:{alice_portal['customer'].pk}"
+    ).exists()
     # The code works once.
     again = Client()
     again.post("/my/sign-in/", {"phone": "+447700900101", "password": PASSWORD})
@@ -93,7 +95,12 @@ def test_sign_in_with_authenticator_app(alice_portal, alice_client, outbox):
     secret = page.context["secret"]
     assert "<svg" in page.content.decode()
     totp = pyotp.TOTP(secret)
-    assert alice_client.post("/my/settings/authenticator/", {"action": "confirm", "code": totp.now()}).status_code == 200
+    assert (
+        alice_client.post(
+            "/my/settings/authenticator/", {"action": "confirm", "code": totp.now()}
+        ).status_code
+        == 200
+    )
     assert CustomerLogin.objects.get(pk=alice_portal["login"].pk).has_totp
     outbox.clear()
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=90)):
@@ -117,10 +124,19 @@ def test_unknown_number_and_wrong_password_get_the_same_answers(alice_portal, ou
         resend = client.post("/my/sign-in/resend/")
         second = client.post("/my/sign-in/code/", {"code": "123456"})
         answers.append(
-            (first.status_code, first.url, code_page.status_code, resend.status_code, second.status_code, second.content)
+            (
+                first.status_code,
+                first.url,
+                code_page.status_code,
+                resend.status_code,
+                second.status_code,
+                second.content,
+            )
         )
     assert answers[0][:5] == answers[1][:5]
-    assert answers[0][5].replace(b"\n", b"") != b"" and _strip_csrf(answers[0][5]) == _strip_csrf(answers[1][5])
+    assert answers[0][5].replace(b"\n", b"") != b"" and _strip_csrf(answers[0][5]) == _strip_csrf(
+        answers[1][5]
+    )
     assert outbox == []  # nothing is sent for either
 
 
@@ -149,7 +165,10 @@ def test_lockout_after_failed_codes_with_whatsapp_notice(alice_portal, outbox, s
 def test_sign_in_is_throttled_per_ip(alice_portal, settings):
     settings.RATELIMIT_PORTAL_SIGNIN = "3/m"
     client = Client()
-    statuses = [client.post("/my/sign-in/", {"phone": "+447700900101", "password": "x" * 12}).status_code for _ in range(4)]
+    statuses = [
+        client.post("/my/sign-in/", {"phone": "+447700900101", "password": "x" * 12}).status_code
+        for _ in range(4)
+    ]
     assert statuses[-1] == 429
 
 
