@@ -51,7 +51,11 @@ class Watched:
         folder.mkdir(parents=True, exist_ok=True)
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        page.on("response", lambda r: r.status >= 500 and self.problems.append(f"{r.status} from {r.url}"))
+        page.on("response", self._response)
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 500:
+            self.problems.append(f"{response.status} from {response.url}")
 
     def _console(self, message: Any) -> None:
         # A refused form answers 4xx on purpose (the reason is on the page); Chromium logs that as an error.
@@ -79,9 +83,11 @@ def watch(live_server: Any, browser_factory: Any, setting: tuple[str, str]) -> I
     opened: list[Watched] = []
 
     def open_page(who: str, cookies: list[dict[str, str]] | None = None) -> Watched:
-        context = browser.new_context(viewport=VIEWPORTS[viewport], locale=LOCALES[lang], accept_downloads=True)
+        context = browser.new_context(
+            viewport=VIEWPORTS[viewport], locale=LOCALES[lang], accept_downloads=True
+        )
         if cookies:
-            context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])  # type: ignore[list-item]
+            context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])
         watched = Watched(context.new_page(), ARTIFACTS / f"{viewport}-{lang}" / who)
         opened.append(watched)
         return watched
@@ -93,11 +99,15 @@ def watch(live_server: Any, browser_factory: Any, setting: tuple[str, str]) -> I
 
 @pytest.fixture
 def carol(transactional_db: None) -> dict[str, Any]:
-    customer = CustomerFactory(full_name="Carol Cole", phone="+447700900301", biometric_consent_at=timezone.now())
+    customer = CustomerFactory(
+        full_name="Carol Cole", phone="+447700900301", biometric_consent_at=timezone.now()
+    )
     account = BankAccountFactory(customer=customer, balance="750.00", number="DE00 2000 0000 00007777")
     card = CardFactory(account=account, customer=customer, pan=make_pan(301))
     enrolment = EnrolmentFactory(customer=customer, status="active", completed_at=timezone.now())
-    FaceTemplateFactory.create_batch(2, customer=customer, enrolment=enrolment, engine_version="test-engine/1")
+    FaceTemplateFactory.create_batch(
+        2, customer=customer, enrolment=enrolment, engine_version="test-engine/1"
+    )
     kiosk_session(card=card, outcome="face", minutes_ago=90)
     failed = kiosk_session(card=card, outcome=FailureReason.NO_MATCH, minutes_ago=15)
     return {"customer": customer, "card": card, "failed": failed}
