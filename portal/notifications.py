@@ -48,7 +48,8 @@ def notice_send(*, kind: str, customer_id: int, params: dict[str, str]) -> bool:
 def _queue(kind: str, customer_id: int, params: dict[str, str]) -> None:
     from .tasks import portal_notice_task
 
-    transaction.on_commit(lambda: portal_notice_task.delay(kind, customer_id, params))
+    # robust: a broker outage must not turn a committed withdrawal into an error page.
+    transaction.on_commit(lambda: portal_notice_task.delay(kind, customer_id, params), robust=True)
 
 
 def _on_ledger_row(sender: Any, instance: Transaction, created: bool, **kwargs: Any) -> None:

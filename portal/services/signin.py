@@ -229,15 +229,30 @@ def code_send_after_commit(*, login: CustomerLogin, purpose: str) -> None:
         created_at=now,
         expires_at=now + timedelta(seconds=settings.PORTAL_CODE_TTL_S),
     )
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    row.code_hmac = code_hmac(row.pk, code)
-    row.save(update_fields=["code_hmac"])
     portal_audit(kind=PortalEvent.CODE_SENT, customer_id=login.customer_id, data={"purpose": purpose})
-    body = _("Your bank: your one-time code is %(code)s. Never share it; the bank will never ask for it.")
-    phone, language = login.customer.phone, login.language
-    transaction.on_commit(
-        lambda: whatsapp_send(phone=phone, language=language, body=body, params={"code": code})
-    )
+    # The code itself is drawn by the task (portal_code_issue): it never travels through the broker, and the
+    # sign-in answer does not wait for WhatsApp, so its timing does not tell customers from strangers.
+    from ..tasks import portal_code_send_task
+
+    code_id = row.pk
+    transaction.on_commit(lambda: portal_code_send_task.delay(code_id), robust=True)
+
+
+def portal_code_issue(*, code_id: int) -> None:
+    """Draw the code of a queued row, keep only its HMAC, and send it on WhatsApp after commit. A row that
+    already has a code, was used or expired is left alone (a retried task sends nothing twice)."""
+    with transaction.atomic():
+        row = PortalCode.objects.select_for_update().select_related("login__customer").filter(pk=code_id).first()
+        if row is None or row.code_hmac or row.used_at or row.expires_at <= timezone.now():
+            return
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        row.code_hmac = code_hmac(row.pk, code)
+        row.save(update_fields=["code_hmac"])
+        body = _("Your bank: your one-time code is %(code)s. Never share it; the bank will never ask for it.")
+        phone, language = row.login.customer.phone, row.login.language
+        transaction.on_commit(
+            lambda: whatsapp_send(phone=phone, language=language, body=body, params={"code": code})
+        )
 
 
 @transaction.atomic
