@@ -18,6 +18,7 @@ from atmsite.errors import ApplicationError
 
 from . import services
 from .models import CustomerLogin, FraudCase
+from .qr import qr_svg
 
 
 @admin.action(description=_("Activate online banking (send the link on WhatsApp)"), permissions=["change"])
@@ -40,6 +41,7 @@ def activate_online_banking(
         **modeladmin.admin_site.each_context(request),
         "customer": customer,
         "link": link,
+        "qr_svg": qr_svg(link),
         "title": _("Online banking activation"),
     }
     return TemplateResponse(request, "portal/admin/activation_link.html", context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import EncryptedCharField
 
 
@@ -51,7 +52,8 @@ class CustomerLogin(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "customer portal login"
+        verbose_name = _("customer portal login")
+        verbose_name_plural = _("customer portal logins")
 
     def __str__(self) -> str:
         return f"Portal login of customer {self.customer_id}"
@@ -117,13 +119,20 @@ class FraudCase(models.Model):
     """A customer said "this was not me" about a use of their face or card: a case for the fraud team."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        INVESTIGATING = "investigating", "Investigating"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        INVESTIGATING = "investigating", _("Investigating")
+        CLOSED = "closed", _("Closed")
 
-    customer = models.ForeignKey("accounts.Customer", on_delete=models.PROTECT, related_name="fraud_cases")
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="fraud_cases", verbose_name=_("customer")
+    )
     card = models.ForeignKey(
-        "accounts.Card", null=True, blank=True, on_delete=models.PROTECT, related_name="fraud_cases"
+        "accounts.Card",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fraud_cases",
+        verbose_name=_("card"),
     )
     session = models.ForeignKey(
         "kiosk.KioskSession",
@@ -131,17 +140,28 @@ class FraudCase(models.Model):
         related_name="fraud_cases",
         help_text="The disputed use.",
     )
-    state = models.CharField(max_length=14, choices=State.choices, default=State.OPEN, db_index=True)
-    customer_note = models.CharField(max_length=500, blank=True)
-    card_frozen = models.BooleanField(default=False, help_text="The customer froze the card with the report.")
-    opened_at = models.DateTimeField()
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    state = models.CharField(
+        _("state"), max_length=14, choices=State.choices, default=State.OPEN, db_index=True
     )
-    resolution = models.CharField(max_length=300, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    customer_note = models.CharField(_("customer's note"), max_length=500, blank=True)
+    card_frozen = models.BooleanField(
+        _("card frozen"), default=False, help_text="The customer froze the card after the report."
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    resolution = models.CharField(_("resolution"), max_length=300, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("fraud case")
+        verbose_name_plural = _("fraud cases")
         ordering = ["-opened_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["session"], name="fraud_case_one_per_session"),

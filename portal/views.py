@@ -3,12 +3,9 @@ foreign id is a 404) and every change goes through one service."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 from uuid import UUID
 
-import qrcode
-import qrcode.image.svg
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,6 +19,7 @@ from . import export, selectors, services
 from .access import customer_required
 from .forms import CodeForm, NotificationsForm, NotMeForm, TransactionSearchForm
 from .models import CustomerLogin
+from .qr import qr_svg
 
 
 def _login(request: HttpRequest) -> CustomerLogin:
@@ -157,13 +155,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/settings.html", {"form": form, "login": login, "saved": saved})
 
 
-def _qr_svg(text: str) -> str:
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue().decode()
-
-
 @require_http_methods(["GET", "POST"])
 @customer_required
 def totp_setup(request: HttpRequest) -> HttpResponse:
@@ -183,7 +174,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     if not secret:
         return redirect("portal:totp_setup")
     uri = services.totp_uri(login=login, secret=secret)
-    context = {"form": form, "secret": secret, "qr_svg": _qr_svg(uri), "login": login}
+    context = {"form": form, "secret": secret, "qr_svg": qr_svg(uri), "login": login}
     return render(request, "portal/totp_setup.html", context, status=400 if form.errors else 200)
 
 

@@ -43,6 +43,8 @@ def portal_card_freeze(*, login: CustomerLogin, card: Card) -> Card:
         and not CardFreeze.objects.filter(card=card, ended_at__isnull=True).exists()
     ):
         CardFreeze.objects.create(card=card, frozen_at=timezone.now())
+        # The fraud team sees at a glance that the disputed card is already frozen.
+        FraudCase.objects.filter(card=card).exclude(state=FraudCase.State.CLOSED).update(card_frozen=True)
         portal_audit(
             kind=PortalEvent.CARD_FROZEN,
             customer_id=login.customer_id,

@@ -242,7 +242,12 @@ def portal_code_issue(*, code_id: int) -> None:
     """Draw the code of a queued row, keep only its HMAC, and send it on WhatsApp after commit. A row that
     already has a code, was used or expired is left alone (a retried task sends nothing twice)."""
     with transaction.atomic():
-        row = PortalCode.objects.select_for_update().select_related("login__customer").filter(pk=code_id).first()
+        row = (
+            PortalCode.objects.select_for_update()
+            .select_related("login__customer")
+            .filter(pk=code_id)
+            .first()
+        )
         if row is None or row.code_hmac or row.used_at or row.expires_at <= timezone.now():
             return
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"

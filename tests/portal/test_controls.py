@@ -106,6 +106,9 @@ def test_not_me_opens_a_fraud_case_and_offers_freeze(alice_portal, alice_client)
     # Reporting again does not open a second case.
     alice_client.post(f"/my/face/uses/{session.public_id}/not-me/", {"note": ""})
     assert FraudCase.objects.count() == 1
+    # Freezing from the offer shows in the fraud queue.
+    alice_client.post(f"/my/cards/{alice_portal['card'].pk}/freeze/")
+    assert FraudCase.objects.get().card_frozen
 
 
 def test_freeze_is_immediate_and_unfreeze_needs_code_and_cooling_off(alice_portal, alice_client, outbox):

@@ -113,7 +113,7 @@ def carol(transactional_db: None) -> dict[str, Any]:
     return {"customer": customer, "card": card, "failed": failed}
 
 
-def _teller_activates(watch: Any, live_server: Any, teller: Any, customer: Any) -> str:
+def _teller_activates(watch: Any, live_server: Any, teller: Any, customer: Any) -> tuple[str, Watched]:
     staff = Client()
     staff.force_login(teller)
     clerk = watch("teller", cookies=[{"name": "sessionid", "value": staff.cookies["sessionid"].value}])
@@ -125,7 +125,7 @@ def _teller_activates(watch: Any, live_server: Any, teller: Any, customer: Any) 
     link = page.locator("#activation-link").inner_text()
     clerk.shot("activation-link")
     assert TestSender.outbox[-1].phone == customer.phone and link in TestSender.outbox[-1].body
-    return link
+    return link, clerk
 
 
 def _sign_in(customer: Watched, base: str, phone: str) -> Page:
@@ -141,7 +141,7 @@ def _sign_in(customer: Watched, base: str, phone: str) -> Page:
 def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     viewport, lang = setting
     base = live_server.url
-    link = _teller_activates(watch, live_server, teller, carol["customer"])
+    link, clerk = _teller_activates(watch, live_server, teller, carol["customer"])
 
     customer = watch("customer")
     page = customer.page
@@ -232,3 +232,9 @@ def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     if viewport == "375x812":
         page.goto(f"{base}/my/accounts/{carol['card'].account_id}/")
         customer.shot("account")
+
+    # The back office's fraud queue lists the report.
+    clerk.page.goto(f"{base}/admin/portal/fraudcase/")
+    expect(clerk.page.locator("#result_list")).to_contain_text("Carol Cole")
+    if viewport == "1366x768":
+        clerk.shot("fraud-queue")
