@@ -45,11 +45,23 @@ def notice_send(*, kind: str, customer_id: int, params: dict[str, str]) -> bool:
     return whatsapp_send(phone=login.customer.phone, language=login.language, body=body, params=params)
 
 
+def _wants(kind: str, customer_id: int) -> bool:
+    wanted = {"withdrawal": "notify_withdrawals", "face_failure": "notify_face_failures"}[kind]
+    return CustomerLogin.objects.filter(
+        customer_id=customer_id, activated_at__isnull=False, **{wanted: True}
+    ).exists()
+
+
 def _queue(kind: str, customer_id: int, params: dict[str, str]) -> None:
     from .tasks import portal_notice_task
 
+    def queue_if_wanted() -> None:
+        # Only customers who asked cost a task (and a broker round trip); the task checks again.
+        if _wants(kind, customer_id):
+            portal_notice_task.delay(kind, customer_id, params)
+
     # robust: a broker outage must not turn a committed withdrawal into an error page.
-    transaction.on_commit(lambda: portal_notice_task.delay(kind, customer_id, params), robust=True)
+    transaction.on_commit(queue_if_wanted, robust=True)
 
 
 def _on_ledger_row(sender: Any, instance: Transaction, created: bool, **kwargs: Any) -> None:

@@ -217,3 +217,24 @@ def test_codes_are_stored_only_as_hmac(alice_portal, outbox):
 def test_reactivation_signs_out_everywhere(alice_portal, alice_client):
     activate(alice_portal["customer"], password="Another-Harbour-2048")
     assert alice_client.get("/my/").status_code == 302
+
+
+def test_unknown_number_costs_one_password_check_like_a_wrong_password(alice_portal, monkeypatch):
+    """No timing assertion: the same work is counted instead (one password hash check, one audit event)."""
+    from portal.services import signin
+
+    calls: list[str] = []
+    real = signin.check_password
+
+    def counting(password: str, encoded: str) -> bool:
+        calls.append(encoded[:4])
+        return real(password, encoded)
+
+    monkeypatch.setattr(signin, "check_password", counting)
+    work = []
+    for phone in ("+447700900199", "+447700900101"):
+        calls.clear()
+        events = AuditEvent.objects.count()
+        assert signin.portal_sign_in_start(phone=phone, password="wrong-password-1") is None
+        work.append((len(calls), AuditEvent.objects.count() - events))
+    assert work == [(1, 1), (1, 1)]
