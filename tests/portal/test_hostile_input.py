@@ -107,3 +107,10 @@ def test_fraud_queue_closing_needs_a_resolution_and_is_audited(alice_portal, ali
     assert case.state == "closed" and case.handled_by == auditor
     event = AuditEvent.objects.get(kind="portal.fraud_case_updated")
     assert event.actor_username == auditor.username and event.customer_id == alice_portal["customer"].pk
+
+
+@pytest.mark.parametrize("number", ["0", "9223372036854775808", "99999999999999999999999999"])
+def test_out_of_range_ids_are_404(alice_client, number):
+    for path in (f"/my/accounts/{number}/", f"/my/cards/{number}/unfreeze/"):
+        assert alice_client.get(path).status_code == 404, path
+    assert alice_client.post(f"/my/cards/{number}/freeze/").status_code == 404

@@ -238,3 +238,12 @@ def test_unknown_number_costs_one_password_check_like_a_wrong_password(alice_por
         assert signin.portal_sign_in_start(phone=phone, password="wrong-password-1") is None
         work.append((len(calls), AuditEvent.objects.count() - events))
     assert work == [(1, 1), (1, 1)]
+
+
+def test_session_ends_after_its_maximum_age_even_when_active(alice_client, settings):
+    settings.PORTAL_SESSION_MAX_S = 120
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=60)):
+        assert alice_client.get("/my/").status_code == 200
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=121)):
+        response = alice_client.get("/my/")
+    assert response.status_code == 302 and response.url == "/my/sign-in/"
