@@ -138,12 +138,7 @@ def _sign_in(customer: Watched, base: str, phone: str) -> Page:
     return page
 
 
-def test_customer_portal_journey(live_server, watch, teller, carol, setting):
-    viewport, lang = setting
-    base = live_server.url
-    link, clerk = _teller_activates(watch, live_server, teller, carol["customer"])
-
-    customer = watch("customer")
+def _activate_and_sign_in(customer: Watched, link: str, base: str, lang: str) -> None:
     page = customer.page
     page.goto(link)
     customer.shot("activate")
@@ -157,7 +152,6 @@ def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     page.click("#activate")
     page.click("#to-sign-in")
     customer.shot("sign-in")
-
     # Sign-in with the WhatsApp code.
     _sign_in(customer, base, "+447700900301")
     customer.shot("code")
@@ -167,6 +161,9 @@ def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     expect(page.locator("main")).to_contain_text("750,00" if lang == "ru" else "750.00")
     customer.shot("home")
 
+
+def _authenticator_and_notifications(customer: Watched, base: str, lang: str, carol: dict[str, Any]) -> None:
+    page = customer.page
     # Authenticator app: enrol by QR / key, then sign in with it.
     page.click("a[href='/my/settings/']")
     page.click("#totp-setup")
@@ -176,7 +173,6 @@ def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     page.fill("#id_code", pyotp.TOTP(secret).now())
     page.click("#confirm-totp")
     assert CustomerLogin.objects.get(customer=carol["customer"]).has_totp
-
     # Notifications.
     page.goto(f"{base}/my/settings/")
     page.check("#id_withdrawals")
@@ -186,7 +182,6 @@ def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     customer.shot("settings-saved")
     login = CustomerLogin.objects.get(customer=carol["customer"])
     assert login.notify_withdrawals and login.notify_face_failures and login.language == lang
-
     page.click("#sign-out")
     sent = len(TestSender.outbox)
     _sign_in(customer, base, "+447700900301")
@@ -196,7 +191,9 @@ def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     page.click("#verify")
     expect(page.locator("main")).to_contain_text(HOME_WORD[lang])
 
-    # My face: the timeline, "this was not me", and freezing the card from the offer.
+
+def _not_me_and_freeze(customer: Watched, carol: dict[str, Any]) -> None:
+    page = customer.page
     page.click("a[href='/my/face/']")
     expect(page.locator("#template-count")).to_have_text("2")
     customer.shot("face")
@@ -212,13 +209,15 @@ def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     expect(page.locator(f"#card-{carol['card'].pk} .badge.bad")).to_be_visible()
     customer.shot("card-frozen")
 
+
+def _consent_and_data(customer: Watched, base: str) -> None:
+    page = customer.page
     # Withdraw consent: a four-eyes request whose state the portal shows.
     page.goto(f"{base}/my/face/")
     page.click("#withdraw-consent")
     change = ChangeRequest.objects.get()
     expect(page.locator(f"#request-{change.pk}")).to_be_visible()
     customer.shot("consent-withdrawn")
-
     # My data: JSON download and the readable page.
     page.goto(f"{base}/my/settings/")
     with page.expect_download() as download:
@@ -229,10 +228,20 @@ def test_customer_portal_journey(live_server, watch, teller, carol, setting):
     page.click("#view-html")
     expect(page.locator("main")).to_contain_text("Carol Cole")
     customer.shot("data-html")
-    if viewport == "375x812":
-        page.goto(f"{base}/my/accounts/{carol['card'].account_id}/")
-        customer.shot("account")
 
+
+def test_customer_portal_journey(live_server, watch, teller, carol, setting):
+    viewport, lang = setting
+    base = live_server.url
+    link, clerk = _teller_activates(watch, live_server, teller, carol["customer"])
+    customer = watch("customer")
+    _activate_and_sign_in(customer, link, base, lang)
+    _authenticator_and_notifications(customer, base, lang, carol)
+    _not_me_and_freeze(customer, carol)
+    _consent_and_data(customer, base)
+    if viewport == "375x812":
+        customer.page.goto(f"{base}/my/accounts/{carol['card'].account_id}/")
+        customer.shot("account")
     # The back office's fraud queue lists the report.
     clerk.page.goto(f"{base}/admin/portal/fraudcase/")
     expect(clerk.page.locator("#result_list")).to_contain_text("Carol Cole")
