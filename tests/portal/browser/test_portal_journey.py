@@ -20,6 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import Card, ChangeRequest
+from accounts.services import deposit_create, withdrawal_create
 from kiosk.otp_senders import TestSender
 from kiosk.vocabulary import FailureReason
 from portal.models import CustomerLogin, FraudCase
@@ -104,6 +105,8 @@ def carol(transactional_db: None) -> dict[str, Any]:
     )
     account = BankAccountFactory(customer=customer, balance="750.00", number="DE00 2000 0000 00007777")
     card = CardFactory(account=account, customer=customer, pan=make_pan(301))
+    deposit_create(account=account, amount="120.00", idempotency_key="carol-deposit-1")
+    withdrawal_create(account=account, amount="120.00", idempotency_key="carol-withdrawal-1")
     enrolment = EnrolmentFactory(customer=customer, status="active", completed_at=timezone.now())
     FaceTemplateFactory.create_batch(
         2, customer=customer, enrolment=enrolment, engine_version="test-engine/1"
@@ -208,6 +211,9 @@ def _not_me_and_freeze(customer: Watched, carol: dict[str, Any]) -> None:
     assert Card.objects.get(pk=carol["card"].pk).status == Card.Status.BLOCKED
     expect(page.locator(f"#card-{carol['card'].pk} .badge.bad")).to_be_visible()
     customer.shot("card-frozen")
+    page.click(f"#unfreeze-{carol['card'].pk}")
+    expect(page.locator("#confirm-unfreeze")).to_be_visible()
+    customer.shot("unfreeze")
 
 
 def _consent_and_data(customer: Watched, base: str) -> None:
