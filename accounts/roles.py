@@ -23,6 +23,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kiosk.kiosk": ("view",),
         # Tellers propose (through the change permissions above) and see the requests; they never approve.
         "accounts.changerequest": ("view",),
+        "portal.fraudcase": ("view",),
     },
     SUPERVISOR: {
         "accounts.customer": ("view", "add", "change"),
@@ -33,10 +34,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "biometrics.*": ("view", "add", "change"),
         "biometrics.enrolment": ("view", "add", "change", "review"),
         "kiosk.kiosk": ("view",),
+        # The fraud queue: customers' "this was not me" reports.
+        "portal.fraudcase": ("view", "change"),
     },
     AUDITOR: {
         "*": ("view",),
         "audit.auditevent": ("view", "view_snapshot", "mark_snapshot", "export"),
+        "portal.fraudcase": ("view", "change"),
     },
     ADMINISTRATOR: {
         "*": ("view", "add", "change", "delete"),
@@ -45,7 +49,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "audit.auditevent": ("view", "view_snapshot", "mark_snapshot", "export"),
     },
 }
-OUR_APPS = ("accounts", "biometrics", "audit", "kiosk", "auth")
+OUR_APPS = ("accounts", "biometrics", "audit", "kiosk", "portal", "auth")
 
 
 def roles_sync(apps: Any = None) -> None:

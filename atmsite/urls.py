@@ -39,4 +39,6 @@ urlpatterns = [
     path("branch/", include("biometrics.branch_urls")),
     path("api/biometrics/", include("biometrics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The customer portal: customers only, on its own session cookie (portal.middleware).
+    path("my/", include("portal.urls")),
 ]

@@ -111,3 +111,50 @@ def card_unblock(*, card: Card, actor: Actor = None) -> Card:
         data={"card_id": card.pk, "previous_status": previous_status, "reset": reset},
     )
     return card
+
+
+# Marks a block the customer put on their own card in the portal: only such a block can be lifted by the
+# customer (a staff or security block needs the branch).
+CUSTOMER_FREEZE_REASON = "Frozen by the customer"
+
+
+@transaction.atomic
+def card_freeze(*, card: Card, actor: Actor) -> Card:
+    """The customer's own freeze, at once. A card already blocked (by staff or security) stays as it is."""
+    # Lock so a kiosk session starting now sees the freeze or runs entirely before it.
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if card.status != Card.Status.ACTIVE:
+        return card
+    card.status, card.blocked_reason = Card.Status.BLOCKED, CUSTOMER_FREEZE_REASON
+    card.save(update_fields=["status", "blocked_reason"])
+    audit_event_record(
+        kind=AuditEvent.Kind.CARD_BLOCKED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=card.customer_id,
+        card_last4=card.last4,
+        data={"card_id": card.pk, "status": card.status, "reason": CUSTOMER_FREEZE_REASON},
+    )
+    return card
+
+
+@transaction.atomic
+def card_unfreeze(*, card: Card, actor: Actor) -> Card:
+    """Lift the customer's own freeze. Unlike card_unblock, no kiosk counter is reset: a freeze cannot be
+    used to clear a face or code lock-out."""
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if card.status != Card.Status.BLOCKED or card.blocked_reason != CUSTOMER_FREEZE_REASON:
+        raise ValidationError("Only a card the customer froze can be unfrozen this way.", code="not_frozen")
+    if card.expires_on < timezone.localdate():
+        raise ValidationError("The card has expired.", code="expired")
+    card.status, card.blocked_reason = Card.Status.ACTIVE, ""
+    card.save(update_fields=["status", "blocked_reason"])
+    audit_event_record(
+        kind=AuditEvent.Kind.CARD_UNBLOCKED,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=card.customer_id,
+        card_last4=card.last4,
+        data={"card_id": card.pk, "previous_status": Card.Status.BLOCKED, "reason": "customer unfreeze"},
+    )
+    return card

@@ -16,6 +16,7 @@ from .banking import *  # noqa: F403
 from .biometrics import *  # noqa: F403
 from .environment import BASE_DIR, DEBUG, VAR_DIR, env
 from .kiosk import *  # noqa: F403
+from .portal import *  # noqa: F403
 from .security import *  # noqa: F403
 
 # Real-face photos, shared beside the project and never copied into it: demo seeding, benchmarks, tests.
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "biometrics",
     "audit",
     "kiosk",
+    "portal",
     "bench",  # benchmark commands only: nothing in the request path imports it
 ]
 
@@ -48,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The customer portal's own session (cookie scoped to /my/), never the staff session.
+    "portal.middleware.PortalSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,0 +1,53 @@
+"""The portal's writes. Callers import from `portal.services`."""
+
+from .controls import (
+    card_open_freeze,
+    fraud_case_update,
+    portal_card_freeze,
+    portal_cardless_off,
+    portal_data_downloaded,
+    portal_face_request,
+    portal_fraud_report,
+    portal_language_set,
+    portal_notifications_set,
+    portal_unfreeze_code_send,
+    portal_unfreeze_complete,
+    portal_unfreeze_request,
+)
+from .signin import (
+    activation_login,
+    portal_activate,
+    portal_activation_issue,
+    portal_code_resend,
+    portal_sign_in_start,
+    portal_sign_in_verify,
+    portal_sign_out,
+    totp_enrolment_confirm,
+    totp_enrolment_start,
+    totp_uri,
+)
+
+__all__ = [
+    "activation_login",
+    "card_open_freeze",
+    "fraud_case_update",
+    "portal_activate",
+    "portal_activation_issue",
+    "portal_card_freeze",
+    "portal_cardless_off",
+    "portal_code_resend",
+    "portal_data_downloaded",
+    "portal_face_request",
+    "portal_fraud_report",
+    "portal_language_set",
+    "portal_notifications_set",
+    "portal_sign_in_start",
+    "portal_sign_in_verify",
+    "portal_sign_out",
+    "portal_unfreeze_code_send",
+    "portal_unfreeze_complete",
+    "portal_unfreeze_request",
+    "totp_enrolment_confirm",
+    "totp_enrolment_start",
+    "totp_uri",
+]
