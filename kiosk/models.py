@@ -87,6 +87,13 @@ class CashInReconciliation(models.Model):
     counted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Second counter.",
+    )
     currency = models.CharField(max_length=3)
     expected_notes = models.JSONField(help_text="{denomination: count} credited since the last emptying.")
     counted_notes = models.JSONField(help_text="{denomination: count} staff found in the bin.")
@@ -262,6 +269,12 @@ class KioskSession(models.Model):
         help_text="Idempotency key of the escrowed deposit; the ledger row gets it.",
     )
     deposit_escrowed_at = models.DateTimeField(null=True, blank=True)
+    deposit_opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="The kiosk opened a deposit: the cash-in module may report a count."
+    )
+    deposit_escrow_device_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The module that counted."
+    )
     mismatch_seen = models.BooleanField(
         default=False,
         help_text="A frame showed another enrolled customer's face: no one-time code for this session. "
@@ -448,3 +461,6 @@ class DeferredNaming(models.Model):
 
     def __str__(self) -> str:
         return f"Deferred naming {self.pk} of session {self.session_id} ({self.outcome})"
+
+
+from .cash_models import CashCount, CashInDeposit, CashInDevice  # noqa: E402,F401 - models of this app
