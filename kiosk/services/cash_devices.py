@@ -170,14 +170,20 @@ def cash_in_report_receive(*, device_id: str, signature: str, body: bytes) -> ca
         raise
 
 
+def simulated_device_ensure(*, kiosk: Kiosk) -> CashInDevice:
+    """Development only: the kiosk's cash-in module, provisioned (audited) the first time the demo needs it."""
+    device = CashInDevice.objects.filter(kiosk=kiosk, revoked_at__isnull=True).first()
+    if device is None:
+        device, _key = cash_in_device_provision(kiosk=kiosk, actor=None)
+    return device
+
+
 def simulated_report_send(
     *, kiosk: Kiosk, public_id: str, notes: object, idempotency_key: str
 ) -> cash_in.Escrow:
     """Development only (DEBUG and KIOSK_SIMULATED_ACCEPTOR): the demo page's note buttons play the cash-in
     module. The report is signed with the kiosk's module key and goes through the same verification."""
-    device = CashInDevice.objects.filter(kiosk=kiosk, revoked_at__isnull=True).first()
-    if device is None:
-        device, _key = cash_in_device_provision(kiosk=kiosk, actor=None)
+    device = simulated_device_ensure(kiosk=kiosk)
     body = json.dumps(
         {
             "counter": device.last_counter + 1,
