@@ -36,7 +36,7 @@ def note_counts_form(denominations: list[int]) -> type[forms.Form]:
 
 class CashInDeviceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CashInDevice
-    fields = ["device_id", "created_at", "last_report_at", "revoked_at"]
+    fields = ("device_id", "created_at", "last_report_at", "revoked_at")
     readonly_fields = fields
     extra = 0
     verbose_name_plural = "cash-in module (note acceptor)"
@@ -182,7 +182,7 @@ class CashInDepositInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The deposits a reconciliation closed: the session, the customer who confirmed it, the notes."""
 
     model = CashInDeposit
-    fields = [
+    fields = (
         "confirmed_at",
         "session",
         "customer_id",
@@ -191,7 +191,7 @@ class CashInDepositInline(ReadOnlyAdminMixin, admin.TabularInline):
         "total",
         "device",
         "transaction",
-    ]
+    )
     readonly_fields = fields
     extra = 0
 
@@ -224,8 +224,16 @@ class CashInReconciliationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class CashCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who entered and who confirmed each cash count; the entered figures are never shown."""
 
-    list_display = ["entered_at", "kiosk", "kind", "status", "entered_by", "confirmed_by", "decided_at"]
+    fields = (
+        "entered_at",
+        "kiosk",
+        "kind",
+        "status",
+        "entered_by",
+        "confirmed_by",
+        "decided_at",
+    )
+    list_display = fields
     list_filter = ["kind", "status", "kiosk"]
     list_select_related = ["kiosk", "entered_by", "confirmed_by"]
-    fields = list_display
-    readonly_fields = list_display
+    readonly_fields = fields

@@ -115,7 +115,9 @@ class DepositOpenApi(KioskApi):
     )
     def post(self, request: Request, session_id: str) -> Response:
         if settings.DEBUG and settings.KIOSK_SIMULATED_ACCEPTOR:
-            cash_devices.simulated_device_ensure(kiosk=self.kiosk)  # the demo's module, signed like a real one
+            cash_devices.simulated_device_ensure(
+                kiosk=self.kiosk
+            )  # the demo's module, signed like a real one
         session = cash_in.deposit_open(kiosk=self.kiosk, public_id=session_id)
         return Response({"open": True, "session": str(session.public_id)})
 

@@ -93,6 +93,12 @@ def _invalid(message: str) -> ApplicationError:
     return ApplicationError(message, code="cash_in_report_invalid")
 
 
+def _positive(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+        raise _invalid(_("The count report needs a positive counter and a Unix timestamp."))
+    return value
+
+
 def _report_parse(body: bytes) -> Report:
     try:
         data: Any = json.loads(body)
@@ -100,9 +106,7 @@ def _report_parse(body: bytes) -> Report:
         raise _invalid(_("The count report is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise _invalid(_("The count report must be a JSON object."))
-    counter, stamp = data.get("counter"), data.get("timestamp")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63 for v in (counter, stamp)):
-        raise _invalid(_("The count report needs a positive counter and a Unix timestamp."))
+    counter, stamp = _positive(data.get("counter")), _positive(data.get("timestamp"))
     session, key = data.get("session"), data.get("idempotency_key")
     if session is not None and not isinstance(session, str):
         raise _invalid(_("The session must be a string."))
@@ -171,7 +175,7 @@ def cash_in_report_receive(*, device_id: str, signature: str, body: bytes) -> ca
 
 
 def simulated_device_ensure(*, kiosk: Kiosk) -> CashInDevice:
-    """Development only: the kiosk's cash-in module, provisioned (audited) the first time the demo needs it."""
+    """Development only: the kiosk's cash-in module, provisioned (audited) when the demo first needs it."""
     device = CashInDevice.objects.filter(kiosk=kiosk, revoked_at__isnull=True).first()
     if device is None:
         device, _key = cash_in_device_provision(kiosk=kiosk, actor=None)

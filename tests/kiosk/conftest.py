@@ -211,7 +211,9 @@ class CashInModule:
             HTTP_X_CASH_IN_SIGNATURE=signature or report_sign(key=self.key, body=body),
         )
 
-    def report(self, notes: object, key: str = "deposit-key-0001", *, session: str | None = None, **fields: Any):
+    def report(
+        self, notes: object, key: str = "deposit-key-0001", *, session: str | None = None, **fields: Any
+    ):
         return self.send(self.body(notes, key, session=session, **fields))
 
 

@@ -57,7 +57,9 @@ def test_bin_difference_lists_the_deposits_since_the_last_count_and_who_confirme
     reconciliation = outcome.reconciliation
     assert reconciliation.difference == Decimal("-10") and reconciliation.confirmed_by == witness
     # Only the deposits since the last count, each with its session and the customer who confirmed it.
-    listed = AuditEvent.objects.get(kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE).data["deposits_since_last_count"]
+    listed = AuditEvent.objects.get(kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE).data[
+        "deposits_since_last_count"
+    ]
     assert [(row["total"], row["customer_id"], row["card_last4"]) for row in listed] == [
         ("20.00", alice_card.customer_id, alice_card.last4),
         ("10.00", alice_card.customer_id, alice_card.last4),
@@ -74,7 +76,9 @@ def test_counter_never_sees_the_expected_bin_figure(menu, kiosk, administrator):
     pages = [
         client.get("/admin/kiosk/kiosk/").content.decode(),
         client.get(f"/admin/kiosk/kiosk/{kiosk.pk}/change/").content.decode(),
-        client.post("/admin/kiosk/kiosk/", {"action": "empty_bin", "_selected_action": [kiosk.pk]}).content.decode(),
+        client.post(
+            "/admin/kiosk/kiosk/", {"action": "empty_bin", "_selected_action": [kiosk.pk]}
+        ).content.decode(),
     ]
     for page in pages:
         assert "325" not in page and "Cash-in bin</a>" not in page
@@ -110,7 +114,12 @@ def test_two_counts_that_differ_apply_nothing(kiosk, administrator, witness):
 
 
 def _change(client: Client, kiosk: Kiosk, **fields: str):
-    data = {"name": kiosk.name, "location": kiosk.location, "currency": kiosk.currency, "status": kiosk.status}
+    data = {
+        "name": kiosk.name,
+        "location": kiosk.location,
+        "currency": kiosk.currency,
+        "status": kiosk.status,
+    }
     data.update({"cassettes-TOTAL_FORMS": "0", "cassettes-INITIAL_FORMS": "0"})
     data.update({"credentials-TOTAL_FORMS": "0", "credentials-INITIAL_FORMS": "0"})
     data.update({"cash_in_devices-TOTAL_FORMS": "0", "cash_in_devices-INITIAL_FORMS": "0"})

@@ -71,7 +71,9 @@ def test_credited_deposits_add_up_in_the_bin(menu, kiosk):
 
 def test_a_matching_count_empties_the_bin_without_a_difference(menu, kiosk, administrator, witness):
     _deposit(menu, {"50": 2, "20": 1}, "bin-dep-0001")
-    reconciliation = cash_in_bin_empty(kiosk=kiosk, counted={50: 2, 20: 1, 10: 0}, actor=administrator, confirmed_by=witness)
+    reconciliation = cash_in_bin_empty(
+        kiosk=kiosk, counted={50: 2, 20: 1, 10: 0}, actor=administrator, confirmed_by=witness
+    )
     assert (reconciliation.expected_total, reconciliation.counted_total) == (Decimal("120"), Decimal("120"))
     assert reconciliation.difference == 0 and not reconciliation.notes_differ
     assert reconciliation.counted_by == administrator
@@ -82,12 +84,18 @@ def test_a_matching_count_empties_the_bin_without_a_difference(menu, kiosk, admi
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE).exists()
     # The next emptying expects only what was deposited since.
     _deposit(menu, {"10": 1}, "bin-dep-0002")
-    assert cash_in_bin_empty(kiosk=kiosk, counted={10: 1}, actor=administrator, confirmed_by=witness).expected_notes == {"10": 1}
+    assert cash_in_bin_empty(
+        kiosk=kiosk, counted={10: 1}, actor=administrator, confirmed_by=witness
+    ).expected_notes == {"10": 1}
 
 
-def test_a_missing_note_is_a_difference_event_and_on_the_reconciliation_list(menu, kiosk, administrator, witness):
+def test_a_missing_note_is_a_difference_event_and_on_the_reconciliation_list(
+    menu, kiosk, administrator, witness
+):
     _deposit(menu, {"50": 2, "20": 1}, "bin-dep-0001")
-    reconciliation = cash_in_bin_empty(kiosk=kiosk, counted={50: 2}, actor=administrator, confirmed_by=witness)
+    reconciliation = cash_in_bin_empty(
+        kiosk=kiosk, counted={50: 2}, actor=administrator, confirmed_by=witness
+    )
     assert reconciliation.difference == Decimal("-20") and reconciliation.notes_differ
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE)
     assert event.outcome == AuditEvent.Outcome.FAILURE
@@ -97,7 +105,9 @@ def test_a_missing_note_is_a_difference_event_and_on_the_reconciliation_list(men
 
 def test_same_total_in_other_notes_is_still_a_difference(menu, kiosk, administrator, witness):
     _deposit(menu, {"50": 1}, "bin-dep-0001")
-    reconciliation = cash_in_bin_empty(kiosk=kiosk, counted={20: 2, 10: 1}, actor=administrator, confirmed_by=witness)
+    reconciliation = cash_in_bin_empty(
+        kiosk=kiosk, counted={20: 2, 10: 1}, actor=administrator, confirmed_by=witness
+    )
     assert reconciliation.difference == 0 and reconciliation.notes_differ
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE).count() == 1
 
@@ -113,7 +123,9 @@ def test_bad_counts_are_refused_and_write_nothing(kiosk, administrator, witness,
 
 
 def test_loading_cassettes_sets_the_counts_and_is_audited(kiosk, administrator, witness):
-    after = cassettes_load(kiosk=kiosk, counts={50: 200, 20: 100, 100: 40}, actor=administrator, confirmed_by=witness)
+    after = cassettes_load(
+        kiosk=kiosk, counts={50: 200, 20: 100, 100: 40}, actor=administrator, confirmed_by=witness
+    )
     assert after == {50: 200, 20: 100, 10: 100, 100: 40}
     assert dict(Cassette.objects.filter(kiosk=kiosk).values_list("denomination", "count")) == after
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.CASSETTES_LOADED)
@@ -132,7 +144,9 @@ def test_admin_empties_and_counts_the_bin(superuser_client, second_superuser_cli
     assert re.search(r'name="note_\d+"[^>]*value=', page.content.decode()) is None
     fields = {f"note_{value}": 0 for value in (5, 10, 20, 50, 100, 200, 500)}
     for client in (superuser_client, second_superuser_client):  # two people count
-        response = client.post("/admin/kiosk/kiosk/", {**start, "apply": "1", **fields, "note_50": 2}, follow=True)
+        response = client.post(
+            "/admin/kiosk/kiosk/", {**start, "apply": "1", **fields, "note_50": 2}, follow=True
+        )
         assert response.status_code == 200
     assert "differs from the deposits by -20" in response.content.decode()
     reconciliation = CashInReconciliation.objects.get()

@@ -71,7 +71,11 @@ def test_signed_report_of_the_cash_in_module_is_credited_when_the_customer_confi
     assert receipt.status_code == 201
     assert BankAccount.objects.get(pk=alice_card.account_id).balance == Decimal("620.00")
     row = CashInDeposit.objects.get()
-    assert (row.session.public_id.hex, row.notes, row.total) == (menu.sid.replace("-", ""), {"50": 2, "20": 1}, 120)
+    assert (row.session.public_id.hex, row.notes, row.total) == (
+        menu.sid.replace("-", ""),
+        {"50": 2, "20": 1},
+        120,
+    )
     assert row.device == deposit_open.device and row.customer_id == alice_card.customer_id
     escrowed = AuditEvent.objects.get(kind=AuditEvent.Kind.DEPOSIT_ESCROWED)
     assert escrowed.data["device_id"] == deposit_open.device.device_id
