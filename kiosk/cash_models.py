@@ -1,5 +1,5 @@
-"""Cash models of a kiosk beyond the counts: the cash-in module as a device, the bin's ledger of deposits, and
-counts that a second member of staff must confirm. Imported by kiosk.models (one app)."""
+"""Cash models of a kiosk: the cash-in bin and its reconciliations, the cash-in module as a device, the bin's
+ledger of deposits, and counts that a second member of staff must confirm. Imported by kiosk.models."""
 
 from __future__ import annotations
 
@@ -7,6 +7,67 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from encrypted_model_fields.fields import EncryptedTextField
+
+
+class CashInBin(models.Model):
+    """Deposited notes of one denomination in a kiosk's cash-in bin since it was last emptied.
+
+    Credited deposits add to it in the ledger's transaction; it changes only under a lock on the kiosk row.
+    """
+
+    kiosk = models.ForeignKey("kiosk.Kiosk", on_delete=models.CASCADE, related_name="cash_in_bin")
+    denomination = models.PositiveIntegerField(help_text="Note value in whole currency units.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kiosk", "-denomination"]
+        verbose_name = "cash-in bin notes"
+        verbose_name_plural = "cash-in bin notes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kiosk", "denomination"], name="cash_in_bin_one_per_denomination"
+            ),
+            models.CheckConstraint(condition=Q(count__gte=0), name="cash_in_bin_count_not_negative"),
+            models.CheckConstraint(condition=Q(denomination__gt=0), name="cash_in_bin_denomination_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.denomination}"
+
+
+class CashInReconciliation(models.Model):
+    """One emptying of a kiosk's cash-in bin: what credited deposits put in against what staff counted."""
+
+    kiosk = models.ForeignKey("kiosk.Kiosk", on_delete=models.PROTECT, related_name="cash_in_reconciliations")
+    counted_at = models.DateTimeField()
+    counted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Second counter.",
+    )
+    currency = models.CharField(max_length=3)
+    expected_notes = models.JSONField(help_text="{denomination: count} credited since the last emptying.")
+    counted_notes = models.JSONField(help_text="{denomination: count} staff found in the bin.")
+    expected_total = models.DecimalField(max_digits=14, decimal_places=2)
+    counted_total = models.DecimalField(max_digits=14, decimal_places=2)
+    difference = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Counted minus expected; negative means notes are missing."
+    )
+    notes_differ = models.BooleanField(
+        help_text="Any denomination's count differs, even if the totals agree."
+    )
+
+    class Meta:
+        ordering = ["-counted_at", "-id"]
+        indexes = [models.Index(fields=["kiosk", "counted_at"])]
+
+    def __str__(self) -> str:
+        return f"Bin of {self.kiosk_id} counted {self.counted_at:%Y-%m-%d %H:%M}: {self.difference:+}"
 
 
 class CashInDevice(models.Model):
@@ -60,7 +121,7 @@ class CashInDeposit(models.Model):
     card_last4 = models.CharField(max_length=4, blank=True)
     confirmed_at = models.DateTimeField()
     reconciliation = models.ForeignKey(
-        "kiosk.CashInReconciliation", null=True, blank=True, on_delete=models.PROTECT, related_name="deposits"
+        CashInReconciliation, null=True, blank=True, on_delete=models.PROTECT, related_name="deposits"
     )
 
     class Meta:
