@@ -16,9 +16,11 @@ from rest_framework.views import APIView
 from atmsite.errors import ApplicationError
 
 from .money_apis import EscrowOutput
+from .ratelimits import cash_in_module_rate_limit
 from .services import cash_devices
 
 
+@cash_in_module_rate_limit("RATELIMIT_KIOSK_CASH_IN_REPORTS")
 class CashInReportApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]

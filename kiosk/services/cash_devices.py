@@ -134,7 +134,9 @@ def cash_in_report_receive(*, device_id: str, signature: str, body: bytes) -> ca
         .filter(device_id=(device_id or "")[:40], revoked_at__isnull=True)
         .first()
     )
-    if device is None or len(body) > REPORT_MAX_BYTES:
+    if len(body) > REPORT_MAX_BYTES:
+        raise _invalid(_("The count report is too large."))
+    if device is None:
         raise ApplicationError(
             _("This cash-in module is not provisioned or was revoked."),
             code="cash_in_device_unknown",

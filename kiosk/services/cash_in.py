@@ -28,7 +28,7 @@ from audit.services import audit_event_record
 
 from ..models import CashInBin, CashInDeposit, CashInDevice, Kiosk, KioskSession
 from .operations import MENU_STATES, Receipt, _active_kiosk, _menu_session
-from .sessions import session_get, session_lock, session_refresh
+from .sessions import session_get, session_lock, session_refresh, session_require
 
 Notes = dict[int, int]
 
@@ -192,7 +192,9 @@ def deposit_open(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
 def deposit_escrow_get(*, kiosk: Kiosk, public_id: str | UUID) -> Escrow | None:
     """What the cash-in module counted for this session's open deposit, or None yet (the kiosk page polls)."""
     session = session_refresh(kiosk=kiosk, public_id=public_id)
-    if session.state not in MENU_STATES or not session.deposit_escrow_key:
+    # An ended or timed-out session answers its 409, so a waiting kiosk page stops polling and says so.
+    session_require(session, states=MENU_STATES, now=timezone.now())
+    if not session.deposit_escrow_key:
         return None
     return _escrow(session, kiosk.currency)
 

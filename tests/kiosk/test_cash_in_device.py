@@ -178,3 +178,18 @@ def test_simulated_acceptor_says_it_is_for_development(kiosk, settings):
     settings.DEBUG, settings.KIOSK_SIMULATED_ACCEPTOR = True, True
     html = browser.get("/kiosk/?lang=en").content.decode()
     assert "Simulated note acceptor — development only" in html
+
+
+def test_forged_reports_for_one_module_are_rate_limited_before_the_audit(menu, deposit_open, settings):
+    settings.RATELIMIT_KIOSK_CASH_IN_REPORTS = "2/m"
+    body = deposit_open.body({"50": 1}, "flood-00001")
+    statuses = [deposit_open.send(body, signature="0" * 64).status_code for _ in range(4)]
+    assert statuses == [403, 403, 429, 429]
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CASH_IN_REPORT_REFUSED).count() == 2
+
+
+def test_a_waiting_kiosk_page_learns_that_the_session_ended(menu, deposit_open):
+    assert menu.get("deposits/escrow").json() == {"counted": False}
+    assert menu.post("end").status_code == 200
+    response = menu.get("deposits/escrow")
+    assert (response.status_code, response.json()["code"]) == (409, "session_ended")
