@@ -178,7 +178,7 @@ def test_nonce_of_another_session_does_not_work(started, bob_card):
     assert_nothing_written(before)
 
 
-# The kiosk credential never reports notes: cash-in/ is always 403, simulated-cash-in/ a 404 outside development.
+# The kiosk credential never reports notes: cash-in/ is always 403, simulated-cash-in/ 404 out of development.
 NOTES_NEVER_FROM_A_KIOSK = {"cash-in/": 403, "simulated-cash-in/": 404}
 
 
