@@ -285,18 +285,7 @@ def deposit_escrow(
                 status_code=409,
             )
         total = _limits_check(notes=counted, account=account)
-        session.deposit_escrow_notes = _notes_stored(counted)
-        session.deposit_escrow_key = key
-        session.deposit_escrowed_at = now
-        session.deposit_escrow_device_id = device.pk
-        session.save(
-            update_fields=[
-                "deposit_escrow_notes",
-                "deposit_escrow_key",
-                "deposit_escrowed_at",
-                "deposit_escrow_device_id",
-            ]
-        )
+        _escrow_hold(session, kiosk=locked_kiosk, device=device, counted=counted, key=key, now=now)
         _escrow_audit(
             session,
             kind=AuditEvent.Kind.DEPOSIT_ESCROWED,
@@ -304,6 +293,23 @@ def deposit_escrow(
             data={"notes": session.deposit_escrow_notes, "total": str(total), "device_id": device.device_id},
         )
         return _escrow(session, locked_kiosk.currency)
+
+
+def _escrow_hold(
+    session: KioskSession, *, kiosk: Kiosk, device: CashInDevice, counted: Notes, key: str, now: datetime
+) -> None:
+    session.deposit_escrow_notes = _notes_stored(counted)
+    session.deposit_escrow_key = key
+    session.deposit_escrowed_at = now
+    session.deposit_escrow_device_id = device.pk
+    session.save(
+        update_fields=[
+            "deposit_escrow_notes",
+            "deposit_escrow_key",
+            "deposit_escrowed_at",
+            "deposit_escrow_device_id",
+        ]
+    )
 
 
 def _no_escrow() -> ApplicationError:

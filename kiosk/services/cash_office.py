@@ -99,6 +99,20 @@ def cash_in_bin_empty(
         if row.count:
             row.count = 0
             row.save(update_fields=["count"])
+    _bin_count_audit(reconciliation, actor=actor, confirmed_by=confirmed_by, deposits=deposits)
+    return reconciliation
+
+
+def _bin_count_audit(
+    reconciliation: CashInReconciliation,
+    *,
+    actor: User,
+    confirmed_by: User,
+    deposits: list[dict[str, object]],
+) -> None:
+    """The count, and a difference as a failure event of its own listing the deposits since the last count."""
+    expected_total, counted_total = reconciliation.expected_total, reconciliation.counted_total
+    locked_kiosk = reconciliation.kiosk
     data = {
         "reconciliation_id": reconciliation.pk,
         "expected": reconciliation.expected_notes,
@@ -125,7 +139,6 @@ def cash_in_bin_empty(
             kiosk_id=locked_kiosk.pk,
             data={**data, "deposits_since_last_count": deposits},
         )
-    return reconciliation
 
 
 @transaction.atomic
