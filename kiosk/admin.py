@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -14,17 +13,10 @@ from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 
-from .models import (
-    CardlessAccess,
-    CashInBin,
-    CashInReconciliation,
-    Cassette,
-    Kiosk,
-    KioskCredential,
-    KioskSession,
-)
+from .cash_admin import CashInDeviceInline, KioskCashActionsMixin, KioskForm
+from .models import CardlessAccess, Cassette, Kiosk, KioskCredential, KioskSession
 from .services.cardless import cardless_opt_out
-from .services.cash_in import cash_in_bin_empty, cassettes_load, deposit_denominations
+from .services.cash_office import kiosk_update
 from .services.credentials import (
     kiosk_credential_revoke,
     kiosk_credential_rotate,
@@ -45,23 +37,6 @@ class CassetteInline(_ReadOnlyInline):
     readonly_fields = ["denomination", "count"]
 
 
-class CashInBinInline(_ReadOnlyInline):
-    model = CashInBin
-    fields = ["denomination", "count"]
-    readonly_fields = ["denomination", "count"]
-    verbose_name_plural = "cash-in bin (deposited notes since the last emptying)"
-
-
-def _note_counts_form(denominations: list[int], initial: dict[int, int]) -> type[forms.Form]:
-    fields = {
-        f"note_{value}": forms.IntegerField(
-            label=f"{value} notes", min_value=0, max_value=1_000_000, initial=initial.get(value)
-        )
-        for value in sorted(denominations, reverse=True)
-    }
-    return type("NoteCountsForm", (forms.Form,), fields)
-
-
 class CredentialInline(admin.TabularInline):
     model = KioskCredential
     fields = ["created_at", "last_used_at", "revoked_at"]
@@ -74,21 +49,26 @@ class CredentialInline(admin.TabularInline):
 
 
 @admin.register(Kiosk)
-class KioskAdmin(admin.ModelAdmin):
-    list_display = ["name", "location", "currency", "status", "cash_total", "bin_total", "has_credential"]
+class KioskAdmin(KioskCashActionsMixin, admin.ModelAdmin):
+    # No cash-in bin figure anywhere in the kiosk pages: the bin is counted blind (kiosk.cash_admin).
+    list_display = ["name", "location", "currency", "status", "cash_total", "has_credential"]
     list_filter = ["status", "currency"]
     search_fields = ["name", "location"]
-    inlines = [CassetteInline, CashInBinInline, CredentialInline]
-    actions = ["provisioning_link", "rotate_credential", "revoke_credential", "load_cassettes", "empty_bin"]
+    form = KioskForm
+    inlines = [CassetteInline, CredentialInline, CashInDeviceInline]
+    actions = [
+        "provisioning_link",
+        "rotate_credential",
+        "revoke_credential",
+        "provision_cash_in_module",
+        "revoke_cash_in_module",
+        "load_cassettes",
+        "empty_bin",
+    ]
 
     @admin.display(description="Cash")
     def cash_total(self, obj: Kiosk) -> str:
         total = sum(c.denomination * c.count for c in obj.cassettes.all())
-        return f"{total} {obj.currency}"
-
-    @admin.display(description="Cash-in bin")
-    def bin_total(self, obj: Kiosk) -> str:
-        total = sum(row.denomination * row.count for row in obj.cash_in_bin.all())
         return f"{total} {obj.currency}"
 
     @admin.display(boolean=True, description="Provisioned")
@@ -170,115 +150,17 @@ class KioskAdmin(admin.ModelAdmin):
             apply=apply,
         )
 
-    def _note_counts(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[Kiosk],
-        *,
-        action: str,
-        title: str,
-        note: str,
-        denominations: Any,
-        initial: Any,
-        apply: Any,
-    ) -> HttpResponse | None:
-        """An intermediate page where staff enter a count per denomination, then one service call."""
-        kiosk = self._one(request, queryset)
-        if kiosk is None:
-            return None
-        form_class = _note_counts_form(denominations(kiosk), initial(kiosk))
-        form = form_class(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            counts = {int(name.removeprefix("note_")): value for name, value in form.cleaned_data.items()}
-            try:
-                message = apply(kiosk, counts)
-            except ApplicationError as error:
-                self.message_user(request, f"{kiosk}: {error.message}", messages.ERROR)
-                return None
-            self.message_user(request, f"{kiosk}: {message}", messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "kiosk": kiosk,
-            "note": note,
-            "form": form,
-            "action": action,
-            "back_url": reverse("admin:kiosk_kiosk_change", args=[kiosk.pk]),
-        }
-        return TemplateResponse(request, "kiosk/admin_note_counts.html", context)
-
-    @admin.action(
-        description="Load or replenish the cassettes (enter the notes now in each)", permissions=["change"]
-    )
-    def load_cassettes(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
-        def denominations(kiosk: Kiosk) -> list[int]:
-            loaded = set(kiosk.cassettes.values_list("denomination", flat=True))
-            return sorted(loaded | set(deposit_denominations(currency=kiosk.currency)))
-
-        def apply(kiosk: Kiosk, counts: dict[int, int]) -> str:
-            after = cassettes_load(kiosk=kiosk, counts=counts, actor=staff_user(request))
-            return f"cassettes loaded, {sum(v * c for v, c in after.items())} {kiosk.currency} in total."
-
-        return self._note_counts(
-            request,
-            queryset,
-            action="load_cassettes",
-            title="Load the cassettes",
-            note="enter the number of notes each cassette holds after loading.",
-            denominations=denominations,
-            initial=lambda kiosk: dict(kiosk.cassettes.values_list("denomination", "count")),
-            apply=apply,
-        )
-
-    @admin.action(description="Empty and count the cash-in bin", permissions=["change"])
-    def empty_bin(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
-        def denominations(kiosk: Kiosk) -> list[int]:
-            held = set(kiosk.cash_in_bin.values_list("denomination", flat=True))
-            return sorted(held | set(deposit_denominations(currency=kiosk.currency)))
-
-        def apply(kiosk: Kiosk, counts: dict[int, int]) -> str:
-            reconciliation = cash_in_bin_empty(kiosk=kiosk, counted=counts, actor=staff_user(request))
-            if reconciliation.notes_differ:
-                return (
-                    f"bin emptied; the count differs from the deposits by {reconciliation.difference:+} "
-                    f"{kiosk.currency} (see the reconciliation list)."
-                )
-            return f"bin emptied; {reconciliation.counted_total} {kiosk.currency}, matching the deposits."
-
-        # A blind count: the form does not show what the deposits put in, so staff count what is there.
-        return self._note_counts(
-            request,
-            queryset,
-            action="empty_bin",
-            title="Empty and count the cash-in bin",
-            note="enter the notes you took out of the bin, per denomination.",
-            denominations=denominations,
-            initial=lambda kiosk: {},
-            apply=apply,
-        )
-
-
-@admin.register(CashInReconciliation)
-class CashInReconciliationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Every emptying of a cash-in bin; rows with a difference need an investigation. Read-only."""
-
-    list_display = [
-        "counted_at",
-        "kiosk",
-        "counted_by",
-        "expected_total",
-        "counted_total",
-        "difference",
-        "notes_differ",
-        "currency",
-    ]
-    list_filter = ["notes_differ", "kiosk", "currency"]
-    list_select_related = ["kiosk", "counted_by"]
-    date_hierarchy = "counted_at"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in self.model._meta.fields]
+    def save_model(self, request: HttpRequest, obj: Kiosk, form: Any, change: bool) -> None:
+        """Through kiosk_update: no currency change while the kiosk holds cash; old and new values audited."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            kiosk_update(kiosk=obj, changes=changes, actor=staff_user(request))
+        except ApplicationError as error:
+            # Re-checked under the kiosk lock: a deposit may have landed since the form was validated.
+            self.message_user(request, error.message, messages.ERROR)
 
 
 @admin.register(KioskSession)

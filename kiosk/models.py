@@ -53,60 +53,6 @@ class Cassette(models.Model):
         return f"{self.denomination} × {self.count} notes"
 
 
-class CashInBin(models.Model):
-    """Deposited notes of one denomination in a kiosk's cash-in bin since it was last emptied.
-
-    Credited deposits add to it in the ledger's transaction; it changes only under a lock on the kiosk row.
-    """
-
-    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="cash_in_bin")
-    denomination = models.PositiveIntegerField(help_text="Note value in whole currency units.")
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["kiosk", "-denomination"]
-        verbose_name = "cash-in bin notes"
-        verbose_name_plural = "cash-in bin notes"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kiosk", "denomination"], name="cash_in_bin_one_per_denomination"
-            ),
-            models.CheckConstraint(condition=Q(count__gte=0), name="cash_in_bin_count_not_negative"),
-            models.CheckConstraint(condition=Q(denomination__gt=0), name="cash_in_bin_denomination_positive"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.count} × {self.denomination}"
-
-
-class CashInReconciliation(models.Model):
-    """One emptying of a kiosk's cash-in bin: what credited deposits put in against what staff counted."""
-
-    kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="cash_in_reconciliations")
-    counted_at = models.DateTimeField()
-    counted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    currency = models.CharField(max_length=3)
-    expected_notes = models.JSONField(help_text="{denomination: count} credited since the last emptying.")
-    counted_notes = models.JSONField(help_text="{denomination: count} staff found in the bin.")
-    expected_total = models.DecimalField(max_digits=14, decimal_places=2)
-    counted_total = models.DecimalField(max_digits=14, decimal_places=2)
-    difference = models.DecimalField(
-        max_digits=14, decimal_places=2, help_text="Counted minus expected; negative means notes are missing."
-    )
-    notes_differ = models.BooleanField(
-        help_text="Any denomination's count differs, even if the totals agree."
-    )
-
-    class Meta:
-        ordering = ["-counted_at", "-id"]
-        indexes = [models.Index(fields=["kiosk", "counted_at"])]
-
-    def __str__(self) -> str:
-        return f"Bin of {self.kiosk_id} counted {self.counted_at:%Y-%m-%d %H:%M}: {self.difference:+}"
-
-
 class KioskProvisioningCode(models.Model):
     """A one-time code that, opened in the kiosk's browser, gives that browser the kiosk's device credential.
 
@@ -262,6 +208,12 @@ class KioskSession(models.Model):
         help_text="Idempotency key of the escrowed deposit; the ledger row gets it.",
     )
     deposit_escrowed_at = models.DateTimeField(null=True, blank=True)
+    deposit_opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="The kiosk opened a deposit: the cash-in module may report a count."
+    )
+    deposit_escrow_device_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The module that counted."
+    )
     mismatch_seen = models.BooleanField(
         default=False,
         help_text="A frame showed another enrolled customer's face: no one-time code for this session. "
@@ -448,3 +400,12 @@ class DeferredNaming(models.Model):
 
     def __str__(self) -> str:
         return f"Deferred naming {self.pk} of session {self.session_id} ({self.outcome})"
+
+
+from .cash_models import (  # noqa: E402,F401 - models of this app, kept in their own module
+    CashCount,
+    CashInBin,
+    CashInDeposit,
+    CashInDevice,
+    CashInReconciliation,
+)

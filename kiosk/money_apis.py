@@ -1,13 +1,17 @@
 """Kiosk API for the money operations of a verified session: balance, withdrawal, deposit, statement.
 
-A deposit has three calls: the cash-in module reports the notes it counted into escrow (`cash-in/`), the
-customer confirms the counted total (`deposits/`) or cancels and gets the notes back (`deposits/cancel/`).
+A deposit: the kiosk opens it (`deposits/open/`), the kiosk's cash-in module — a device of its own — reports
+the notes it counted with a signed report (`cash_in_apis`), the kiosk reads the escrow (`deposits/escrow/`),
+the customer confirms (`deposits/`) or cancels and gets the notes back (`deposits/cancel/`). The kiosk page's
+credential cannot report notes (`cash-in/` answers 403).
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -16,7 +20,7 @@ from rest_framework.response import Response
 from atmsite.errors import ApplicationError
 
 from .apis import KioskApi
-from .services import cash_in, operations
+from .services import cash_devices, cash_in, operations
 
 
 class BalanceApi(KioskApi):
@@ -89,40 +93,67 @@ class EscrowOutput(serializers.Serializer):
 
 
 class CashInApi(KioskApi):
-    """The boundary a cash-in device agent posts to: the notes it counted into escrow, per denomination.
+    """Refused: counted notes come only from the kiosk's cash-in module, a device with its own signed reports
+    (`/api/kiosk/cash-in-module/reports/`), never from the kiosk page's credential."""
 
-    Nothing is credited until the customer confirms (`deposits/`); cancelling (`deposits/cancel/`) returns
-    the notes. A retried report with the same key and notes answers the same escrow.
-    """
+    @extend_schema(
+        request=None, responses={403: None}, summary="Refused: notes come only from the cash-in module"
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        raise ApplicationError(
+            _("Counted notes come only from the kiosk's cash-in module."),
+            code="cash_in_device_only",
+            status_code=403,
+        )
+
+
+class DepositOpenApi(KioskApi):
+    """The customer chose to deposit: the cash-in module may now report a count for this session."""
+
+    @extend_schema(
+        request=None, responses={200: None}, summary="Open a deposit (the cash-in module may count)"
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        if settings.DEBUG and settings.KIOSK_SIMULATED_ACCEPTOR:
+            cash_devices.simulated_device_ensure(
+                kiosk=self.kiosk
+            )  # the demo's module, signed like a real one
+        session = cash_in.deposit_open(kiosk=self.kiosk, public_id=session_id)
+        return Response({"open": True, "session": str(session.public_id)})
+
+
+class DepositEscrowApi(KioskApi):
+    """What the cash-in module counted for the open deposit; `counted` is false until it reports."""
+
+    @extend_schema(
+        responses=EscrowOutput, summary="The counted notes waiting for the customer's confirmation"
+    )
+    def get(self, request: Request, session_id: str) -> Response:
+        escrow = cash_in.deposit_escrow_get(kiosk=self.kiosk, public_id=session_id)
+        if escrow is None:
+            return Response({"counted": False})
+        return Response({"counted": True, **EscrowOutput(escrow).data})
+
+
+class SimulatedCashInApi(KioskApi):
+    """Development only (DEBUG and KIOSK_SIMULATED_ACCEPTOR; 404 otherwise): the demo page's note buttons
+    play the cash-in module; the server signs the report with the module's key and verifies it as any."""
 
     parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
-        notes = serializers.DictField(
-            child=serializers.IntegerField(),
-            allow_empty=False,
-            help_text='Counted notes per accepted denomination, e.g. {"50": 2, "20": 1}.',
-        )
-        idempotency_key = serializers.CharField(
-            max_length=64, help_text="8 to 64 characters, one per deposit."
-        )
+        notes = serializers.JSONField()
+        idempotency_key = serializers.CharField(max_length=64)
 
-    @extend_schema(
-        request=InputSerializer,
-        responses={201: EscrowOutput},
-        summary="Cash-in module: notes counted into escrow",
-        examples=[
-            OpenApiExample(
-                "Two 50s and a 20",
-                value={"notes": {"50": 2, "20": 1}, "idempotency_key": "3f2b9c4e-cash-in-0001"},
-                request_only=True,
-            )
-        ],
-    )
+    @extend_schema(exclude=True)
     def post(self, request: Request, session_id: str) -> Response:
+        if not (settings.DEBUG and settings.KIOSK_SIMULATED_ACCEPTOR):
+            raise Http404
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        escrow = cash_in.deposit_escrow(kiosk=self.kiosk, public_id=session_id, **data.validated_data)
+        escrow = cash_devices.simulated_report_send(
+            kiosk=self.kiosk, public_id=session_id, **data.validated_data
+        )
         return Response(EscrowOutput(escrow).data, status=status.HTTP_201_CREATED)
 
 

@@ -48,6 +48,16 @@ def kiosk_rate_limit(setting: str, *, method: str = "post") -> Any:
     )
 
 
+def cash_in_module_rate_limit(setting: str) -> Any:
+    """Class decorator for the cash-in module's API: limit POSTs per module id (its header), before the
+    signature is checked, so a flood of forged reports for one module cannot fill the audit trail."""
+    group = f"kiosk.{setting.removeprefix('RATELIMIT_KIOSK_').lower()}"
+    return method_decorator(
+        ratelimit(group=group, key="header:x-cash-in-device", rate=_rate(setting), method="POST", block=True),
+        name="post",
+    )
+
+
 def ip_rate_limit(setting: str) -> Any:
     """Function decorator for a plain Django view: count POSTs per client IP and set `request.limited`.
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis, money_apis
+from . import apis, cash_in_apis, money_apis
 
 app_name = "kiosk-api"
 urlpatterns = [
@@ -15,6 +15,16 @@ urlpatterns = [
     path("sessions/<str:session_id>/withdrawals/", money_apis.WithdrawalApi.as_view(), name="withdraw"),
     path("sessions/<str:session_id>/deposits/", money_apis.DepositApi.as_view(), name="deposit"),
     path("sessions/<str:session_id>/cash-in/", money_apis.CashInApi.as_view(), name="cash-in"),
+    path(
+        "sessions/<str:session_id>/deposits/open/", money_apis.DepositOpenApi.as_view(), name="deposit-open"
+    ),
+    path("sessions/<str:session_id>/deposits/escrow/", money_apis.DepositEscrowApi.as_view(), name="escrow"),
+    path(
+        "sessions/<str:session_id>/simulated-cash-in/",
+        money_apis.SimulatedCashInApi.as_view(),
+        name="simulated-cash-in",
+    ),
+    path("cash-in-module/reports/", cash_in_apis.CashInReportApi.as_view(), name="cash-in-report"),
     path(
         "sessions/<str:session_id>/deposits/cancel/",
         money_apis.DepositCancelApi.as_view(),

@@ -102,7 +102,14 @@ def kiosk_page(request: HttpRequest) -> HttpResponse:
         "deposit_max_notes": settings.KIOSK_DEPOSIT_MAX_NOTES,
         "strings": _strings(),
     }
-    context = {"kiosk": kiosk, "config": config, "demo_cards": demo_cards, "languages": settings.LANGUAGES}
+    context = {
+        "kiosk": kiosk,
+        "config": config,
+        "demo_cards": demo_cards,
+        "languages": settings.LANGUAGES,
+        # Development only: production never renders the simulated note acceptor (kiosk.checks).
+        "simulated_acceptor": settings.DEBUG and settings.KIOSK_SIMULATED_ACCEPTOR,
+    }
     return _remember_language(render(request, "kiosk/kiosk.html", context), lang)
 
 

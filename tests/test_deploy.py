@@ -109,3 +109,10 @@ def test_production_refuses_the_witness_key_in_the_portal_environment(name):
 def test_openapi_schema_generates_without_warnings():
     result = _manage("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null", env={})
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_production_refuses_to_start_with_the_simulated_note_acceptor():
+    """Issue 20: the simulated acceptor let a customer at a production kiosk create money."""
+    result = _manage("check", env={**PRODUCTION_ENV, "KIOSK_SIMULATED_ACCEPTOR": "true"})
+    assert result.returncode != 0
+    assert "KIOSK_SIMULATED_ACCEPTOR" in result.stderr

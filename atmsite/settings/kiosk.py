@@ -43,6 +43,15 @@ KIOSK_DEPOSIT_DENOMINATIONS = {
 KIOSK_DEPOSIT_MAX_NOTES = env.int("KIOSK_DEPOSIT_MAX_NOTES", default=100)
 KIOSK_DEPOSIT_MAX_AMOUNT = Decimal(env.str("KIOSK_DEPOSIT_MAX_AMOUNT", default="5000.00"))
 KIOSK_DEPOSITS_PER_DAY = env.int("KIOSK_DEPOSITS_PER_DAY", default=5)
+# Counted notes come only from the cash-in module's signed reports; one older (or newer) than this is refused.
+KIOSK_CASH_IN_REPORT_MAX_AGE_S = env.int("KIOSK_CASH_IN_REPORT_MAX_AGE_S", default=60)
+# Development only: the kiosk page shows a simulated note acceptor (the server signs as the module).
+# Refused when DEBUG is off (here and by the kiosk.E001 system check).
+KIOSK_SIMULATED_ACCEPTOR = env.bool("KIOSK_SIMULATED_ACCEPTOR", default=DEBUG)
+if KIOSK_SIMULATED_ACCEPTOR and not DEBUG:
+    raise ImproperlyConfigured(
+        "KIOSK_SIMULATED_ACCEPTOR=true lets a kiosk page create money: refused when DEBUG is off"
+    )
 # Failed card reads (unknown card, wrong expiry) at one kiosk before its card reads pause for the window.
 KIOSK_CARD_READ_FAILURES = env.int("KIOSK_CARD_READ_FAILURES", default=10)
 KIOSK_CARD_READ_WINDOW_S = env.int("KIOSK_CARD_READ_WINDOW_S", default=10 * 60)

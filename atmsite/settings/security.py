@@ -64,6 +64,8 @@ RATELIMIT_KIOSK_SESSIONS = env.str("RATELIMIT_KIOSK_SESSIONS", default="30/m")
 RATELIMIT_KIOSK_OTP_REQUESTS = env.str("RATELIMIT_KIOSK_OTP_REQUESTS", default="6/m")
 RATELIMIT_KIOSK_OTP_VERIFIES = env.str("RATELIMIT_KIOSK_OTP_VERIFIES", default="20/m")
 RATELIMIT_KIOSK_PROVISION_IP = env.str("RATELIMIT_KIOSK_PROVISION_IP", default="10/m")
+# Count reports per cash-in module id (a module sends one per deposit; refusals are audited, so bounded).
+RATELIMIT_KIOSK_CASH_IN_REPORTS = env.str("RATELIMIT_KIOSK_CASH_IN_REPORTS", default="30/m")
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 if env.str("RATELIMIT_IP_META_KEY", default=""):
     RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY")

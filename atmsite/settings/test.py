@@ -23,3 +23,6 @@ LIVENESS_ENABLED = False  # unit tests fake the engine; liveness is tested with 
 PAD_ENABLED = False  # turned on by the PAD tests, which use the real models
 # A second face fails the check at once unless a test is about the grace (tests/kiosk/test_sessions.py).
 KIOSK_SEVERAL_FACES_GRACE_S = 0.0
+# Django runs tests with DEBUG off, where the simulated acceptor is refused (kiosk.E001): tests that need it
+# turn both on.
+KIOSK_SIMULATED_ACCEPTOR = False

@@ -1,21 +1,20 @@
-"""Cash deposits: the kiosk's cash-in module counts notes into escrow; the customer confirms or cancels.
+"""Cash deposits: the kiosk opens a deposit, the kiosk's cash-in module (a device of its own, whose signed
+reports kiosk.services.cash_devices verifies) counts notes into escrow; the customer confirms or cancels.
 
 Only counted notes are ever credited: the credit is Σ denomination × count of the escrow, posted with the
 cash-in bin counts in one transaction. The lock order is the kiosk's (kiosk → session → account → audit head).
-The back office empties and counts each bin; a difference against the credited deposits is an audit event
-and a row on the reconciliation list.
+Each credited deposit is also a row of the bin's ledger (CashInDeposit) with its session, so a count
+difference names the deposits since the last count (kiosk.services.cash_office).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,9 +26,9 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
-from ..models import CashInBin, CashInReconciliation, Cassette, Kiosk, KioskSession
-from .operations import Receipt, _active_kiosk, _menu_session
-from .sessions import session_get, session_lock, session_refresh
+from ..models import CashInBin, CashInDeposit, CashInDevice, Kiosk, KioskSession
+from .operations import MENU_STATES, Receipt, _active_kiosk, _menu_session
+from .sessions import session_get, session_lock, session_refresh, session_require
 
 Notes = dict[int, int]
 
@@ -60,7 +59,8 @@ def deposit_notes_parse(*, raw: object, currency: str) -> Notes:
     notes: Notes = {}
     for key, count in raw.items():
         text = str(key).strip()
-        if not text.isdigit() or len(text) > 6 or int(text) not in accepted:
+        # isascii(): str.isdigit() also accepts "²", which int() refuses (a 500 before this check).
+        if not (text.isascii() and text.isdigit()) or len(text) > 6 or int(text) not in accepted:
             raise ApplicationError(
                 _("This kiosk does not accept %(note)s notes.") % {"note": text[:12]},
                 code="deposit_denomination",
@@ -148,18 +148,121 @@ def _escrow_audit(session: KioskSession, *, kind: str, kiosk: Kiosk, data: dict[
     )
 
 
-def deposit_escrow(*, kiosk: Kiosk, public_id: str | UUID, notes: object, idempotency_key: str) -> Escrow:
-    """The cash-in module reports the notes it counted into escrow. Nothing is credited yet.
+def _clear_deposit(session: KioskSession) -> None:
+    session.deposit_escrow_notes, session.deposit_escrow_key, session.deposit_escrowed_at = {}, "", None
+    session.deposit_opened_at, session.deposit_escrow_device_id = None, None
+    session.save(
+        update_fields=[
+            "deposit_escrow_notes",
+            "deposit_escrow_key",
+            "deposit_escrowed_at",
+            "deposit_opened_at",
+            "deposit_escrow_device_id",
+        ]
+    )
 
-    A repeated report with the same key and notes answers the same escrow (a device agent's retry).
+
+def _cash_in_unavailable() -> ApplicationError:
+    return ApplicationError(
+        _("This kiosk cannot take deposits now."), code="cash_in_unavailable", status_code=409
+    )
+
+
+def deposit_open(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
+    """The customer chose to deposit: the kiosk's cash-in module may now report a count for this session."""
+    session_refresh(kiosk=kiosk, public_id=public_id)
+    with transaction.atomic():
+        locked_kiosk = _active_kiosk(kiosk)
+        session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
+        if not CashInDevice.objects.filter(kiosk=locked_kiosk, revoked_at__isnull=True).exists():
+            raise _cash_in_unavailable()
+        account = BankAccount.objects.get(pk=session.money_account_id)
+        if account.currency != locked_kiosk.currency:
+            raise ApplicationError(
+                _("This kiosk accepts %(currency)s only.") % {"currency": locked_kiosk.currency},
+                code="currency_mismatch",
+                status_code=409,
+            )
+        if session.deposit_opened_at is None:
+            session.deposit_opened_at = timezone.now()
+            session.save(update_fields=["deposit_opened_at"])
+        return session
+
+
+def deposit_escrow_get(*, kiosk: Kiosk, public_id: str | UUID) -> Escrow | None:
+    """What the cash-in module counted for this session's open deposit, or None yet (the kiosk page polls)."""
+    session = session_refresh(kiosk=kiosk, public_id=public_id)
+    # An ended or timed-out session answers its 409, so a waiting kiosk page stops polling and says so.
+    session_require(session, states=MENU_STATES, now=timezone.now())
+    if not session.deposit_escrow_key:
+        return None
+    return _escrow(session, kiosk.currency)
+
+
+def _open_deposit_session(kiosk: Kiosk, public_id: str | UUID | None) -> str | UUID:
+    """The session a count report is for: the one named (checked below), else the kiosk's open deposit."""
+    if public_id:
+        return public_id
+    found = (
+        KioskSession.objects.filter(kiosk=kiosk, state__in=MENU_STATES, deposit_opened_at__isnull=False)
+        .order_by("-deposit_opened_at")
+        .values_list("public_id", flat=True)
+        .first()
+    )
+    if found is None:
+        raise _not_open()
+    return found
+
+
+def _not_open() -> ApplicationError:
+    return ApplicationError(_("No deposit is open at this kiosk."), code="deposit_not_open", status_code=409)
+
+
+def _device_counter_take(device: CashInDevice, *, kiosk: Kiosk, counter: int, now: datetime) -> CashInDevice:
+    # Under the kiosk lock (taken first): two reports of one module serialise here, so a counter is used once.
+    locked = CashInDevice.objects.select_for_update().get(pk=device.pk)
+    if locked.revoked_at is not None or locked.kiosk_id != kiosk.pk:
+        raise ApplicationError(
+            _("This cash-in module is not provisioned or was revoked."),
+            code="cash_in_device_unknown",
+            status_code=403,
+        )
+    if counter <= locked.last_counter:
+        raise ApplicationError(
+            _("This count report was already received (replay)."),
+            code="cash_in_report_replayed",
+            status_code=409,
+        )
+    locked.last_counter, locked.last_report_at = counter, now
+    locked.save(update_fields=["last_counter", "last_report_at"])
+    return locked
+
+
+def deposit_escrow(
+    *,
+    kiosk: Kiosk,
+    device: CashInDevice,
+    counter: int,
+    public_id: str | UUID | None,
+    notes: object,
+    idempotency_key: str,
+) -> Escrow:
+    """The kiosk's cash-in module (its signature already verified) reports the notes it counted into the
+    escrow of the deposit the kiosk opened. Nothing is credited yet.
+
+    A repeated report (a new counter) with the same key and notes answers the same escrow (a device retry).
     """
     key = idempotency_key_check(idempotency_key)
+    public_id = _open_deposit_session(kiosk, public_id)
     session_refresh(kiosk=kiosk, public_id=public_id)
     with transaction.atomic():
         now = timezone.now()
         locked_kiosk = _active_kiosk(kiosk)
+        device = _device_counter_take(device, kiosk=locked_kiosk, counter=counter, now=now)
         counted = deposit_notes_parse(raw=notes, currency=locked_kiosk.currency)
         session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
+        if session.deposit_opened_at is None:
+            raise _not_open()
         if session.deposit_escrow_key:
             if session.deposit_escrow_key == key and _notes_loaded(session.deposit_escrow_notes) == counted:
                 return _escrow(session, locked_kiosk.currency)
@@ -182,17 +285,31 @@ def deposit_escrow(*, kiosk: Kiosk, public_id: str | UUID, notes: object, idempo
                 status_code=409,
             )
         total = _limits_check(notes=counted, account=account)
-        session.deposit_escrow_notes = _notes_stored(counted)
-        session.deposit_escrow_key = key
-        session.deposit_escrowed_at = now
-        session.save(update_fields=["deposit_escrow_notes", "deposit_escrow_key", "deposit_escrowed_at"])
+        _escrow_hold(session, kiosk=locked_kiosk, device=device, counted=counted, key=key, now=now)
         _escrow_audit(
             session,
             kind=AuditEvent.Kind.DEPOSIT_ESCROWED,
             kiosk=locked_kiosk,
-            data={"notes": session.deposit_escrow_notes, "total": str(total)},
+            data={"notes": session.deposit_escrow_notes, "total": str(total), "device_id": device.device_id},
         )
         return _escrow(session, locked_kiosk.currency)
+
+
+def _escrow_hold(
+    session: KioskSession, *, kiosk: Kiosk, device: CashInDevice, counted: Notes, key: str, now: datetime
+) -> None:
+    session.deposit_escrow_notes = _notes_stored(counted)
+    session.deposit_escrow_key = key
+    session.deposit_escrowed_at = now
+    session.deposit_escrow_device_id = device.pk
+    session.save(
+        update_fields=[
+            "deposit_escrow_notes",
+            "deposit_escrow_key",
+            "deposit_escrowed_at",
+            "deposit_escrow_device_id",
+        ]
+    )
 
 
 def _no_escrow() -> ApplicationError:
@@ -236,8 +353,8 @@ def _confirm(*, kiosk: Kiosk, public_id: str | UUID, key: str, now: datetime) ->
         bin_notes, _created = CashInBin.objects.get_or_create(kiosk=locked_kiosk, denomination=value)
         bin_notes.count += count
         bin_notes.save(update_fields=["count"])
-    session.deposit_escrow_notes, session.deposit_escrow_key, session.deposit_escrowed_at = {}, "", None
-    session.save(update_fields=["deposit_escrow_notes", "deposit_escrow_key", "deposit_escrowed_at"])
+    device_pk = session.deposit_escrow_device_id
+    _clear_deposit(session)
     # Last: deposit_create records the audit event (the chain head lock) after every other write.
     entry = deposit_create(
         account=account,
@@ -246,6 +363,19 @@ def _confirm(*, kiosk: Kiosk, public_id: str | UUID, key: str, now: datetime) ->
         card=session.card,
         kiosk=locked_kiosk,
         details={"channel": "kiosk", "session": str(session.public_id), "notes": _notes_stored(notes)},
+    )
+    # The bin's ledger row: which session's notes went into the bin, counted by which module.
+    CashInDeposit.objects.create(
+        kiosk=locked_kiosk,
+        session=session,
+        transaction=entry,
+        device_id=device_pk,
+        notes=_notes_stored(notes),
+        total=total,
+        currency=locked_kiosk.currency,
+        customer_id=session.owner_customer_id,
+        card_last4=session.card_last4,
+        confirmed_at=now,
     )
     return Receipt(session=session, transaction=entry, notes=notes, repeated=False)
 
@@ -260,10 +390,13 @@ def deposit_cancel(*, kiosk: Kiosk, public_id: str | UUID) -> Escrow:
     with transaction.atomic():
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         if not session.deposit_escrow_key:
-            raise _no_escrow()
+            if session.deposit_opened_at is None:
+                raise _no_escrow()
+            # Opened, nothing counted yet: the customer went back; the module may no longer report.
+            _clear_deposit(session)
+            return _escrow(session, kiosk.currency)
         returned = _escrow(session, kiosk.currency)
-        session.deposit_escrow_notes, session.deposit_escrow_key, session.deposit_escrowed_at = {}, "", None
-        session.save(update_fields=["deposit_escrow_notes", "deposit_escrow_key", "deposit_escrowed_at"])
+        _clear_deposit(session)
         _escrow_audit(
             session,
             kind=AuditEvent.Kind.DEPOSIT_CANCELLED,
@@ -271,96 +404,3 @@ def deposit_cancel(*, kiosk: Kiosk, public_id: str | UUID) -> Escrow:
             data={"notes_returned": _notes_stored(returned.notes), "total": str(returned.total)},
         )
         return returned
-
-
-# --- Back office ----------------------------------------------------------------------------------------
-
-
-def _counts_parse(raw: Mapping[int, object]) -> Notes:
-    counts: Notes = {}
-    for value, count in raw.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > 1_000_000:
-            raise ApplicationError(
-                "Each count must be a whole number from 0 to 1,000,000.", code="count_invalid"
-            )
-        if int(value) <= 0:
-            raise ApplicationError("A denomination must be positive.", code="denomination_invalid")
-        counts[int(value)] = count
-    return counts
-
-
-@transaction.atomic
-def cash_in_bin_empty(*, kiosk: Kiosk, counted: Mapping[int, object], actor: User) -> CashInReconciliation:
-    """Staff emptied the bin and counted it: compare with what credited deposits put in, reset the bin.
-
-    Any difference (in the total or in any denomination) is recorded as a failure event of its own.
-    """
-    counted_notes = _counts_parse(counted)
-    # Kiosk row first: no deposit can add to the bin between reading the expected counts and resetting them.
-    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
-    bins = list(CashInBin.objects.filter(kiosk=locked_kiosk))
-    expected_notes = {row.denomination: row.count for row in bins if row.count}
-    counted_notes = {value: count for value, count in counted_notes.items() if count}
-    expected_total, counted_total = notes_total(expected_notes), notes_total(counted_notes)
-    reconciliation = CashInReconciliation.objects.create(
-        kiosk=locked_kiosk,
-        counted_at=timezone.now(),
-        counted_by=actor,
-        currency=locked_kiosk.currency,
-        expected_notes=_notes_stored(expected_notes),
-        counted_notes=_notes_stored(counted_notes),
-        expected_total=expected_total,
-        counted_total=counted_total,
-        difference=counted_total - expected_total,
-        notes_differ=expected_notes != counted_notes,
-    )
-    for row in bins:
-        if row.count:
-            row.count = 0
-            row.save(update_fields=["count"])
-    data = {
-        "reconciliation_id": reconciliation.pk,
-        "expected": reconciliation.expected_notes,
-        "counted": reconciliation.counted_notes,
-        "expected_total": str(expected_total),
-        "counted_total": str(counted_total),
-        "difference": str(reconciliation.difference),
-        "currency": locked_kiosk.currency,
-    }
-    events = [(AuditEvent.Kind.CASH_IN_BIN_EMPTIED, AuditEvent.Outcome.SUCCESS)]
-    if reconciliation.notes_differ:
-        events.append((AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE, AuditEvent.Outcome.FAILURE))
-    for kind, outcome in events:
-        audit_event_record(kind=kind, outcome=outcome, actor=actor, kiosk_id=locked_kiosk.pk, data=data)
-    return reconciliation
-
-
-@transaction.atomic
-def cassettes_load(*, kiosk: Kiosk, counts: Mapping[int, object], actor: User) -> dict[int, int]:
-    """Staff loaded (or replenished) the dispensing cassettes: set each denomination to the counted notes."""
-    loaded = _counts_parse(counts)
-    # Kiosk row first, as every withdrawal does: a withdrawal never sees half-loaded cassettes.
-    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
-    cassettes = {row.denomination: row for row in Cassette.objects.filter(kiosk=locked_kiosk)}
-    before = {value: row.count for value, row in cassettes.items()}
-    for value, count in loaded.items():
-        row = cassettes.get(value)
-        if row is None:
-            Cassette.objects.create(kiosk=locked_kiosk, denomination=value, count=count)
-        elif row.count != count:
-            row.count = count
-            row.save(update_fields=["count"])
-    after = {**before, **loaded}
-    audit_event_record(
-        kind=AuditEvent.Kind.CASSETTES_LOADED,
-        outcome=AuditEvent.Outcome.SUCCESS,
-        actor=actor,
-        kiosk_id=locked_kiosk.pk,
-        data={
-            "before": _notes_stored(before),
-            "after": _notes_stored(after),
-            "total_after": str(notes_total(after)),
-            "currency": locked_kiosk.currency,
-        },
-    )
-    return after

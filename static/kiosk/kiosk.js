@@ -430,15 +430,21 @@
     $("withdraw-amount").value = "";
   });
 
-  /* ---------- deposit: simulated note acceptor → escrow → confirm or cancel ----------
-     A real kiosk's cash-in module (its device agent) posts the counted notes to cash-in/ itself; in the
-     demo these buttons play that part. The page never sends an amount: the server credits counted notes. */
-  var tray = {};            // denomination → notes inserted and not yet counted
+  /* ---------- deposit: the kiosk opens it → the cash-in module counts → escrow → confirm or cancel ----------
+     The cash-in module is a device of its own: it signs its count reports, and this page's credential cannot
+     report notes. The page opens the deposit and waits for the count. In development only, a simulated
+     acceptor plays the module (simulated-cash-in/: the server signs with the module's key; 404 in production).
+     The page never sends an amount: the server credits counted notes. */
+  var tray = {};            // simulated acceptor: denomination → notes inserted and not yet counted
   var escrowKey = null;     // the key of the notes held in escrow, confirmed or cancelled by the customer
+  var escrowPoll = null;
+  var acceptor = !!$("acceptor-notes");
 
+  function onScreen(name) { return !document.querySelector('[data-screen="' + name + '"]').hidden; }
   function trayCount() { return Object.keys(tray).reduce(function (n, k) { return n + tray[k]; }, 0); }
 
   function showTray() {
+    if (!acceptor) { return; }
     var parts = Object.keys(tray).map(Number).sort(function (a, b) { return b - a; }).map(function (value) {
       return tray[value] + " × " + value;
     });
@@ -446,59 +452,91 @@
     $("acceptor-count").disabled = parts.length === 0;
   }
 
-  function showDeposit() {
-    tray = {};
-    pendingKey.deposit = null;
-    showTray();
-    show("deposit");
-  }
-
   function noteRows(notes) {
     return notes.map(function (n) { return [n.count + " × " + n.denomination, money((n.count * n.denomination).toFixed(2))]; });
   }
 
-  config.deposit_notes.forEach(function (value) {
-    var b = document.createElement("button");
-    b.type = "button"; b.className = "btn btn--note"; b.textContent = "+ " + value + " " + config.currency;
-    b.dataset.note = String(value);
-    b.addEventListener("click", function () {
-      if (trayCount() >= config.deposit_max_notes) { return; }
-      tray[value] = (tray[value] || 0) + 1;
-      showTray();
+  function stopEscrowPoll() { if (escrowPoll) { clearTimeout(escrowPoll); escrowPoll = null; } }
+
+  function showEscrow(d) {
+    stopEscrowPoll();
+    escrowKey = d.idempotency_key;
+    tray = {};
+    $("escrow-total").textContent = S.counted.replace("%(amount)s", money(d.total));
+    var body = $("escrow-notes");
+    body.textContent = "";
+    noteRows(d.notes).forEach(function (row) {
+      var line = document.createElement("div");
+      line.className = "receipt__row";
+      var k = document.createElement("span"); k.textContent = row[0];
+      var v = document.createElement("strong"); v.textContent = row[1];
+      line.appendChild(k); line.appendChild(v); body.appendChild(line);
     });
-    $("acceptor-notes").appendChild(b);
-  });
+    show("escrow");
+  }
 
-  $("acceptor-clear").addEventListener("click", function () { tray = {}; showTray(); });
+  function pollEscrow() {
+    stopEscrowPoll();
+    if (!session || !onScreen("deposit")) { return; }
+    api("GET", sessionPath("deposits/escrow")).then(function (r) {
+      if (!onScreen("deposit")) { return; }
+      if (!r.ok) { handleRefusal(r); return; }
+      if (r.data.counted) { showEscrow(r.data); return; }
+      escrowPoll = setTimeout(pollEscrow, 1000);
+    }, function () { escrowPoll = setTimeout(pollEscrow, 2000); });
+  }
 
-  $("acceptor-count").addEventListener("click", function () {
-    if (busy || !trayCount()) { return; }
+  function showDeposit() {
+    if (busy) { return; }
     busy = true;
-    if (!pendingKey.deposit) { pendingKey.deposit = newKey(); }
-    var notes = {};
-    Object.keys(tray).forEach(function (value) { notes[value] = tray[value]; });
-    api("POST", sessionPath("cash-in"), { notes: notes, idempotency_key: pendingKey.deposit }).then(function (r) {
+    api("POST", sessionPath("deposits/open")).then(function (r) {
       busy = false;
-      if (!r.ok) {
-        if (r.status < 500) { pendingKey.deposit = null; }
-        handleRefusal(r);
-        return;
-      }
-      escrowKey = r.data.idempotency_key;
+      if (!r.ok) { handleRefusal(r); return; }
       tray = {};
-      $("escrow-total").textContent = S.counted.replace("%(amount)s", money(r.data.total));
-      var body = $("escrow-notes");
-      body.textContent = "";
-      noteRows(r.data.notes).forEach(function (row) {
-        var line = document.createElement("div");
-        line.className = "receipt__row";
-        var k = document.createElement("span"); k.textContent = row[0];
-        var v = document.createElement("strong"); v.textContent = row[1];
-        line.appendChild(k); line.appendChild(v); body.appendChild(line);
-      });
-      show("escrow");
+      pendingKey.deposit = null;
+      showTray();
+      show("deposit");
+      pollEscrow();
     }, function () { busy = false; showError(S.network_error); });
-  });
+  }
+
+  function depositBack() {
+    stopEscrowPoll();
+    api("POST", sessionPath("deposits/cancel")).then(function () { show("menu"); }, function () { show("menu"); });
+  }
+
+  if (acceptor) {
+    config.deposit_notes.forEach(function (value) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "btn btn--note"; b.textContent = "+ " + value + " " + config.currency;
+      b.dataset.note = String(value);
+      b.addEventListener("click", function () {
+        if (trayCount() >= config.deposit_max_notes) { return; }
+        tray[value] = (tray[value] || 0) + 1;
+        showTray();
+      });
+      $("acceptor-notes").appendChild(b);
+    });
+
+    $("acceptor-clear").addEventListener("click", function () { tray = {}; showTray(); });
+
+    $("acceptor-count").addEventListener("click", function () {
+      if (busy || !trayCount()) { return; }
+      busy = true;
+      if (!pendingKey.deposit) { pendingKey.deposit = newKey(); }
+      var notes = {};
+      Object.keys(tray).forEach(function (value) { notes[value] = tray[value]; });
+      api("POST", sessionPath("simulated-cash-in"), { notes: notes, idempotency_key: pendingKey.deposit }).then(function (r) {
+        busy = false;
+        if (!r.ok) {
+          if (r.status < 500) { pendingKey.deposit = null; }
+          handleRefusal(r);
+          return;
+        }
+        showEscrow(r.data);
+      }, function () { busy = false; showError(S.network_error); });
+    });
+  }
 
   function depositConfirm() {
     if (busy || !escrowKey) { return; }
@@ -540,6 +578,7 @@
     "show-deposit": showDeposit,
     "deposit-confirm": depositConfirm,
     "deposit-cancel": depositCancel,
+    "deposit-back": depositBack,
     "restart": function () { show("card"); }
   };
   app.addEventListener("click", function (event) {

@@ -178,3 +178,52 @@ def second_kiosk_driver() -> KioskDriver:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Kiosk {token}")
     return KioskDriver(client)
+
+
+class CashInModule:
+    """The kiosk's cash-in module: its own credential, signed count reports (kiosk.services.cash_devices)."""
+
+    def __init__(self, kiosk: Any) -> None:
+        from kiosk.services.cash_devices import cash_in_device_provision
+
+        self.device, self.key = cash_in_device_provision(kiosk=kiosk, actor=None)
+        self.client = APIClient()
+        self.counter = 0
+
+    def body(self, notes: object, key: str, *, session: str | None = None, **fields: Any) -> bytes:
+        import json
+        import time
+
+        self.counter += 1
+        report: dict[str, Any] = {"counter": self.counter, "timestamp": int(time.time()), "notes": notes}
+        report.update({"idempotency_key": key, **({"session": session} if session else {}), **fields})
+        return json.dumps(report).encode()
+
+    def send(self, body: bytes, *, signature: str | None = None, device_id: str | None = None):
+        from kiosk.services.cash_devices import report_sign
+
+        return self.client.generic(
+            "POST",
+            "/api/kiosk/cash-in-module/reports/",
+            body,
+            content_type="application/json",
+            HTTP_X_CASH_IN_DEVICE=device_id or self.device.device_id,
+            HTTP_X_CASH_IN_SIGNATURE=signature or report_sign(key=self.key, body=body),
+        )
+
+    def report(
+        self, notes: object, key: str = "deposit-key-0001", *, session: str | None = None, **fields: Any
+    ):
+        return self.send(self.body(notes, key, session=session, **fields))
+
+
+@pytest.fixture
+def cash_in_module(kiosk: Any) -> CashInModule:
+    return CashInModule(kiosk)
+
+
+def deposit_counted(driver: KioskDriver, module: CashInModule, notes: object, key: str = "deposit-key-0001"):
+    """As a deposit happens: the kiosk opens it, the cash-in module reports its count for the session."""
+    opened = driver.post("deposits/open")
+    assert opened.status_code == 200, opened.json()
+    return module.report(notes, key, session=driver.sid)

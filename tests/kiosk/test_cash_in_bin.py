@@ -1,5 +1,6 @@
-"""Back office cash: the cash-in bin is emptied and counted against the credited deposits; cassettes are
-loaded through a service. Every change is audited; nothing in the admin edits cash rows directly."""
+"""Back office cash: the cash-in bin is emptied and counted (blind, by two people) against the credited
+deposits; cassettes are loaded through a service by two people. Every change is audited; nothing in the admin
+edits cash rows directly."""
 
 from __future__ import annotations
 
@@ -13,29 +14,48 @@ from django.test import Client
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from kiosk.models import CashInBin, CashInReconciliation, Cassette
-from kiosk.services.cash_in import cash_in_bin_empty, cassettes_load
+from kiosk.services.cash_office import cash_in_bin_empty, cassettes_load
+from tests.kiosk.conftest import deposit_counted
 from tests.security.helpers import assert_nothing_written, db_picture
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def menu(driver, alice_card, alice_pan):
+def menu(driver, alice_card, alice_pan, cash_in_module):
     driver.start(alice_pan)
     driver.verify_face()
+    driver.module = cash_in_module
     return driver
 
 
 @pytest.fixture
-def superuser_client() -> Client:
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "correct-horse-battery")
+def witness(roles):
+    """A second administrator: the other pair of eyes on every cash count."""
+    from tests.conftest import _staff
+
+    return _staff("wes_witness", "Administrator")
+
+
+def _superuser(name: str) -> Client:
+    user = get_user_model().objects.create_superuser(name, f"{name}@example.com", "correct-horse-battery")
     client = Client()
     client.force_login(user)
     return client
 
 
+@pytest.fixture
+def superuser_client() -> Client:
+    return _superuser("root")
+
+
+@pytest.fixture
+def second_superuser_client() -> Client:
+    return _superuser("root2")
+
+
 def _deposit(menu, notes: dict[str, int], key: str) -> None:
-    assert menu.post("cash-in", {"notes": notes, "idempotency_key": key}).status_code == 201
+    assert deposit_counted(menu, menu.module, notes, key).status_code == 201
     assert menu.post("deposits", {"idempotency_key": key}).status_code == 201
 
 
@@ -49,24 +69,33 @@ def test_credited_deposits_add_up_in_the_bin(menu, kiosk):
     assert _bin(kiosk) == {50: 2, 20: 4, 5: 1}
 
 
-def test_a_matching_count_empties_the_bin_without_a_difference(menu, kiosk, administrator):
+def test_a_matching_count_empties_the_bin_without_a_difference(menu, kiosk, administrator, witness):
     _deposit(menu, {"50": 2, "20": 1}, "bin-dep-0001")
-    reconciliation = cash_in_bin_empty(kiosk=kiosk, counted={50: 2, 20: 1, 10: 0}, actor=administrator)
+    reconciliation = cash_in_bin_empty(
+        kiosk=kiosk, counted={50: 2, 20: 1, 10: 0}, actor=administrator, confirmed_by=witness
+    )
     assert (reconciliation.expected_total, reconciliation.counted_total) == (Decimal("120"), Decimal("120"))
     assert reconciliation.difference == 0 and not reconciliation.notes_differ
     assert reconciliation.counted_by == administrator
     assert set(_bin(kiosk).values()) == {0}
     emptied = AuditEvent.objects.get(kind=AuditEvent.Kind.CASH_IN_BIN_EMPTIED)
-    assert emptied.actor_id == administrator.pk and emptied.data["expected"] == {"50": 2, "20": 1}
+    assert emptied.actor_id == witness.pk and emptied.data["counted_by"] == administrator.username
+    assert emptied.data["expected"] == {"50": 2, "20": 1}
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE).exists()
     # The next emptying expects only what was deposited since.
     _deposit(menu, {"10": 1}, "bin-dep-0002")
-    assert cash_in_bin_empty(kiosk=kiosk, counted={10: 1}, actor=administrator).expected_notes == {"10": 1}
+    assert cash_in_bin_empty(
+        kiosk=kiosk, counted={10: 1}, actor=administrator, confirmed_by=witness
+    ).expected_notes == {"10": 1}
 
 
-def test_a_missing_note_is_a_difference_event_and_on_the_reconciliation_list(menu, kiosk, administrator):
+def test_a_missing_note_is_a_difference_event_and_on_the_reconciliation_list(
+    menu, kiosk, administrator, witness
+):
     _deposit(menu, {"50": 2, "20": 1}, "bin-dep-0001")
-    reconciliation = cash_in_bin_empty(kiosk=kiosk, counted={50: 2}, actor=administrator)
+    reconciliation = cash_in_bin_empty(
+        kiosk=kiosk, counted={50: 2}, actor=administrator, confirmed_by=witness
+    )
     assert reconciliation.difference == Decimal("-20") and reconciliation.notes_differ
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE)
     assert event.outcome == AuditEvent.Outcome.FAILURE
@@ -74,33 +103,38 @@ def test_a_missing_note_is_a_difference_event_and_on_the_reconciliation_list(men
     assert list(CashInReconciliation.objects.filter(notes_differ=True)) == [reconciliation]
 
 
-def test_same_total_in_other_notes_is_still_a_difference(menu, kiosk, administrator):
+def test_same_total_in_other_notes_is_still_a_difference(menu, kiosk, administrator, witness):
     _deposit(menu, {"50": 1}, "bin-dep-0001")
-    reconciliation = cash_in_bin_empty(kiosk=kiosk, counted={20: 2, 10: 1}, actor=administrator)
+    reconciliation = cash_in_bin_empty(
+        kiosk=kiosk, counted={20: 2, 10: 1}, actor=administrator, confirmed_by=witness
+    )
     assert reconciliation.difference == 0 and reconciliation.notes_differ
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CASH_IN_BIN_DIFFERENCE).count() == 1
 
 
 @pytest.mark.parametrize("counted", [{50: -1}, {50: 10**7}, {50: "2"}, {50: 1.5}, {0: 1}])
-def test_bad_counts_are_refused_and_write_nothing(kiosk, administrator, counted):
+def test_bad_counts_are_refused_and_write_nothing(kiosk, administrator, witness, counted):
     before = db_picture()
     with pytest.raises(ApplicationError):
-        cash_in_bin_empty(kiosk=kiosk, counted=counted, actor=administrator)
+        cash_in_bin_empty(kiosk=kiosk, counted=counted, actor=administrator, confirmed_by=witness)
     with pytest.raises(ApplicationError):
-        cassettes_load(kiosk=kiosk, counts=counted, actor=administrator)
+        cassettes_load(kiosk=kiosk, counts=counted, actor=administrator, confirmed_by=witness)
     assert_nothing_written(before)
 
 
-def test_loading_cassettes_sets_the_counts_and_is_audited(kiosk, administrator):
-    after = cassettes_load(kiosk=kiosk, counts={50: 200, 20: 100, 100: 40}, actor=administrator)
+def test_loading_cassettes_sets_the_counts_and_is_audited(kiosk, administrator, witness):
+    after = cassettes_load(
+        kiosk=kiosk, counts={50: 200, 20: 100, 100: 40}, actor=administrator, confirmed_by=witness
+    )
     assert after == {50: 200, 20: 100, 10: 100, 100: 40}
     assert dict(Cassette.objects.filter(kiosk=kiosk).values_list("denomination", "count")) == after
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.CASSETTES_LOADED)
     assert event.data["before"] == {"50": 100, "20": 100, "10": 100}
-    assert event.data["after"]["100"] == 40 and event.actor_id == administrator.pk
+    assert event.data["after"]["100"] == 40 and event.actor_id == witness.pk
+    assert event.data["loaded_by"] == administrator.username
 
 
-def test_admin_empties_and_counts_the_bin(superuser_client, menu, kiosk):
+def test_admin_empties_and_counts_the_bin(superuser_client, second_superuser_client, menu, kiosk):
     _deposit(menu, {"50": 2, "20": 1}, "bin-dep-0001")
     start = {"action": "empty_bin", "_selected_action": [kiosk.pk]}
     page = superuser_client.post("/admin/kiosk/kiosk/", start)
@@ -109,10 +143,12 @@ def test_admin_empties_and_counts_the_bin(superuser_client, menu, kiosk):
     # A blind count: no field is pre-filled with what the deposits put in.
     assert re.search(r'name="note_\d+"[^>]*value=', page.content.decode()) is None
     fields = {f"note_{value}": 0 for value in (5, 10, 20, 50, 100, 200, 500)}
-    response = superuser_client.post(
-        "/admin/kiosk/kiosk/", {**start, "apply": "1", **fields, "note_50": 2}, follow=True
-    )
-    assert response.status_code == 200
+    for client in (superuser_client, second_superuser_client):  # two people count
+        response = client.post(
+            "/admin/kiosk/kiosk/", {**start, "apply": "1", **fields, "note_50": 2}, follow=True
+        )
+        assert response.status_code == 200
+    assert "differs from the deposits by -20" in response.content.decode()
     reconciliation = CashInReconciliation.objects.get()
     assert reconciliation.difference == Decimal("-20") and reconciliation.notes_differ
     listing = superuser_client.get("/admin/kiosk/cashinreconciliation/?notes_differ__exact=1")
@@ -122,10 +158,11 @@ def test_admin_empties_and_counts_the_bin(superuser_client, menu, kiosk):
     assert superuser_client.post(change, {"difference": "0"}).status_code == 403
 
 
-def test_admin_loads_cassettes_through_the_service(superuser_client, kiosk):
+def test_admin_loads_cassettes_through_the_service(superuser_client, second_superuser_client, kiosk):
     start = {"action": "load_cassettes", "_selected_action": [kiosk.pk]}
     fields = {f"note_{value}": 0 for value in (5, 10, 20, 50, 100, 200, 500)}
-    superuser_client.post("/admin/kiosk/kiosk/", {**start, "apply": "1", **fields, "note_20": 70})
+    for client in (superuser_client, second_superuser_client):
+        client.post("/admin/kiosk/kiosk/", {**start, "apply": "1", **fields, "note_20": 70})
     assert dict(Cassette.objects.filter(kiosk=kiosk).values_list("denomination", "count"))[20] == 70
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CASSETTES_LOADED).count() == 1
     bad = superuser_client.post("/admin/kiosk/kiosk/", {**start, "apply": "1", **fields, "note_20": -5})

@@ -1,4 +1,5 @@
-"""Deposits credit only notes counted by the cash-in module, held in escrow until the customer confirms."""
+"""Deposits credit only notes counted by the cash-in module (its signed reports), held in escrow until the
+customer confirms on the kiosk."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from accounts import services
 from accounts.models import BankAccount, Transaction
 from audit.models import AuditEvent
 from kiosk.models import CashInBin, Cassette, KioskSession
+from tests.kiosk.conftest import deposit_counted
 from tests.security.helpers import assert_nothing_written, db_picture
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def menu(driver, alice_card, alice_pan):
+def menu(driver, alice_card, alice_pan, cash_in_module):
     driver.start(alice_pan)
     driver.verify_face()
+    driver.module = cash_in_module
     return driver
 
 
@@ -52,7 +55,7 @@ def _cassettes(kiosk) -> dict[int, int]:
 
 
 def _cash_in(menu, notes, key="deposit-key-0001"):
-    return menu.post("cash-in", {"notes": notes, "idempotency_key": key})
+    return deposit_counted(menu, menu.module, notes, key)
 
 
 def test_counted_notes_are_credited_only_when_the_customer_confirms(menu, kiosk, alice_card):
@@ -142,33 +145,35 @@ def test_confirm_after_the_session_timed_out_credits_nothing(menu, kiosk, alice_
 
 
 @pytest.mark.parametrize(
-    ("payload", "code"),
+    ("notes", "key", "code"),
     [
-        ({"notes": {"30": 1}}, "deposit_denomination"),
-        ({"notes": {"1000": 1}}, "deposit_denomination"),
-        ({"notes": {"abc": 1}}, "deposit_denomination"),
-        ({"notes": {"-50": 1}}, "deposit_denomination"),
-        ({"notes": {"50.0": 1}}, "deposit_denomination"),
-        ({"notes": {"50": 0}}, "deposit_no_notes"),
-        ({"notes": {"50": -1}}, "deposit_count_invalid"),
-        ({"notes": {"50": 101}}, "deposit_too_many_notes"),
-        ({"notes": {"50": 10**30}}, "deposit_too_many_notes"),
-        ({"notes": {"50": 1.5}}, "invalid"),
-        ({"notes": {"50": "1e400"}}, "invalid"),
-        ({"notes": {"50": "NaN"}}, "invalid"),
-        ({"notes": {"50": None}}, "invalid"),
-        ({"notes": {"50": True}}, "invalid"),
-        ({"notes": {}}, "invalid"),
-        ({"notes": []}, "invalid"),
-        ({"notes": "120"}, "invalid"),
-        ({"amount": "120"}, "invalid"),
-        ({"notes": {"50": 1}, "idempotency_key": "short"}, "idempotency_key"),
+        ({"30": 1}, None, "deposit_denomination"),
+        ({"1000": 1}, None, "deposit_denomination"),
+        ({"abc": 1}, None, "deposit_denomination"),
+        ({"-50": 1}, None, "deposit_denomination"),
+        ({"50.0": 1}, None, "deposit_denomination"),
+        ({"²": 1}, None, "deposit_denomination"),
+        ({"٥٠": 1}, None, "deposit_denomination"),
+        ({"50": 0}, None, "deposit_no_notes"),
+        ({"50": -1}, None, "deposit_count_invalid"),
+        ({"50": 101}, None, "deposit_too_many_notes"),
+        ({"50": 10**30}, None, "deposit_too_many_notes"),
+        ({"50": 1.5}, None, "deposit_count_invalid"),
+        ({"50": "1e400"}, None, "deposit_count_invalid"),
+        ({"50": "NaN"}, None, "deposit_count_invalid"),
+        ({"50": None}, None, "deposit_count_invalid"),
+        ({"50": True}, None, "deposit_count_invalid"),
+        ({}, None, "deposit_no_notes"),
+        ([], None, "deposit_no_notes"),
+        ("120", None, "deposit_no_notes"),
+        (None, None, "deposit_no_notes"),
+        ({"50": 1}, "short", "idempotency_key"),
     ],
 )
-def test_counted_notes_are_validated_and_refusals_write_nothing(menu, kiosk, payload, code):
-    menu.get("balance")
+def test_counted_notes_are_validated_and_refusals_write_nothing(menu, kiosk, notes, key, code):
+    assert menu.post("deposits/open").status_code == 200
     before = db_picture()
-    response = menu.post("cash-in", {"idempotency_key": "bad-notes-0001", **payload})
+    response = menu.module.report(notes, key or "bad-notes-0001", session=menu.sid)
     assert response.status_code == 400, response.json()
     assert response.json()["code"] == code
     assert KioskSession.objects.get().deposit_escrow_key == ""
@@ -214,9 +219,10 @@ def test_one_escrow_at_a_time(menu):
     assert_nothing_written(before)
 
 
-def test_cash_in_needs_a_verified_session(driver, alice_card, alice_pan):
+def test_cash_in_needs_a_verified_session(driver, alice_card, alice_pan, cash_in_module):
     driver.start(alice_pan)
-    response = driver.post("cash-in", {"notes": {"50": 1}, "idempotency_key": "unverified-01"})
+    assert driver.post("deposits/open").json()["code"] == "wrong_state"
+    response = cash_in_module.report({"50": 1}, "unverified-01", session=driver.sid)
     assert (response.status_code, response.json()["code"]) == (409, "wrong_state")
     assert KioskSession.objects.get().deposit_escrow_key == ""
 
@@ -227,7 +233,7 @@ def test_kiosk_in_another_currency_refuses(menu, kiosk, settings):
     kiosk.save(update_fields=["currency"])
     menu.get("balance")
     before = db_picture()
-    response = _cash_in(menu, {"50": 1})
+    response = menu.post("deposits/open")
     assert (response.status_code, response.json()["code"]) == (409, "currency_mismatch")
     assert_nothing_written(before)
 

@@ -9,6 +9,7 @@ import pytest
 from accounts.models import BankAccount, Transaction
 from kiosk.models import Cassette
 from kiosk.services.notes import notes_for_amount
+from tests.kiosk.conftest import deposit_counted
 
 pytestmark = pytest.mark.django_db
 
@@ -138,12 +139,9 @@ def test_idempotency_key_is_required(menu):
     assert (response.status_code, response.json()["code"]) == (400, "idempotency_key")
 
 
-def test_deposit_and_statement(menu, kiosk, alice_card):
+def test_deposit_and_statement(menu, kiosk, alice_card, cash_in_module):
     cassettes = _cassettes(kiosk)
-    assert (
-        menu.post("cash-in", {"notes": {"100": 1, "50": 1}, "idempotency_key": "dep-0000001"}).status_code
-        == 201
-    )
+    assert deposit_counted(menu, cash_in_module, {"100": 1, "50": 1}, "dep-0000001").status_code == 201
     response = menu.post("deposits", {"idempotency_key": "dep-0000001"})
     assert response.status_code == 201
     assert response.json()["balance_after"] == "650.00"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.kiosk.conftest import api, driver, face_script, kiosk_token, outbox  # noqa: F401 - fixtures
+from tests.kiosk.conftest import api, cash_in_module, driver, face_script, kiosk_token, outbox  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -188,6 +188,9 @@ SESSION_ENDPOINTS = [
     ("post", "withdrawals/"),
     ("post", "deposits/"),
     ("post", "cash-in/"),
+    ("post", "deposits/open/"),
+    ("get", "deposits/escrow/"),
+    ("post", "simulated-cash-in/"),
     ("post", "deposits/cancel/"),
     ("get", "statement/"),
     ("post", "end/"),
@@ -198,6 +201,7 @@ SESSION_BODIES = {
     "withdrawals/": {"amount": "20", "idempotency_key": "hostile-key-0001"},
     "deposits/": {"idempotency_key": "hostile-key-0002"},
     "cash-in/": {"notes": {"20": 1}, "idempotency_key": "hostile-key-0003"},
+    "simulated-cash-in/": {"notes": {"20": 1}, "idempotency_key": "hostile-key-0004"},
 }
 
 

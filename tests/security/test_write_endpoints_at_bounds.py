@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -89,10 +91,32 @@ ENDPOINTS: dict[str, Endpoint] = {
     "kiosk-api:withdraw": Endpoint(
         "/api/kiosk/sessions/{sid}/withdrawals/", "menu", {"amount": "20", "idempotency_key": "bound-key-01"}
     ),
+    # The kiosk credential cannot report notes: always 403 (the cash-in module's signed report below can).
     "kiosk-api:cash-in": Endpoint(
         "/api/kiosk/sessions/{sid}/cash-in/",
         "menu",
         {"notes": {"20": 1}, "idempotency_key": "bound-key-02"},
+        nested={"notes": "20"},
+        valid_succeeds=False,
+    ),
+    "kiosk-api:cash-in-report": Endpoint(
+        "/api/kiosk/cash-in-module/reports/",
+        "deposit_open",
+        {
+            "counter": 1,
+            "timestamp": "NOW",
+            "session": "SID",
+            "notes": {"20": 1},
+            "idempotency_key": "bound-key-03",
+        },
+        nested={"notes": "20"},
+    ),
+    "kiosk-api:deposit-open": Endpoint("/api/kiosk/sessions/{sid}/deposits/open/", "menu"),
+    # Development only (DEBUG and KIOSK_SIMULATED_ACCEPTOR): signed on the server as the module's report.
+    "kiosk-api:simulated-cash-in": Endpoint(
+        "/api/kiosk/sessions/{sid}/simulated-cash-in/",
+        "simulated",
+        {"notes": {"20": 1}, "idempotency_key": "bound-key-04"},
         nested={"notes": "20"},
     ),
     "kiosk-api:deposit": Endpoint(
@@ -203,7 +227,16 @@ def world(request, alice_card, alice_pan, kiosk, administrator):
     built["account"] = alice_card.account_id
 
     def prepare(needs: str) -> APIClient:
-        if needs in ("kiosk", "started", "face_failed", "otp_sent", "menu", "escrow"):
+        if needs in (
+            "kiosk",
+            "started",
+            "face_failed",
+            "otp_sent",
+            "menu",
+            "escrow",
+            "deposit_open",
+            "simulated",
+        ):
             driver = request.getfixturevalue("driver")
             if needs != "kiosk":
                 assert driver.start(alice_pan).status_code == 201
@@ -215,12 +248,19 @@ def world(request, alice_card, alice_pan, kiosk, administrator):
                 outbox = request.getfixturevalue("outbox")
                 assert driver.post("otp").status_code == 200
                 built["code"] = re.search(r"\b(\d{6})\b", outbox[-1].body).group(1)
-            if needs in ("menu", "escrow"):
+            if needs in ("menu", "escrow", "deposit_open", "simulated"):
+                module = request.getfixturevalue("cash_in_module")
                 driver.verify_face()
                 assert driver.get("balance").status_code == 200
+            if needs == "simulated":
+                settings = request.getfixturevalue("settings")
+                settings.DEBUG, settings.KIOSK_SIMULATED_ACCEPTOR = True, True
+            if needs in ("escrow", "deposit_open", "simulated"):
+                assert driver.post("deposits/open").status_code == 200
             if needs == "escrow":
-                escrow = {"notes": {"50": 1}, "idempotency_key": "escrow-key-01"}
-                assert driver.post("cash-in", escrow).status_code == 201
+                assert module.report({"50": 1}, "escrow-key-01").status_code == 201
+            if needs == "deposit_open":
+                return SigningClient(module)  # type: ignore[return-value]
             return driver.client
         client = APIClient()
         client.force_login(administrator)
@@ -237,6 +277,17 @@ def world(request, alice_card, alice_pan, kiosk, administrator):
     return prepare, built
 
 
+class SigningClient:
+    """Posts as the cash-in module does: the JSON body signed with the module's key, so every fuzzed value
+    passes the signature and reaches the validation behind it."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def post(self, url: str, body: dict[str, Any], format: str) -> Any:
+        return self.module.send(json.dumps(body).encode())
+
+
 def _value(raw: Any, built: dict[str, Any]) -> Any:
     substitutes: dict[str, Callable[[], Any]] = {
         "PAN": lambda: built["pan"],
@@ -247,6 +298,8 @@ def _value(raw: Any, built: dict[str, Any]) -> Any:
         "ACCOUNT": lambda: built["account"],
         "NEWPAN": lambda: make_pan(77),
         "EXPIRY": lambda: (dt.date.today() + dt.timedelta(days=800)).isoformat(),
+        "NOW": lambda: int(time.time()),
+        "SID": lambda: built["sid"],
     }
     if isinstance(raw, str) and raw in substitutes:
         return substitutes[raw]()

@@ -1,5 +1,7 @@
-"""The deposit flow on the kiosk page in headless Chromium: the simulated note acceptor, the escrow screen,
-confirm and cancel. The face engine is scripted (the face path has its own browser tests with real photos)."""
+"""The deposit flow on the kiosk page in headless Chromium: the kiosk opens the deposit, the cash-in module (a
+device of its own; in development the simulated acceptor, signed on the server) counts, the escrow screen,
+confirm and cancel. In production the page has no acceptor: it waits for the module's signed report. The
+face engine is scripted (the face path has its own browser tests with real photos)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ import numpy as np
 import pytest
 
 from accounts.models import BankAccount, Transaction
-from kiosk.models import CashInBin, KioskSession
+from kiosk.models import CashInBin, CashInDeposit, KioskSession
 from kiosk.services.credentials import kiosk_credential_rotate
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
+from tests.kiosk.conftest import CashInModule
 from tests.support import camera
 
 PAN = make_pan(61)
@@ -26,31 +29,38 @@ def noise_camera(tmp_path):
     return camera.y4m_from_frames(frames, tmp_path / "noise.y4m", width=640, height=480)
 
 
+def _viewport() -> dict[str, int]:
+    """KIOSK_VIEWPORT=1080x1920 runs the flow on a portrait kiosk screen (default 1024x768)."""
+    width, _x, height = os.environ.get("KIOSK_VIEWPORT", "1024x768").partition("x")
+    return {"width": int(width), "height": int(height)}
+
+
 def _screenshot(page, name: str) -> None:
     """KIOSK_SCREENSHOTS=<dir> keeps pictures of the screens for a person to look at (not asserted)."""
     folder = os.environ.get("KIOSK_SCREENSHOTS")
     if folder:
-        page.screenshot(path=os.path.join(folder, f"{name}.png"))
+        size = page.viewport_size
+        page.screenshot(path=os.path.join(folder, f"{name}-{size['width']}x{size['height']}.png"))
 
 
 def _visible(name: str) -> str:
     return f'[data-screen="{name}"]:not([hidden])'
 
 
-def _menu_page(live_server, browser_factory, noise_camera):
+def _menu_page(live_server, browser_factory, noise_camera, lang="en"):
     """A kiosk page at the menu for a fresh customer (card typed, the scripted face matched)."""
     customer = CustomerFactory(full_name="Dora Deposit")
     account = BankAccountFactory(customer=customer, balance=Decimal("500.00"))
     card = CardFactory(account=account, customer=customer, pan=PAN)
     kiosk = KioskFactory(name="Deposit kiosk")
     _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
-    context = browser_factory(noise_camera).new_context(viewport={"width": 1280, "height": 900})
+    context = browser_factory(noise_camera).new_context(viewport=_viewport())
     context.add_cookies([{"name": "kiosk_credential", "value": token, "url": live_server.url}])
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.goto(f"{live_server.url}/kiosk/?lang=en")
+    page.goto(f"{live_server.url}/kiosk/?lang={lang}")
     page.fill("#card-number", PAN)
     page.fill("#card-expiry", card.expires_on.strftime("%m/%y"))  # a typed card needs its expiry
     page.click("#card-form button[type=submit]")
@@ -72,12 +82,13 @@ def _bin(kiosk) -> dict[int, int]:
 
 
 def test_a_deposit_is_counted_notes_confirmed_or_returned(
-    transactional_db, live_server, browser_factory, noise_camera, face_script
+    transactional_db, live_server, browser_factory, noise_camera, face_script, settings
 ):
+    settings.DEBUG, settings.KIOSK_SIMULATED_ACCEPTOR = True, True  # development: the simulated acceptor
     page, account, kiosk, problems = _menu_page(live_server, browser_factory, noise_camera)
     page.click('[data-action="show-deposit"]')
     page.wait_for_selector(_visible("deposit"))
-    assert "Simulated note acceptor" in page.text_content('[data-screen="deposit"]')
+    assert "Simulated note acceptor — development only" in page.text_content('[data-screen="deposit"]')
     assert page.locator("#deposit-amount").count() == 0  # no typed amount anywhere
     assert page.is_disabled("#acceptor-count")
     for note in ("50", "50", "20"):
@@ -113,7 +124,33 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
     assert Transaction.objects.filter(account=account).count() == 1
     assert BankAccount.objects.get(pk=account.pk).balance == Decimal("620.00")
     assert _bin(kiosk) == {50: 2, 20: 1}
+    assert CashInDeposit.objects.filter(kiosk=kiosk).count() == 1  # the bin's ledger: the confirmed one
     assert not [p for p in problems if "favicon" not in p and "404" not in p], problems
 
     page.goto(f"{live_server.url}/kiosk/?lang=ru")
-    assert "Имитация купюроприёмника" in page.content()
+    assert "Имитация купюроприёмника — только для разработки" in page.content()
+
+
+def test_production_page_waits_for_the_cash_in_modules_signed_count(
+    transactional_db, live_server, browser_factory, noise_camera, face_script, settings
+):
+    """DEBUG off: no acceptor on the page; the module signs its report and the page shows the escrow."""
+    settings.DEBUG = False
+    lang = os.environ.get("KIOSK_LANG", "en")
+    page, account, kiosk, problems = _menu_page(live_server, browser_factory, noise_camera, lang=lang)
+    module = CashInModule(kiosk)
+    page.click('[data-action="show-deposit"]')
+    page.wait_for_selector(_visible("deposit"))
+    assert page.locator("#acceptor-notes").count() == 0
+    _screenshot(page, f"deposit-waiting-{lang}")
+    session = KioskSession.objects.get(kiosk=kiosk)
+    assert session.deposit_opened_at is not None
+    assert module.report({"100": 1, "5": 2}, "prod-dep-0001").status_code == 201
+    page.wait_for_selector(_visible("escrow"), timeout=10_000)
+    assert "110.00" in page.inner_text("#escrow-total")
+    _screenshot(page, f"deposit-escrow-{lang}")
+    page.click('[data-action="deposit-confirm"]')
+    page.wait_for_selector(_visible("result"), timeout=10_000)
+    _screenshot(page, f"deposit-receipt-{lang}")
+    assert BankAccount.objects.get(pk=account.pk).balance == Decimal("610.00")
+    assert not [p for p in problems if "favicon" not in p and "404" not in p], problems

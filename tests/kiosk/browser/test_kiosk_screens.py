@@ -24,6 +24,7 @@ from kiosk.otp_senders import TestSender
 from kiosk.services import face
 from kiosk.services.credentials import kiosk_credential_rotate
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
+from tests.kiosk.conftest import CashInModule
 from tests.support import camera
 
 PAN = make_pan(71)
@@ -259,7 +260,7 @@ def test_every_kiosk_screen_fits_every_display(
     _face_check_screens(screens, centred_face, card=card, kiosk=kiosk)
     _challenge_and_code_screens(screens, centred_face, settings, card=card)
     _language_switch_keeps_the_session(screens, kiosk=kiosk)
-    _money_screens(screens, account=account)
+    _money_screens(screens, account=account, kiosk=kiosk)
 
     assert screens.server_errors == []
     assert screens.console_errors == []
@@ -348,7 +349,7 @@ def _language_switch_keeps_the_session(screens: Screens, *, kiosk) -> None:
     screens.visible("menu")
 
 
-def _money_screens(screens: Screens, *, account) -> None:
+def _money_screens(screens: Screens, *, account, kiosk) -> None:
     """Withdrawal (refused, then paid), deposit, balance, statement, goodbye."""
     page, text = screens.page, TEXT[screens.lang]
     page.click('[data-action="show-withdraw"]')
@@ -365,12 +366,11 @@ def _money_screens(screens: Screens, *, account) -> None:
     assert BankAccount.objects.get(pk=account.pk).balance == Decimal("450.00")
 
     page.click('[data-screen="result"] [data-action="menu"]')
+    module = CashInModule(kiosk)  # the kiosk's cash-in module: its signed count reaches the waiting page
     page.click('[data-action="show-deposit"]')
     screens.visible("deposit")
-    for note in ("50", "20"):
-        page.click(f'#acceptor-notes [data-note="{note}"]')
-    screens.check("13-deposit-acceptor")
-    page.click("#acceptor-count")
+    screens.check("13-deposit-waiting")
+    assert module.report({"50": 1, "20": 1}, "screens-dep-01").status_code == 201
     screens.visible("escrow")
     screens.check("14-deposit-escrow")
     page.click('[data-action="deposit-confirm"]')
