@@ -20,6 +20,11 @@ MONEY_DIGITS, MONEY_PLACES = 14, 2
 MONEY_CEILING = Decimal("999999999999.99")
 
 
+def language_default() -> str:
+    """The bank's own language (settings.LANGUAGE_CODE), read when a customer is created, not at migration."""
+    return settings.LANGUAGE_CODE
+
+
 class Customer(models.Model):
     full_name = models.CharField(max_length=200)
     phone = models.CharField(
@@ -37,6 +42,13 @@ class Customer(models.Model):
     is_active = models.BooleanField(default=True)
     phone_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When an approved phone change last applied (pauses one-time codes)."
+    )
+    preferred_language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=language_default,
+        blank=True,
+        help_text="The language of the notices sent to the customer (blank: the bank's own).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -183,6 +195,9 @@ class ChangeRequest(models.Model):
         BIOMETRICS_ERASE = "biometrics_erase", "Biometric erasure"
         LIMIT_INCREASE = "limit_increase", "Daily withdrawal limit increase"
         CARDLESS_RESET = "cardless_reset", "Card-less cash reset (after wrong PINs)"
+        FACE_ENROL = "face_enrol", "First face enrolment"
+        CARDLESS_OPT_IN = "cardless_opt_in", "Card-less cash opt-in"
+        ACCOUNT_CLOSE = "account_close", "Account closure"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -208,6 +223,9 @@ class ChangeRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True, help_text="Why it was rejected or cancelled.")
+    proposal_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the proposer asks for the change (shown to the approver)."
+    )
 
     class Meta:
         ordering = ["-proposed_at", "-id"]

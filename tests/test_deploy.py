@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "CARD_HMAC_KEY": "card-hmac-key-for-the-check",
     "OTP_HMAC_KEY": "otp-hmac-key-for-the-check",
+    "PIN_PEPPER": "pin-pepper-for-the-check",
     "ALLOWED_HOSTS": "atm.example-bank.com",
     "DATABASE_URL": "postgres://atm:password@db.internal:5432/atm",
     "REDIS_URL": "redis://redis.internal:6379/1",
@@ -100,3 +101,10 @@ def test_malformed_checkpoint_signing_key_fails_the_check():
 def test_openapi_schema_generates_without_warnings():
     result = _manage("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null", env={})
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_production_refuses_to_start_without_a_pin_pepper():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PIN_PEPPER"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "PIN_PEPPER must be set" in result.stderr

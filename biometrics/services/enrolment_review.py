@@ -38,6 +38,14 @@ def enrolment_review(*, enrolment: Enrolment, actor: User | None, approve: bool,
     )
     if approve:
         enrolment_activate(enrolment=enrolment, templates=templates, state=state)
+        enrolment_audit(
+            enrolment,
+            AuditEvent.Kind.ENROLMENT_COMPLETED,
+            AuditEvent.Outcome.SUCCESS,
+            actor=actor,
+            templates=len(templates),
+            engine=engine.ENGINE_VERSION,
+        )
     else:
         enrolment.templates.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         enrolment.status = Enrolment.Status.REJECTED

@@ -10,7 +10,7 @@ One module per kind of change (its proposal and what approving it does), `common
 `decisions` for approving, rejecting and cancelling. Callers import from `accounts.approvals.services`.
 """
 
-from .cardless import cardless_reset_propose
+from .cardless import cardless_opt_in_propose, cardless_reset_propose
 from .cards import card_issue_check, card_issue_propose, card_replace_check, card_replace_propose
 from .common import APPROVE_PERMISSION, change_request_values
 from .decisions import change_request_approve, change_request_cancel, change_request_reject
@@ -32,6 +32,7 @@ __all__ = [
     "card_issue_propose",
     "card_replace_check",
     "card_replace_propose",
+    "cardless_opt_in_propose",
     "cardless_reset_propose",
     "change_request_approve",
     "change_request_cancel",

@@ -10,7 +10,7 @@ from accounts.models import ChangeRequest
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
-from .cardless import cardless_reset_approved
+from .cardless import cardless_opt_in_approved, cardless_reset_approved
 from .cards import card_issue_approved, card_replace_approved
 from .common import APPROVE_PERMISSION, Kind, State, change_decide
 from .faces import (
@@ -30,10 +30,15 @@ _APPLY: dict[str, Callable[[ChangeRequest, Actor], None]] = {
     Kind.BIOMETRICS_REVOKE: biometrics_revoke_approved,
     Kind.BIOMETRICS_ERASE: biometrics_erase_approved,
     Kind.FACE_REENROL: face_reenrol_approved,
+    Kind.FACE_ENROL: face_reenrol_approved,
     Kind.CARDLESS_RESET: cardless_reset_approved,
+    Kind.CARDLESS_OPT_IN: cardless_opt_in_approved,
 }
 # What a rejection must undo beyond the request itself (a re-enrolment's new templates).
-_ON_REJECT: dict[str, Callable[[ChangeRequest, Actor], None]] = {Kind.FACE_REENROL: face_reenrol_rejected}
+_ON_REJECT: dict[str, Callable[[ChangeRequest, Actor], None]] = {
+    Kind.FACE_REENROL: face_reenrol_rejected,
+    Kind.FACE_ENROL: face_reenrol_rejected,
+}
 
 
 def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
@@ -102,9 +107,9 @@ def change_request_cancel(*, change_request: ChangeRequest, actor: Actor, reason
         raise ApplicationError(
             "Only the proposer can cancel a request.", code="not_proposer", status_code=403
         )
-    if change.kind == Kind.FACE_REENROL:
+    if change.kind in (Kind.FACE_REENROL, Kind.FACE_ENROL):
         raise ApplicationError(
-            "A re-enrolment is approved or rejected by a second member of staff.", code="cancel_not_supported"
+            "An enrolment is approved or rejected by a second member of staff.", code="cancel_not_supported"
         )
     change_decide(change, actor=actor, state=State.CANCELLED, reason=reason or "Cancelled by the proposer")
     return change
