@@ -68,7 +68,7 @@ def test_a_single_teller_can_no_longer_take_over_the_account(
     alice = alice_card.customer
     client.force_login(teller)
     url = reverse("admin:accounts_customer_change", args=[alice.pk])
-    client.post(url, admin_form_data(client, url, phone=NEW_PHONE), follow=True)
+    client.post(url, admin_form_data(client, url, phone=NEW_PHONE, change_reason="new SIM"), follow=True)
     client.post(
         reverse("admin:accounts_card_add"),
         {

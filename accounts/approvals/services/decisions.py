@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from accounts.models import ChangeRequest
+from accounts.models import ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
@@ -57,6 +57,32 @@ def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
     return change
 
 
+# Kinds that give someone a way into the account: pointless, and dangerous, for a customer deactivated since.
+_NEEDS_ACTIVE_CUSTOMER = {
+    Kind.PHONE_CHANGE,
+    Kind.LIMIT_INCREASE,
+    Kind.CARD_ISSUE,
+    Kind.CARD_REPLACE,
+    Kind.FACE_ENROL,
+    Kind.FACE_REENROL,
+    Kind.CARDLESS_OPT_IN,
+    Kind.CARDLESS_RESET,
+}
+
+
+def _recheck(change: ChangeRequest) -> None:
+    """What must still hold when the decision is taken, whatever the proposer saw (the kind's own stale
+    checks follow in its apply function): a refusal rolls the whole approval back, nothing is applied."""
+    if change.kind in _NEEDS_ACTIVE_CUSTOMER:
+        customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+        if not customer.is_active:
+            raise ApplicationError(
+                "The customer was deactivated since this was proposed; nothing was applied. Reject it.",
+                code="customer_inactive",
+                status_code=409,
+            )
+
+
 def _check_checker(change: ChangeRequest, actor: Actor) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise ApplicationError(
@@ -80,6 +106,7 @@ def change_request_approve(*, change_request: ChangeRequest, actor: Actor) -> Ch
     """Apply the change through its domain service, in this transaction; refuse a stale request."""
     change = _lock_pending(change_request)
     _check_checker(change, actor)
+    _recheck(change)
     # Settled first, so a domain service that settles requests itself (enrolment review) finds none pending.
     change_decide(change, actor=actor, state=State.APPROVED)
     _APPLY[change.kind](change, actor)

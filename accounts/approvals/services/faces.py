@@ -27,6 +27,7 @@ def _biometrics_propose(*, kind: str, customer: Customer, actor: Actor, reason: 
         payload={"reason": reason.strip()[:200]},
         baseline={"template_ids": template_ids},
         actor=actor,
+        reason=reason,
     )
 
 

@@ -15,7 +15,7 @@ from .common import Kind, change_propose, refusal, stale
 
 
 @transaction.atomic
-def phone_change_propose(*, customer: Customer, phone: str, actor: Actor) -> ChangeRequest:
+def phone_change_propose(*, customer: Customer, phone: str, actor: Actor, reason: str = "") -> ChangeRequest:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     phone = (phone or "").strip()
     try:
@@ -32,6 +32,7 @@ def phone_change_propose(*, customer: Customer, phone: str, actor: Actor) -> Cha
         payload={"phone": phone},
         baseline={"phone": customer.phone},
         actor=actor,
+        reason=reason,
     )
 
 
