@@ -1,5 +1,6 @@
 """Issue 20, item 6: card-less PINs were PBKDF2 without a key; both 4-digit PINs came back from a database
-copy in minutes. The verifier is now a slow hash of the PIN's HMAC under PIN_PEPPER, a key outside the database."""
+copy in minutes. The verifier is now a slow hash of the PIN's HMAC under PIN_PEPPER, a key outside the
+database."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Procedure: put a new pepper in front of PIN_PEPPER (newest first) and restart. Each verifier moves to it at
 the customer's next right PIN. Run this command to see how many are still under an older pepper or none; a
-keyed hash cannot be re-keyed without the PIN, so once you decide to drop the old pepper run it with --retire: those
-customers' card-less cash is disabled until a four-eyes reset at a branch (they set a new PIN), audited.
+keyed hash cannot be re-keyed without the PIN, so once you decide to drop the old pepper run it with
+--retire: those customers' card-less cash is disabled until a four-eyes reset at a branch (new PIN), audited.
 """
 
 from __future__ import annotations
