@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import BankAccount, Card, Customer
+from ..notices import Notice, customer_notice
 from ..pan import pan_hash, pan_validate
 
 
@@ -63,6 +64,7 @@ def card_register(
         card_last4=card.last4,
         data={"card_id": card.pk, "account": account.number, "expires_on": expires_on.isoformat()},
     )
+    customer_notice(customer=customer, notice=Notice.CARD_ADDED, last4=card.last4)
     return card
 
 

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import BankAccount, Customer, Transaction
+from accounts.notices import Notice, customer_notice
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from audit.actors import Actor, actor_user
@@ -183,6 +184,7 @@ def cardless_opt_in(
     _staff_audit(
         access, kind=AuditEvent.Kind.CARDLESS_OPTED_IN, actor=actor, data={"consent_at": now.isoformat()}
     )
+    customer_notice(customer=customer, notice=Notice.CARDLESS_ON)
     return access
 
 
@@ -207,6 +209,7 @@ def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor
     access.consecutive_pin_failures = 0
     access.save(update_fields=["pin_hash", "pin_set_at", "status", "consecutive_pin_failures", "updated_at"])
     _staff_audit(access, kind=AuditEvent.Kind.CARDLESS_PIN_SET, actor=actor, data={})
+    customer_notice(customer=access.customer, notice=Notice.CARDLESS_PIN_SET)
     return access
 
 
@@ -227,6 +230,7 @@ def cardless_opt_out(*, access: CardlessAccess, actor: Actor, reason: str = "") 
         actor=actor,
         data={"previous_status": previous, "reason": reason[:200]},
     )
+    customer_notice(customer=access.customer, notice=Notice.CARDLESS_OFF)
     return access
 
 

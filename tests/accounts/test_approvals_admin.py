@@ -52,7 +52,7 @@ def test_administrator_approves_a_tellers_phone_change_on_a_confirmation_page(
     assert "approved" in response.content.decode()
     alice.refresh_from_db()
     assert alice.phone == NEW_PHONE
-    assert [message.phone for message in outbox] == ["+447700900001"]
+    assert [message.phone for message in outbox] == ["+447700900001", NEW_PHONE]  # old and new numbers
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.PHONE_CHANGE_NOTICE, outcome="success").exists()
 
 
