@@ -198,6 +198,7 @@ class ChangeRequest(models.Model):
         FACE_ENROL = "face_enrol", "First face enrolment"
         CARDLESS_OPT_IN = "cardless_opt_in", "Card-less cash opt-in"
         ACCOUNT_CLOSE = "account_close", "Account closure"
+        STAFF_GRANT = "staff_grant", "Staff login or role"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -207,7 +208,14 @@ class ChangeRequest(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="change_requests")
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="change_requests",
+        help_text="Whose account it concerns (none for a staff login or role).",
+    )
     target = models.CharField(
         max_length=40, help_text='What the change applies to, e.g. "customer:7", "account:3", "card:12".'
     )

@@ -125,7 +125,8 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:accounts_changerequest_changelist"))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{action.capitalize()}: {change.get_kind_display()} for {change.customer}",
+            "title": f"{action.capitalize()}: {change.get_kind_display()} "
+            f"for {change.customer or change.target}",
             "opts": self.model._meta,
             "change": change,
             "values": approvals.change_request_values(change),

@@ -22,6 +22,7 @@ from .faces import (
 )
 from .limits import LIMIT_MAX, limit_change_propose, limit_parse
 from .phones import phone_change_propose
+from .staff import staff_grant_propose, staff_grant_state, staff_recently_granted_by
 
 __all__ = [
     "APPROVE_PERMISSION",
@@ -43,4 +44,7 @@ __all__ = [
     "limit_change_propose",
     "limit_parse",
     "phone_change_propose",
+    "staff_grant_propose",
+    "staff_grant_state",
+    "staff_recently_granted_by",
 ]

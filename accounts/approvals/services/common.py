@@ -90,6 +90,9 @@ def change_request_values(change: ChangeRequest) -> dict[str, Any]:
             "old": {"cardless": baseline["status"]},
             "new": {"cardless": "pin_pending", "account_id": payload["account_id"]},
         }
+    if change.kind == Kind.STAFF_GRANT:
+        keys = ("is_active", "is_staff", "is_superuser", "groups", "permissions")
+        return {"old": {k: baseline[k] for k in keys}, "new": {k: payload[k] for k in keys}}
     if change.kind == Kind.ACCOUNT_CLOSE:
         return {
             "old": {"account_status": baseline["status"], "balance": baseline["balance"]},
@@ -121,7 +124,7 @@ def change_audit(
 def change_propose(
     *,
     kind: str,
-    customer: Customer,
+    customer: Customer | None,
     target: str,
     summary: str,
     payload: dict[str, Any],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 
 from accounts.models import ChangeRequest, Customer
@@ -21,6 +22,7 @@ from .faces import (
 )
 from .limits import limit_increase_approved
 from .phones import phone_change_approved
+from .staff import staff_grant_approved, staff_recently_granted_by
 
 _APPLY: dict[str, Callable[[ChangeRequest, Actor], None]] = {
     Kind.PHONE_CHANGE: phone_change_approved,
@@ -33,6 +35,7 @@ _APPLY: dict[str, Callable[[ChangeRequest, Actor], None]] = {
     Kind.FACE_ENROL: face_reenrol_approved,
     Kind.CARDLESS_RESET: cardless_reset_approved,
     Kind.CARDLESS_OPT_IN: cardless_opt_in_approved,
+    Kind.STAFF_GRANT: staff_grant_approved,
 }
 # What a rejection must undo beyond the request itself (a re-enrolment's new templates).
 _ON_REJECT: dict[str, Callable[[ChangeRequest, Actor], None]] = {
@@ -93,6 +96,16 @@ def _check_checker(change: ChangeRequest, actor: Actor) -> None:
         raise ApplicationError(
             "You proposed this change; another member of staff must decide it.",
             code="four_eyes",
+            status_code=403,
+        )
+    if change.proposed_by_id is not None and staff_recently_granted_by(
+        user_id=actor.pk, by_id=change.proposed_by_id
+    ):
+        # Four eyes means two people: a login the proposer just made or promoted is their second pair.
+        raise ApplicationError(
+            f"Your login was created or given its role by the proposer within the last "
+            f"{settings.STAFF_GRANT_COOLING_DAYS} days; another member of staff must decide.",
+            code="four_eyes_granted_by_proposer",
             status_code=403,
         )
     if not actor.has_perm(APPROVE_PERMISSION):
