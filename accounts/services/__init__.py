@@ -4,6 +4,8 @@ Callers import from `accounts.services`; the modules split the writes by what th
 """
 
 from .bank_accounts import (
+    account_close,
+    account_close_check,
     account_limit_change,
     account_number_new,
     account_open,
@@ -30,6 +32,8 @@ from .ledger import (
 
 __all__ = [
     "CENT",
+    "account_close",
+    "account_close_check",
     "account_limit_change",
     "account_number_new",
     "account_open",

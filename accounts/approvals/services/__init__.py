@@ -10,6 +10,7 @@ One module per kind of change (its proposal and what approving it does), `common
 `decisions` for approving, rejecting and cancelling. Callers import from `accounts.approvals.services`.
 """
 
+from .accounts import account_close_propose
 from .cardless import cardless_opt_in_propose, cardless_reset_propose
 from .cards import card_issue_check, card_issue_propose, card_replace_check, card_replace_propose
 from .common import APPROVE_PERMISSION, change_request_values
@@ -27,6 +28,7 @@ from .staff import staff_grant_propose, staff_grant_state, staff_recently_grante
 __all__ = [
     "APPROVE_PERMISSION",
     "LIMIT_MAX",
+    "account_close_propose",
     "biometrics_erase_propose",
     "biometrics_revoke_propose",
     "card_issue_check",

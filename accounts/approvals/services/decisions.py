@@ -11,6 +11,7 @@ from accounts.models import ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from .accounts import account_close_approved
 from .cardless import cardless_opt_in_approved, cardless_reset_approved
 from .cards import card_issue_approved, card_replace_approved
 from .common import APPROVE_PERMISSION, Kind, State, change_decide
@@ -36,6 +37,7 @@ _APPLY: dict[str, Callable[[ChangeRequest, Actor], None]] = {
     Kind.CARDLESS_RESET: cardless_reset_approved,
     Kind.CARDLESS_OPT_IN: cardless_opt_in_approved,
     Kind.STAFF_GRANT: staff_grant_approved,
+    Kind.ACCOUNT_CLOSE: account_close_approved,
 }
 # What a rejection must undo beyond the request itself (a re-enrolment's new templates).
 _ON_REJECT: dict[str, Callable[[ChangeRequest, Actor], None]] = {
