@@ -232,3 +232,11 @@ class CustomerAdminForm(forms.ModelForm):
         if changing and not (data.get("change_reason") or "").strip():
             self.add_error("change_reason", _("Give the reason for the phone change."))
         return data
+
+
+class FaceLockResetForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Required; kept in the audit trail, e.g. 'Customer at the branch, passport checked'."),
+    )

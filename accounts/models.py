@@ -120,6 +120,7 @@ class Card(models.Model):
     class Meta:
         ordering = ["customer__full_name", "last4"]
         indexes = [models.Index(fields=["last4"])]
+        permissions = [("reset_face_lock", "Can lift the face lock of an active card (with a reason)")]
 
     def __str__(self) -> str:
         return self.masked_pan

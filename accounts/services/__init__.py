@@ -12,7 +12,7 @@ from .bank_accounts import (
     account_status_change,
     daily_limit_check,
 )
-from .cards import card_block, card_issue, card_register, card_unblock
+from .cards import card_block, card_face_lock_reset, card_issue, card_register, card_unblock
 from .customers import (
     customer_active_set,
     customer_create,
@@ -39,6 +39,7 @@ __all__ = [
     "account_open",
     "account_status_change",
     "card_block",
+    "card_face_lock_reset",
     "card_issue",
     "card_register",
     "card_unblock",
