@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +23,7 @@ from ..approvals import services as approvals
 from .common import PROPOSED
 
 
-class StaffChangeForm(UserAdmin.form):  # type: ignore[name-defined,misc]
+class StaffChangeForm(UserChangeForm):
     grant_reason = forms.CharField(
         label=_("Reason for a role or access change"),
         max_length=300,
@@ -37,7 +38,7 @@ admin.site.unregister(User)
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
     form = StaffChangeForm
-    fieldsets = (*UserAdmin.fieldsets, (_("Four eyes"), {"fields": ("grant_reason",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), (_("Four eyes"), {"fields": ("grant_reason",)}))
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         if not change:

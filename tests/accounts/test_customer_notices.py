@@ -1,4 +1,5 @@
-"""Issue 20, item 2: every change to how a customer is recognised or paid tells the customer, in their language.
+"""Issue 20, item 2: every change to how a customer is recognised or paid tells the customer, in their
+language.
 
 Found: a customer whose account was given a stranger's face, card-less cash and a PIN got no message at all.
 """

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _admin(username: str) -> User:
-    user = UserFactory(username=username, is_staff=True)
+    user = User.objects.create_user(username=username, is_staff=True)
     user.groups.add(Group.objects.get(name=ADMINISTRATOR))
     return user
 
@@ -101,7 +101,7 @@ def test_a_login_the_proposer_promoted_directly_in_the_admin_counts_too(
     """A grant made before these rules (or by any path the admin logs) counts the same."""
     from django.contrib.admin.models import CHANGE, LogEntry
 
-    sidekick = UserFactory(username="sidekick")
+    sidekick = User.objects.create_user(username="sidekick")
     sidekick.groups.add(Group.objects.get(name=SUPERVISOR))
     LogEntry.objects.log_actions(
         user_id=administrator.pk, queryset=[sidekick], action_flag=CHANGE, change_message="[]"

@@ -119,7 +119,7 @@ def test_opt_out_then_opt_in_cannot_bypass_the_reset_after_wrong_pins(
     # The third wrong PIN, as the kiosk records it (the session's own audit and notice are not the point).
     monkeypatch.setattr(cardless_pin, "session_audit", lambda *a, **k: None)
     monkeypatch.setattr(cardless_pin, "_pin_disabled_notice", lambda *a, **k: None)
-    cardless_pin._pin_failure_record(session, [access], now=timezone.now())  # type: ignore[arg-type]
+    cardless_pin._pin_failure_record(session, [access], now=timezone.now())
     access.refresh_from_db()
     assert access.status == CardlessAccess.Status.DISABLED
     cardless.cardless_opt_out(access=access, actor=teller)

@@ -9,7 +9,7 @@ from accounts.models import BankAccount, ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
-from .common import Kind, active_template_ids, change_propose, reason_check, stale
+from .common import Kind, active_template_ids, change_customer_pk, change_propose, reason_check, stale
 
 
 @transaction.atomic
@@ -44,7 +44,7 @@ def cardless_opt_in_approved(change: ChangeRequest, actor: Actor) -> None:
     from kiosk.models import CardlessAccess
     from kiosk.services import cardless
 
-    customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+    customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
     account = BankAccount.objects.select_for_update().get(pk=change.payload["account_id"])
     access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
     status = access.status if access is not None else "none"

@@ -25,6 +25,13 @@ def refusal(error: ValidationError, *, code: str | None = None) -> ApplicationEr
     return ApplicationError(error.messages[0], code=code or error.code or "invalid")
 
 
+def change_customer_pk(change: ChangeRequest) -> int:
+    """The customer a customer-side request concerns (every kind but a staff grant has one)."""
+    if change.customer_id is None:
+        raise ApplicationError("This request concerns no customer.", code="change_invalid")
+    return change.customer_id
+
+
 def reason_check(reason: str) -> str:
     """The proposer's stated reason: required, so the approver decides on more than the values."""
     text = (reason or "").strip()

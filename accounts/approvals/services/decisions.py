@@ -14,7 +14,7 @@ from audit.actors import Actor
 from .accounts import account_close_approved
 from .cardless import cardless_opt_in_approved, cardless_reset_approved
 from .cards import card_issue_approved, card_replace_approved
-from .common import APPROVE_PERMISSION, Kind, State, change_decide
+from .common import APPROVE_PERMISSION, Kind, State, change_customer_pk, change_decide
 from .faces import (
     biometrics_erase_approved,
     biometrics_revoke_approved,
@@ -79,7 +79,7 @@ def _recheck(change: ChangeRequest) -> None:
     """What must still hold when the decision is taken, whatever the proposer saw (the kind's own stale
     checks follow in its apply function): a refusal rolls the whole approval back, nothing is applied."""
     if change.kind in _NEEDS_ACTIVE_CUSTOMER:
-        customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+        customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
         if not customer.is_active:
             raise ApplicationError(
                 "The customer was deactivated since this was proposed; nothing was applied. Reject it.",
@@ -101,7 +101,7 @@ def _check_checker(change: ChangeRequest, actor: Actor) -> None:
             status_code=403,
         )
     if change.proposed_by_id is not None and staff_recently_granted_by(
-        user_id=actor.pk, by_id=change.proposed_by_id
+        user_id=actor.pk or 0, by_id=change.proposed_by_id
     ):
         # Four eyes means two people: a login the proposer just made or promoted is their second pair.
         raise ApplicationError(

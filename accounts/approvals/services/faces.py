@@ -9,7 +9,7 @@ from django.db import transaction
 from accounts.models import ChangeRequest, Customer
 from audit.actors import Actor, actor_user
 
-from .common import Kind, State, active_template_ids, change_decide, change_propose, stale
+from .common import Kind, State, active_template_ids, change_customer_pk, change_decide, change_propose, stale
 
 if TYPE_CHECKING:  # biometrics builds on accounts, not the other way round
     from biometrics.models import Enrolment
@@ -80,7 +80,7 @@ def face_reenrol_settle(*, enrolment: Enrolment, actor: Actor, approved: bool, n
 
 
 def _lock_customer_with_same_face(change: ChangeRequest) -> Customer:
-    customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+    customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
     if active_template_ids(customer.pk) != change.baseline["template_ids"]:
         raise stale("The customer's active face templates")
     return customer

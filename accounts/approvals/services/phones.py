@@ -11,7 +11,7 @@ from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
-from .common import Kind, change_propose, refusal, stale
+from .common import Kind, change_customer_pk, change_propose, refusal, stale
 
 
 @transaction.atomic
@@ -37,7 +37,7 @@ def phone_change_propose(*, customer: Customer, phone: str, actor: Actor, reason
 
 
 def phone_change_approved(change: ChangeRequest, actor: Actor) -> None:
-    customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+    customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
     if customer.phone != change.baseline["phone"]:
         raise stale("The phone number")
     try:
