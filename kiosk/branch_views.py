@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.approvals.services import cardless_opt_in_propose, cardless_reset_propose
-from accounts.models import BankAccount, Customer
+from accounts.models import BankAccount, ChangeRequest, Customer
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
@@ -82,6 +82,11 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
             "access": _access(customer),
             "accounts": accounts,
             "phone": phone_mask(customer.phone),
+            "pending": ChangeRequest.objects.filter(
+                customer=customer,
+                kind__in=[ChangeRequest.Kind.CARDLESS_OPT_IN, ChangeRequest.Kind.CARDLESS_RESET],
+                state=ChangeRequest.State.PENDING,
+            ).first(),
         },
         status=status,
     )

@@ -90,6 +90,8 @@ def test_one_teller_cannot_opt_a_customer_in_to_cardless_alone(client, teller, s
     assert pad.status_code == 302 and not CardlessAccess.objects.filter(customer=customer).exists()
     change = ChangeRequest.objects.get(kind=ChangeRequest.Kind.CARDLESS_OPT_IN, customer=customer)
     assert change.proposal_reason == "asked at the desk"
+    page = client.get(url).content.decode()
+    assert f"request #{change.pk}" in page and 'id="cardless-opt-in"' not in page
     change_request_approve(change_request=change, actor=supervisor)
     access = CardlessAccess.objects.get(customer=customer)
     assert access.status == CardlessAccess.Status.PIN_PENDING and access.consent_by == teller
