@@ -210,3 +210,33 @@ class OnboardCardForm(forms.Form):
             except ApplicationError as error:
                 refusal_to_form(self, error)
         return data
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The customer page: a phone change becomes a proposal, and the second person reads why it was asked."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for a phone change"),
+        max_length=300,
+        required=False,
+        help_text=_("Required when the phone number changes; shown to the member of staff who approves it."),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["full_name", "phone", "email", "preferred_language", "is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        changing = self.instance.pk is not None and data.get("phone") not in (None, self.instance.phone)
+        if changing and not (data.get("change_reason") or "").strip():
+            self.add_error("change_reason", _("Give the reason for the phone change."))
+        return data
+
+
+class FaceLockResetForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Required; kept in the audit trail, e.g. 'Customer at the branch, passport checked'."),
+    )

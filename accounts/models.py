@@ -20,6 +20,11 @@ MONEY_DIGITS, MONEY_PLACES = 14, 2
 MONEY_CEILING = Decimal("999999999999.99")
 
 
+def language_default() -> str:
+    """The bank's own language (settings.LANGUAGE_CODE), read when a customer is created, not at migration."""
+    return settings.LANGUAGE_CODE
+
+
 class Customer(models.Model):
     full_name = models.CharField(max_length=200)
     phone = models.CharField(
@@ -37,6 +42,13 @@ class Customer(models.Model):
     is_active = models.BooleanField(default=True)
     phone_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When an approved phone change last applied (pauses one-time codes)."
+    )
+    preferred_language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=language_default,
+        blank=True,
+        help_text="The language of the notices sent to the customer (blank: the bank's own).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -108,6 +120,7 @@ class Card(models.Model):
     class Meta:
         ordering = ["customer__full_name", "last4"]
         indexes = [models.Index(fields=["last4"])]
+        permissions = [("reset_face_lock", "Can lift the face lock of an active card (with a reason)")]
 
     def __str__(self) -> str:
         return self.masked_pan
@@ -183,6 +196,10 @@ class ChangeRequest(models.Model):
         BIOMETRICS_ERASE = "biometrics_erase", "Biometric erasure"
         LIMIT_INCREASE = "limit_increase", "Daily withdrawal limit increase"
         CARDLESS_RESET = "cardless_reset", "Card-less cash reset (after wrong PINs)"
+        FACE_ENROL = "face_enrol", "First face enrolment"
+        CARDLESS_OPT_IN = "cardless_opt_in", "Card-less cash opt-in"
+        ACCOUNT_CLOSE = "account_close", "Account closure"
+        STAFF_GRANT = "staff_grant", "Staff login or role"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -192,7 +209,14 @@ class ChangeRequest(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="change_requests")
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="change_requests",
+        help_text="Whose account it concerns (none for a staff login or role).",
+    )
     target = models.CharField(
         max_length=40, help_text='What the change applies to, e.g. "customer:7", "account:3", "card:12".'
     )
@@ -208,6 +232,9 @@ class ChangeRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True, help_text="Why it was rejected or cancelled.")
+    proposal_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the proposer asks for the change (shown to the approver)."
+    )
 
     class Meta:
         ordering = ["-proposed_at", "-id"]

@@ -28,7 +28,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     SUPERVISOR: {
         "accounts.customer": ("view", "add", "change"),
         "accounts.bankaccount": ("view", "add"),
-        "accounts.card": ("view", "add", "change"),
+        # Lifting a face lock lets a card's face check run again: a supervisor's call, never a teller's.
+        "accounts.card": ("view", "add", "change", "reset_face_lock"),
         "accounts.transaction": ("view",),
         "accounts.changerequest": ("view", "approve"),
         "biometrics.*": ("view", "add", "change"),
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "*": ("view", "add", "change", "delete"),
         "biometrics.enrolment": ("view", "add", "change", "delete", "review"),
         "accounts.changerequest": ("view", "approve"),
+        "accounts.card": ("reset_face_lock",),
         "audit.auditevent": ("view", "view_snapshot", "mark_snapshot", "export"),
     },
 }

@@ -113,6 +113,11 @@ class AuditEvent(models.Model):
         CARDLESS_DISABLED = "cardless.disabled", "Card-less cash disabled (wrong PINs)"
         FACE_NAMING_DEFERRED = "face.naming_deferred", "Face naming deferred (matcher unanswered)"
         FACE_NAMING_COMPLETED = "face.naming_completed", "Deferred face naming completed"
+        CUSTOMER_NOTICE = "customer.notice", "Notice to the customer (recognition or payment changed)"
+        CHANGE_VIEWED = "change.viewed", "Change request viewed in full (phone numbers)"
+        FACE_LOCK_RESET = "card.face_lock_reset", "Face lock reset by staff"
+        STAFF_GRANTED = "staff.granted", "Staff login or role granted (four eyes)"
+        PIN_PEPPER_ROTATED = "security.pin_pepper_rotated", "Card-less PIN verifiers re-keyed"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from accounts.models import Customer
-from biometrics.models import Enrolment, EnrolmentPhoto
+from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate
 from biometrics.services.verification import customer_has_active_templates
 
 __all__ = [
@@ -25,6 +25,17 @@ def customers_search(*, query: str, limit: int = 20) -> QuerySet[Customer]:
     from accounts.selectors import customers_find
 
     return customers_find(term=query).filter(is_active=True)[:limit]
+
+
+def _replaces_a_face(enrolment: Enrolment) -> bool:
+    """A re-enrolment (the customer has an active face besides this enrolment's), not a first face."""
+    return (
+        FaceTemplate.objects.filter(
+            customer_id=enrolment.customer_id, revoked_at__isnull=True, gallery_added_version__isnull=False
+        )
+        .exclude(enrolment=enrolment)
+        .exists()
+    )
 
 
 def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
@@ -46,6 +57,9 @@ def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
             if enrolment.duplicate_of_customer_id
             else "The customer already has a face on file: a second member of staff must approve the new one "
             "(Pending approvals) before it replaces the old one."
+            if _replaces_a_face(enrolment)
+            else "A second member of staff must approve this first face (Pending approvals) before the "
+            "customer can use face verification at the ATM."
         ),
         Enrolment.Status.FAILED: enrolment.failure_reason or "Enrolment failed; please retake the photos.",
         Enrolment.Status.REJECTED: "The reviewer rejected this enrolment.",

@@ -9,10 +9,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.approvals.services import cardless_reset_propose
-from accounts.models import BankAccount, Customer
+from accounts.approvals.services import cardless_opt_in_propose, cardless_reset_propose
+from accounts.models import BankAccount, ChangeRequest, Customer
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
@@ -42,13 +43,21 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
                     raise ApplicationError(
                         "Choose an active account of this customer.", code="account_invalid"
                     )
-                cardless.cardless_opt_in(
+                cardless_opt_in_propose(
                     customer=customer,
                     account=account,
                     consent=request.POST.get("consent") == "on",
                     actor=staff_user(request),
+                    reason=request.POST.get("reason", ""),
                 )
-                return redirect("branch:cardless-pin", customer_id=customer.pk)
+                messages.info(
+                    request,
+                    _(
+                        "Card-less cash proposed: once a second member of staff approves it, the customer "
+                        "sets the PIN here."
+                    ),
+                )
+                return redirect("branch:cardless", customer_id=customer.pk)
             if action == "opt_out" and access is not None:
                 cardless.cardless_opt_out(
                     access=access, actor=staff_user(request), reason="Opted out at the branch"
@@ -56,7 +65,9 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
                 messages.info(request, "Card-less cash is off for this customer.")
                 return redirect("branch:cardless", customer_id=customer.pk)
             if action == "reset":
-                cardless_reset_propose(customer=customer, actor=staff_user(request))
+                cardless_reset_propose(
+                    customer=customer, actor=staff_user(request), reason=request.POST.get("reason", "")
+                )
                 messages.info(request, "Reset proposed: a second member of staff must approve it.")
                 return redirect("branch:cardless", customer_id=customer.pk)
             raise ApplicationError("Unknown action.", code="action_invalid")
@@ -71,6 +82,11 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
             "access": _access(customer),
             "accounts": accounts,
             "phone": phone_mask(customer.phone),
+            "pending": ChangeRequest.objects.filter(
+                customer=customer,
+                kind__in=[ChangeRequest.Kind.CARDLESS_OPT_IN, ChangeRequest.Kind.CARDLESS_RESET],
+                state=ChangeRequest.State.PENDING,
+            ).first(),
         },
         status=status,
     )

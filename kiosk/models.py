@@ -354,6 +354,11 @@ class CardlessAccess(models.Model):
     )
     consecutive_pin_failures = models.PositiveSmallIntegerField(default=0)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    pin_reset_required = models.BooleanField(
+        default=False,
+        help_text="Disabled after wrong PINs and not reset since: survives an opt-out, so only an approved "
+        "(four-eyes) reset re-opens card-less cash.",
+    )
     consecutive_face_failures = models.PositiveSmallIntegerField(default=0)
     face_locked_until = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "CARD_HMAC_KEY": "card-hmac-key-for-the-check",
     "OTP_HMAC_KEY": "otp-hmac-key-for-the-check",
+    "PIN_PEPPER": "pin-pepper-for-the-check",
     "ALLOWED_HOSTS": "atm.example-bank.com",
     "DATABASE_URL": "postgres://atm:password@db.internal:5432/atm",
     "REDIS_URL": "redis://redis.internal:6379/1",
@@ -116,3 +117,10 @@ def test_production_refuses_to_start_with_the_simulated_note_acceptor():
     result = _manage("check", env={**PRODUCTION_ENV, "KIOSK_SIMULATED_ACCEPTOR": "true"})
     assert result.returncode != 0
     assert "KIOSK_SIMULATED_ACCEPTOR" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_pin_pepper():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PIN_PEPPER"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "PIN_PEPPER must be set" in result.stderr

@@ -81,7 +81,16 @@ class BankAccountAdmin(NoDeleteAdminMixin, admin.ModelAdmin):
             obj.pk, obj.number, obj.created_at = opened.pk, opened.number, opened.created_at
             return
         current = BankAccount.objects.get(pk=obj.pk)
-        services.account_status_change(account=current, status=data["status"], actor=request.user)
+        if data["status"] == BankAccount.Status.CLOSED and current.status != BankAccount.Status.CLOSED:
+            propose_and_report(
+                self,
+                request,
+                what="Account closure",
+                field="Status",
+                propose=lambda: approvals.account_close_propose(account=current, actor=request.user),
+            )
+        else:
+            services.account_status_change(account=current, status=data["status"], actor=request.user)
         propose_and_report(
             self,
             request,

@@ -20,8 +20,9 @@ from atmsite.errors import ApplicationError
 
 from .. import selectors, services
 from ..approvals import services as approvals
-from ..forms import CardBlockForm, CardIssueForm, CardReplaceForm
+from ..forms import CardBlockForm, CardIssueForm, CardReplaceForm, FaceLockResetForm
 from ..models import Card, ChangeRequest
+from ..services.cards import FACE_LOCK_RESET_PERMISSION
 from .common import (
     PROPOSED,
     StaffSearchMixin,
@@ -43,7 +44,40 @@ class CardAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
     class Media:
         js = ["admin/js/jquery.init.js", "admin/card_issue.js"]
 
-    actions = ["block_cards", "report_stolen", "unblock_cards", "replace_card"]
+    actions = ["block_cards", "report_stolen", "unblock_cards", "replace_card", "reset_face_lock"]
+
+    def has_reset_face_lock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(FACE_LOCK_RESET_PERMISSION)
+
+    @admin.action(
+        description=_("Reset the face lock of the selected cards (with a reason)…"),
+        permissions=["reset_face_lock"],
+    )
+    def reset_face_lock(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse | None:
+        def apply(cards: QuerySet[Card], data: dict[str, Any]) -> None:
+            changed, skipped = 0, []
+            for card in cards:
+                try:
+                    services.card_face_lock_reset(card=card, reason=data["reason"], actor=request.user)
+                    changed += 1
+                except ApplicationError as error:
+                    skipped.append(f"{card.masked_pan} ({error.message})")
+            self._report(request, changed, skipped, _("face lock reset"))
+
+        return confirmed_action(
+            self,
+            request,
+            queryset,
+            action_name="reset_face_lock",
+            title=_("Reset face locks"),
+            explanation=_(
+                "The card's face check works again at once. Do this only after checking the customer's ID."
+            ),
+            submit_label=_("Yes, reset the face lock"),
+            form_class=FaceLockResetForm,
+            apply=apply,
+            describe=self._describe,
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Card | None = None) -> list[str]:
         if obj is None:

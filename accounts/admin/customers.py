@@ -19,6 +19,7 @@ from biometrics.admin import erase_biometrics, revoke_biometrics
 
 from .. import onboarding, selectors, services
 from ..approvals import services as approvals
+from ..forms import CustomerAdminForm
 from ..models import BankAccount, Card, Customer
 from .common import (
     StaffSearchMixin,
@@ -65,6 +66,7 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
     ]
     inlines = [AccountInline, CardInline]
     actions = ["issue_card", revoke_biometrics, erase_biometrics]
+    form = CustomerAdminForm
 
     @admin.display(boolean=True, description=_("Consent"))
     def has_consent(self, obj: Customer) -> bool:
@@ -164,7 +166,10 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
                     what="Phone change",
                     field="Phone",
                     propose=lambda: approvals.phone_change_propose(
-                        customer=current, phone=data["phone"], actor=request.user
+                        customer=current,
+                        phone=data["phone"],
+                        actor=request.user,
+                        reason=data.get("change_reason", ""),
                     ),
                 )
             obj.refresh_from_db()

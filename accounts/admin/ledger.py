@@ -17,6 +17,7 @@ from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 
 from ..approvals import services as approvals
+from ..approvals.selectors import change_request_full_values
 from ..forms import ChangeRejectForm
 from ..models import BankAccount, ChangeRequest, Transaction
 
@@ -69,6 +70,7 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "customer",
         "target",
         "summary",
+        "proposal_reason",
         "proposed_by",
         "proposed_at",
         "decided_by",
@@ -123,10 +125,15 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:accounts_changerequest_changelist"))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{action.capitalize()}: {change.get_kind_display()} for {change.customer}",
+            "title": f"{action.capitalize()}: {change.get_kind_display()} "
+            f"for {change.customer or change.target}",
             "opts": self.model._meta,
             "change": change,
             "values": approvals.change_request_values(change),
+            # The approver's view only (audited): the numbers in full, so a familiar one can be recognised.
+            "full_values": (
+                change_request_full_values(change=change, actor=request.user) if action == "approved" else {}
+            ),
             "action": action,
             "form": form,
         }

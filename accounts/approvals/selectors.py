@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ChangeRequest, Customer
 from atmsite.errors import ApplicationError
+from audit.actors import Actor
+from audit.models import AuditEvent
+from audit.services import audit_event_record
 
 
 def change_requests_pending() -> QuerySet[ChangeRequest]:
@@ -36,3 +40,26 @@ def otp_phone_change_check(*, customer: Customer, now: dt.datetime) -> None:
             code="otp_paused_after_phone_change",
             status_code=403,
         )
+
+
+def change_request_full_values(*, change: ChangeRequest, actor: Actor) -> dict[str, dict[str, str]]:
+    """What an approver needs to judge a phone change: the full old and new numbers (masked everywhere else).
+
+    Only for someone who may decide it (holds the approve permission, is not the proposer); each viewing is an
+    audit event, so a look at a customer's number is on the record. Returns {} for every other case.
+    """
+    from .services.common import APPROVE_PERMISSION
+
+    if change.kind != ChangeRequest.Kind.PHONE_CHANGE or change.state != ChangeRequest.State.PENDING:
+        return {}
+    if actor is None or not actor.has_perm(APPROVE_PERMISSION) or change.proposed_by_id == actor.pk:
+        return {}
+    with transaction.atomic():
+        audit_event_record(
+            kind=AuditEvent.Kind.CHANGE_VIEWED,
+            outcome=AuditEvent.Outcome.INFO,
+            actor=actor,
+            customer_id=change.customer_id,
+            data={"change_request_id": change.pk, "change_kind": change.kind, "shown": ["phone"]},
+        )
+    return {"old": {"phone": change.baseline["phone"]}, "new": {"phone": change.payload["phone"]}}

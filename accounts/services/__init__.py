@@ -4,13 +4,15 @@ Callers import from `accounts.services`; the modules split the writes by what th
 """
 
 from .bank_accounts import (
+    account_close,
+    account_close_check,
     account_limit_change,
     account_number_new,
     account_open,
     account_status_change,
     daily_limit_check,
 )
-from .cards import card_block, card_issue, card_register, card_unblock
+from .cards import card_block, card_face_lock_reset, card_issue, card_register, card_unblock
 from .customers import (
     customer_active_set,
     customer_create,
@@ -30,11 +32,14 @@ from .ledger import (
 
 __all__ = [
     "CENT",
+    "account_close",
+    "account_close_check",
     "account_limit_change",
     "account_number_new",
     "account_open",
     "account_status_change",
     "card_block",
+    "card_face_lock_reset",
     "card_issue",
     "card_register",
     "card_unblock",

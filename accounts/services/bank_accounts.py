@@ -110,6 +110,34 @@ def account_limit_change(*, account: BankAccount, limit: Decimal, actor: Actor) 
 
 @transaction.atomic
 def account_status_change(*, account: BankAccount, status: str, actor: Actor) -> BankAccount:
+    """Freeze or re-activate. Closing is four-eyes (accounts.approvals: account_close_propose)."""
     if status not in BankAccount.Status.values:
         raise ValidationError("Unknown account status.", code="status")
+    current = BankAccount.objects.get(pk=account.pk).status
+    if status == BankAccount.Status.CLOSED and current != BankAccount.Status.CLOSED:
+        raise ValidationError(
+            "An account is closed through a closure request that a second member of staff approves.",
+            code="close_four_eyes",
+        )
     return _account_update(account=account, actor=actor, status=status)
+
+
+def account_close_check(account: BankAccount) -> None:
+    """Call under the account's row lock: only an open account with nothing on it can be closed."""
+    if account.status == BankAccount.Status.CLOSED:
+        raise ApplicationError("The account is already closed.", code="account_closed", status_code=409)
+    if account.balance != 0:
+        raise ApplicationError(
+            "Only an account with a zero balance can be closed; pay out or transfer the balance first.",
+            code="balance_not_zero",
+            status_code=409,
+        )
+
+
+@transaction.atomic
+def account_close(*, account: BankAccount, actor: Actor) -> BankAccount:
+    """Applied by an approved ACCOUNT_CLOSE request: the balance must still be zero."""
+    # The row lock orders the closure with deposits and withdrawals, which post under the same lock.
+    account = BankAccount.objects.select_for_update().get(pk=account.pk)
+    account_close_check(account)
+    return _account_update(account=account, actor=actor, status=BankAccount.Status.CLOSED)

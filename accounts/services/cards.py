@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from atmsite.errors import ApplicationError
 from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import BankAccount, Card, Customer
+from ..notices import Notice, customer_notice
 from ..pan import pan_hash, pan_validate
 
 
@@ -63,6 +65,7 @@ def card_register(
         card_last4=card.last4,
         data={"card_id": card.pk, "account": account.number, "expires_on": expires_on.isoformat()},
     )
+    customer_notice(customer=customer, notice=Notice.CARD_ADDED, last4=card.last4)
     return card
 
 
@@ -81,6 +84,53 @@ def card_block(*, card: Card, reason: str, status: str = Card.Status.BLOCKED, ac
         customer_id=card.customer_id,
         card_last4=card.last4,
         data={"card_id": card.pk, "status": status, "reason": card.blocked_reason},
+    )
+    return card
+
+
+FACE_LOCK_RESET_PERMISSION = "accounts.reset_face_lock"
+
+
+@transaction.atomic
+def card_face_lock_reset(*, card: Card, reason: str, actor: Actor) -> Card:
+    """Lift the face lock of an active card (the customer showed ID at the branch), with a reason, audited.
+
+    Only the face counters: the code path's cool-down and the mismatch evidence stay, since they are about
+    someone else at the card. Unblocking a blocked card (card_unblock) already resets every counter.
+    """
+    from kiosk.models import CardSecurity
+
+    if actor is None or not getattr(actor, "has_perm", lambda _p: False)(FACE_LOCK_RESET_PERMISSION):
+        raise ApplicationError(
+            "You may not reset face locks.", code="face_lock_reset_permission", status_code=403
+        )
+    text = (reason or "").strip()
+    if not text:
+        raise ApplicationError("Give the reason for lifting the face lock.", code="reason_required")
+    # Counters first, then the card: the same lock order as the kiosk (card security → card).
+    security = CardSecurity.objects.select_for_update().filter(card=card).first()
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if card.status != Card.Status.ACTIVE:
+        raise ApplicationError(
+            "Only an active card's face lock is reset here; unblock a blocked card instead.",
+            code="card_not_active",
+            status_code=409,
+        )
+    previous = security.face_locked_until if security is not None else None
+    if security is not None:
+        security.face_locked_until, security.consecutive_face_failures = None, 0
+        security.save(update_fields=["face_locked_until", "consecutive_face_failures", "updated_at"])
+    audit_event_record(
+        kind=AuditEvent.Kind.FACE_LOCK_RESET,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=card.customer_id,
+        card_last4=card.last4,
+        data={
+            "card_id": card.pk,
+            "face_locked_until": previous.isoformat() if previous else None,
+            "reason": text[:200],
+        },
     )
     return card
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from audit.actors import Actor
@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import Customer
+from ..notices import Notice, customer_notice, notice_language
 from ..phones import phone_mask
 
 
@@ -76,18 +77,24 @@ def customer_active_set(*, customer: Customer, is_active: bool, actor: Actor) ->
     return customer
 
 
-def phone_change_notice_body(*, new_phone: str) -> str:
+def phone_change_notice_body(*, new_phone: str, language: str | None = None) -> str:
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _phone_change_notice_text(new_phone)
+
+
+def _phone_change_notice_text(new_phone: str) -> str:
     return gettext(
         "%(bank)s: the phone number for your account was changed to one ending in %(last4)s. "
         "If you did not ask for this, call the bank now."
     ) % {"bank": settings.BANK_NAME, "last4": new_phone[-4:]}
 
 
-def _phone_change_notice_send(*, customer_id: int, old_phone: str, new_phone: str) -> None:
+def _phone_change_notice_send(*, customer_id: int, old_phone: str, new_phone: str, language: str) -> None:
     from kiosk.otp_senders import OtpSendError, otp_sender_get
 
     try:
-        otp_sender_get().send(phone=old_phone, body=phone_change_notice_body(new_phone=new_phone))
+        body = phone_change_notice_body(new_phone=new_phone, language=language)
+        otp_sender_get().send(phone=old_phone, body=body)
         outcome, data = AuditEvent.Outcome.SUCCESS, {"to": phone_mask(old_phone)}
     except OtpSendError as error:
         outcome, data = AuditEvent.Outcome.FAILURE, {"to": phone_mask(old_phone), "error": error.reason[:200]}
@@ -116,9 +123,13 @@ def customer_phone_change(*, customer: Customer, phone: str, actor: Actor) -> Cu
             "changes": {"phone": {"old": phone_mask(old_phone), "new": phone_mask(phone)}},
         },
     )
-    customer_id, new_phone = customer.pk, customer.phone
-    # After commit: a rolled-back change must not tell anyone it happened.
+    customer_id, new_phone, language = customer.pk, customer.phone, notice_language(customer)
+    # After commit: a rolled-back change must not tell anyone it happened. The old number first: it is the
+    # customer's, whoever holds the new one.
     transaction.on_commit(
-        lambda: _phone_change_notice_send(customer_id=customer_id, old_phone=old_phone, new_phone=new_phone)
+        lambda: _phone_change_notice_send(
+            customer_id=customer_id, old_phone=old_phone, new_phone=new_phone, language=language
+        )
     )
+    customer_notice(customer=customer, notice=Notice.PHONE_NOW_YOURS, phone=new_phone)
     return customer

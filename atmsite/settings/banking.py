@@ -7,6 +7,8 @@ from decimal import Decimal
 from .environment import env
 
 BANK_NAME = env.str("BANK_NAME", default="Demo Bank")
+# Days a login created or re-roled by a member of staff cannot decide that person's four-eyes requests.
+STAFF_GRANT_COOLING_DAYS = env.int("STAFF_GRANT_COOLING_DAYS", default=30)
 CARD_BIN = env.str("CARD_BIN", default="400000")
 # Largest balance an account may reach and largest single ledger amount; both must stay below what the money
 # columns hold (999,999,999,999.99, checked at start-up and by database CHECK constraints).

@@ -17,6 +17,7 @@ _GENERATORS = {
     "FIELD_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
     "CARD_HMAC_KEY": lambda: secrets.token_urlsafe(32),
     "OTP_HMAC_KEY": lambda: secrets.token_urlsafe(32),
+    "PIN_PEPPER": lambda: secrets.token_urlsafe(32),
     "DEMO_STAFF_PASSWORD": lambda: "demo-" + secrets.token_urlsafe(9),
     "AUDIT_CHAIN_KEY": lambda: secrets.token_urlsafe(32),
 }

@@ -13,6 +13,9 @@ SECRET_KEY = secret("SECRET_KEY")
 FIELD_ENCRYPTION_KEY = [key.strip() for key in secret("FIELD_ENCRYPTION_KEY").split(",") if key.strip()]
 CARD_HMAC_KEY = secret("CARD_HMAC_KEY")
 OTP_HMAC_KEY = secret("OTP_HMAC_KEY")
+# HMAC keys ("pepper") of the card-less PIN verifiers, held outside the database, newest first: a copy of the
+# database alone gives nothing to guess 4-digit PINs against. Rotation: `manage.py pin_pepper_rotate`.
+PIN_PEPPER = [key.strip() for key in secret("PIN_PEPPER").split(",") if key.strip()]
 
 # Uploads: frames are ~50 KB, enrolment photos a few MB; anything larger is refused with a 413/400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)

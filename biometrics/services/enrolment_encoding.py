@@ -111,22 +111,11 @@ def _enrolment_finish(*, enrolment_id: int) -> Enrolment:
     state = gallery_state_lock()
     if _duplicate_identity_flag(enrolment, templates, state):
         return enrolment
-    if FaceTemplate.objects.filter(
-        customer_id=enrolment.customer_id, revoked_at__isnull=True, gallery_added_version__isnull=False
-    ).exists():
-        # Replacing a face that already opens the account is a takeover path: a second member of staff
-        # approves it (accounts.approvals) before the new templates replace the old ones.
-        _finish_update(enrolment, Enrolment.Status.NEEDS_REVIEW)
-        face_reenrol_propose(enrolment=enrolment, template_count=len(templates))
-        return enrolment
-    enrolment_activate(enrolment=enrolment, templates=templates, state=state)
-    enrolment_audit(
-        enrolment,
-        AuditEvent.Kind.ENROLMENT_COMPLETED,
-        AuditEvent.Outcome.SUCCESS,
-        templates=len(templates),
-        engine=engine.ENGINE_VERSION,
-    )
+    # Every face that would open the account waits for a second member of staff (accounts.approvals): a
+    # re-enrolment replaces a face, and a first enrolment (never enrolled, revoked, erased) gives the account
+    # a face at all. Either, done by one teller with an accomplice at the camera, hands the account over.
+    _finish_update(enrolment, Enrolment.Status.NEEDS_REVIEW)
+    face_reenrol_propose(enrolment=enrolment, template_count=len(templates))
     return enrolment
 
 

@@ -7,10 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.approvals.services import face_reenrol_settle
+from accounts.notices import Notice, customer_notice
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from biometrics import engine
-from biometrics.models import Enrolment
+from biometrics.models import Enrolment, FaceTemplate
 from biometrics.services.enrolment_capture import enrolment_audit
 from biometrics.services.enrolment_encoding import enrolment_activate
 from biometrics.services.gallery_state import gallery_state_lock
@@ -37,7 +38,21 @@ def enrolment_review(*, enrolment: Enrolment, actor: User | None, approve: bool,
         enrolment.templates.filter(engine_version=engine.ENGINE_VERSION, revoked_at__isnull=True)
     )
     if approve:
+        had_face = FaceTemplate.objects.filter(
+            customer_id=enrolment.customer_id, revoked_at__isnull=True, gallery_added_version__isnull=False
+        ).exists()
         enrolment_activate(enrolment=enrolment, templates=templates, state=state)
+        customer_notice(
+            customer=enrolment.customer, notice=Notice.FACE_REPLACED if had_face else Notice.FACE_ENROLLED
+        )
+        enrolment_audit(
+            enrolment,
+            AuditEvent.Kind.ENROLMENT_COMPLETED,
+            AuditEvent.Outcome.SUCCESS,
+            actor=actor,
+            templates=len(templates),
+            engine=engine.ENGINE_VERSION,
+        )
     else:
         enrolment.templates.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         enrolment.status = Enrolment.Status.REJECTED

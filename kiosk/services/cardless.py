@@ -10,9 +10,10 @@ starts a session like a known one, its frames are compared (against nobody) with
 face check the way a stranger's face fails, and its code request answers as if a code had been sent (a code
 is stored but never sent, so every code typed is wrong).
 
-The PIN (4-6 digits) is set by the customer on a PIN pad at the branch and kept only as a Django password
-hash; it is never shown, logged, audited or returned. CARDLESS_PIN_MAX_FAILURES wrong PINs in a row disable
-card-less use for the customer (owner notified on WhatsApp) until a four-eyes reset at a branch.
+The PIN (4-6 digits) is set by the customer on a PIN pad at the branch and kept only as a slow hash of its
+HMAC under PIN_PEPPER (kiosk/pin_verifiers.py); it is never shown, logged, audited or returned.
+CARDLESS_PIN_MAX_FAILURES wrong PINs in a row disable card-less use for the customer (owner notified on
+WhatsApp) until a four-eyes reset at a branch.
 
 This module: the staff side, the session start, the face candidates and the daily limit. The kiosk's PIN
 check is in cardless_pin.py; the code fallback (sending, the per-number cool-down) in code_path.py.
@@ -29,13 +30,14 @@ from decimal import Decimal
 
 import phonenumbers
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import BankAccount, Customer, Transaction
+from accounts.notices import Notice, customer_notice
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from audit.actors import Actor, actor_user
@@ -43,6 +45,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import CardlessAccess, Kiosk, KioskSession
+from ..pin_verifiers import pin_verifier_make
 from . import face
 from .sessions import State, kiosk_claim, session_open
 
@@ -114,25 +117,49 @@ def _staff_audit(access: CardlessAccess, *, kind: str, actor: Actor, data: dict[
     )
 
 
-@transaction.atomic
-def cardless_opt_in(
-    *, customer: Customer, account: BankAccount, consent: bool, actor: Actor
-) -> CardlessAccess:
-    """Record the customer's consent and the account card-less cash comes from; the PIN is set next."""
+def cardless_opt_in_check(*, customer: Customer, account: BankAccount, consent: bool) -> None:
+    """Every reason an opt-in is refused (the proposal and its approval both run it). Caller locks the
+    customer."""
     if not consent:
         raise ApplicationError(
             "The customer's consent to card-less cash is required.", code="consent_required"
         )
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not customer.is_active:
+        raise ApplicationError("The customer is not active.", code="customer_inactive", status_code=409)
     if account.customer_id != customer.pk or account.status != BankAccount.Status.ACTIVE:
         raise ApplicationError("Choose an active account of this customer.", code="account_invalid")
     if not face.customer_has_active_templates(customer_id=customer.pk):
         raise ApplicationError(
             "Enrol the customer's face before opting in to card-less cash.", code="not_enrolled"
         )
-    access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
+    access = CardlessAccess.objects.filter(customer=customer).first()
+    if access is not None and access.pin_reset_required:
+        # Opting out and in again must not be a way round the four-eyes reset after wrong PINs.
+        raise ApplicationError(
+            "Card-less cash was disabled after wrong PINs: propose a reset (four eyes) first.",
+            code="cardless_reset_required",
+            status_code=409,
+        )
     if access is not None and access.status != Status.REVOKED:
         raise ApplicationError("The customer has already opted in.", code="cardless_exists", status_code=409)
+
+
+@transaction.atomic
+def cardless_opt_in(
+    *,
+    customer: Customer,
+    account: BankAccount,
+    consent: bool,
+    actor: Actor,
+    consent_by: User | None = None,
+) -> CardlessAccess:
+    """Record the customer's consent and the account card-less cash comes from; the PIN is set next.
+
+    Applied by an approved CARDLESS_OPT_IN change request (accounts.approvals): staff propose, never call
+    this directly. `consent_by` is who took the consent (the proposer), `actor` who approved."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    cardless_opt_in_check(customer=customer, account=account, consent=consent)
+    access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
     now = timezone.now()
     values = {
         "account": account,
@@ -140,7 +167,7 @@ def cardless_opt_in(
         "pin_hash": "",
         "pin_set_at": None,
         "consent_at": now,
-        "consent_by": actor,
+        "consent_by": consent_by or actor_user(actor),
         "consecutive_pin_failures": 0,
         "disabled_at": None,
         "consecutive_face_failures": 0,
@@ -157,6 +184,7 @@ def cardless_opt_in(
     _staff_audit(
         access, kind=AuditEvent.Kind.CARDLESS_OPTED_IN, actor=actor, data={"consent_at": now.isoformat()}
     )
+    customer_notice(customer=customer, notice=Notice.CARDLESS_ON)
     return access
 
 
@@ -175,12 +203,13 @@ def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor
         raise ApplicationError(_("The two PINs differ. Type the PIN again."), code="pin_mismatch")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise ApplicationError(_("Choose a PIN that is harder to guess."), code="pin_weak")
-    access.pin_hash = make_password(pin)
+    access.pin_hash = pin_verifier_make(pin)
     access.pin_set_at = timezone.now()
     access.status = Status.ACTIVE
     access.consecutive_pin_failures = 0
     access.save(update_fields=["pin_hash", "pin_set_at", "status", "consecutive_pin_failures", "updated_at"])
     _staff_audit(access, kind=AuditEvent.Kind.CARDLESS_PIN_SET, actor=actor, data={})
+    customer_notice(customer=access.customer, notice=Notice.CARDLESS_PIN_SET)
     return access
 
 
@@ -201,6 +230,7 @@ def cardless_opt_out(*, access: CardlessAccess, actor: Actor, reason: str = "") 
         actor=actor,
         data={"previous_status": previous, "reason": reason[:200]},
     )
+    customer_notice(customer=access.customer, notice=Notice.CARDLESS_OFF)
     return access
 
 
@@ -209,9 +239,12 @@ def cardless_reset_apply(*, access: CardlessAccess, actor: Actor) -> CardlessAcc
     access = (
         CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
     )
-    if access.status != Status.DISABLED:
+    if access.status != Status.DISABLED and not access.pin_reset_required:
         raise ApplicationError("Card-less use is not disabled.", code="change_stale", status_code=409)
-    access.status, access.pin_hash, access.pin_set_at = Status.PIN_PENDING, "", None
+    access.pin_reset_required = False
+    if access.status != Status.REVOKED:  # opted out meanwhile: stays out, and may now opt in (four eyes)
+        access.status = Status.PIN_PENDING
+    access.pin_hash, access.pin_set_at = "", None
     access.consecutive_pin_failures, access.disabled_at = 0, None
     access.consecutive_face_failures, access.face_locked_until = 0, None
     access.save()

@@ -6,12 +6,10 @@ WhatsApp notice, until a four-eyes reset at a branch. The PIN is never shown, lo
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
@@ -21,6 +19,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..models import CardlessAccess, Kiosk, KioskSession
+from ..pin_verifiers import pin_verifier_check, pin_verifier_make
 from .cardless import pin_check_format
 from .entries import attempts_left_refusal, owner_notice_send, session_step
 from .sessions import (
@@ -31,9 +30,6 @@ from .sessions import (
 )
 
 Status = CardlessAccess.Status
-
-# Compared when there is nobody to compare with, so a wrong PIN costs the same hashing either way.
-_NOBODY_PIN_HASH = make_password(secrets.token_urlsafe(16))
 
 
 def cardless_pin_verify(*, kiosk: Kiosk, public_id: str | UUID, pin: str) -> KioskSession:
@@ -57,9 +53,9 @@ def _pin_check(session: KioskSession, *, now: datetime, pin: str) -> Application
         .filter(customer_id__in=ids, status=Status.ACTIVE)
         .order_by("customer_id")
     )
-    matched = [access for access in accesses if check_password(pin, access.pin_hash)]
+    matched = [access for access in accesses if _pin_matches(access, pin)]
     if not accesses:
-        check_password(pin, _NOBODY_PIN_HASH)
+        pin_verifier_check(pin, "")  # the same slow hash as a real check: no timing tells the number apart
     session.last_activity_at = now
     if len(matched) == 1:
         _pin_accept(session, matched[0], now=now)
@@ -76,6 +72,15 @@ def _pin_check(session: KioskSession, *, now: datetime, pin: str) -> Application
     return attempts_left_refusal(
         _("Wrong PIN. Attempts left: %(remaining)d."), code="pin_wrong", attempts_left=left
     )
+
+
+def _pin_matches(access: CardlessAccess, pin: str) -> bool:
+    """Right PIN? A right PIN stored under an older pepper (or none) is re-keyed under the newest now."""
+    check = pin_verifier_check(pin, access.pin_hash)
+    if check.upgrade:
+        access.pin_hash = pin_verifier_make(pin)
+        access.save(update_fields=["pin_hash", "updated_at"])
+    return check.ok
 
 
 def _pin_accept(session: KioskSession, access: CardlessAccess, *, now: datetime) -> None:
@@ -100,8 +105,17 @@ def _pin_failure_record(session: KioskSession, accesses: list[CardlessAccess], *
         access.consecutive_pin_failures += 1
         if access.consecutive_pin_failures >= settings.CARDLESS_PIN_MAX_FAILURES:
             access.status, access.disabled_at = Status.DISABLED, now
+            access.pin_reset_required = True  # survives an opt-out: only an approved reset clears it
             disabled.append(access)
-        access.save(update_fields=["consecutive_pin_failures", "status", "disabled_at", "updated_at"])
+        access.save(
+            update_fields=[
+                "consecutive_pin_failures",
+                "status",
+                "disabled_at",
+                "pin_reset_required",
+                "updated_at",
+            ]
+        )
     left = min((settings.CARDLESS_PIN_MAX_FAILURES - a.consecutive_pin_failures for a in accesses), default=0)
     session_audit(
         session,

@@ -28,7 +28,9 @@ NEW_PHONE = "+447700944444"
 def _propose_phone(client, teller, customer) -> ChangeRequest:
     client.force_login(teller)
     url = reverse("admin:accounts_customer_change", args=[customer.pk])
-    response = client.post(url, admin_form_data(client, url, phone=NEW_PHONE), follow=True)
+    response = client.post(
+        url, admin_form_data(client, url, phone=NEW_PHONE, change_reason="new SIM"), follow=True
+    )
     assert "awaiting approval" in response.content.decode()
     return ChangeRequest.objects.get(kind=ChangeRequest.Kind.PHONE_CHANGE)
 
@@ -43,13 +45,14 @@ def test_administrator_approves_a_tellers_phone_change_on_a_confirmation_page(
     approve_url = reverse("admin:accounts_changerequest_approve", args=[change.pk])
     page = client.get(approve_url).content.decode()
     assert "Yes, approve" in page and "•••• 0001" in page and "•••• 4444" in page
-    assert NEW_PHONE not in page and alice.phone not in page
+    # Issue 20: the approver sees both numbers in full (the viewing is audited; the list stays masked).
+    assert NEW_PHONE in page and alice.phone in page and NEW_PHONE not in listing
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(approve_url, follow=True)
     assert "approved" in response.content.decode()
     alice.refresh_from_db()
     assert alice.phone == NEW_PHONE
-    assert [message.phone for message in outbox] == ["+447700900001"]
+    assert [message.phone for message in outbox] == ["+447700900001", NEW_PHONE]  # old and new numbers
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.PHONE_CHANGE_NOTICE, outcome="success").exists()
 
 

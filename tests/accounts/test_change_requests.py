@@ -358,10 +358,11 @@ def test_reviewing_a_re_enrolment_directly_settles_its_request(world, administra
     assert CASES["face_reenrol"].applied(world)
 
 
-def test_a_first_enrolment_still_activates_at_once(teller, alice):
+def test_a_first_enrolment_waits_for_a_second_person_too(teller, alice):
+    # Issue 20 (a): a customer with no active face given one by a lone teller was an account handed over.
     enrolment = enrollment._enrolment_finish(enrolment_id=encoded_enrolment(alice, teller).pk)
-    assert enrolment.status == Enrolment.Status.ACTIVE
-    assert not ChangeRequest.objects.exists()
+    assert enrolment.status == Enrolment.Status.NEEDS_REVIEW
+    assert ChangeRequest.objects.get().kind == ChangeRequest.Kind.FACE_ENROL
 
 
 def test_a_failed_notice_to_the_old_number_is_recorded(

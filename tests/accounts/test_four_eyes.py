@@ -34,7 +34,9 @@ def test_one_teller_cannot_change_a_phone_alone(client, teller, alice_card):
     alice = alice_card.customer
     client.force_login(teller)
     url = _change_url(alice)
-    response = client.post(url, admin_form_data(client, url, phone=TELLER_PHONE), follow=True)
+    response = client.post(
+        url, admin_form_data(client, url, phone=TELLER_PHONE, change_reason="new SIM"), follow=True
+    )
     assert response.status_code == 200
     alice.refresh_from_db()
     assert alice.phone == "+447700900001"
@@ -115,7 +117,7 @@ def test_the_trail_names_the_old_and_new_phone_masked(client, teller, administra
     alice = alice_card.customer
     client.force_login(teller)
     url = _change_url(alice)
-    client.post(url, admin_form_data(client, url, phone=TELLER_PHONE), follow=True)
+    client.post(url, admin_form_data(client, url, phone=TELLER_PHONE, change_reason="new SIM"), follow=True)
     events = AuditEvent.objects.filter(customer_id=alice.pk)
     texts = [str(event.data) for event in events]
     assert any("0001" in text and "6666" in text for text in texts)

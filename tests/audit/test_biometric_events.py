@@ -53,6 +53,6 @@ def test_superseded_enrolment_is_audited(teller, administrator, faces_dir):
     assert event.data["enrolment_id"] == second.pk
     assert event.data["superseded_enrolment_ids"] == [first.pk]
     assert event.data["templates_revoked"] == 1
-    approved = AuditEvent.objects.get(kind=AuditEvent.Kind.CHANGE_APPROVED)
+    approved = AuditEvent.objects.get(kind=AuditEvent.Kind.CHANGE_APPROVED, data__change_kind="face_reenrol")
     assert abs(event.seq - approved.seq) <= 3  # written by the approval's activation, in its transaction
     assert chain_verify().ok

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.models import Customer
-from accounts.roles import TELLER
+from accounts.roles import ADMINISTRATOR, TELLER
 from biometrics.admin import revoke_biometrics
 from biometrics.models import Enrolment
 from tests.biometrics.test_enrolment_support import fresh_gallery, memo_engine  # noqa: F401
@@ -115,8 +115,11 @@ def test_seed_demo_faces_enrols_the_demo_customers(
     for demo in DEMO_CUSTOMERS[1:3]:  # Joe Biden and Kit Harington: small folders, quick
         CustomerFactory(full_name=demo.full_name, phone=demo.phone)
     out = io.StringIO()
+    # A first face waits for a second member of staff: in the demo the "admin" login approves it.
+    UserFactory(username="admin").groups.add(Group.objects.get(name=ADMINISTRATOR))
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo_faces", stdout=out)
+    call_command("seed_demo_faces", stdout=out)  # encoded on commit after the first run: approved now
     active = Enrolment.objects.filter(status=Enrolment.Status.ACTIVE)
     assert active.count() == 2, out.getvalue()
     call_command("seed_demo_faces", stdout=out)  # idempotent

@@ -14,6 +14,7 @@ from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate
 from biometrics.services import enrollment, gallery_sync
 from tests.biometrics.test_enrolment_support import BIDEN, OBAMA, enrol, fresh_gallery, read  # noqa: F401
 from tests.factories import CustomerFactory
+from tests.support.faces import first_enrolment_approve
 
 pytestmark = [pytest.mark.faces, pytest.mark.usefixtures("fresh_gallery")]
 
@@ -40,6 +41,9 @@ def test_branch_api_enrolment_end_to_end(teller, faces_dir, django_capture_on_co
     assert submitted.status_code == 202
     assert len(callbacks) == 1  # the encoding task is queued only once the submit has committed
 
+    status = client.get(reverse("biometrics:enrolment", args=[enrolment_id])).json()
+    assert status["status"] == "needs_review", status  # a first face waits for a second person
+    first_enrolment_approve(customer)
     status = client.get(reverse("biometrics:enrolment", args=[enrolment_id])).json()
     assert status["status"] == "active", status
     assert status["encoded_count"] == 3
@@ -131,6 +135,7 @@ def test_encoding_twice_creates_no_duplicate_templates(teller, faces_dir):
     enrollment.enrolment_encode(enrolment_id=enrolment.pk)
     enrollment.enrolment_encode(enrolment_id=enrolment.pk)
     assert FaceTemplate.objects.filter(enrolment=enrolment).count() == 2
+    first_enrolment_approve(customer)
     enrolment.refresh_from_db()
     assert enrolment.status == Enrolment.Status.ACTIVE and enrolment.encoded_count == 2
     assert (

@@ -15,6 +15,7 @@ from accounts.models import Customer
 from biometrics import engine
 from biometrics.models import Enrolment
 from biometrics.services import enrollment, gallery_sync, verification
+from tests.support.faces import first_enrolment_approve
 
 OBAMA = [
     "people/barack_obama/obama_1.jpg",
@@ -85,4 +86,6 @@ def enrol(
     enrolment = enrollment.enrolment_submit(enrolment=enrolment, actor=actor)
     if encode:
         enrolment = enrollment.enrolment_encode(enrolment_id=enrolment.pk)
+        first_enrolment_approve(customer)  # a first face waits for a second member of staff (issue 20)
+        enrolment.refresh_from_db()
     return enrolment

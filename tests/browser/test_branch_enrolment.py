@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from biometrics.models import Enrolment
 from biometrics.services import enrollment, gallery_sync, verification
 from tests.factories import CustomerFactory
+from tests.support.faces import first_enrolment_approve
 
 PHOTO = "people/barack_obama/obama_1.jpg"
 
@@ -52,12 +53,15 @@ def test_capture_submit_and_see_the_outcome(capture_page):
     expect(page.locator("#feedback")).to_have_class(re.compile(r"\bok\b"), timeout=30_000)
     expect(page.locator("#taken")).to_have_text("1")
     page.click("#submit")
-    expect(page.locator("#result-title")).to_have_text("Enrolment complete", timeout=60_000)
+    # A first face waits for a second member of staff (issue 20): the page says so.
+    expect(page.locator("#result-title")).to_have_text("Needs review", timeout=60_000)
+    expect(page.locator("#result-text")).to_contain_text("first face")
     # The hidden attribute beats the CSS: no capture panel, no "Retake photos", no stale camera text.
     expect(page.locator("#capture-panel")).to_be_hidden()
     expect(page.locator("#retake")).to_be_hidden()
     expect(page.locator("#feedback")).to_be_hidden()
     expect(page.locator("#done")).to_be_visible()
+    first_enrolment_approve(enrolment.customer)
     enrolment.refresh_from_db()
     assert enrolment.status == Enrolment.Status.ACTIVE
     assert enrolment.templates.count() == 1

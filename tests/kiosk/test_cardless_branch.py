@@ -20,20 +20,31 @@ def enrolled_customer(db):
     return customer, BankAccountFactory(customer=customer)
 
 
-def test_teller_opts_in_with_consent_and_the_customer_sets_the_pin(client, teller, enrolled_customer) -> None:
+def _opt_in_approved(client, customer, account, approver) -> str:
+    """The teller proposes card-less cash, a second member of staff approves; returns the PIN pad's URL."""
+    from accounts.approvals.services import change_request_approve
+    from accounts.models import ChangeRequest
+
+    answer = client.post(
+        reverse("branch:cardless", args=[customer.pk]),
+        {"action": "opt_in", "account": account.pk, "consent": "on", "reason": "asked at the desk"},
+    )
+    assert answer.status_code == 302
+    change = ChangeRequest.objects.get(kind=ChangeRequest.Kind.CARDLESS_OPT_IN, state="pending")
+    change_request_approve(change_request=change, actor=approver)
+    return reverse("branch:cardless-pin", args=[customer.pk])
+
+
+def test_teller_opts_in_with_consent_and_the_customer_sets_the_pin(
+    client, teller, administrator, enrolled_customer
+) -> None:
     customer, account = enrolled_customer
     client.force_login(teller)
     refused = client.post(
         reverse("branch:cardless", args=[customer.pk]), {"action": "opt_in", "account": account.pk}
     )
     assert refused.status_code == 400 and not CardlessAccess.objects.exists()  # no consent, nothing written
-    answer = client.post(
-        reverse("branch:cardless", args=[customer.pk]),
-        {"action": "opt_in", "account": account.pk, "consent": "on"},
-    )
-    assert answer.status_code == 302 and answer["Location"] == reverse(
-        "branch:cardless-pin", args=[customer.pk]
-    )
+    answer = {"Location": _opt_in_approved(client, customer, account, administrator)}
     pad = client.get(answer["Location"])
     assert pad.status_code == 200 and 'type="password"' in pad.content.decode()
     mismatch = client.post(answer["Location"], {"pin": PIN, "pin_repeat": "4822"})
@@ -50,13 +61,10 @@ def test_teller_opts_in_with_consent_and_the_customer_sets_the_pin(client, telle
     assert not any(PIN in str(data) for data in AuditEvent.objects.values_list("data", flat=True))
 
 
-def test_weak_pin_is_refused(client, teller, enrolled_customer) -> None:
+def test_weak_pin_is_refused(client, teller, administrator, enrolled_customer) -> None:
     customer, account = enrolled_customer
     client.force_login(teller)
-    client.post(
-        reverse("branch:cardless", args=[customer.pk]),
-        {"action": "opt_in", "account": account.pk, "consent": "on"},
-    )
+    _opt_in_approved(client, customer, account, administrator)
     for weak in ("1111", "1234", "12", "abcd"):
         answer = client.post(
             reverse("branch:cardless-pin", args=[customer.pk]), {"pin": weak, "pin_repeat": weak}
@@ -82,12 +90,9 @@ def test_opt_out_at_the_branch_and_revoke_in_the_admin(
     assert AuditEvent.objects.filter(
         kind=AuditEvent.Kind.CARDLESS_OPTED_OUT, actor_id=administrator.pk
     ).exists()
-    # Opting in again starts over: a new consent and a new PIN.
+    # Opting in again starts over: a new consent, a second person's approval and a new PIN.
     client.force_login(teller)
-    client.post(
-        reverse("branch:cardless", args=[customer.pk]),
-        {"action": "opt_in", "account": account.pk, "consent": "on"},
-    )
+    _opt_in_approved(client, customer, account, administrator)
     assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.PIN_PENDING
     client.post(reverse("branch:cardless", args=[customer.pk]), {"action": "opt_out"})
     assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.REVOKED

@@ -44,7 +44,10 @@ def test_the_old_number_gets_a_notice_and_no_code_is_sent_within_24h(
     start = timezone.now()
     with time_machine.travel(start, tick=False) as traveller:
         _approved_phone_change(alice, teller, administrator, django_capture_on_commit_callbacks)
-        assert [message.phone for message in outbox] == ["+447700900001"]
+        assert [message.phone for message in outbox] == [
+            "+447700900001",
+            NEW_PHONE,
+        ]  # the old number, then the new
         assert "0001" not in outbox[0].body or "6666" in outbox[0].body
         outbox.clear()
         traveller.shift(dt.timedelta(hours=23, minutes=59))
@@ -68,7 +71,7 @@ def test_a_single_teller_can_no_longer_take_over_the_account(
     alice = alice_card.customer
     client.force_login(teller)
     url = reverse("admin:accounts_customer_change", args=[alice.pk])
-    client.post(url, admin_form_data(client, url, phone=NEW_PHONE), follow=True)
+    client.post(url, admin_form_data(client, url, phone=NEW_PHONE, change_reason="new SIM"), follow=True)
     client.post(
         reverse("admin:accounts_card_add"),
         {

@@ -16,6 +16,7 @@ from kiosk.services import sessions
 from kiosk.services.frames import session_frame_submit
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, make_pan
 from tests.kiosk.conftest import card_read_of
+from tests.support.faces import first_enrolment_approve
 
 pytestmark = [pytest.mark.faces, pytest.mark.django_db]
 
@@ -63,6 +64,8 @@ def enrolled(faces_dir, kiosk, django_capture_on_commit_callbacks):
         _enrol(obama, [people / "barack_obama" / f"obama_{n}.jpg" for n in (1, 2, 3, 4)])
     with django_capture_on_commit_callbacks(execute=True):
         _enrol(biden, [people / "joe_biden" / "biden_1.jpg"])
+    first_enrolment_approve(obama)  # a first face waits for a second member of staff
+    first_enrolment_approve(biden)
     card = CardFactory(account=BankAccountFactory(customer=obama), customer=obama, pan=make_pan(41))
     return card
 
@@ -146,6 +149,7 @@ def clip_owner(faces_dir, kiosk, django_capture_on_commit_callbacks):
     enrollment.enrolment_clip_add(enrolment=enrolment, data=clip, actor=None)
     with django_capture_on_commit_callbacks(execute=True):
         enrollment.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)
+    first_enrolment_approve(performer)
     CardFactory(account=BankAccountFactory(customer=performer), customer=performer, pan=make_pan(61))
     return clip
 

@@ -10,7 +10,8 @@ One module per kind of change (its proposal and what approving it does), `common
 `decisions` for approving, rejecting and cancelling. Callers import from `accounts.approvals.services`.
 """
 
-from .cardless import cardless_reset_propose
+from .accounts import account_close_propose
+from .cardless import cardless_opt_in_propose, cardless_reset_propose
 from .cards import card_issue_check, card_issue_propose, card_replace_check, card_replace_propose
 from .common import APPROVE_PERMISSION, change_request_values
 from .decisions import change_request_approve, change_request_cancel, change_request_reject
@@ -22,16 +23,19 @@ from .faces import (
 )
 from .limits import LIMIT_MAX, limit_change_propose, limit_parse
 from .phones import phone_change_propose
+from .staff import staff_grant_propose, staff_grant_state, staff_recently_granted_by
 
 __all__ = [
     "APPROVE_PERMISSION",
     "LIMIT_MAX",
+    "account_close_propose",
     "biometrics_erase_propose",
     "biometrics_revoke_propose",
     "card_issue_check",
     "card_issue_propose",
     "card_replace_check",
     "card_replace_propose",
+    "cardless_opt_in_propose",
     "cardless_reset_propose",
     "change_request_approve",
     "change_request_cancel",
@@ -42,4 +46,7 @@ __all__ = [
     "limit_change_propose",
     "limit_parse",
     "phone_change_propose",
+    "staff_grant_propose",
+    "staff_grant_state",
+    "staff_recently_granted_by",
 ]

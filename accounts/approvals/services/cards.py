@@ -60,7 +60,7 @@ def card_issue_check(*, customer: Customer, account: BankAccount, pan: str, expi
 
 @transaction.atomic
 def card_issue_propose(
-    *, customer: Customer, account: BankAccount, pan: str, expires_on: dt.date, actor: Actor
+    *, customer: Customer, account: BankAccount, pan: str, expires_on: dt.date, actor: Actor, reason: str = ""
 ) -> ChangeRequest:
     locked = BankAccount.objects.select_for_update().get(pk=account.pk)
     digits = card_issue_check(customer=customer, account=locked, pan=pan, expires_on=expires_on)
@@ -72,6 +72,7 @@ def card_issue_propose(
         payload={"account_id": locked.pk, **_new_card(digits, expires_on)},
         baseline={"account_status": locked.status},
         actor=actor,
+        reason=reason,
     )
 
 
@@ -102,6 +103,7 @@ def card_replace_propose(
         payload={"card_id": card.pk, **_new_card(digits, expires_on), "reason": reason.strip()[:200]},
         baseline={"status": card.status, "last4": card.last4},
         actor=actor,
+        reason=reason,
     )
 
 

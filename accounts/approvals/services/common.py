@@ -25,6 +25,21 @@ def refusal(error: ValidationError, *, code: str | None = None) -> ApplicationEr
     return ApplicationError(error.messages[0], code=code or error.code or "invalid")
 
 
+def change_customer_pk(change: ChangeRequest) -> int:
+    """The customer a customer-side request concerns (every kind but a staff grant has one)."""
+    if change.customer_id is None:
+        raise ApplicationError("This request concerns no customer.", code="change_invalid")
+    return change.customer_id
+
+
+def reason_check(reason: str) -> str:
+    """The proposer's stated reason: required, so the approver decides on more than the values."""
+    text = (reason or "").strip()
+    if not text:
+        raise ApplicationError("Give the reason for this change.", code="reason_required")
+    return text[:300]
+
+
 def stale(what: str) -> ApplicationError:
     return ApplicationError(
         f"{what} changed since this was proposed; reject it and propose again.",
@@ -70,13 +85,26 @@ def change_request_values(change: ChangeRequest) -> dict[str, Any]:
             "old": {"card": pan_mask(baseline["last4"]), "status": baseline["status"]},
             "new": {"card": pan_mask(payload["last4"]), "expires_on": payload["expires_on"]},
         }
-    if change.kind == Kind.FACE_REENROL:
+    if change.kind in (Kind.FACE_REENROL, Kind.FACE_ENROL):
         return {
             "old": {"active_templates": len(baseline["template_ids"])},
             "new": {"enrolment_id": payload["enrolment_id"], "templates": payload["templates"]},
         }
     if change.kind == Kind.CARDLESS_RESET:
         return {"old": {"cardless": baseline["status"]}, "new": {"cardless": "pin_pending"}}
+    if change.kind == Kind.CARDLESS_OPT_IN:
+        return {
+            "old": {"cardless": baseline["status"]},
+            "new": {"cardless": "pin_pending", "account_id": payload["account_id"]},
+        }
+    if change.kind == Kind.STAFF_GRANT:
+        keys = ("is_active", "is_staff", "is_superuser", "groups", "permissions")
+        return {"old": {k: baseline[k] for k in keys}, "new": {k: payload[k] for k in keys}}
+    if change.kind == Kind.ACCOUNT_CLOSE:
+        return {
+            "old": {"account_status": baseline["status"], "balance": baseline["balance"]},
+            "new": {"account_status": "closed"},
+        }
     return {"old": {"active_templates": len(baseline["template_ids"])}, "new": {"active_templates": 0}}
 
 
@@ -93,6 +121,7 @@ def change_audit(
             "change_kind": change.kind,
             "target": change.target,
             "proposed_by": getattr(change.proposed_by, "username", None),
+            "proposal_reason": change.proposal_reason,
             **change_request_values(change),
             **extra,
         },
@@ -102,13 +131,16 @@ def change_audit(
 def change_propose(
     *,
     kind: str,
-    customer: Customer,
+    customer: Customer | None,
     target: str,
     summary: str,
     payload: dict[str, Any],
     baseline: dict[str, Any],
     actor: Actor,
+    reason: str = "",
 ) -> ChangeRequest:
+    """Open a request. `reason` is the proposer's own words, shown to the approver; the kinds whose forms
+    ask for it refuse a blank one (reason_check) before calling this."""
     if ChangeRequest.objects.filter(kind=kind, target=target, state=State.PENDING).exists():
         raise ApplicationError(
             "The same kind of change is already awaiting approval for this; decide or cancel that one first.",
@@ -125,6 +157,7 @@ def change_propose(
                 payload=payload,
                 baseline=baseline,
                 proposed_by=actor_user(actor),
+                proposal_reason=(reason or "").strip()[:300],
             )
     except IntegrityError:  # a concurrent proposal won the partial unique constraint
         raise ApplicationError(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 
-from accounts.models import ChangeRequest
+from accounts.models import ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
-from .cardless import cardless_reset_approved
+from .accounts import account_close_approved
+from .cardless import cardless_opt_in_approved, cardless_reset_approved
 from .cards import card_issue_approved, card_replace_approved
-from .common import APPROVE_PERMISSION, Kind, State, change_decide
+from .common import APPROVE_PERMISSION, Kind, State, change_customer_pk, change_decide
 from .faces import (
     biometrics_erase_approved,
     biometrics_revoke_approved,
@@ -21,6 +23,7 @@ from .faces import (
 )
 from .limits import limit_increase_approved
 from .phones import phone_change_approved
+from .staff import staff_grant_approved, staff_recently_granted_by
 
 _APPLY: dict[str, Callable[[ChangeRequest, Actor], None]] = {
     Kind.PHONE_CHANGE: phone_change_approved,
@@ -30,10 +33,17 @@ _APPLY: dict[str, Callable[[ChangeRequest, Actor], None]] = {
     Kind.BIOMETRICS_REVOKE: biometrics_revoke_approved,
     Kind.BIOMETRICS_ERASE: biometrics_erase_approved,
     Kind.FACE_REENROL: face_reenrol_approved,
+    Kind.FACE_ENROL: face_reenrol_approved,
     Kind.CARDLESS_RESET: cardless_reset_approved,
+    Kind.CARDLESS_OPT_IN: cardless_opt_in_approved,
+    Kind.STAFF_GRANT: staff_grant_approved,
+    Kind.ACCOUNT_CLOSE: account_close_approved,
 }
 # What a rejection must undo beyond the request itself (a re-enrolment's new templates).
-_ON_REJECT: dict[str, Callable[[ChangeRequest, Actor], None]] = {Kind.FACE_REENROL: face_reenrol_rejected}
+_ON_REJECT: dict[str, Callable[[ChangeRequest, Actor], None]] = {
+    Kind.FACE_REENROL: face_reenrol_rejected,
+    Kind.FACE_ENROL: face_reenrol_rejected,
+}
 
 
 def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
@@ -52,6 +62,32 @@ def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
     return change
 
 
+# Kinds that give someone a way into the account: pointless, and dangerous, for a customer deactivated since.
+_NEEDS_ACTIVE_CUSTOMER = {
+    Kind.PHONE_CHANGE,
+    Kind.LIMIT_INCREASE,
+    Kind.CARD_ISSUE,
+    Kind.CARD_REPLACE,
+    Kind.FACE_ENROL,
+    Kind.FACE_REENROL,
+    Kind.CARDLESS_OPT_IN,
+    Kind.CARDLESS_RESET,
+}
+
+
+def _recheck(change: ChangeRequest) -> None:
+    """What must still hold when the decision is taken, whatever the proposer saw (the kind's own stale
+    checks follow in its apply function): a refusal rolls the whole approval back, nothing is applied."""
+    if change.kind in _NEEDS_ACTIVE_CUSTOMER:
+        customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
+        if not customer.is_active:
+            raise ApplicationError(
+                "The customer was deactivated since this was proposed; nothing was applied. Reject it.",
+                code="customer_inactive",
+                status_code=409,
+            )
+
+
 def _check_checker(change: ChangeRequest, actor: Actor) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise ApplicationError(
@@ -62,6 +98,16 @@ def _check_checker(change: ChangeRequest, actor: Actor) -> None:
         raise ApplicationError(
             "You proposed this change; another member of staff must decide it.",
             code="four_eyes",
+            status_code=403,
+        )
+    if change.proposed_by_id is not None and staff_recently_granted_by(
+        user_id=actor.pk or 0, by_id=change.proposed_by_id
+    ):
+        # Four eyes means two people: a login the proposer just made or promoted is their second pair.
+        raise ApplicationError(
+            f"Your login was created or given its role by the proposer within the last "
+            f"{settings.STAFF_GRANT_COOLING_DAYS} days; another member of staff must decide.",
+            code="four_eyes_granted_by_proposer",
             status_code=403,
         )
     if not actor.has_perm(APPROVE_PERMISSION):
@@ -75,6 +121,7 @@ def change_request_approve(*, change_request: ChangeRequest, actor: Actor) -> Ch
     """Apply the change through its domain service, in this transaction; refuse a stale request."""
     change = _lock_pending(change_request)
     _check_checker(change, actor)
+    _recheck(change)
     # Settled first, so a domain service that settles requests itself (enrolment review) finds none pending.
     change_decide(change, actor=actor, state=State.APPROVED)
     _APPLY[change.kind](change, actor)
@@ -102,9 +149,9 @@ def change_request_cancel(*, change_request: ChangeRequest, actor: Actor, reason
         raise ApplicationError(
             "Only the proposer can cancel a request.", code="not_proposer", status_code=403
         )
-    if change.kind == Kind.FACE_REENROL:
+    if change.kind in (Kind.FACE_REENROL, Kind.FACE_ENROL):
         raise ApplicationError(
-            "A re-enrolment is approved or rejected by a second member of staff.", code="cancel_not_supported"
+            "An enrolment is approved or rejected by a second member of staff.", code="cancel_not_supported"
         )
     change_decide(change, actor=actor, state=State.CANCELLED, reason=reason or "Cancelled by the proposer")
     return change

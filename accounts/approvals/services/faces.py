@@ -9,7 +9,7 @@ from django.db import transaction
 from accounts.models import ChangeRequest, Customer
 from audit.actors import Actor, actor_user
 
-from .common import Kind, State, active_template_ids, change_decide, change_propose, stale
+from .common import Kind, State, active_template_ids, change_customer_pk, change_decide, change_propose, stale
 
 if TYPE_CHECKING:  # biometrics builds on accounts, not the other way round
     from biometrics.models import Enrolment
@@ -27,6 +27,7 @@ def _biometrics_propose(*, kind: str, customer: Customer, actor: Actor, reason: 
         payload={"reason": reason.strip()[:200]},
         baseline={"template_ids": template_ids},
         actor=actor,
+        reason=reason,
     )
 
 
@@ -40,17 +41,28 @@ def biometrics_erase_propose(*, customer: Customer, actor: Actor, reason: str = 
     return _biometrics_propose(kind=Kind.BIOMETRICS_ERASE, customer=customer, actor=actor, reason=reason)
 
 
+FACE_KINDS = (Kind.FACE_ENROL, Kind.FACE_REENROL)
+
+
 def face_reenrol_propose(*, enrolment: Enrolment, template_count: int) -> ChangeRequest:
-    """Called by the enrolment service, inside its transaction, when a customer who already has active
-    templates finishes a new enrolment: the new face waits for a second member of staff."""
+    """Called by the enrolment service, inside its transaction, when an enrolment is encoded: the new face
+    waits for a second member of staff, whether it replaces a face (re-enrolment) or is the customer's
+    first active one (never enrolled, revoked or erased): either gives whoever was at the camera the
+    account."""
+    current = active_template_ids(enrolment.customer_id)
+    if current:
+        kind, summary = Kind.FACE_REENROL, f"Replace the face with enrolment #{enrolment.pk}"
+    else:
+        kind, summary = Kind.FACE_ENROL, f"First face: enrolment #{enrolment.pk}"
     return change_propose(
-        kind=Kind.FACE_REENROL,
+        kind=kind,
         customer=enrolment.customer,
         target=f"enrolment:{enrolment.pk}",
-        summary=f"Replace the face with enrolment #{enrolment.pk} ({template_count} templates)",
+        summary=f"{summary} ({template_count} templates)",
         payload={"enrolment_id": enrolment.pk, "templates": template_count},
-        baseline={"template_ids": active_template_ids(enrolment.customer_id)},
+        baseline={"template_ids": current},
         actor=enrolment.created_by,
+        reason=f"Face captured at the branch by {getattr(enrolment.created_by, 'username', 'staff')}",
     )
 
 
@@ -59,7 +71,7 @@ def face_reenrol_settle(*, enrolment: Enrolment, actor: Actor, approved: bool, n
     way, so the two views of one four-eyes decision never disagree. Caller holds the enrolment lock."""
     change = (
         ChangeRequest.objects.select_for_update()
-        .filter(kind=Kind.FACE_REENROL, target=f"enrolment:{enrolment.pk}", state=State.PENDING)
+        .filter(kind__in=FACE_KINDS, target=f"enrolment:{enrolment.pk}", state=State.PENDING)
         .first()
     )
     if change is None:
@@ -68,7 +80,7 @@ def face_reenrol_settle(*, enrolment: Enrolment, actor: Actor, approved: bool, n
 
 
 def _lock_customer_with_same_face(change: ChangeRequest) -> Customer:
-    customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+    customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
     if active_template_ids(customer.pk) != change.baseline["template_ids"]:
         raise stale("The customer's active face templates")
     return customer

@@ -30,7 +30,9 @@ def limit_parse(raw: object) -> Decimal:
 
 
 @transaction.atomic
-def limit_change_propose(*, account: BankAccount, limit: Decimal | str, actor: Actor) -> ChangeRequest | None:
+def limit_change_propose(
+    *, account: BankAccount, limit: Decimal | str, actor: Actor, reason: str = ""
+) -> ChangeRequest | None:
     """A decrease (or no change) applies at once; an increase becomes a request, which is returned."""
     limit = limit_parse(limit)
     locked = BankAccount.objects.select_for_update().get(pk=account.pk)
@@ -45,6 +47,7 @@ def limit_change_propose(*, account: BankAccount, limit: Decimal | str, actor: A
         payload={"limit": str(limit)},
         baseline={"limit": str(locked.daily_withdrawal_limit)},
         actor=actor,
+        reason=reason,
     )
 
 

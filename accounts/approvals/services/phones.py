@@ -11,11 +11,11 @@ from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
-from .common import Kind, change_propose, refusal, stale
+from .common import Kind, change_customer_pk, change_propose, refusal, stale
 
 
 @transaction.atomic
-def phone_change_propose(*, customer: Customer, phone: str, actor: Actor) -> ChangeRequest:
+def phone_change_propose(*, customer: Customer, phone: str, actor: Actor, reason: str = "") -> ChangeRequest:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     phone = (phone or "").strip()
     try:
@@ -32,11 +32,12 @@ def phone_change_propose(*, customer: Customer, phone: str, actor: Actor) -> Cha
         payload={"phone": phone},
         baseline={"phone": customer.phone},
         actor=actor,
+        reason=reason,
     )
 
 
 def phone_change_approved(change: ChangeRequest, actor: Actor) -> None:
-    customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+    customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
     if customer.phone != change.baseline["phone"]:
         raise stale("The phone number")
     try:

@@ -14,6 +14,7 @@ from kiosk.services import cardless
 from tests.factories import BankAccountFactory, CustomerFactory, KioskFactory
 from tests.kiosk.browser import test_kiosk_page
 from tests.kiosk.browser.test_kiosk_page import _kiosk_page, _screenshot
+from tests.support.faces import first_enrolment_approve
 
 noisy_camera = test_kiosk_page.noisy_camera  # the same fixture: a still photo with sensor noise
 
@@ -32,6 +33,7 @@ def _enrol(customer, faces_dir, photos: list[str]) -> None:
             enrolment=enrolment, data=(faces_dir / name).read_bytes(), actor=None, require_pose_change=False
         )
     enrollment.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)  # encodes on commit
+    first_enrolment_approve(customer)
 
 
 def _opt_in(customer, *, pin: str = PIN) -> CardlessAccess:

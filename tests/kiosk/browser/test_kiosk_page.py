@@ -11,6 +11,7 @@ from accounts.models import BankAccount, Transaction
 from kiosk.models import Cassette, KioskSession
 from kiosk.services.credentials import kiosk_credential_rotate
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
+from tests.support.faces import first_enrolment_approve
 
 PAN = make_pan(51)
 
@@ -55,6 +56,7 @@ def obama_card(transactional_db, faces_dir):
     enrollment.enrolment_submit(
         enrolment=enrolment, actor=None, allow_partial=True
     )  # encodes on commit (eager)
+    first_enrolment_approve(obama)
     account = BankAccountFactory(customer=obama, balance=Decimal("500.00"))
     return CardFactory(account=account, customer=obama, pan=PAN)
 
