@@ -25,3 +25,8 @@ def post_fork(server: Any, worker: Any) -> None:
         # Raises on a missing or altered model: the worker fails to boot and gunicorn stops, never serving
         # kiosk frames without the presentation-attack check it was configured with.
         engine.pad_warm_up(settings.PAD_MODELS)
+    if feature_active("face_model"):
+        # The second face model (YuNet + face-reid-0095): hash-checked here, so a worker with an altered or
+        # missing file fails to boot in production instead of comparing faces by dlib alone.
+        engine.yunet_warm_up()
+        engine.reid_warm_up()

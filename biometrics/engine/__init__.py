@@ -35,6 +35,7 @@ from .media import (
     jpeg_encode,
 )
 from .pad import pad_crop, pad_score, pad_warm_up
+from .reid import REID_ENCODING_SIZE, encode_face_reid, reid_distances, reid_warm_up
 from .types import Box, Face, ImageRejected, Quality
 from .yunet import YuNetFace, detect_faces_yunet, yunet_warm_up
 
@@ -49,6 +50,7 @@ __all__ = [
     "ENROL_WHOLE_IMAGE_FALLBACK",
     "LIVE_DETECT_SIZE",
     "QUALITY_CROP_SIZE",
+    "REID_ENCODING_SIZE",
     "VIDEO_MAX_BYTES",
     "Box",
     "Face",
@@ -61,10 +63,13 @@ __all__ = [
     "detect_faces_yunet",
     "distances",
     "encode_face",
+    "encode_face_reid",
     "jpeg_encode",
     "pad_crop",
     "pad_score",
     "pad_warm_up",
+    "reid_distances",
+    "reid_warm_up",
     "warm_up",
     "yunet_warm_up",
 ]
