@@ -116,3 +116,28 @@ def test_a_test_needing_models_skips_on_a_laptop_and_fails_under_ci(
     monkeypatch.setattr(environment, "IN_CI", True)
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         environment.models_dir()
+
+
+@pytest.mark.django_db
+def test_a_gunicorn_worker_with_an_altered_face_model_fails_to_boot(
+    tmp_path: Path, settings, models_dir: Path
+) -> None:
+    from atmsite import gunicorn_conf
+    from biometrics.engine import yunet
+
+    for key in MODEL_FILES:
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(models_dir / key, tmp_path / key)
+    target = tmp_path / model_files.YUNET_FILE
+    target.write_bytes(target.read_bytes()[:-1] + b"\x00")
+    settings.ATM_MODELS_DIR = tmp_path
+    settings.FACE_MODEL_ENABLED = True
+    settings.DEBUG = False
+    model_files.clear_cache()
+    yunet._yunet = None  # this process may have loaded the real one already
+    try:
+        with pytest.raises(ModelFileError, match=r"YuNet face detector .* has sha256"):
+            gunicorn_conf.post_fork(None, None)
+    finally:
+        yunet._yunet = None
+        model_files.clear_cache()
