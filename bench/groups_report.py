@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -94,5 +93,5 @@ def _det_points(genuine: np.ndarray, impostor: np.ndarray) -> list[tuple[float, 
     return list(zip(fmr.tolist(), fnmr.tolist(), strict=True))
 
 
-def _escape(text: str, replace: Callable[[str], str] | None = None) -> str:
+def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
