@@ -22,9 +22,13 @@ from biometrics.gallery import Gallery
 Log = Callable[[str], None]
 
 
-def engine_floor(frames: list[np.ndarray], repeat: int, log: Log, *, pad: bool = False) -> dict[str, float]:
+def engine_floor(
+    frames: list[np.ndarray], repeat: int, log: Log, *, pad: bool = False, second: bool = False
+) -> dict[str, float]:
     """Bare detection (the product's live downscale) plus one encoding of the same frame; with ``pad``, plus
-    the PAD models' score of its face crop (settings.PAD_MODELS), as an owner-matching frame gets."""
+    the PAD models' score of its face crop (settings.PAD_MODELS), as an owner-matching frame gets. With
+    ``second``, the second model's path of a frame that matches its owner instead of the dlib encoding: HOG
+    detection (its 68 landmarks drive liveness and quality), YuNet and the face-reid-0095 embedding."""
     usable = [frame for frame in frames if len(engine.detect_faces(frame, purpose="live")) == 1]
     if pad:
         engine.pad_warm_up(settings.PAD_MODELS)
@@ -33,12 +37,16 @@ def engine_floor(frames: list[np.ndarray], repeat: int, log: Log, *, pad: bool =
         frame = usable[index % len(usable)]
         start = time.perf_counter()
         face = engine.detect_faces(frame, purpose="live")[0]
-        engine.encode_face(frame, face)
+        if second:
+            yunet = engine.detect_faces_yunet(frame)[0]
+            engine.encode_face_reid(frame, yunet.landmarks)
+        else:
+            engine.encode_face(frame, face)
         if pad:
             engine.pad_score(frame, face.box, models=settings.PAD_MODELS)
         samples.append((time.perf_counter() - start) * 1000)
     result = percentiles(samples)
-    log(f"engine floor{' with PAD' if pad else ''}: {result}")
+    log(f"engine floor{' with PAD' if pad else ''}{' (second model)' if second else ''}: {result}")
     return result
 
 

@@ -11,22 +11,24 @@ from django.db.models import Q
 from encrypted_model_fields.fields import EncryptedTextField
 
 ENCODING_SIZE = 128
-_ENCODING_BYTES = ENCODING_SIZE * 4
 
 
-def encoding_pack(vector: np.ndarray) -> str:
-    """float32 (128,) → base64 text for the encrypted column. Never pickle: loading a pickle runs code."""
-    array = np.asarray(vector, dtype="<f4").reshape(ENCODING_SIZE)
+REID_ENCODING_SIZE = 256
+
+
+def encoding_pack(vector: np.ndarray, *, size: int = ENCODING_SIZE) -> str:
+    """float32 (size,) → base64 text for the encrypted column. Never pickle: loading a pickle runs code."""
+    array = np.asarray(vector, dtype="<f4").reshape(size)
     if not np.isfinite(array).all():
         raise ValueError("a face encoding must be finite")
     return base64.b64encode(array.tobytes()).decode("ascii")
 
 
-def encoding_unpack(text: str) -> np.ndarray:
+def encoding_unpack(text: str, *, size: int = ENCODING_SIZE) -> np.ndarray:
     # django-encrypted-model-fields hands back the raw token when decryption fails (wrong key); the length
     # check turns that into an error instead of a garbage vector.
     raw = base64.b64decode(text.encode("ascii"), validate=True)
-    if len(raw) != _ENCODING_BYTES:
+    if len(raw) != size * 4:
         raise ValueError("stored face encoding has the wrong size (wrong FIELD_ENCRYPTION_KEY?)")
     return np.frombuffer(raw, dtype="<f4").astype(np.float32)
 
@@ -138,6 +140,17 @@ class FaceTemplate(models.Model):
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.ENROLMENT_PHOTO)
     engine_version = models.CharField(max_length=80)
+    # The second model's embedding of the same photo (biometrics.comparison), encrypted like `encoding`;
+    # blank until computed (enrolment, or `reencode_templates` for customers enrolled before it).
+    reid_encoding = EncryptedTextField(
+        blank=True, default="", help_text="Base64 of the 256-float second-model embedding, Fernet-encrypted."
+    )
+    reid_version = models.CharField(max_length=80, blank=True, default="")
+    reid_scale = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Per-template scale fixed at enrolment against a cohort of other faces.",
+    )
     quality = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

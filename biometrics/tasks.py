@@ -34,11 +34,19 @@ def gallery_rebuild_task() -> int:
 
 @shared_task(**_COMMON, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def templates_reencode_task(engine_version: str) -> dict[str, int]:
+    from biometrics.services.reid_backfill import templates_reid_backfill
+    from biometrics.services.second_model import second_model_active
+
     result = templates.templates_reencode(engine_version=engine_version)
+    # Then the second model's templates of the same retained photos (existing customers move over).
+    second = templates_reid_backfill() if second_model_active() else None
     return {
         "customers": result.customers,
         "templates_created": result.templates_created,
         "photos_failed": result.photos_failed,
+        "second_model_customers": second.customers if second else 0,
+        "second_model_templates": second.templates if second else 0,
+        "second_model_photos_failed": second.photos_failed if second else 0,
     }
 
 

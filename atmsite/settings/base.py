@@ -21,6 +21,9 @@ from .security import *  # noqa: F403
 
 # Real-face photos, shared beside the project and never copied into it: demo seeding, benchmarks, tests.
 ATM_FACES_DIR = Path(os.environ.get("ATM_FACES_DIR", BASE_DIR.parent / "shared" / "faces")).resolve()
+# Model files (PAD, YuNet, the face embedding): data read at run time, pinned by sha256 in
+# biometrics/model_files.py, never committed. Production points this at the release's copy.
+ATM_MODELS_DIR = Path(os.environ.get("ATM_MODELS_DIR", BASE_DIR.parent / "shared" / "models")).resolve()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -19,6 +19,7 @@ from biometrics.matcher import MatcherUnavailable, match_nearest
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState, encoding_unpack
 from biometrics.services.enrolment_capture import enrolment_audit
 from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
+from biometrics.services.second_model import cohort_read
 from biometrics.services.templates import photo_encode, template_create, templates_activate
 
 # Same-person distances on ordinary photos reach ~0.53, different people start at ~0.66 (shared photo set):
@@ -39,19 +40,24 @@ def enrolment_encode(*, enrolment_id: int) -> Enrolment:
             enrolment.status = Enrolment.Status.ENCODING
             enrolment.save(update_fields=["status", "updated_at"])
     photos = list(enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).order_by("index"))
+    cohort: np.ndarray | None = None  # other customers' second-model faces, read once when first needed
     for photo in photos:
         if FaceTemplate.objects.filter(photo=photo, engine_version=engine.ENGINE_VERSION).exists():
             continue
         # No lock while encoding (~0.2-1 s a photo): progress is visible to the status endpoint meanwhile.
         try:
-            encoding, quality = photo_encode(photo=photo)
+            encoding, quality, reid = photo_encode(photo=photo)
         except ValueError as error:
             EnrolmentPhoto.objects.filter(pk=photo.pk).update(
                 status=EnrolmentPhoto.Status.REJECTED, rejected_reason=str(error)[:300]
             )
             continue
+        if reid is not None and cohort is None:
+            cohort = cohort_read(exclude_customer_id=enrolment.customer_id)
         with transaction.atomic():
-            template_create(enrolment=enrolment, photo=photo, encoding=encoding, quality=quality)
+            template_create(
+                enrolment=enrolment, photo=photo, encoding=encoding, quality=quality, reid=reid, cohort=cohort
+            )
             Enrolment.objects.filter(pk=enrolment.pk).update(
                 encoded_count=FaceTemplate.objects.filter(
                     enrolment=enrolment, engine_version=engine.ENGINE_VERSION

@@ -23,46 +23,65 @@ from biometrics import engine
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, encoding_pack
 from biometrics.quality import QualityFigures, quality_figures
 from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
+from biometrics.services.second_model import cohort_read, image_embed, second_model_active, template_reid_fill
 
 logger = logging.getLogger(__name__)
 
 
 def template_create(
-    *, enrolment: Enrolment, photo: EnrolmentPhoto, encoding: np.ndarray, quality: QualityFigures
+    *,
+    enrolment: Enrolment,
+    photo: EnrolmentPhoto,
+    encoding: np.ndarray,
+    quality: QualityFigures,
+    reid: np.ndarray | None = None,
+    cohort: np.ndarray | None = None,
 ) -> tuple[FaceTemplate, bool]:
     """The template of `photo` for the running engine; a repeated call returns the existing row.
 
     The unique (photo, engine_version) constraint makes this safe against two workers running the same task
-    after a redelivery: the loser of the insert race gets the winner's row.
+    after a redelivery: the loser of the insert race gets the winner's row. ``reid`` (the second model's
+    embedding of the same photo) is stored encrypted with its scale against ``cohort``.
     """
+    template = FaceTemplate(
+        customer_id=enrolment.customer_id,
+        enrolment=enrolment,
+        encoding=encoding_pack(encoding),
+        source=FaceTemplate.Source.ENROLMENT_PHOTO,
+        quality=quality,
+    )
+    if reid is not None:
+        template_reid_fill(template, reid, cohort if cohort is not None else np.empty((0, reid.size)))
+    fields = ("customer_id", "enrolment", "encoding", "source", "quality", "reid_encoding", "reid_version")
+    defaults = {name: getattr(template, name) for name in fields} | {"reid_scale": template.reid_scale}
     return FaceTemplate.objects.get_or_create(
-        photo=photo,
-        engine_version=engine.ENGINE_VERSION,
-        defaults={
-            "customer_id": enrolment.customer_id,
-            "enrolment": enrolment,
-            "encoding": encoding_pack(encoding),
-            "source": FaceTemplate.Source.ENROLMENT_PHOTO,
-            "quality": quality,
-        },
+        photo=photo, engine_version=engine.ENGINE_VERSION, defaults=defaults
     )
 
 
-def photo_encode(*, photo: EnrolmentPhoto) -> tuple[np.ndarray, QualityFigures]:
-    """Decrypt a stored photo and encode its (largest) face. Raises ValueError with a reason for people."""
+def photo_image(*, photo: EnrolmentPhoto) -> np.ndarray:
+    """Decrypt and decode a stored photo. Raises ValueError with a reason for people."""
     try:
         data = encrypted_file_read(photo.storage_name)
     except (InvalidToken, OSError) as error:
         raise ValueError("The stored photo could not be read.") from error
     try:
-        image = engine.decode_image(data)
+        return engine.decode_image(data)
     except engine.ImageRejected as error:
         raise ValueError(error.message) from error
+
+
+def photo_encode(*, photo: EnrolmentPhoto) -> tuple[np.ndarray, QualityFigures, np.ndarray | None]:
+    """Decrypt a stored photo and encode its (largest) face: the dlib encoding, its quality and, with the
+    second model on, that model's embedding (None when it is off or finds no face). Raises ValueError with a
+    reason for people."""
+    image = photo_image(photo=photo)
     faces = engine.detect_faces(image, purpose="enrol")
     if not faces:
         raise ValueError("No face was found in the stored photo.")
     face = faces[0]
-    return engine.encode_face(image, face), quality_figures(face.quality)
+    reid = image_embed(image, near=face.box) if second_model_active() else None
+    return engine.encode_face(image, face), quality_figures(face.quality), reid
 
 
 def templates_activate(*, templates: list[FaceTemplate], customer: Customer, version: int) -> int:
@@ -135,7 +154,7 @@ def biometrics_erase(*, customer: Customer, actor: User | None) -> EraseResult:
     biometrics_revoke(customer=customer, actor=actor, reason="Erasure")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     templates = FaceTemplate.objects.filter(customer=customer).exclude(encoding="")
-    template_count = templates.update(encoding="")
+    template_count = templates.update(encoding="", reid_encoding="", reid_version="", reid_scale=None)
     photos = EnrolmentPhoto.objects.filter(enrolment__customer=customer)
     names = list(photos.values_list("storage_name", flat=True))
     photos.delete()
@@ -187,12 +206,19 @@ def templates_reencode(*, engine_version: str) -> ReencodeResult:
             existing = FaceTemplate.objects.filter(photo=photo, engine_version=engine_version).first()
             if existing is None:
                 try:
-                    encoding, quality = photo_encode(photo=photo)
+                    encoding, quality, reid = photo_encode(photo=photo)
                 except ValueError:
                     failed += 1
                     continue
                 existing, was_created = template_create(
-                    enrolment=enrolment, photo=photo, encoding=encoding, quality=quality
+                    enrolment=enrolment,
+                    photo=photo,
+                    encoding=encoding,
+                    quality=quality,
+                    reid=reid,
+                    cohort=cohort_read(exclude_customer_id=enrolment.customer_id)
+                    if reid is not None
+                    else None,
                 )
                 created += int(was_created)
             fresh.append(existing)

@@ -4,6 +4,8 @@ kiosk owns the K-consecutive-frames rule, timeouts and auditing). No gallery in 
 goes to `biometrics.matcher` with a short deadline; unanswered, the frame is a no-match with `naming_pending`
 and the kiosk records the probe so the naming is done later.
 
+With the second model (biometrics.services.second_model) the distance d of a customer who has its templates
+is its per-template score mapped so that its threshold is FACE_DISTANCE_THRESHOLD.
 Match percentage shown to people (not used for decisions) is a piecewise-linear calibration of the distance d
 with threshold t = FACE_DISTANCE_THRESHOLD:  d = 0 → 100 %,  d = t → 50 %,  d ≥ 0.8 → 0 %, clamped; so every
 match reads ≥ 50 % and every refusal < 50 %.
@@ -22,8 +24,10 @@ from django.db.models import QuerySet
 
 from biometrics import engine
 from biometrics.matcher import match_nearest
+from biometrics.model_files import feature_active
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
 from biometrics.quality import KIOSK_HINTS, face_problem
+from biometrics.services import second_model
 from biometrics.services.gallery_state import gallery_state_read
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
@@ -120,15 +124,22 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         return FrameVerdict(
             FaceOutcome.NO_MATCH, boxes, None, None, landmarks, None, "No face enrolled for this card"
         )
-    probe = engine.encode_face(image, face)
-    distance = float(engine.distances(known, probe).min())
+    # The second model decides when the customer has its templates (second_model); dlib's encoding is then
+    # only needed to name an impostor through the 1:N tier, so a matching frame skips it.
+    probe: np.ndarray | None = None
+    distance = second_model.frame_distance(customer_id=customer_id, image=image, face=face, state=state)
+    if distance is None:
+        probe = engine.encode_face(image, face)
+        distance = float(engine.distances(known, probe).min())
     compared = _Compared(boxes, landmarks, distance)
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if distance <= threshold:
         pad_score = None
-        if settings.PAD_ENABLED and settings.LIVENESS_ENABLED:
+        if settings.LIVENESS_ENABLED and feature_active("pad"):
             pad_score = round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
         return compared.verdict(FaceOutcome.MATCH, pad_score=pad_score, customer_id=customer_id)
+    if probe is None:
+        probe = engine.encode_face(image, face)
     other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
     if other.names_someone(threshold=threshold):
         return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)

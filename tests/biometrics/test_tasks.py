@@ -61,7 +61,15 @@ def test_reencode_after_an_engine_change_swaps_templates(teller, faces_dir, monk
 
     monkeypatch.setattr(engine, "ENGINE_VERSION", "test-engine/2")
     result = templates_reencode_task.apply(args=["test-engine/2"]).get()
-    assert result == {"customers": 1, "templates_created": 2, "photos_failed": 0}
+    assert result == {
+        "customers": 1,
+        "templates_created": 2,
+        "photos_failed": 0,
+        # FACE_MODEL_ENABLED is off in the test settings: no second-model pass.
+        "second_model_customers": 0,
+        "second_model_templates": 0,
+        "second_model_photos_failed": 0,
+    }
     fresh = FaceTemplate.objects.filter(
         customer=customer, engine_version="test-engine/2", revoked_at__isnull=True
     )

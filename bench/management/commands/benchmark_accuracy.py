@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bench import accuracy
+from bench import accuracy, groups, groups_io, groups_report
 
 
 class Command(BaseCommand):
@@ -29,7 +29,31 @@ class Command(BaseCommand):
             help="Folder holding MANIFEST.csv (default: settings.ATM_FACES_DIR, from $ATM_FACES_DIR).",
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else.")
-        parser.add_argument("--plot", type=Path, help="Write a ROC curve PNG here.")
+        parser.add_argument(
+            "--plot", type=Path, help="Write a ROC curve PNG here (per-group mode: a DET plot as SVG)."
+        )
+        parser.add_argument(
+            "--method",
+            choices=[*groups.METHODS, "all"],
+            help="Per-group mode with this comparison (default when MANIFEST.csv has a group column: "
+            "the product's: cohort_template, or dlib with FACE_MODEL_ENABLED off). 'all': every method.",
+        )
+        parser.add_argument(
+            "--target-fmr",
+            type=float,
+            default=getattr(settings, "FACE_TARGET_FMR", 1e-3),
+            help="Same-group FMR a normalised method is tuned for on the calibration half "
+            "(default: settings.FACE_TARGET_FMR).",
+        )
+        parser.add_argument("--cache", type=Path, help="Keep both encodings of every photo in this .npz.")
+        parser.add_argument(
+            "--all-people",
+            action="store_true",
+            help="Report on every person, not a held-out half (small sets, judged at the shipped point).",
+        )
+        parser.add_argument(
+            "--group", default="all", help="Group of every photo when the folder has no group column."
+        )
         parser.add_argument(
             "--threshold",
             type=float,
@@ -39,6 +63,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         faces_dir: Path = options["faces"]
+        if _per_group(faces_dir, options["method"]):
+            self._groups(faces_dir, options)
+            return
         if not (faces_dir / "MANIFEST.csv").is_file():
             raise CommandError(f"{faces_dir}/MANIFEST.csv not found (give --faces DIR or set ATM_FACES_DIR).")
         threshold: float = options["threshold"]
@@ -97,3 +124,79 @@ class Command(BaseCommand):
                 )
         if plot is not None:
             write(f"ROC written to {plot}")
+
+    def _groups(self, faces_dir: Path, options: dict[str, Any]) -> None:
+        photos = groups_io.load_photos(faces_dir, default_group=options["group"])
+        if not photos:
+            raise CommandError(f"no labelled photo in {faces_dir} (MANIFEST.csv or <identity>/ folders)")
+        data, failed = groups_io.encode_photos(photos, cache=options["cache"])
+        product = "cohort_template" if settings.FACE_MODEL_ENABLED else "dlib"
+        chosen = options["method"] or product
+        methods = list(groups.METHODS) if chosen == "all" else [chosen]
+        results = {
+            method: groups.evaluate(
+                data,
+                method,
+                target=options["target_fmr"],
+                shipped=_shipped(method, options["target_fmr"]),
+                all_people=options["all_people"],
+            )
+            for method in methods
+        }
+        head = {
+            "identities": len({p.identity for p in photos}),
+            "images": len(photos),
+            "encoded": len(data.identities),
+            "not_encoded": [str(path) for path, _ in failed],
+            "product_method": product,
+        }
+        if options["plot"] is not None:
+            options["plot"].write_text(_det(data, results, methods[0]))
+        if options["json"]:
+            body = results[methods[0]] if len(methods) == 1 else {"methods": results}
+            self.stdout.write(json.dumps({**head, **body}))
+            return
+        self.stdout.write(
+            f"{head['images']} photos of {head['identities']} identities, "
+            f"{head['encoded']} encoded by both models"
+        )
+        for path, reason in failed:
+            self.stdout.write(self.style.WARNING(f"  not encoded: {path} ({reason})"))
+        for result in results.values():
+            for line in groups_report.text_lines(result):
+                self.stdout.write(line)
+
+
+def _per_group(faces_dir: Path, method: str | None) -> bool:
+    manifest = faces_dir / "MANIFEST.csv"
+    if method is not None:
+        return True
+    if not manifest.is_file():
+        return any(faces_dir.glob("*/*.jpg"))
+    with manifest.open(encoding="utf-8") as handle:
+        return "group" in handle.readline().split(",")
+
+
+def _shipped(method: str, target: float) -> float | None:
+    """The product's operating point for ``method`` (None: the tuned one is reported)."""
+    from biometrics.comparison import normalised_threshold
+
+    if method == "dlib":
+        return float(settings.FACE_DISTANCE_THRESHOLD)
+    if method == "cohort_template":
+        return normalised_threshold(target)
+    return None
+
+
+def _det(data: groups.Labelled, results: dict[str, Any], method: str) -> str:
+    report_half = groups.split_people(data.identities.tolist(), data.groups.tolist())
+    calibration = ~report_half if (~report_half).any() else report_half
+    matrix = groups.method_matrix(method, data, report_half, calibration)
+    sets = groups.pair_sets(matrix, data.identities[report_half], data.groups[report_half])
+    curves = {"pooled": (sets.genuine, sets.impostor)}
+    for group in sorted(set(sets.genuine_groups.tolist())):
+        curves[f"{group} (same-group impostors)"] = (
+            sets.genuine[sets.genuine_groups == group],
+            sets.impostor[sets.impostor_groups == group],
+        )
+    return groups_report.det_svg(curves, f"benchmark_accuracy --method {method}")

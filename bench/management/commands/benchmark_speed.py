@@ -34,6 +34,7 @@ from bench.frames import letterboxed, portraits
 from bench.http_path import KIOSK_CLIENTS, http_figures
 from bench.tier import QUERIES, SHARD_COUNTS, WEB_FRAMES, tier_measure
 from biometrics import engine
+from biometrics.model_files import feature_active
 
 
 class Command(BaseCommand):
@@ -80,6 +81,9 @@ class Command(BaseCommand):
         report: dict[str, Any] = {"machine": self._machine(), "frames": len(frames)}
         if not options["skip_local"]:
             report["engine_floor_ms"] = speed.engine_floor(frames, repeat, self._log)
+            if feature_active("face_model"):
+                # What a frame of a customer with second-model templates costs (no dlib encoding on a match).
+                report["engine_floor_second_ms"] = speed.engine_floor(frames, repeat, self._log, second=True)
             if options["pad"]:
                 report["engine_floor_pad_ms"] = speed.engine_floor(frames, repeat, self._log, pad=True)
             report.update(speed.gallery_and_seed(frames, options["customers"], repeat, self._log))
@@ -115,6 +119,11 @@ class Command(BaseCommand):
             floor, verify = report.get(f"engine_floor{suffix}_ms"), report.get(f"frame_verify{suffix}_ms")
             if floor and verify:
                 report[f"overhead_ratio{suffix}"] = round(verify["p50"] / floor["p50"], 3)
+        # The HTTP server compares the owner by the second model when it is on (its customers are enrolled
+        # with it), so the fair floor is that path's.
+        second, verify = report.get("engine_floor_second_ms"), report.get("frame_verify_ms")
+        if second and verify:
+            report["overhead_ratio_second"] = round(verify["p50"] / second["p50"], 3)
         if "frame_verify_pad_ms" in report:
             extra = report["frame_verify_pad_ms"]["p50"] - report["frame_verify_ms"]["p50"]
             report["pad_on_extra_ms"] = round(extra, 1)

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Engine {version}: {result['templates_created']} templates created for "
-                f"{result['customers']} customers; {result['photos_failed']} photos could not be encoded."
+                f"{result['customers']} customers; {result['photos_failed']} photos could not be encoded. "
+                f"Second model: {result['second_model_templates']} templates of "
+                f"{result['second_model_customers']} customers; "
+                f"{result['second_model_photos_failed']} photos without a face it could use."
             )
         )
