@@ -125,9 +125,7 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     compared = _Compared(boxes, landmarks, distance)
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if distance <= threshold:
-        pad_score = None
-        if settings.PAD_ENABLED and settings.LIVENESS_ENABLED:
-            pad_score = round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
+        pad_score = _pad_score(image, face)
         return compared.verdict(FaceOutcome.MATCH, pad_score=pad_score, customer_id=customer_id)
     other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
     if other.names_someone(threshold=threshold):
@@ -137,6 +135,13 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         naming_pending=not other.complete,
         probe=None if other.complete else np.asarray(probe, dtype=np.float32),
     )
+
+
+def _pad_score(image: np.ndarray, face: engine.Face) -> float | None:
+    """The PAD models' "live" probability of a matching face (None with PAD or liveness off)."""
+    if not (settings.PAD_ENABLED and settings.LIVENESS_ENABLED):
+        return None
+    return round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
 
 
 # What a verdict of each comparing outcome tells the customer in the engine's words.
@@ -206,7 +211,10 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     decision = candidates_decide(scored)
     if decision is not None:
         distance, customer_id = decision
-        return _Compared(boxes, landmarks, distance).verdict(FaceOutcome.MATCH, customer_id=customer_id)
+        # PAD-scored exactly as a single candidate's match: a shared phone is not a reason to skip it.
+        return _Compared(boxes, landmarks, distance).verdict(
+            FaceOutcome.MATCH, customer_id=customer_id, pad_score=_pad_score(image, face)
+        )
     best = scored[0] if scored else None
     compared = _Compared(boxes, landmarks, best[0] if best else None)
     threshold = settings.FACE_DISTANCE_THRESHOLD
