@@ -122,7 +122,9 @@ def test_several_candidates_are_pad_scored_like_one(monkeypatch, settings) -> No
     face = Face(Box(10, 60, 60, 10), np.zeros((68, 2), np.float32), Quality(50, 100.0, 120.0))
     probe = np.zeros(128, np.float32)
     galleries = {1: np.zeros((1, 128), np.float32), 2: np.full((1, 128), 0.1, np.float32)}
-    monkeypatch.setattr(verification, "_usable_face", lambda image: (face, [face.box.as_dict()], []))
+    monkeypatch.setattr(
+        verification, "_usable_face", lambda image, owner_ids=(): (face, [face.box.as_dict()], [])
+    )
     monkeypatch.setattr(verification, "gallery_state_read", lambda: (1, 0))
     monkeypatch.setattr(verification.engine, "encode_face", lambda image, face: probe)
     monkeypatch.setattr(verification.engine, "pad_score", lambda image, box, models: 0.93)
