@@ -9,11 +9,11 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from atmsite.errors import ApplicationError
+from atmsite.parsers import BoundedJSONParser as JSONParser
 
 from .apis import KioskApi
 from .services import cash_in, operations
