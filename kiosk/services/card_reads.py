@@ -1,4 +1,4 @@
-"""The card step: what a card reader delivers (PAN + expiry), checked against the card, throttled per kiosk.
+"""The card step: what a card reader delivers (PAN + expiry), checked, throttled per card and kiosk.
 
 A keyboard-wedge magnetic-stripe reader types track 2 into the focused field: `;PAN=YYMM<service code and
 discretionary data>?`, sometimes followed by Enter. The demo page lets a person type the PAN and the expiry
@@ -8,8 +8,8 @@ discretionary data>?`, sometimes followed by Enter. The demo page lets a person 
 An unknown card and a known card with the wrong expiry get the same answer (no oracle for the expiry), and
 both count as failed card reads of the kiosk and of the card number: KIOSK_CARD_READ_FAILURES_PER_CARD within
 KIOSK_CARD_READ_WINDOW_S pause that number's reads at every kiosk (429); KIOSK_CARD_READ_FAILURES at one kiosk
-pause its failing reads and those of numbers that failed, never a card read right the first time. The count lives in the cache (Redis in production, shared by every
-worker), so a refused read writes nothing to the database.
+pause its failing reads and those of numbers that failed, never a card read right the first time. The counts
+live in the cache (Redis in production, shared by every worker), so a refused read writes nothing.
 """
 
 from __future__ import annotations

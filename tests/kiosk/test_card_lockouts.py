@@ -271,7 +271,7 @@ def test_admin_unblock_action_resets_the_counters(alice_card, administrator):
     assert (row.consecutive_otp_failures, row.otp_cooldown_level) == (0, 0)
 
 
-# --- Card reads throttled per card too (issue 20, item 7) ----------------------------------------------------
+# --- Card reads throttled per card too (issue 20, item 7) ---------------------------------------------
 
 
 def test_a_passer_by_cannot_pause_a_kiosk_for_everyone(driver, alice_card, alice_pan, bob_card, settings):

@@ -1,4 +1,4 @@
-"""Issue 20, item 7 (lows): nothing answers 5xx to hostile input, and the API description needs a staff login."""
+"""Issue 20, item 7 (lows): no 5xx for hostile input; the API description needs a staff login."""
 
 from __future__ import annotations
 
