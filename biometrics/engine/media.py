@@ -23,10 +23,6 @@ ALLOWED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
 VIDEO_MAX_BYTES = 20 * 1024 * 1024
 
 
-# The smallest side an image may have: no detector finds a face in fewer pixels.
-MIN_SIDE_PX = 32
-
-
 def decode_image(data: bytes, *, max_pixels: int = 25_000_000) -> np.ndarray:
     """Decode an uploaded/captured image into an HxWx3 uint8 RGB array (C-contiguous).
 
@@ -58,11 +54,6 @@ def decode_image(data: bytes, *, max_pixels: int = 25_000_000) -> np.ndarray:
         width, height = image.size
         if width <= 0 or height <= 0:
             raise ImageRejected("corrupt", "The image has no pixels.")
-        if min(width, height) < MIN_SIDE_PX:
-            # Too small to hold a face, and the CNN detector's filters do not fit it (a 500 before).
-            raise ImageRejected(
-                "too_small", f"The image is {width}x{height}; it is too small to show a face."
-            )
         if width * height > max_pixels:
             raise ImageRejected(
                 "too_large", f"The image is {width}x{height}; at most {max_pixels:,} pixels are accepted."
