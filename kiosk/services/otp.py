@@ -197,7 +197,8 @@ def _otp_store(session: KioskSession, *, code: str, now: datetime, sent_in_windo
         session,
         kind=AuditEvent.Kind.OTP_SENT,
         outcome=AuditEvent.Outcome.SUCCESS,
-        data={"channel": "whatsapp", "sent_in_window": sent_in_window},
+        # Held back after a mismatch: stored (so the kiosk's answers are a stranger's), never sent.
+        data={"channel": "whatsapp", "sent_in_window": sent_in_window, "held_back": session.mismatch_seen},
     )
 
 
