@@ -260,6 +260,8 @@ def detect_faces(image: np.ndarray, *, purpose: Literal["live", "enrol"]) -> lis
     (upsampling, CNN fallback, padding for tight crops) because enrolment happens once.
     """
     image = check_image(image)
+    if purpose not in ("live", "enrol"):
+        raise ValueError(f"unknown purpose {purpose!r}")
     if min(image.shape[:2]) < MIN_DETECT_SIDE_PX:
         # No face fits, and the CNN detector's filters do not fit the image either (a 500 before).
         return []
