@@ -60,7 +60,7 @@ def session_naming_defer(
         if any(float(np.linalg.norm(probe - other)) <= _SAME_FACE_DISTANCE for other in kept):
             continue
         kept.append(probe)
-        deferral = _deferral_keep(session, verdict=verdict, probe=probe, now=now, evidence=len(kept))
+        deferral = _deferral_keep(session, verdict=verdict, probe=probe, now=now)
         # The snapshot and its audit event for the first few faces; the rest are named all the same.
         if len(kept) <= DEFERRALS_PER_SESSION:
             session_audit(
@@ -74,8 +74,9 @@ def session_naming_defer(
 
 
 def _deferral_keep(
-    session: KioskSession, *, verdict: FrameVerdict, probe: np.ndarray, now: datetime, evidence: int
+    session: KioskSession, *, verdict: FrameVerdict, probe: np.ndarray, now: datetime
 ) -> DeferredNaming:
+    """One face's probe kept encrypted, its naming queued once the frame's transaction commits."""
     deferral = DeferredNaming.objects.create(
         session=session, probe=face.probe_pack(probe), created_at=now, pad_score=verdict.pad_score
     )
