@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from atmsite.errors import ApplicationError
+from atmsite.parsers import BoundedJSONParser as JSONParser
 
 from . import schema  # noqa: F401 - registers the OpenAPI description of KioskAuthentication
 from .authentication import IsKiosk, KioskAuthentication

@@ -219,6 +219,11 @@ class KioskSession(models.Model):
         help_text="A frame showed another enrolled customer's face: no one-time code for this session. "
         "Never shown to the kiosk before the decision.",
     )
+    mismatch_counted = models.BooleanField(
+        default=False,
+        help_text="The mismatch was shown by a live face (PAD passed) and counts towards blocking the "
+        "card; a photo of an enrolled customer denies the code but does not count.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -399,6 +404,11 @@ class DeferredNaming(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
     other_customer_id = models.BigIntegerField(null=True, blank=True)
     distance = models.FloatField(null=True, blank=True)
+    pad_score = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The frame's PAD score (PAD on): a late mismatch counts only if live.",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -13,11 +13,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from atmsite.errors import ApplicationError
+from atmsite.parsers import BoundedJSONParser as JSONParser
 
 from .apis import KioskApi
 from .services import cash_devices, cash_in, operations

@@ -28,6 +28,17 @@ def owner_first_name_disclosed(session: KioskSession) -> str:
     return session_owner_first_name(session) if session.state in DISCLOSED_STATES else ""
 
 
+def face_progress(session: KioskSession) -> int:
+    """The kiosk's progress figure (the API's `match_streak`): frames the face check has taken, up to
+    FACE_MATCH_FRAMES_REQUIRED, the same for the owner, a stranger and another customer. The real streak of
+    owner-matching frames stays on the server: a figure that rose only for the owner's face told a
+    person at the kiosk whose face they were showing."""
+    required = settings.FACE_MATCH_FRAMES_REQUIRED
+    if session.state in (State.CARD_ENTERED, State.FACE_PENDING):
+        return min(required, session.frames_seen)
+    return required if session.verified_by == KioskSession.VerifiedBy.FACE else 0
+
+
 def session_view(session: KioskSession) -> dict[str, Any]:
     """The session as the kiosk shows it (the API's SessionOutput). Deadlines are the server's."""
     now = timezone.now()
@@ -53,7 +64,7 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "end_reason": session.end_reason,
         "frame_nonce": session.frame_nonce if face_phase else None,
         "next_seq": session.frame_seq + 1,
-        "match_streak": session.match_streak,
+        "match_streak": face_progress(session),
         "challenge": challenge if face_phase else "",
         "challenge_text": messages.challenge_text(challenge) if face_phase else "",
         "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,

@@ -8,10 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import ChangeRequest, Customer
-from atmsite.errors import ApplicationError
 from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
@@ -30,16 +28,6 @@ def customer_phone_recently_changed(*, customer: Customer, now: dt.datetime | No
         return False
     pause = dt.timedelta(hours=settings.OTP_DISABLED_AFTER_PHONE_CHANGE_H)
     return (now or timezone.now()) < customer.phone_changed_at + pause
-
-
-def otp_phone_change_check(*, customer: Customer, now: dt.datetime) -> None:
-    """Called by the kiosk before it sends a one-time code: refuse while the phone change is recent."""
-    if customer_phone_recently_changed(customer=customer, now=now):
-        raise ApplicationError(
-            _("No code can be sent for this card right now. Please contact your bank."),
-            code="otp_paused_after_phone_change",
-            status_code=403,
-        )
 
 
 def change_request_full_values(*, change: ChangeRequest, actor: Actor) -> dict[str, dict[str, str]]:

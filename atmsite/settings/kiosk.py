@@ -55,6 +55,8 @@ if KIOSK_SIMULATED_ACCEPTOR and not DEBUG:
 # Failed card reads (unknown card, wrong expiry) at one kiosk before its card reads pause for the window.
 KIOSK_CARD_READ_FAILURES = env.int("KIOSK_CARD_READ_FAILURES", default=10)
 KIOSK_CARD_READ_WINDOW_S = env.int("KIOSK_CARD_READ_WINDOW_S", default=10 * 60)
+# Failed reads of one card number (any kiosk) within the window before that number's reads pause.
+KIOSK_CARD_READ_FAILURES_PER_CARD = env.int("KIOSK_CARD_READ_FAILURES_PER_CARD", default=5)
 # Card-less mode (phone + face + PIN): the region of nationally typed phone numbers, the margin by which the
 # best of several candidates sharing a phone must beat the runner-up, the card-less daily limit, wrong PINs
 # before card-less use is disabled (until a branch reset), and the key of the phone HMAC on sessions.

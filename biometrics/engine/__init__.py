@@ -259,6 +259,10 @@ def _detect_enrol(models: _Models, image: np.ndarray) -> list[dlib.rectangle]:
     return _scale_rects(_cnn(models, cnn_input, 0), cnn_factor)
 
 
+# The smallest side of an image a face can be found in.
+MIN_DETECT_SIDE_PX = 32
+
+
 def detect_faces(image: np.ndarray, *, purpose: Literal["live", "enrol"]) -> list[Face]:
     """Find faces, their 68 landmarks and quality figures; largest face first.
 
@@ -266,6 +270,11 @@ def detect_faces(image: np.ndarray, *, purpose: Literal["live", "enrol"]) -> lis
     (upsampling, CNN fallback, padding for tight crops) because enrolment happens once.
     """
     image = check_image(image)
+    if purpose not in ("live", "enrol"):
+        raise ValueError(f"unknown purpose {purpose!r}")
+    if min(image.shape[:2]) < MIN_DETECT_SIDE_PX:
+        # No face fits, and the CNN detector's filters do not fit the image either (a 500 before).
+        return []
     models = _get_models()
     if purpose == "live":
         rects = _detect_live(models, image, LIVE_DETECT_SIZE)

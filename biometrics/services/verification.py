@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
@@ -92,18 +92,17 @@ def customer_has_active_templates(*, customer_id: int) -> bool:
 
 
 def _usable_face(
-    image: np.ndarray,
+    image: np.ndarray, *, owner_ids: Sequence[int] = ()
 ) -> tuple[engine.Face, list[dict[str, int]], list[list[float]]] | FrameVerdict:
     """The frame's one face, large and sharp enough to compare (with every box and its landmarks), or the
-    verdict that refuses the frame. Cheap checks: no encoding is computed for a frame that fails them."""
+    verdict that refuses the frame. Cheap checks: no encoding is computed for a frame that fails them, except
+    several faces, which are named (`_several_faces_named`)."""
     faces = engine.detect_faces(image, purpose="live")
     boxes = [face.box.as_dict() for face in faces]
     if not faces:
         return FrameVerdict(FaceOutcome.NO_FACE, boxes, None, None, None, None, "Look at the camera")
     if len(faces) > 1:
-        return FrameVerdict(
-            FaceOutcome.SEVERAL_FACES, boxes, None, None, None, None, "Only one person please"
-        )
+        return _several_faces_named(image, faces, boxes, owner_ids=owner_ids)
     face = faces[0]
     landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
     if problem := face_problem(face.quality):
@@ -111,10 +110,39 @@ def _usable_face(
     return face, boxes, landmarks
 
 
+# Faces of a several-faces frame that are encoded and named (the largest first): bounds the work per frame.
+SEVERAL_FACES_NAMED = 3
+
+
+def _several_faces_named(
+    image: np.ndarray, faces: list[engine.Face], boxes: list[dict[str, int]], *, owner_ids: Sequence[int]
+) -> FrameVerdict:
+    """Several faces: still refused, but named. If none is the owner's (a card-less candidate's) and one is
+    another enrolled customer's, the verdict names them (no code for the session); if the matcher cannot
+    answer in time, the probes go with the verdict for a deferred naming. A bystander behind the owner is
+    not a mismatch."""
+    plain = FrameVerdict(FaceOutcome.SEVERAL_FACES, boxes, None, None, None, None, "Only one person please")
+    largest = sorted(faces, key=lambda face: face.box.width * face.box.height, reverse=True)
+    probes = np.vstack([engine.encode_face(image, face) for face in largest[:SEVERAL_FACES_NAMED]])
+    state = gallery_state_read()
+    threshold = settings.FACE_DISTANCE_THRESHOLD
+    for owner_id in owner_ids:
+        known = customer_active_encodings(customer_id=owner_id, state=state)
+        if len(known) and min(float(engine.distances(known, probe).min()) for probe in probes) <= threshold:
+            return plain
+    exclude = owner_ids[0] if len(owner_ids) == 1 else None
+    other = match_nearest(probes=probes, exclude_customer_id=exclude, min_version=state[0])
+    if other.names_someone(threshold=threshold) and other.customer_id not in owner_ids:
+        return replace(plain, other_customer_id=other.customer_id, distance=other.distance)
+    if not other.complete:
+        return replace(plain, naming_pending=True, probe=probes.astype(np.float32))
+    return plain
+
+
 def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     """Decide one frame: the usable-face checks first, then 1:1 with the customer, then 1:N to name a
     mismatch."""
-    usable = _usable_face(image)
+    usable = _usable_face(image, owner_ids=[customer_id])
     if isinstance(usable, FrameVerdict):
         return usable
     face, boxes, landmarks = usable
@@ -134,20 +162,29 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     compared = _Compared(boxes, landmarks, distance)
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if distance <= threshold:
-        pad_score = None
-        if settings.LIVENESS_ENABLED and feature_active("pad"):
-            pad_score = round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
+        pad_score = _pad_score(image, face)
         return compared.verdict(FaceOutcome.MATCH, pad_score=pad_score, customer_id=customer_id)
     if probe is None:
         probe = engine.encode_face(image, face)
     other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
+    # PAD for another customer's face too (and one not yet named): only a live one counts towards blocking.
     if other.names_someone(threshold=threshold):
-        return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
+        return compared.verdict(
+            FaceOutcome.MISMATCH, other_customer_id=other.customer_id, pad_score=_pad_score(image, face)
+        )
     return compared.verdict(
         FaceOutcome.NO_MATCH,
         naming_pending=not other.complete,
         probe=None if other.complete else np.asarray(probe, dtype=np.float32),
+        pad_score=None if other.complete else _pad_score(image, face),
     )
+
+
+def _pad_score(image: np.ndarray, face: engine.Face) -> float | None:
+    """The PAD models' "live" probability of a matching face (None with PAD or liveness off)."""
+    if not (settings.LIVENESS_ENABLED and feature_active("pad")):
+        return None
+    return round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
 
 
 # What a verdict of each comparing outcome tells the customer in the engine's words.
@@ -203,7 +240,7 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     """
     if len(customer_ids) == 1:
         return frame_verify(customer_id=customer_ids[0], image=image)
-    usable = _usable_face(image)
+    usable = _usable_face(image, owner_ids=customer_ids)
     if isinstance(usable, FrameVerdict):
         return usable
     face, boxes, landmarks = usable
@@ -217,7 +254,10 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     decision = candidates_decide(scored)
     if decision is not None:
         distance, customer_id = decision
-        return _Compared(boxes, landmarks, distance).verdict(FaceOutcome.MATCH, customer_id=customer_id)
+        # PAD-scored exactly as a single candidate's match: a shared phone is not a reason to skip it.
+        return _Compared(boxes, landmarks, distance).verdict(
+            FaceOutcome.MATCH, customer_id=customer_id, pad_score=_pad_score(image, face)
+        )
     best = scored[0] if scored else None
     compared = _Compared(boxes, landmarks, best[0] if best else None)
     threshold = settings.FACE_DISTANCE_THRESHOLD

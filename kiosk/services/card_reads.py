@@ -1,4 +1,4 @@
-"""The card step: what a card reader delivers (PAN + expiry), checked against the card, throttled per kiosk.
+"""The card step: what a card reader delivers (PAN + expiry), checked, throttled per card and kiosk.
 
 A keyboard-wedge magnetic-stripe reader types track 2 into the focused field: `;PAN=YYMM<service code and
 discretionary data>?`, sometimes followed by Enter. The demo page lets a person type the PAN and the expiry
@@ -6,9 +6,10 @@ discretionary data>?`, sometimes followed by Enter. The demo page lets a person 
 (printed on receipts, guessed from a BIN) would be enough to start sessions and run up a card's counters.
 
 An unknown card and a known card with the wrong expiry get the same answer (no oracle for the expiry), and
-both count as failed card reads of the kiosk: after KIOSK_CARD_READ_FAILURES within KIOSK_CARD_READ_WINDOW_S
-the kiosk's card reads pause with a 429. The count lives in the cache (Redis in production, shared by every
-worker), so a refused read writes nothing to the database.
+both count as failed card reads of the kiosk and of the card number: KIOSK_CARD_READ_FAILURES_PER_CARD within
+KIOSK_CARD_READ_WINDOW_S pause that number's reads at every kiosk (429); KIOSK_CARD_READ_FAILURES at one kiosk
+pause its failing reads and those of numbers that failed, never a card read right the first time. The counts
+live in the cache (Redis in production, shared by every worker), so a refused read writes nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Card
+from accounts.pan import pan_hash, pan_normalise
 from accounts.selectors import card_get_by_pan
 from atmsite.errors import ApplicationError
 
@@ -83,32 +85,55 @@ def _failures_key(kiosk_id: int) -> str:
     return f"kiosk:card-read-failures:{kiosk_id}:{bucket}"
 
 
-def card_reads_throttle_check(*, kiosk_id: int) -> None:
-    """429 while the kiosk has had too many failed card reads in the current window."""
-    if int(cache.get(_failures_key(kiosk_id), 0)) >= settings.KIOSK_CARD_READ_FAILURES:
-        raise ApplicationError(
-            _("Too many cards could not be read at this kiosk. Please wait a few minutes and try again."),
-            code="card_reads_throttled",
-            status_code=429,
-            extra={"retry_after_s": settings.KIOSK_CARD_READ_WINDOW_S},
-        )
+def _card_failures_key(pan: str) -> str:
+    """Failed reads of one card number at any kiosk (its keyed HMAC: the number is never in the cache)."""
+    bucket = int(timezone.now().timestamp()) // settings.KIOSK_CARD_READ_WINDOW_S
+    return f"kiosk:card-read-failures:card:{pan_hash(pan_normalise(pan))}:{bucket}"
 
 
-def card_read_failure_record(*, kiosk_id: int) -> None:
+def _throttled() -> ApplicationError:
+    return ApplicationError(
+        _("Too many cards could not be read at this kiosk. Please wait a few minutes and try again."),
+        code="card_reads_throttled",
+        status_code=429,
+        extra={"retry_after_s": settings.KIOSK_CARD_READ_WINDOW_S},
+    )
+
+
+def card_reads_throttle_check(*, kiosk_id: int, pan: str) -> bool:
+    """429 while this card number has had too many failed reads (KIOSK_CARD_READ_FAILURES_PER_CARD, at any
+    kiosk), or while the kiosk has had too many (KIOSK_CARD_READ_FAILURES) and this number failed too.
+    Returns whether the kiosk is paused: then a read that fails answers 429 as well, but a card with no
+    failed read goes on, so a passer-by typing numbers cannot pause the kiosk for everyone."""
+    card_failures = int(cache.get(_card_failures_key(pan), 0))
+    if card_failures >= settings.KIOSK_CARD_READ_FAILURES_PER_CARD:
+        raise _throttled()
+    kiosk_paused = int(cache.get(_failures_key(kiosk_id), 0)) >= settings.KIOSK_CARD_READ_FAILURES
+    if kiosk_paused and card_failures:
+        raise _throttled()
+    return kiosk_paused
+
+
+def card_read_failure_record(*, kiosk_id: int, pan: str) -> None:
     cache_count(_failures_key(kiosk_id), timeout=settings.KIOSK_CARD_READ_WINDOW_S + 1)
+    cache_count(_card_failures_key(pan), timeout=settings.KIOSK_CARD_READ_WINDOW_S + 1)
 
 
 def card_read_resolve(*, kiosk_id: int, read: CardRead) -> Card:
     """The card for a read whose PAN and expiry both match; otherwise the same 404 as an unknown card."""
-    card_reads_throttle_check(kiosk_id=kiosk_id)
+    kiosk_paused = card_reads_throttle_check(kiosk_id=kiosk_id, pan=read.pan)
     try:
         card = card_get_by_pan(pan=read.pan)  # 400 for a malformed number (a misread, not counted)
     except ApplicationError as error:
         if error.code == "card_unknown":
-            card_read_failure_record(kiosk_id=kiosk_id)
+            card_read_failure_record(kiosk_id=kiosk_id, pan=read.pan)
+            if kiosk_paused:
+                raise _throttled() from None
         raise
     if (card.expires_on.year, card.expires_on.month) != (read.expiry_year, read.expiry_month):
-        card_read_failure_record(kiosk_id=kiosk_id)
+        card_read_failure_record(kiosk_id=kiosk_id, pan=read.pan)
+        if kiosk_paused:
+            raise _throttled()
         # The same refusal card_get_by_pan gives for an unknown number (ACCOUNT_MESSAGES translates it).
         raise ApplicationError("This card is not known to the bank.", code="card_unknown", status_code=404)
     return card

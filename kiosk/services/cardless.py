@@ -31,6 +31,7 @@ from decimal import Decimal
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -47,6 +48,7 @@ from audit.services import audit_event_record
 from ..models import CardlessAccess, Kiosk, KioskSession
 from ..pin_verifiers import pin_verifier_make
 from . import face
+from .counters import cache_count
 from .sessions import State, kiosk_claim, session_open
 
 Status = CardlessAccess.Status
@@ -277,7 +279,7 @@ def cardless_session_start(*, kiosk: Kiosk, phone: str) -> KioskSession:
 def face_candidates(session: KioskSession) -> list[int]:
     """Candidates whose face path is open now (a face-locked customer reads as absent, not as locked)."""
     ids = list(session.cardless_candidates or [])
-    if not ids:
+    if not ids or cache.get(_face_paused_key(session)):
         return []
     locked = set(
         CardlessAccess.objects.filter(customer_id__in=ids, face_locked_until__gt=timezone.now()).values_list(
@@ -287,31 +289,57 @@ def face_candidates(session: KioskSession) -> list[int]:
     return [pk for pk in ids if pk not in locked]
 
 
+def _face_failures_key(session: KioskSession) -> str:
+    return f"kiosk:cardless-face-failures:{session.cardless_phone_hmac}:{session.kiosk_id}"
+
+
+def _face_paused_key(session: KioskSession) -> str:
+    return f"kiosk:cardless-face-paused:{session.cardless_phone_hmac}:{session.kiosk_id}"
+
+
 def cardless_face_failure_record(session: KioskSession) -> bool:
-    """Count a failed face check against every candidate of the number; True if one is now face-locked."""
-    locked_any = False
-    for access in CardlessAccess.objects.select_for_update().filter(
-        customer_id__in=session.cardless_candidates or []
-    ):
-        access.consecutive_face_failures += 1
-        if access.consecutive_face_failures >= settings.KIOSK_FACE_LOCKOUT_FAILURES:
-            access.face_locked_until = timezone.now() + timedelta(seconds=settings.KIOSK_FACE_LOCKOUT_S)
-            access.consecutive_face_failures = 0
-            locked_any = True
-            audit_event_record(
-                kind=AuditEvent.Kind.LOCKOUT,
-                outcome=AuditEvent.Outcome.FAILURE,
-                kiosk_id=session.kiosk_id,
-                customer_id=access.customer_id,
-                data={"cardless": True, "face_locked_until": access.face_locked_until.isoformat()},
-            )
-        access.save(update_fields=["consecutive_face_failures", "face_locked_until", "updated_at"])
-    return locked_any
+    """Count a failed face check against the typed number at this kiosk; True if it is now paused there.
+
+    A phone number is no credential: anybody can type one. So failures never lock the customers' own face
+    check (their other kiosks, their card); KIOSK_FACE_LOCKOUT_FAILURES in a row pause the number's face
+    check at this kiosk for KIOSK_FACE_LOCKOUT_S (it reads as absent there), and the owners are told.
+    """
+    timeout = settings.KIOSK_FACE_LOCKOUT_S
+    if cache_count(_face_failures_key(session), timeout=timeout) < settings.KIOSK_FACE_LOCKOUT_FAILURES:
+        return False
+    cache.delete(_face_failures_key(session))
+    until = timezone.now() + timedelta(seconds=timeout)
+    cache.set(_face_paused_key(session), until.isoformat(), timeout=timeout)
+    for customer_id in session.cardless_candidates or []:
+        audit_event_record(
+            kind=AuditEvent.Kind.LOCKOUT,
+            outcome=AuditEvent.Outcome.FAILURE,
+            kiosk_id=session.kiosk_id,
+            customer_id=customer_id,
+            data={"cardless": True, "face_paused_at_kiosk_until": until.isoformat()},
+        )
+    _face_paused_notice(session, minutes=max(1, timeout // 60))
+    return True
+
+
+def _face_paused_notice(session: KioskSession, *, minutes: int) -> None:
+    from .entries import owner_notice_send
+
+    phone = Customer.objects.filter(pk__in=session.cardless_candidates or []).values_list("phone", flat=True)
+    if not phone:
+        return  # a number nobody opted in with: nobody to tell
+    body = _(
+        "%(bank)s: several face checks for card-less cash with this phone number failed at an ATM. "
+        "Card-less cash with this number is paused at that ATM for %(minutes)d minutes. If this was not you, "
+        "call the bank."
+    ) % {"bank": settings.BANK_NAME, "minutes": minutes}
+    owner_notice_send(session, phone=phone[0], body=body, notice="cardless_face_paused")
 
 
 def cardless_face_decided(session: KioskSession, *, customer_id: int) -> None:
     """The face picked `customer_id` among the candidates: the session claims them; the PIN comes next."""
     access = CardlessAccess.objects.select_for_update().get(customer_id=customer_id)
+    cache.delete(_face_failures_key(session))
     if access.consecutive_face_failures:
         access.consecutive_face_failures = 0
         access.save(update_fields=["consecutive_face_failures", "updated_at"])

@@ -44,24 +44,53 @@ def cardless_pin_verify(*, kiosk: Kiosk, public_id: str | UUID, pin: str) -> Kio
     )
 
 
+def pin_customer_id(session: KioskSession) -> int | None:
+    """Whose PIN this session asks for: the customer the face matched, never one the PIN picks.
+
+    Decided by the face: that customer. Face check failed and the code stood in for it: the number's only
+    candidate, or, on a shared phone, the candidate the session's frames matched (a face that matched nobody
+    there leaves nobody: the PIN cannot choose between family members).
+    """
+    if session.customer_id:
+        return int(session.customer_id)
+    candidates = list(session.cardless_candidates or [])
+    if len(candidates) == 1:
+        return int(candidates[0])
+    if session.cardless_face_candidate_id in candidates:
+        return int(session.cardless_face_candidate_id or 0)
+    return None
+
+
 def _pin_check(session: KioskSession, *, now: datetime, pin: str) -> ApplicationError | None:
-    # Decided by face: that customer alone. Decided by a code to a shared phone: the PIN picks among them.
-    ids = [session.customer_id] if session.customer_id else list(session.cardless_candidates or [])
-    accesses = list(
+    customer_id = pin_customer_id(session)
+    access = (
         CardlessAccess.objects.select_for_update()
         .select_related("customer")
-        .filter(customer_id__in=ids, status=Status.ACTIVE)
-        .order_by("customer_id")
+        .filter(customer_id=customer_id, status=Status.ACTIVE)
+        .first()
+        if customer_id
+        else None
     )
-    matched = [access for access in accesses if _pin_matches(access, pin)]
-    if not accesses:
-        pin_verifier_check(pin, "")  # the same slow hash as a real check: no timing tells the number apart
     session.last_activity_at = now
-    if len(matched) == 1:
-        _pin_accept(session, matched[0], now=now)
+    if access is None:
+        pin_verifier_check(pin, "")  # the same slow hash as a real check: no timing tells the number apart
+    elif _pin_matches(access, pin):
+        _pin_accept(session, access, now=now)
         return None
     session.save(update_fields=["last_activity_at"])
-    left = _pin_failure_record(session, accesses, now=now)
+    if access is not None and _pin_of_another_candidate(session, pin=pin, customer_id=access.customer_id):
+        # A family member's own PIN is not a guess at this customer's: refused, not counted against them.
+        session_audit(
+            session,
+            kind=AuditEvent.Kind.CARDLESS_PIN_FAILED,
+            outcome=AuditEvent.Outcome.FAILURE,
+            data={"counted": False, "why": "pin_of_another_candidate"},
+        )
+        left = settings.CARDLESS_PIN_MAX_FAILURES - access.consecutive_pin_failures
+        return attempts_left_refusal(
+            _("Wrong PIN. Attempts left: %(remaining)d."), code="pin_wrong", attempts_left=left
+        )
+    left = _pin_failure_record(session, [access] if access else [], now=now)
     if left <= 0:
         session_close(session, reason=KioskSession.EndReason.CARDLESS_DISABLED, now=now)
         return ApplicationError(
@@ -81,6 +110,15 @@ def _pin_matches(access: CardlessAccess, pin: str) -> bool:
         access.pin_hash = pin_verifier_make(pin)
         access.save(update_fields=["pin_hash", "updated_at"])
     return check.ok
+
+
+def _pin_of_another_candidate(session: KioskSession, *, pin: str, customer_id: int) -> bool:
+    """True if `pin` is the PIN of another active candidate of the session's (shared) phone number."""
+    others = CardlessAccess.objects.filter(
+        customer_id__in=[pk for pk in session.cardless_candidates or [] if pk != customer_id],
+        status=Status.ACTIVE,
+    ).values_list("pin_hash", flat=True)
+    return any(pin_verifier_check(pin, pin_hash).ok for pin_hash in others)
 
 
 def _pin_accept(session: KioskSession, access: CardlessAccess, *, now: datetime) -> None:

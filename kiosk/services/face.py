@@ -141,6 +141,12 @@ def probe_pack(probe: np.ndarray) -> str:
     return encoding_pack(probe)
 
 
+def probe_unpack(text: str) -> np.ndarray:
+    from biometrics.models import encoding_unpack
+
+    return encoding_unpack(text)
+
+
 def nearest_other_customer(*, probe_text: str, customer_id: int | None, deadline_s: float) -> Nearest:
     """biometrics.matcher.match_nearest for a stored probe → Nearest (never the card owner)."""
     from biometrics.matcher import match_nearest

@@ -191,7 +191,7 @@ def _frame_decide(
     data: bytes,
 ) -> None:
     """The one decision this frame takes on the locked session (the first rule that applies)."""
-    if verdict.outcome == FaceOutcome.MISMATCH:
+    if verdict.outcome == FaceOutcome.MISMATCH or verdict.other_customer_id is not None:  # or several faces
         _mismatch_seen(session, verdict=verdict, now=now, snapshot=data)
     if verdict.naming_pending:
         from .naming import session_naming_defer  # imports kiosk.services.sessions
@@ -307,21 +307,22 @@ def _liveness_fail(session: KioskSession, *, live: face.LivenessStep, snapshot: 
 
 
 def _mismatch_seen(session: KioskSession, *, verdict: FrameVerdict, now: datetime, snapshot: bytes) -> None:
-    """Another enrolled customer's face with this card: remembered, audited with its evidence, counted.
+    """Another enrolled customer's face with this card: remembered (no code), audited with its evidence.
 
     The face check itself goes on as for a stranger (the kiosk must not be able to tell the two apart); only
-    the first such frame of a session is recorded, and it may block the card (mismatches from two kiosks).
+    the first such frame of a session is recorded. It counts towards blocking the card (mismatches from two
+    kiosks) only once a live face showed it (security.mismatch_frame_live): a photo of an enrolled customer
+    held up with a card's number and expiry denies the code but cannot block someone else's card.
     """
-    if session.mismatch_seen:
-        return
-    session.mismatch_seen = True
-    session.save(update_fields=["mismatch_seen"])
+    first = not session.mismatch_seen
+    if first:
+        session.mismatch_seen = True
+        session.save(update_fields=["mismatch_seen"])
     # A card is blocked on evidence; a typed phone number is not a credential that can be blocked.
-    blocked = (
-        False
-        if session.is_cardless
-        else security.card_mismatch_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
-    )
+    counts = not session.is_cardless and security.mismatch_frame_live(session, verdict=verdict)
+    blocked = counts and security.card_mismatch_count(session)
+    if not (first or counts):
+        return
     session_audit(
         session,
         kind=AuditEvent.Kind.FACE_MISMATCH,
@@ -330,6 +331,9 @@ def _mismatch_seen(session: KioskSession, *, verdict: FrameVerdict, now: datetim
             "distance": verdict.distance,
             "nearest_customer_id": verdict.other_customer_id,
             "frames_seen": session.frames_seen,
+            "several_faces": verdict.outcome == FaceOutcome.SEVERAL_FACES,
+            "pad_score": verdict.pad_score,
+            "counted": session.mismatch_counted,
             "card_blocked": blocked,
         },
         snapshot=snapshot,

@@ -17,22 +17,28 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Card
 from audit.models import AuditEvent
+from biometrics.models import ENCODING_SIZE
 from biometrics.verdicts import FrameVerdict
 
 from ..models import DeferredNaming, KioskSession, OtpCode
 from . import face, security
-from .sessions import session_audit, session_close, session_lock
+from .sessions import State, session_audit, session_close, session_lock
 
 logger = logging.getLogger(__name__)
 
-# Probes kept per session while the matcher is away (at 5 frames a second a face check sends ~100 frames).
+# Faces kept per session with a snapshot and an audit event while the matcher is away (at 5 frames a second
+# a face check sends ~100 frames). Every other new face is kept too, as its probe only: no code is offered
+# while any of them awaits naming, so a face must never be dropped unnamed.
 DEFERRALS_PER_SESSION = 3
+# Two probes this close are one face (well inside the match threshold of 0.6): kept once per session.
+_SAME_FACE_DISTANCE = 0.3
 
 
 def session_naming_defer(
@@ -41,18 +47,38 @@ def session_naming_defer(
     """Keep a frame the matcher could not name (inside the frame's transaction, session row locked)."""
     if not verdict.naming_pending or verdict.probe is None:
         return None
-    pending = session.deferred_namings.filter(outcome=DeferredNaming.Outcome.PENDING).count()
-    if pending >= DEFERRALS_PER_SESSION:
-        return None
-    deferral = DeferredNaming.objects.create(
-        session=session, probe=face.probe_pack(verdict.probe), created_at=now
+    pending = list(
+        session.deferred_namings.filter(outcome=DeferredNaming.Outcome.PENDING).values_list(
+            "probe", flat=True
+        )
     )
-    session_audit(
-        session,
-        kind=AuditEvent.Kind.FACE_NAMING_DEFERRED,
-        outcome=AuditEvent.Outcome.INFO,
-        data={"deferred_naming_id": deferral.pk, "distance": verdict.distance},
-        snapshot=snapshot,
+    kept = [face.probe_unpack(text) for text in pending]
+    deferral = None
+    # Several faces: one probe per face. Every face is kept until named (no code is offered meanwhile), except
+    # one already kept for this session: frames of the same face add nothing to name.
+    for probe in np.asarray(verdict.probe, dtype=np.float32).reshape(-1, ENCODING_SIZE):
+        if any(float(np.linalg.norm(probe - other)) <= _SAME_FACE_DISTANCE for other in kept):
+            continue
+        kept.append(probe)
+        deferral = _deferral_keep(session, verdict=verdict, probe=probe, now=now)
+        # The snapshot and its audit event for the first few faces; the rest are named all the same.
+        if len(kept) <= DEFERRALS_PER_SESSION:
+            session_audit(
+                session,
+                kind=AuditEvent.Kind.FACE_NAMING_DEFERRED,
+                outcome=AuditEvent.Outcome.INFO,
+                data={"deferred_naming_id": deferral.pk, "distance": verdict.distance},
+                snapshot=snapshot,
+            )
+    return deferral
+
+
+def _deferral_keep(
+    session: KioskSession, *, verdict: FrameVerdict, probe: np.ndarray, now: datetime
+) -> DeferredNaming:
+    """One face's probe kept encrypted, its naming queued once the frame's transaction commits."""
+    deferral = DeferredNaming.objects.create(
+        session=session, probe=face.probe_pack(probe), created_at=now, pad_score=verdict.pad_score
     )
     from ..tasks import deferred_naming_resolve_task
 
@@ -108,7 +134,9 @@ def deferred_naming_resolve(*, deferral_id: int) -> str:
                 data=data,
             )
             return deferral.outcome
-        data.update(_mismatch_apply_late(session, now=now))
+        data.update(
+            _mismatch_apply_late(session, now=now, live=security.mismatch_pad_passed(deferral.pad_score))
+        )
         data.update({"other_customer_id": nearest.customer_id, "distance": nearest.distance})
         session_audit(
             session, kind=AuditEvent.Kind.FACE_NAMING_COMPLETED, outcome=AuditEvent.Outcome.FAILURE, data=data
@@ -116,24 +144,28 @@ def deferred_naming_resolve(*, deferral_id: int) -> str:
         return deferral.outcome
 
 
-def _mismatch_apply_late(session: KioskSession, *, now: datetime) -> dict[str, Any]:
+def _mismatch_apply_late(session: KioskSession, *, now: datetime, live: bool) -> dict[str, Any]:
     """The mismatch rule for a session that went on as a no-match, applied late: what `_mismatch_seen` records
-    at once (the evidence, counted per card), plus what the late answer makes necessary — any unused code of
-    the session is voided and the session ends."""
-    state_before, counted_before = session.state, session.mismatch_seen
+    at once (no code; the evidence, counted per card if the frame was live), plus what the late answer makes
+    necessary — any unused code of the session is voided and a session already past the face check ends. A
+    session still at the face check or its failure goes on exactly as a stranger's (its code request gets a
+    stranger's answer and no code), so the late naming tells the kiosk nothing."""
+    state_before = session.state
     voided = OtpCode.objects.filter(session=session, used_at__isnull=True, voided_at__isnull=True).update(
         voided_at=now
     )
     blocked = False
-    if not counted_before:
+    if not session.mismatch_seen:
         session.mismatch_seen = True
         session.save(update_fields=["mismatch_seen"])
-        # A card reported stolen since must stay "stolen": blocking it again would downgrade it. A typed phone
-        # number (card-less) is not a credential that can be blocked.
-        card = None if session.is_cardless else session.claimed_card
-        if card is not None and not Card.objects.filter(pk=card.pk, status=Card.Status.STOLEN).exists():
-            blocked = security.card_mismatch_record(card=card, kiosk_id=session.kiosk_id)
-    if session.is_open:
+    # A card reported stolen since must stay "stolen": blocking it again would downgrade it. A typed phone
+    # number (card-less) is not a credential that can be blocked.
+    card = None if session.is_cardless else session.claimed_card
+    stolen = card is not None and Card.objects.filter(pk=card.pk, status=Card.Status.STOLEN).exists()
+    if live and not session.mismatch_counted and card is not None and not stolen:
+        blocked = security.card_mismatch_count(session)
+    at_face_check = state_before in (State.CARD_ENTERED, State.FACE_PENDING, State.FACE_FAILED)
+    if session.is_open and (blocked or not at_face_check):
         reason = KioskSession.EndReason.CARD_BLOCKED if blocked else KioskSession.EndReason.MISMATCH
         session_close(session, reason=reason, now=now)
     return {

@@ -22,11 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
-from accounts.approvals.selectors import otp_phone_change_check
+from accounts.approvals.selectors import customer_phone_recently_changed
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 
-from ..models import Kiosk, KioskSession, OtpCode
+from ..models import DeferredNaming, Kiosk, KioskSession, OtpCode
 from ..otp_senders import OtpSendError
 from .code_path import (
     code_path_cooldown_notice_send,
@@ -61,15 +61,32 @@ def _message_body(code: str) -> str:
     ) % {"bank": settings.BANK_NAME, "code": code, "minutes": minutes}
 
 
-def _code_path_closed(session: KioskSession) -> str:
-    """Why no code may be sent for this session ("" if one may): for the audit trail, never for the kiosk."""
-    if session.mismatch_seen:
-        # Another enrolled person stood at this card: a code sent to the owner's phone would only help
-        # whoever holds both (an insider who changed the phone, a relative with the owner's phone).
-        return "mismatch"
+def _code_path_closed(session: KioskSession, *, now: datetime) -> str:
+    """Why the code path is closed for this card or number ("" if open): for the audit trail, never for the
+    kiosk, which gets one answer for every reason."""
     if code_path_paused_until(session) is not None:
         return "cooldown"
+    if not session.is_cardless and customer_phone_recently_changed(
+        customer=session.claimed_card.customer, now=now
+    ):
+        # A code sent to a number an insider just put on the account would hand them the account.
+        return "phone_changed"
     return ""
+
+
+def _naming_pending(session: KioskSession) -> bool:
+    """A frame of this session still awaits its 1:N naming: it may be another customer's face."""
+    return session.deferred_namings.filter(outcome=DeferredNaming.Outcome.PENDING).exists()
+
+
+def _wait_for_naming() -> ApplicationError:
+    # Asked of a stranger and of another customer's face alike (neither matched the owner): no oracle.
+    return ApplicationError(
+        _("We are still checking. Please wait a moment, then ask for the code again."),
+        code="otp_wait",
+        status_code=409,
+        extra={"retry_after_s": 5},
+    )
 
 
 def _code_unavailable() -> ApplicationError:
@@ -88,7 +105,7 @@ def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: str | UUID) -> None:
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)
-        reason = _code_path_closed(session)
+        reason = _code_path_closed(session, now=now)
         if not reason:
             return
         session_audit(
@@ -116,10 +133,10 @@ def otp_request(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
 
 
 def _otp_send(session: KioskSession, now: datetime) -> ApplicationError | None:
-    if not session.is_cardless:
-        otp_phone_change_check(customer=session.claimed_card.customer, now=now)
-    if _code_path_closed(session):
+    if _code_path_closed(session, now=now):
         raise _code_unavailable()  # closed by a concurrent request since the check above
+    if _naming_pending(session):
+        raise _wait_for_naming()  # nothing written: the customer asks again once the matcher has answered
     # Counted per card, or per typed phone number for card-less sessions.
     sent = (
         OtpCode.objects.filter(session__cardless_phone_hmac=session.cardless_phone_hmac)
@@ -135,7 +152,17 @@ def _otp_send(session: KioskSession, now: datetime) -> ApplicationError | None:
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
     try:
-        code_path_send(session, body=_message_body(code))
+        if session.mismatch_seen:
+            # Another enrolled customer's face: no code goes to the owner's phone, but the kiosk gets the
+            # answer a stranger's face gets (a code is stored, never sent: every code typed is wrong).
+            session_audit(
+                session,
+                kind=AuditEvent.Kind.OTP_REFUSED,
+                outcome=AuditEvent.Outcome.FAILURE,
+                data={"why": "mismatch"},
+            )
+        else:
+            code_path_send(session, body=_message_body(code))
     except OtpSendError as error:
         # The reason (never the message body) goes to the audit trail; nothing else changes.
         session_audit(
@@ -170,7 +197,8 @@ def _otp_store(session: KioskSession, *, code: str, now: datetime, sent_in_windo
         session,
         kind=AuditEvent.Kind.OTP_SENT,
         outcome=AuditEvent.Outcome.SUCCESS,
-        data={"channel": "whatsapp", "sent_in_window": sent_in_window},
+        # Held back after a mismatch: stored (so the kiosk's answers are a stranger's), never sent.
+        data={"channel": "whatsapp", "sent_in_window": sent_in_window, "held_back": session.mismatch_seen},
     )
 
 

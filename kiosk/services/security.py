@@ -19,8 +19,10 @@ from accounts.models import Card
 from accounts.services import card_block
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from biometrics.verdicts import FaceOutcome, FrameVerdict
 
 from ..models import CardSecurity, KioskSession
+from .counters import cache_count
 
 
 def card_security_lock(*, card: Card) -> CardSecurity:
@@ -73,10 +75,41 @@ def card_face_success_record(*, card: Card) -> None:
         security.save(update_fields=["consecutive_face_failures", "updated_at"])
 
 
+def mismatch_frame_live(session: KioskSession, *, verdict: FrameVerdict) -> bool:
+    """True when this mismatch frame makes the session's mismatch count towards blocking (once a session).
+
+    With PAD on: FACE_MATCH_FRAMES_REQUIRED frames of another customer's face that each pass PAD, as many as
+    the owner needs to be verified (a printed or on-screen photo does not). Several faces never count. With
+    PAD off there is nothing to tell a photo by, and every mismatch counts, as it always did.
+    """
+    if session.mismatch_counted or verdict.outcome != FaceOutcome.MISMATCH:
+        return False
+    if not (settings.PAD_ENABLED and settings.LIVENESS_ENABLED):
+        return True
+    if verdict.pad_score is None or verdict.pad_score < settings.PAD_THRESHOLD:
+        return False
+    live = cache_count(f"kiosk:mismatch-live-frames:{session.pk}", timeout=settings.KIOSK_SESSION_MAX_S)
+    return live >= settings.FACE_MATCH_FRAMES_REQUIRED
+
+
+def mismatch_pad_passed(pad_score: float | None) -> bool:
+    """A late-named mismatch (one frame) counts if PAD is off or its frame passed PAD."""
+    if not (settings.PAD_ENABLED and settings.LIVENESS_ENABLED):
+        return True
+    return pad_score is not None and pad_score >= settings.PAD_THRESHOLD
+
+
+def card_mismatch_count(session: KioskSession) -> bool:
+    """The session's mismatch counts towards blocking its card from now on. True if now blocked."""
+    session.mismatch_counted = True
+    session.save(update_fields=["mismatch_counted"])
+    return card_mismatch_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
+
+
 def card_mismatch_record(*, card: Card, kiosk_id: int) -> bool:
     """Count a session where another enrolled customer's face was shown with this card. True if now blocked.
 
-    The current session must already be saved with mismatch_seen=True: it is part of the count. Only
+    The current session must already be saved with mismatch_counted=True: it is part of the count. Only
     distinct kiosks count, so one person showing their own face again and again at one kiosk cannot block
     someone else's card; sessions before the last staff reset do not count.
     """
@@ -87,7 +120,7 @@ def card_mismatch_record(*, card: Card, kiosk_id: int) -> bool:
     if security.mismatches_reset_at is not None:
         since = max(since, security.mismatches_reset_at)
     kiosks = (
-        KioskSession.objects.filter(card=card, mismatch_seen=True, created_at__gte=since)
+        KioskSession.objects.filter(card=card, mismatch_counted=True, created_at__gte=since)
         .values("kiosk_id")
         .distinct()
         .count()

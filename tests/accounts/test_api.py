@@ -59,6 +59,7 @@ def test_anonymous_gets_403(client, alice_card):
 
 
 def test_schema_and_docs_are_served(client, teller):
+    client.force_login(teller)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/accounts/customers/" in schema.content

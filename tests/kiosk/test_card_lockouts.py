@@ -269,3 +269,34 @@ def test_admin_unblock_action_resets_the_counters(alice_card, administrator):
     assert response.status_code == 302
     row = CardSecurity.objects.get(card=alice_card)
     assert (row.consecutive_otp_failures, row.otp_cooldown_level) == (0, 0)
+
+
+# --- Card reads throttled per card too (issue 20, item 7) ---------------------------------------------
+
+
+def test_a_passer_by_cannot_pause_a_kiosk_for_everyone(driver, alice_card, alice_pan, bob_card, settings):
+    """Found: ten failed reads by anybody paused every card read at the kiosk for ten minutes."""
+    from tests.factories import make_pan
+
+    settings.KIOSK_CARD_READ_FAILURES = 3
+    with time_machine.travel(timezone.now(), tick=False):
+        for index in range(5):
+            assert driver.start(make_pan(900 + index), expiry="01/30").status_code in (404, 429)
+        assert driver.start(alice_pan).status_code == 201  # a card read right goes on
+        assert driver.start(make_pan(950), expiry="01/30").status_code == 429  # a failing read waits
+
+
+def test_failed_card_reads_are_throttled_per_card_at_every_kiosk(
+    driver, alice_card, alice_pan, face_script, settings
+):
+    settings.KIOSK_CARD_READ_FAILURES = 100
+    settings.KIOSK_CARD_READ_FAILURES_PER_CARD = 4
+    kiosks = [driver, second_kiosk_driver()]
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for index in range(4):
+            answer = kiosks[index % 2].start(alice_pan, expiry=_other_month(alice_card))
+            assert answer.status_code == 404
+        refused = kiosks[1].start(alice_pan, expiry=_expiry(alice_card))
+        assert (refused.status_code, refused.json()["code"]) == (429, "card_reads_throttled")
+        traveller.shift(dt.timedelta(seconds=settings.KIOSK_CARD_READ_WINDOW_S + 1))
+        assert driver.start(alice_pan).status_code == 201

@@ -9,6 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from audit.models import AuditEvent, AuditSnapshot
+from kiosk import messages
 
 from .conftest import KioskDriver
 
@@ -102,23 +103,73 @@ def test_mismatch_and_no_match_look_the_same_to_the_kiosk(
     assert AuditSnapshot.objects.filter(event=evidence).exists()
 
 
-def test_no_code_after_a_mismatch_and_the_refusal_says_nothing_about_why(
+def _code_request_transcript(api, alice_pan: str, face_script, settings, *, outcome: str, at) -> list:
+    """Frames of `outcome` until the face deadline, then the code request and one typed code."""
+    kiosk_driver = KioskDriver(api)
+    face_script.play(outcome)
+    with time_machine.travel(at, tick=False) as traveller:
+        kiosk_driver.start(alice_pan)
+        seen = [_visible(kiosk_driver.frame().json())]
+        traveller.shift(dt.timedelta(seconds=settings.KIOSK_FACE_TIMEOUT_S + 1))
+        seen.append(_visible(kiosk_driver.status().json()))
+        requested = kiosk_driver.post("otp")
+        seen.append((requested.status_code, _visible(requested.json())))
+        typed = kiosk_driver.post("otp/verify", {"code": "000000"})
+        seen.append((typed.status_code, typed.json()))
+    return seen
+
+
+def test_the_code_request_answers_the_same_for_another_customers_face_and_a_strangers(
+    api, alice_card, alice_pan, face_script, outbox, settings
+):
+    """The oracle as found: 403 for another enrolled customer's face, 200 for a stranger's. Now both get the
+    same answers; only the stranger's code (the owner failing the face check) reaches the owner's phone."""
+    start = timezone.now()
+    mismatch = _code_request_transcript(api, alice_pan, face_script, settings, outcome="mismatch", at=start)
+    assert outbox == []  # no code for another customer's face
+    stranger = _code_request_transcript(
+        api, alice_pan, face_script, settings, outcome="no_match", at=start + dt.timedelta(hours=1)
+    )
+    assert len(outbox) == 1
+    assert mismatch == stranger
+    assert mismatch[2][0] == 200 and mismatch[2][1]["state"] == "otp_sent"
+    assert mismatch[3][1]["code"] == "otp_wrong"
+    refused = AuditEvent.objects.get(kind=AuditEvent.Kind.OTP_REFUSED)
+    assert refused.data["why"] == "mismatch"
+
+
+def test_progress_before_the_decision_is_the_same_for_the_owner_and_a_stranger(
+    api, alice_card, alice_pan, face_script, settings
+):
+    """`match_streak` rose only for frames matching the owner: an oracle for whose face it is."""
+    settings.FACE_MATCH_FRAMES_REQUIRED = 5
+    seen = {}
+    start = timezone.now()
+    for index, outcome in enumerate(("match", "no_match", "mismatch")):
+        kiosk_driver = KioskDriver(api)
+        face_script.play(outcome)
+        with time_machine.travel(start + dt.timedelta(hours=index), tick=False):
+            kiosk_driver.start(alice_pan)
+            seen[outcome] = [_visible(kiosk_driver.frame().json()) for _ in range(4)]
+    assert seen["match"] == seen["no_match"] == seen["mismatch"]
+    assert [frame["session"]["match_streak"] for frame in seen["match"]] == [1, 2, 3, 4]
+
+
+def test_a_phone_change_pause_has_no_refusal_code_of_its_own(
     driver, alice_card, alice_pan, face_script, outbox, settings
 ):
-    face_script.play("mismatch")
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        driver.start(alice_pan)
-        driver.frame()
-        traveller.shift(dt.timedelta(seconds=settings.KIOSK_FACE_TIMEOUT_S + 1))
-        assert driver.status().json()["state"] == "face_failed"
-        refused = driver.post("otp")
-    assert refused.status_code == 403
-    body = refused.json()
-    assert body["code"] == "otp_unavailable"
-    assert "mismatch" not in refused.content.decode()
-    assert "another" not in body["detail"].lower()
+    """`otp_paused_after_phone_change` told the person at the kiosk that the phone had just changed."""
+    customer = alice_card.customer
+    customer.phone_changed_at = timezone.now()
+    customer.save(update_fields=["phone_changed_at"])
+    face_script.play("several_faces")
+    settings.KIOSK_SEVERAL_FACES_GRACE_S = 0
+    driver.start(alice_pan)
+    driver.frame()
+    refused = driver.post("otp")
+    assert (refused.status_code, refused.json()["code"]) == (403, "otp_unavailable")
+    assert refused.json()["detail"] == str(messages.END_MESSAGES["otp_unavailable"])
     assert outbox == []
-    assert driver.status().json()["state"] == "ended"
 
 
 @pytest.mark.parametrize("ending", ["several_faces", "no_face"])

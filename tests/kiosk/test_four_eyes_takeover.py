@@ -55,7 +55,7 @@ def test_the_old_number_gets_a_notice_and_no_code_is_sent_within_24h(
         driver.start(alice_pan)
         driver.frame()
         refused = driver.post("otp")
-        assert (refused.status_code, refused.json()["code"]) == (403, "otp_paused_after_phone_change")
+        assert (refused.status_code, refused.json()["code"]) == (403, "otp_unavailable")
         assert outbox == [] and not OtpCode.objects.exists()
         traveller.shift(dt.timedelta(minutes=2))
         driver.start(alice_pan)

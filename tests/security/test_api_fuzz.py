@@ -89,8 +89,13 @@ def _run(operation, log: FuzzLog, *, mode, headers, cookies, path_parameters=Non
 
 
 @pytest.fixture
-def api_schema(db, face_script, settings):
-    # The schema view answers anyone; the operations themselves are authenticated per request below.
+def api_schema(db, face_script, settings, monkeypatch):
+    # The schema view needs a staff login; here it answers the fuzzer, whose operations are authenticated
+    # per request below.
+    from drf_spectacular.views import SpectacularAPIView
+    from rest_framework.permissions import AllowAny
+
+    monkeypatch.setattr(SpectacularAPIView, "permission_classes", [AllowAny])
     settings.ALLOWED_HOSTS = ["*"]
     # As django.test.Client does: the end of each in-process request must not close the test's connection
     # (it holds the test transaction).
