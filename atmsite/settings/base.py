@@ -20,6 +20,8 @@ from .security import *  # noqa: F403
 
 # Real-face photos, shared beside the project and never copied into it: demo seeding, benchmarks, tests.
 ATM_FACES_DIR = Path(os.environ.get("ATM_FACES_DIR", BASE_DIR.parent / "shared" / "faces")).resolve()
+# Real recordings and recaptured attacks (benchmark_liveness --real), read at run time, never committed.
+ATM_ATTACKS_DIR = Path(os.environ.get("ATM_ATTACKS_DIR", BASE_DIR.parent / "shared" / "attacks")).resolve()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
