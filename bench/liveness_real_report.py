@@ -114,7 +114,8 @@ def real_report(write: Write, result: dict[str, Any]) -> None:
     live = result["live"]
     write(
         "\nLive recordings, sessions where the person turns the asked way first "
-        f"(by {ASKED_TURN_DEGREES:.0f}°): {live['sessions']} sessions, BPCER {_percent(live['session_bpcer'])}"
+        f"(by {ASKED_TURN_DEGREES:.0f}°): {live['sessions']} sessions, "
+        f"BPCER {_percent(live['session_bpcer'])}"
     )
     write("| recording | sessions as asked | BPCER | refusals | other sessions (passed) |")
     write("| --- | --- | --- | --- | --- |")
