@@ -19,7 +19,9 @@ def post_fork(server: Any, worker: Any) -> None:
     # No 1:N gallery here: web workers decide 1:1 and ask the matcher tier (biometrics.matcher) for 1:N, so
     # a worker's memory and start time do not grow with the number of customers.
     engine.warm_up()
-    if settings.PAD_ENABLED:
+    from biometrics.model_files import feature_active
+
+    if feature_active("pad"):
         # Raises on a missing or altered model: the worker fails to boot and gunicorn stops, never serving
         # kiosk frames without the presentation-attack check it was configured with.
         engine.pad_warm_up(settings.PAD_MODELS)

@@ -1,6 +1,7 @@
-"""The passive presentation-attack detection (PAD) models shipped in ``biometrics/models/``: names, files,
-hashes and input recipe. Pure Python (hashlib only), so the start-up check can verify the files without
-loading OpenCV; ``engine`` loads the networks from the same verified bytes.
+"""The passive presentation-attack detection (PAD) models: names, files, hashes and input recipe. The files
+are data read from ``settings.ATM_MODELS_DIR`` and pinned by sha256 (``biometrics.model_files``); their
+licence and origin stay in ``biometrics/models/``. Pure Python (hashlib only), so the start-up check can
+verify the files without loading OpenCV; ``engine`` loads the networks from the same verified bytes.
 
 MiniFASNetV2 and MiniFASNetV1SE (Minivision Silent-Face-Anti-Spoofing, Apache-2.0; ONNX exports from
 yakhyo/face-anti-spoofing, see ``models/NOTICE``) each score one face crop: the detector's face box scaled
@@ -10,12 +11,14 @@ without normalisation, NCHW. Output: 3 logits, softmax index 1 is "real"; the pr
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parent / "models"
+from biometrics.model_files import MODEL_FILES, ModelFileError, model_bytes
+
+# Licence and NOTICE of the models (documents only: the weights are not in the repository).
+LICENCE_DIR = Path(__file__).resolve().parent / "models"
 PAD_INPUT_SIZE = 80
 PAD_REAL_CLASS = 1
 
@@ -23,9 +26,12 @@ PAD_REAL_CLASS = 1
 @dataclass(frozen=True, slots=True)
 class PadModelSpec:
     name: str
-    filename: str
-    sha256: str
+    filename: str  # key in model_files.MODEL_FILES (path under ATM_MODELS_DIR)
     crop_scale: float
+
+    @property
+    def sha256(self) -> str:
+        return MODEL_FILES[self.filename].sha256
 
 
 PAD_MODELS: dict[str, PadModelSpec] = {
@@ -33,38 +39,31 @@ PAD_MODELS: dict[str, PadModelSpec] = {
     for spec in (
         PadModelSpec(
             "MiniFASNetV2",
-            "MiniFASNetV2.onnx",
-            "4eed38f0bde33c9b805942a5f25e42ce1161e2bda545254be622be957727794e",
+            "minifasnet/MiniFASNetV2.onnx",
             2.7,
         ),
         PadModelSpec(
             "MiniFASNetV1SE",
-            "MiniFASNetV1SE.onnx",
-            "d819a69bac6b9ade2a0f4d9b60b618e1260f7bf3ba1fddff6c5d82131cb1083f",
+            "minifasnet/MiniFASNetV1SE.onnx",
             4.0,
         ),
     )
 }
 
 
-class PadModelError(RuntimeError):
+class PadModelError(ModelFileError):
     """A PAD model that is unknown, missing or not the file we shipped: PAD must not run without it."""
 
 
 def pad_model_bytes(name: str, *, models_dir: Path | None = None) -> bytes:
-    """The model file's bytes after checking its SHA-256 against the shipped hash."""
+    """The model file's bytes after checking its SHA-256 against the pinned hash."""
     spec = PAD_MODELS.get(name)
     if spec is None:
         raise PadModelError(f"unknown PAD model {name!r} (known: {', '.join(PAD_MODELS)})")
-    path = (models_dir or MODELS_DIR) / spec.filename
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise PadModelError(f"PAD model {name} missing at {path}: {error.strerror}") from error
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != spec.sha256:
-        raise PadModelError(f"PAD model {name} at {path} has sha256 {digest}, expected {spec.sha256}")
-    return data
+        return model_bytes(spec.filename, directory=models_dir)
+    except ModelFileError as error:
+        raise PadModelError(f"PAD model {name}: {error}") from error
 
 
 def pad_models_problems(names: Iterable[str], *, models_dir: Path | None = None) -> list[str]:

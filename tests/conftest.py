@@ -18,6 +18,12 @@ def faces_dir() -> Path:
 
 
 @pytest.fixture
+def models_dir() -> Path:
+    """The real model files (ATM_MODELS_DIR): skipped with the reason when missing, a failure under CI."""
+    return environment.models_dir()
+
+
+@pytest.fixture
 def roles(db: None) -> None:
     roles_sync()
 

@@ -35,4 +35,8 @@ LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0
 # stops start-up. 0.85 from benchmark_liveness --pad (README, Liveness).
 PAD_ENABLED = env.bool("PAD_ENABLED", default=True)
 PAD_THRESHOLD = env.float("PAD_THRESHOLD", default=0.85)
+# Second face model (issue 21): YuNet's five landmarks align the face for face-reidentification-retail-0095,
+# both read from ATM_MODELS_DIR. With its files missing, DEBUG serves with dlib alone (a start-up warning says
+# so); production refuses to start.
+FACE_MODEL_ENABLED = env.bool("FACE_MODEL_ENABLED", default=True)
 PAD_MODELS = env.list("PAD_MODELS", default=["MiniFASNetV2", "MiniFASNetV1SE"])

@@ -21,5 +21,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 AXES_ENABLED = True
 LIVENESS_ENABLED = False  # unit tests fake the engine; liveness is tested with real video in its own tests
 PAD_ENABLED = False  # turned on by the PAD tests, which use the real models
+FACE_MODEL_ENABLED = False  # turned on by the second-model tests, which use the real models (ATM_MODELS_DIR)
 # A second face fails the check at once unless a test is about the grace (tests/kiosk/test_sessions.py).
 KIOSK_SEVERAL_FACES_GRACE_S = 0.0

@@ -4,7 +4,8 @@ Everything else in the project works with the plain types of ``engine.types`` (n
 128-float encodings) so it can be tested without the engine. Models are loaded lazily, once per
 process, on first use, and reloaded in a forked child (dlib objects must not cross a fork).
 This module detects, aligns and encodes faces; ``media`` decodes images and clips, ``pad`` scores a face
-crop for presentation attacks. Callers use ``from biometrics import engine`` and the names re-exported here.
+crop for presentation attacks, ``yunet`` finds faces with five landmarks (also at larger head turns).
+Callers use ``from biometrics import engine`` and the names re-exported here.
 
 ``face_recognition`` itself is deliberately not imported: importing it loads all four models at
 import time and sets Pillow's global ``LOAD_TRUNCATED_IMAGES = True``, which would make
@@ -35,6 +36,7 @@ from .media import (
 )
 from .pad import pad_crop, pad_score, pad_warm_up
 from .types import Box, Face, ImageRejected, Quality
+from .yunet import YuNetFace, detect_faces_yunet, yunet_warm_up
 
 __all__ = [
     "ALLOWED_FORMATS",
@@ -52,9 +54,11 @@ __all__ = [
     "Face",
     "ImageRejected",
     "Quality",
+    "YuNetFace",
     "decode_image",
     "decode_video_frames",
     "detect_faces",
+    "detect_faces_yunet",
     "distances",
     "encode_face",
     "jpeg_encode",
@@ -62,6 +66,7 @@ __all__ = [
     "pad_score",
     "pad_warm_up",
     "warm_up",
+    "yunet_warm_up",
 ]
 
 # Longer side of the copy the live (kiosk) path runs HOG on. Measured on the 17 shared portraits

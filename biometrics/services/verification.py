@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from biometrics import engine
 from biometrics.matcher import match_nearest
+from biometrics.model_files import feature_active
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
 from biometrics.quality import KIOSK_HINTS, face_problem
 from biometrics.services.gallery_state import gallery_state_read
@@ -126,7 +127,7 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if distance <= threshold:
         pad_score = None
-        if settings.PAD_ENABLED and settings.LIVENESS_ENABLED:
+        if settings.LIVENESS_ENABLED and feature_active("pad"):
             pad_score = round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
         return compared.verdict(FaceOutcome.MATCH, pad_score=pad_score, customer_id=customer_id)
     other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])

@@ -16,6 +16,7 @@ import numpy as np
 from django.conf import settings
 
 from atmsite.errors import ApplicationError
+from biometrics.model_files import feature_active
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def liveness_config() -> LivenessConfig:
         time_limit_seconds=settings.LIVENESS_TIME_LIMIT_S,
         yaw_turn_degrees=settings.LIVENESS_YAW_TURN_DEGREES,
         parallax_threshold=settings.LIVENESS_PARALLAX_THRESHOLD,
-        pad_enabled=settings.PAD_ENABLED,
+        pad_enabled=feature_active("pad"),  # off in DEBUG when the model files are missing
         pad_threshold=settings.PAD_THRESHOLD,
     )
 

@@ -44,7 +44,9 @@ def _run(faces: Path, *args: str) -> dict:
 
 
 @pytest.mark.faces
-def test_pad_report_fields_split_and_plot(tiny_faces: Path, tmp_path: Path, settings) -> None:
+def test_pad_report_fields_split_and_plot(
+    tiny_faces: Path, tmp_path: Path, settings, models_dir: Path
+) -> None:
     settings.LIVENESS_TIME_LIMIT_S = 12.5
     plot = tmp_path / "pad.png"
     result = _run(tiny_faces, "--pad", "--frames", "6", "--plot", str(plot))

@@ -11,24 +11,27 @@ import pytest
 
 from bench import geometry
 from biometrics import engine
-from biometrics.pad_models import MODELS_DIR, PAD_MODELS, PadModelError, pad_model_bytes, pad_models_problems
+from biometrics.pad_models import LICENCE_DIR, PAD_MODELS, PadModelError, pad_model_bytes, pad_models_problems
 
 BOTH = ("MiniFASNetV2", "MiniFASNetV1SE")
 
 
-def test_both_models_ship_inside_the_project_with_their_licence_and_hashes() -> None:
+def test_both_models_are_read_from_the_models_dir_with_their_licence_and_hashes_in_the_repo(
+    models_dir: Path,
+) -> None:
     assert pad_models_problems(BOTH) == []
-    assert (MODELS_DIR / "LICENSE").read_text().startswith(" " * 33 + "Apache License")
-    notice = (MODELS_DIR / "NOTICE").read_text()
+    assert (LICENCE_DIR / "LICENSE").read_text().startswith(" " * 33 + "Apache License")
+    notice = (LICENCE_DIR / "NOTICE").read_text()
     for spec in PAD_MODELS.values():
         assert spec.sha256 in notice
-        assert (MODELS_DIR / spec.filename).stat().st_size < 2_000_000
+        assert (models_dir / spec.filename).stat().st_size < 2_000_000
 
 
-def test_an_altered_model_is_refused(tmp_path: Path) -> None:
+def test_an_altered_model_is_refused(tmp_path: Path, models_dir: Path) -> None:
     for spec in PAD_MODELS.values():
-        shutil.copy(MODELS_DIR / spec.filename, tmp_path / spec.filename)
-    target = tmp_path / "MiniFASNetV2.onnx"
+        (tmp_path / spec.filename).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(models_dir / spec.filename, tmp_path / spec.filename)
+    target = tmp_path / "minifasnet" / "MiniFASNetV2.onnx"
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x01  # one bit
     target.write_bytes(bytes(data))
@@ -84,7 +87,9 @@ def _letterboxed(path: Path) -> np.ndarray:
 
 
 @pytest.mark.faces
-def test_scores_match_the_model_readme_on_the_real_clip_and_on_portraits(faces_dir: Path) -> None:
+def test_scores_match_the_model_readme_on_the_real_clip_and_on_portraits(
+    faces_dir: Path, models_dir: Path
+) -> None:
     """The model README: real video frames 0.95 on average (all above 0.5), letterboxed portraits 0.53."""
     clip_scores = []
     for index, _, frame in geometry.video_frames(faces_dir / "video" / "short_hamilton_clip.mp4"):

@@ -9,15 +9,17 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from biometrics import pad_models
+from biometrics import model_files, pad_models
 
 
 @pytest.fixture
-def models_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for spec in pad_models.PAD_MODELS.values():
-        shutil.copy(pad_models.MODELS_DIR / spec.filename, tmp_path / spec.filename)
-    monkeypatch.setattr(pad_models, "MODELS_DIR", tmp_path)
-    return tmp_path
+def models_copy(tmp_path: Path, settings, models_dir: Path) -> Path:
+    for key in model_files.MODEL_FILES:
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(models_dir / key, tmp_path / key)
+    settings.ATM_MODELS_DIR = tmp_path
+    model_files.clear_cache()
+    return tmp_path / "minifasnet"
 
 
 def test_with_pad_on_and_intact_models_the_checks_pass(settings, models_copy) -> None:
@@ -29,7 +31,7 @@ def test_with_pad_on_and_intact_models_the_checks_pass(settings, models_copy) ->
 def test_with_pad_on_a_missing_model_stops_start_up(settings, models_copy) -> None:
     settings.PAD_ENABLED = True
     (models_copy / "MiniFASNetV1SE.onnx").unlink()
-    with pytest.raises(SystemCheckError, match=r"biometrics\.E001.*MiniFASNetV1SE missing"):
+    with pytest.raises(SystemCheckError, match=r"biometrics\.E001.*MiniFASNetV1SE.*missing"):
         call_command("check")
 
 

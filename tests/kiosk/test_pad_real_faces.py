@@ -49,7 +49,7 @@ def _session(kiosk, frames: list[bytes]) -> KioskSession:
 
 
 @pytest.fixture
-def pad_on(settings):
+def pad_on(settings, models_dir):
     settings.LIVENESS_ENABLED = True
     settings.LIVENESS_CHALLENGES = ["turn_right"]  # what the clip does
     settings.PAD_ENABLED = True

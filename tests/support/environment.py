@@ -51,3 +51,15 @@ def redis_url() -> str:
     except redis.RedisError as error:
         unavailable(f"Redis at {url} does not answer: {error}")
     return url
+
+
+def models_dir(*keys: str) -> Path:
+    """ATM_MODELS_DIR when the named model files (all pinned files by default) are there and intact."""
+    from django.conf import settings
+
+    from biometrics.model_files import MODEL_FILES, model_files_problems
+
+    problems = model_files_problems(keys or tuple(MODEL_FILES))
+    if problems:
+        unavailable(f"model files not usable (set ATM_MODELS_DIR): {'; '.join(problems)}")
+    return Path(settings.ATM_MODELS_DIR)
