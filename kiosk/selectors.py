@@ -57,8 +57,18 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "challenge": challenge if face_phase else "",
         "challenge_text": messages.challenge_text(challenge) if face_phase else "",
         "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
+        "face_progress": face_progress(session),
         "seconds_left": left,
     }
+
+
+def face_progress(session: KioskSession) -> int:
+    """Percent of the face check done: the matching frames and, with liveness on, the challenge (a full
+    streak with the turn still pending is not shown as done)."""
+    streak = min(session.match_streak / settings.FACE_MATCH_FRAMES_REQUIRED, 1.0)
+    if not session.liveness_state or not settings.LIVENESS_ENABLED:
+        return round(100 * streak)
+    return round(100 * (streak + face.liveness_progress(session.liveness_state)) / 2)
 
 
 def available_notes(*, kiosk: Kiosk) -> list[int]:
