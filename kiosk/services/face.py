@@ -98,8 +98,9 @@ def liveness_feed(
     Only frames whose face matched the card owner count as evidence: a frame of another (unrecognised) face
     restarts the challenge, so nobody can swap faces mid-challenge. A non-matching frame of the face being
     followed (no jump in place, size, roll or yaw: a head turned away matches less well) only moves the
-    clock, so turning does not restart the turn. Frames without a usable face only move the clock. With liveness off every frame "passes" and the K-frame rule alone decides. With PAD on, the
-    matching frames' ``pad_score`` is fused into the verdict (see ``liveness.liveness_update``).
+    clock, so turning does not restart the turn. Frames without a usable face only move the clock. With
+    liveness off every frame "passes" and the K-frame rule alone decides. With PAD on, the matching frames'
+    ``pad_score`` is fused into the verdict (see ``liveness.liveness_update``).
     """
     if not settings.LIVENESS_ENABLED or not state:
         return LivenessStep(state, LivenessStatus.PASSED, "", {})
@@ -128,7 +129,8 @@ def liveness_feed(
     )
 
 
-# A turn the asked way of at least this share of LIVENESS_YAW_TURN_DEGREES, not yet enough: "a little further".
+# A turn the asked way of at least this share of LIVENESS_YAW_TURN_DEGREES, not yet enough: "a little
+# further".
 TURN_FURTHER_FROM = 0.3
 
 
