@@ -193,7 +193,7 @@ class RealRun:
     pad_alone: dict[str, Tally] = field(default_factory=dict)  # PAD alone (challenge assumed met)
     live: dict[str, LiveResult] = field(default_factory=dict)  # per live recording
     live_stills: Tally = field(default_factory=Tally)  # live pictures: PAD alone per picture
-    frames: dict[str, list[KioskFrame]] = field(default_factory=dict)  # per label, every reading
+    frames: dict[str, list[KioskFrame]] = field(default_factory=dict)  # "label videos|pictures": readings
     seconds: float = 0.0
 
 
@@ -220,7 +220,8 @@ def real_evaluate(recordings: dict[str, Recording], config: LivenessConfig) -> R
         run.pad_alone.setdefault(label, Tally())
     for name, recording in recordings.items():
         label = recording.entry.label
-        run.frames.setdefault(label, []).extend(recording.frames)
+        kind = "videos" if recording.entry.is_video else "pictures"
+        run.frames.setdefault(f"{label} {kind}", []).extend(recording.frames)
         if recording.entry.is_video:
             _video_evaluate(run, name, recording, config)
         else:

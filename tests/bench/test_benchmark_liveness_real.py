@@ -70,7 +70,7 @@ def test_real_report_keys_and_sessions(tiny_attacks: Path) -> None:
     assert live["sessions"] + live["not_asked_sessions"] == 2 * 31
     assert live["sessions"] > 0 and "bpcer" in live
     assert result["live"]["session_bpcer"] is not None
-    assert result["pad_by_yaw"]["live"]["yaw_0_10"]["frames"] > 0
+    assert result["pad_by_yaw"]["live videos"]["yaw_0_10"]["frames"] > 0
 
 
 def _frame(t: float, yaw: float) -> KioskFrame:
