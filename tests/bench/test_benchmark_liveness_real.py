@@ -31,7 +31,9 @@ ROWS = (
 
 
 def attacks_dir() -> Path:
-    path = environment.faces_dir().parent / "attacks"
+    from django.conf import settings
+
+    path = settings.ATM_ATTACKS_DIR
     if not (path / "MANIFEST.csv").is_file():
         environment.unavailable(f"real attack captures not found at {path}")
     return path
