@@ -193,6 +193,7 @@ class RealRun:
     pad_alone: dict[str, Tally] = field(default_factory=dict)  # PAD alone (challenge assumed met)
     live: dict[str, LiveResult] = field(default_factory=dict)  # per live recording
     live_stills: Tally = field(default_factory=Tally)  # live pictures: PAD alone per picture
+    recordings_live: list[Recording] = field(default_factory=list)  # the live videos
     frames: dict[str, list[KioskFrame]] = field(default_factory=dict)  # "label videos|pictures": readings
     seconds: float = 0.0
 
@@ -223,6 +224,8 @@ def real_evaluate(recordings: dict[str, Recording], config: LivenessConfig) -> R
         kind = "videos" if recording.entry.is_video else "pictures"
         run.frames.setdefault(f"{label} {kind}", []).extend(recording.frames)
         if recording.entry.is_video:
+            if label == "live":
+                run.recordings_live.append(recording)
             _video_evaluate(run, name, recording, config)
         else:
             _still_evaluate(run, name, label, recording.frames[0], config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 from bench.liveness_real import ASKED_TURN_DEGREES, STILL_FRAMES, YAW_BINS, KioskFrame, RealRun
 from bench.liveness_sessions import Tally
 from biometrics.liveness import LivenessConfig
+from biometrics.liveness.tracking import angle_difference, placement
 
 Write = Callable[[str], None]
 
@@ -42,6 +44,34 @@ def pad_by_yaw(frames: list[KioskFrame], threshold: float) -> dict[str, dict[str
         ]
         rows[f"yaw_{low:.0f}_{high:.0f}"] = _distribution(scores, threshold)
     return rows
+
+
+def frame_steps(run: RealRun, config: LivenessConfig) -> dict[str, float]:
+    """How far real heads move between two kiosk frames (about 200 ms apart, four start phases): the track's
+    per-frame limits (``is_jump``: roll step, yaw rate) must stay above what real heads do."""
+    rolls: list[float] = []
+    rates: list[float] = []
+    for recording in run.recordings_live:
+        for start in (0.0, 0.05, 0.1, 0.15):
+            chosen = [frame for frame in recording.session(start) if frame.landmarks is not None]
+            for before, after in itertools.pairwise(chosen):
+                gap = after.t - before.t
+                if gap > 0.3 or before.landmarks is None or after.landmarks is None:
+                    continue
+                roll_after, roll_before = placement(after.landmarks)[3], placement(before.landmarks)[3]
+                rolls.append(abs(angle_difference(roll_after, roll_before)))
+                rates.append(abs((after.yaw or 0.0) - (before.yaw or 0.0)) / gap)
+    if not rolls:
+        return {"pairs": 0}
+    return {
+        "pairs": len(rolls),
+        "roll_step_max": round(max(rolls), 1),
+        "roll_step_p95": round(float(np.percentile(rolls, 95)), 1),
+        "roll_step_limit": config.max_roll_step_degrees,
+        "yaw_rate_max": round(max(rates), 1),
+        "yaw_rate_p95": round(float(np.percentile(rates, 95)), 1),
+        "yaw_rate_limit": config.max_yaw_rate_degrees,
+    }
 
 
 def real_result(run: RealRun, config: LivenessConfig) -> dict[str, Any]:
@@ -91,6 +121,7 @@ def real_result(run: RealRun, config: LivenessConfig) -> dict[str, Any]:
             label: {"frames": len(frames), "one_usable_face": sum(f.landmarks is not None for f in frames)}
             for label, frames in run.frames.items()
         },
+        "live_frame_steps": frame_steps(run, config),
         "total_seconds": round(run.seconds, 1),
     }
 
@@ -143,4 +174,5 @@ def real_report(write: Write, result: dict[str, Any]) -> None:
         ]
         write(f"  {label}: " + " | ".join(cells))
     write(f"faces found: {result['faces_found']}")
+    write(f"live head steps between kiosk frames (200 ms): {result['live_frame_steps']}")
     write(f"total {result['total_seconds']:.0f} s")

@@ -73,6 +73,8 @@ def test_real_report_keys_and_sessions(tiny_attacks: Path) -> None:
     assert live["sessions"] > 0 and "bpcer" in live
     assert result["live"]["session_bpcer"] is not None
     assert result["pad_by_yaw"]["live videos"]["yaw_0_10"]["frames"] > 0
+    steps = result["live_frame_steps"]
+    assert steps["pairs"] > 0 and steps["roll_step_limit"] == 10.0
 
 
 def _frame(t: float, yaw: float) -> KioskFrame:
