@@ -174,8 +174,10 @@ def session_frames(frames: list[KioskFrame], *, shift: float) -> list[Frame]:
 def still_frames(frame: KioskFrame) -> list[Frame]:
     """A picture held still before the camera: the same reading with a fresh fingerprint per frame (a new
     camera frame of an unmoved picture differs only by its noise)."""
+    # A new hash per frame: the liveness state keeps only a fingerprint's first characters, so a suffix
+    # would read as the same frame sent again (a replay), not as a print held still.
     return [
-        frame.as_frame(index * FRAME_INTERVAL_S, f"{frame.fingerprint}+{index}")
+        frame.as_frame(index * FRAME_INTERVAL_S, frame_fingerprint(f"{frame.fingerprint}+{index}".encode()))
         for index in range(STILL_FRAMES)
     ]
 

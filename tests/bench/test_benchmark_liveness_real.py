@@ -18,9 +18,10 @@ from bench.liveness_real import (
     Recording,
     asked_turn_present,
     kiosk_canvas,
+    still_frames,
 )
-from bench.liveness_sessions import benchmark_config
-from biometrics.liveness import Challenge
+from bench.liveness_sessions import benchmark_config, session_play
+from biometrics.liveness import Challenge, VerdictReason, frame_fingerprint
 from tests.support import environment
 
 ROWS = (
@@ -78,7 +79,9 @@ def test_real_report_keys_and_sessions(tiny_attacks: Path) -> None:
 
 
 def _frame(t: float, yaw: float) -> KioskFrame:
-    return KioskFrame(t, f"f{t}", 1, np.zeros((68, 2)), 0.9, yaw)
+    from tests.biometrics.test_liveness import head
+
+    return KioskFrame(t, frame_fingerprint(f"f{t}".encode()), 1, head(yaw=yaw), 0.9, yaw)
 
 
 def test_a_session_takes_the_frames_a_kiosk_polling_every_200_ms_sends() -> None:
@@ -100,3 +103,9 @@ def test_the_asked_turn_is_the_first_clear_turn_of_the_recording() -> None:
 def test_the_kiosk_canvas_is_640_wide_with_the_camera_aspect() -> None:
     assert kiosk_canvas(np.zeros((1080, 1920, 3), np.uint8)).shape == (360, 640, 3)
     assert kiosk_canvas(np.zeros((203, 203, 3), np.uint8)).shape == (640, 640, 3)
+
+
+def test_a_print_held_still_is_refused_by_the_challenge_not_as_a_replay() -> None:
+    held = still_frames(_frame(0.0, 0.0))
+    verdict = session_play(Challenge.TURN_LEFT, held, benchmark_config()).verdict
+    assert verdict.reason is VerdictReason.CHALLENGE_NOT_MET
