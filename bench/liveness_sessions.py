@@ -224,7 +224,10 @@ class SheetCamera:
             return self.seen[key]
         self.repeats += 1
         first = self.seen[key]
-        return Frame(0.0, f"{first.fingerprint}+{self.repeats}", first.landmarks, first.pad_score)
+        # A new hash, not a suffix: the liveness state keeps only a fingerprint's first characters, and a
+        # suffixed one read as the same frame again (a replay), refusing held poses for the wrong reason.
+        repeat = frame_fingerprint(f"{first.fingerprint}+{self.repeats}".encode())
+        return Frame(0.0, repeat, first.landmarks, first.pad_score)
 
     def frames(self, texture: str, sheet: Print, motion: Motion, *, fps: float) -> list[Frame]:
         """``motion`` of ``sheet`` (``texture`` names its pixels) at ``fps``."""

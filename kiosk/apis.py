@@ -77,6 +77,7 @@ class SessionOutput(serializers.Serializer):
     frame_nonce = serializers.CharField(allow_null=True)
     next_seq = serializers.IntegerField()
     match_streak = serializers.IntegerField()
+    face_progress = serializers.IntegerField()
     challenge = serializers.CharField(help_text="Liveness challenge: turn_left, turn_right, blink or ''.")
     challenge_text = serializers.CharField()
     frames_required = serializers.IntegerField()

@@ -30,6 +30,7 @@ class FrameHint(enum.StrEnum):
     MOVE_CLOSER = "move_closer"
     MORE_LIGHT = "more_light"
     TURN_AS_ASKED = "turn_as_asked"
+    TURN_FURTHER = "turn_further"  # the head turned the asked way, not yet far enough
 
 
 HINT_MESSAGES: Messages = {
@@ -40,6 +41,7 @@ HINT_MESSAGES: Messages = {
     FrameHint.MOVE_CLOSER: gettext_lazy("Move closer to the camera."),
     FrameHint.MORE_LIGHT: gettext_lazy("More light, please: face the light and hold still."),
     FrameHint.TURN_AS_ASKED: gettext_lazy("Turn your head as asked."),
+    FrameHint.TURN_FURTHER: gettext_lazy("Good. Turn a little further."),
 }
 # Why the face check failed, as the kiosk sees it (MISMATCH is shown as NO_MATCH, see failure_reason_public).
 FAILURE_MESSAGES: Messages = {

@@ -187,6 +187,11 @@ class KioskSession(models.Model):
         "they persist for KIOSK_SEVERAL_FACES_GRACE_S (a passer-by is warned, not failed).",
     )
     frames_seen = models.PositiveIntegerField(default=0)
+    face_frames_seen = models.PositiveIntegerField(
+        default=0,
+        help_text="Frames that showed a face. A face check that timed out without any is an empty camera: "
+        "it does not count toward the face lock.",
+    )
     last_frame_sha256 = models.CharField(
         max_length=64, blank=True, help_text="An identical repeated frame is a replay and is refused."
     )

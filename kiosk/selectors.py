@@ -28,15 +28,33 @@ def owner_first_name_disclosed(session: KioskSession) -> str:
     return session_owner_first_name(session) if session.state in DISCLOSED_STATES else ""
 
 
-def face_progress(session: KioskSession) -> int:
-    """The kiosk's progress figure (the API's `match_streak`): frames the face check has taken, up to
-    FACE_MATCH_FRAMES_REQUIRED, the same for the owner, a stranger and another customer. The real streak of
-    owner-matching frames stays on the server: a figure that rose only for the owner's face told a
-    person at the kiosk whose face they were showing."""
+# Frames a head turn usually takes at the kiosk's ~5 frames a second (the progress bar's share for the
+# challenge); only the bar's pace depends on it, never a decision.
+CHALLENGE_PROGRESS_FRAMES = 10
+
+
+def frames_taken(session: KioskSession) -> int:
+    """The API's `match_streak`: frames the face check has taken, up to FACE_MATCH_FRAMES_REQUIRED, the same
+    for the owner, a stranger and another customer. The real streak of owner-matching frames stays on the
+    server: a figure that rose only for the owner's face told a person at the kiosk whose face they were
+    showing."""
     required = settings.FACE_MATCH_FRAMES_REQUIRED
     if session.state in (State.CARD_ENTERED, State.FACE_PENDING):
         return min(required, session.frames_seen)
     return required if session.verified_by == KioskSession.VerifiedBy.FACE else 0
+
+
+def face_progress(session: KioskSession) -> int:
+    """Percent of the face check shown on the kiosk. Before the decision it grows with the frames that show a
+    face (whoever's: the owner's streak and challenge would be an oracle) towards the frames the check and,
+    with liveness on, the head turn usually take, and stays below 100 until the session is verified, so a
+    full bar never sits over a pending turn."""
+    if session.state in (State.CARD_ENTERED, State.FACE_PENDING):
+        needed = settings.FACE_MATCH_FRAMES_REQUIRED
+        if settings.LIVENESS_ENABLED and session.liveness_state:
+            needed += CHALLENGE_PROGRESS_FRAMES
+        return min(95, round(100 * session.face_frames_seen / needed))
+    return 100 if session.verified_by == KioskSession.VerifiedBy.FACE else 0
 
 
 def session_view(session: KioskSession) -> dict[str, Any]:
@@ -64,10 +82,11 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "end_reason": session.end_reason,
         "frame_nonce": session.frame_nonce if face_phase else None,
         "next_seq": session.frame_seq + 1,
-        "match_streak": face_progress(session),
+        "match_streak": frames_taken(session),
         "challenge": challenge if face_phase else "",
         "challenge_text": messages.challenge_text(challenge) if face_phase else "",
         "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
+        "face_progress": face_progress(session),
         "seconds_left": left,
     }
 

@@ -21,6 +21,8 @@ from .security import *  # noqa: F403
 
 # Real-face photos, shared beside the project and never copied into it: demo seeding, benchmarks, tests.
 ATM_FACES_DIR = Path(os.environ.get("ATM_FACES_DIR", BASE_DIR.parent / "shared" / "faces")).resolve()
+# Real recordings and recaptured attacks (benchmark_liveness --real), read at run time, never committed.
+ATM_ATTACKS_DIR = Path(os.environ.get("ATM_ATTACKS_DIR", BASE_DIR.parent / "shared" / "attacks")).resolve()
 # Model files (PAD, YuNet, the face embedding): data read at run time, pinned by sha256 in
 # biometrics/model_files.py, never committed. Production points this at the release's copy.
 ATM_MODELS_DIR = Path(os.environ.get("ATM_MODELS_DIR", BASE_DIR.parent / "shared" / "models")).resolve()

@@ -27,14 +27,14 @@ LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
 # blink is often missed, and no real blink recording was available to measure its BPCER.
 LIVENESS_CHALLENGES = env.list("LIVENESS_CHALLENGES", default=["turn_left", "turn_right"])
 LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=CHALLENGE_TIME_LIMIT_SECONDS)
-LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=25.0)
-LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.25)
+LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=20.0)
+LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.2)
 # Passive presentation-attack detection: texture CNNs (biometrics/models/) score every owner-matching frame
 # of the liveness challenge; a session whose PAD score (liveness.pad_aggregate) is below the threshold is
 # refused even when the head turn passed. Needs LIVENESS_ENABLED. With PAD on, a missing or altered model
-# stops start-up. 0.85 from benchmark_liveness --pad (README, Liveness).
+# stops start-up. 0.9 from benchmark_liveness --pad with the turn thresholds above (README, Liveness).
 PAD_ENABLED = env.bool("PAD_ENABLED", default=True)
-PAD_THRESHOLD = env.float("PAD_THRESHOLD", default=0.85)
+PAD_THRESHOLD = env.float("PAD_THRESHOLD", default=0.9)
 # Second face model (issue 21): YuNet's five landmarks align the face for face-reidentification-retail-0095,
 # both read from ATM_MODELS_DIR. With its files missing, DEBUG serves with dlib alone (a start-up warning says
 # so); production refuses to start.

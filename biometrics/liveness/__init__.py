@@ -23,7 +23,7 @@ from biometrics.liveness.tracking import (
     parallax_between,
     planar_motion_score,
 )
-from biometrics.liveness.update import liveness_update
+from biometrics.liveness.update import liveness_same_track, liveness_update
 from biometrics.liveness.verdict import (
     Verdict,
     VerdictReason,
@@ -47,6 +47,7 @@ __all__ = [
     "eye_aspect_ratio",
     "frame_fingerprint",
     "head_yaw",
+    "liveness_same_track",
     "liveness_start",
     "liveness_update",
     "liveness_verdict",

@@ -19,9 +19,9 @@ class LivenessConfig:
     What each threshold means and how its default was chosen: docs/liveness.md, "Tuning notes".
     """
 
-    yaw_turn_degrees: float = 25.0
-    parallax_threshold: float = 0.25
-    parallax_min_frames: int = 3
+    yaw_turn_degrees: float = 20.0
+    parallax_threshold: float = 0.2
+    parallax_min_frames: int = 2
     ear_closed_ratio: float = 0.4
     ear_open_ratio: float = 0.8
     blink_max_seconds: float = 1.0
@@ -41,7 +41,7 @@ class LivenessConfig:
     max_blink_foreshortening_degrees: float = 30.0
     frames_mirrored: bool = False
     pad_enabled: bool = False
-    pad_threshold: float = 0.85
+    pad_threshold: float = 0.9
     pad_min_frames: int = 3
     pad_trim: float = 0.1
 

@@ -66,8 +66,10 @@ def _frame_checked(
     """The clock and replay checks every frame goes through, then the face's evidence if it has one."""
     if state.last_t is not None and t <= state.last_t:
         return replace(state, replay=True)
-    started_at = t if state.started_at is None else state.started_at
-    if t - started_at > config.time_limit_seconds:
+    # The challenge's clock starts at the first face: an empty camera is the face check's timeout (the
+    # kiosk's face deadline), not a failed challenge.
+    started_at = t if state.started_at is None and landmarks is not None else state.started_at
+    if started_at is not None and t - started_at > config.time_limit_seconds:
         # Too late: the frame only moves the clock, which makes the verdict "failed".
         return replace(state, last_t=t)
     changes: dict[str, Any] = {"last_t": t, "started_at": started_at}
@@ -132,7 +134,20 @@ def _face_evidence(
     return updated
 
 
-def _restarted(state: LivenessState, started_at: float) -> LivenessState:
+def liveness_same_track(
+    state: LivenessState, landmarks: np.ndarray, t: float, *, config: LivenessConfig | None = None
+) -> bool:
+    """Is this face the one the evaluation is following (no jump since its last face frame)? A frame of
+    the same head that cannot count as evidence (it matched the owner less well while turned) then need
+    not restart the challenge; another face must."""
+    if not state.last_placement:
+        return False
+    points = landmarks_array(landmarks)
+    face_placement = [*placement(points), yaw_pitch(points)[0], float(t)]
+    return not is_jump(state.last_placement, face_placement, config or LivenessConfig())
+
+
+def _restarted(state: LivenessState, started_at: float | None) -> LivenessState:
     """A fresh evaluation that keeps only the clock, the fingerprints and the counts of what went wrong."""
     return LivenessState(
         challenge=state.challenge,

@@ -96,9 +96,11 @@ def liveness_feed(
     """Fold one frame into the session's liveness state.
 
     Only frames whose face matched the card owner count as evidence: a frame of another (unrecognised) face
-    restarts the challenge, so nobody can swap faces mid-challenge. Frames without a usable face only move the
-    clock. With liveness off every frame "passes" and the K-frame rule alone decides. With PAD on, the
-    matching frames' ``pad_score`` is fused into the verdict (see ``liveness.liveness_update``).
+    restarts the challenge, so nobody can swap faces mid-challenge. A non-matching frame of the face being
+    followed (no jump in place, size, roll or yaw: a head turned away matches less well) only moves the
+    clock, so turning does not restart the turn. Frames without a usable face only move the clock. With
+    liveness off every frame "passes" and the K-frame rule alone decides. With PAD on, the matching frames'
+    ``pad_score`` is fused into the verdict (see ``liveness.liveness_update``).
     """
     if not settings.LIVENESS_ENABLED or not state:
         return LivenessStep(state, LivenessStatus.PASSED, "", {})
@@ -106,10 +108,13 @@ def liveness_feed(
 
     config = liveness_config()
     current = liveness.LivenessState.from_dict(state)
+    points = None if landmarks is None else np.asarray(landmarks, dtype=np.float64)
     if outcome == FaceOutcome.NO_MATCH:
-        current = liveness.liveness_start(challenge=current.challenge)
+        if points is not None and liveness.liveness_same_track(current, points, t, config=config):
+            current = liveness.liveness_update(current, None, t, fingerprint=fingerprint, config=config)
+        else:
+            current = liveness.liveness_start(challenge=current.challenge)
     elif outcome == FaceOutcome.MATCH:
-        points = None if landmarks is None else np.asarray(landmarks, dtype=np.float64)
         current = liveness.liveness_update(
             current, points, t, fingerprint=fingerprint, config=config, pad_score=pad_score
         )
@@ -122,6 +127,20 @@ def liveness_feed(
         str(verdict.reason or ""),
         dict(verdict.details),
     )
+
+
+# A turn the asked way of at least this share of LIVENESS_YAW_TURN_DEGREES, not yet enough: "a little
+# further".
+TURN_FURTHER_FROM = 0.3
+
+
+def liveness_turn_short(state: dict[str, Any]) -> bool:
+    """The head turned the asked way, but not yet far enough (or not yet long enough) for the challenge."""
+    if not settings.LIVENESS_ENABLED or not state or state.get("passed_at") is not None:
+        return False
+    if state.get("challenge") not in ("turn_left", "turn_right"):
+        return False
+    return float(state.get("max_yaw_change", 0.0)) >= TURN_FURTHER_FROM * settings.LIVENESS_YAW_TURN_DEGREES
 
 
 def liveness_challenge(state: dict[str, Any]) -> str:

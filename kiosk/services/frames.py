@@ -160,6 +160,7 @@ def _frame_record(
     session.last_frame_sha256 = digest
     session.last_activity_at = now
     session.face_last_outcome = verdict.outcome
+    session.face_frames_seen += verdict.outcome != FaceOutcome.NO_FACE
     if session.state == State.CARD_ENTERED:
         session.state, session.face_started_at = State.FACE_PENDING, now
     if verdict.outcome != FaceOutcome.SEVERAL_FACES:
@@ -173,6 +174,7 @@ def _frame_record(
             "last_frame_sha256",
             "last_activity_at",
             "face_last_outcome",
+            "face_frames_seen",
             "state",
             "face_started_at",
             "several_faces_since",
@@ -273,6 +275,8 @@ def _frame_hint(session: KioskSession, *, verdict: FrameVerdict) -> FrameHint:
         # A comparable face, whoever it is: the same hint for a match, a stranger and another customer.
         challenge = face.liveness_challenge(session.liveness_state)
         hint = FrameHint.TURN_AS_ASKED if challenge else FrameHint.LOOK_AT_CAMERA
+        if challenge and face.liveness_turn_short(session.liveness_state):
+            hint = FrameHint.TURN_FURTHER
     return hint
 
 

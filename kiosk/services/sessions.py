@@ -210,13 +210,21 @@ def session_face_fail(
     session.match_streak = 0
     session.state = State.FACE_FAILED
     session.save(update_fields=["face_failure_reason", "match_streak", "state", "last_activity_at"])
-    if session.is_cardless:
+    # An empty camera (no face in any frame until the deadline) is not a try at someone's face.
+    counted = not (reason == FailureReason.TIMEOUT and session.face_frames_seen == 0)
+    if not counted:
+        locked = False
+    elif session.is_cardless:
         from .cardless import cardless_face_failure_record
 
         locked = cardless_face_failure_record(session)
     else:
         locked = security.card_face_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
-    evidence: dict[str, Any] = {"last_outcome": session.face_last_outcome, "shown_reason": reason}
+    evidence: dict[str, Any] = {
+        "last_outcome": session.face_last_outcome,
+        "shown_reason": reason,
+        "counted_toward_lock": counted,
+    }
     if verdict is not None:
         evidence["distance"] = verdict.distance
     face_decision_audit(

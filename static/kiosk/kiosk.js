@@ -299,7 +299,9 @@
     overlay.dataset.boxes = JSON.stringify(drawn);
     overlay.dataset.drawnFor = Math.round(w) + "x" + Math.round(h);
     var needed = result.session.frames_required || config.frames_required;
-    $("face-progress").style.width = Math.min(100, 100 * result.session.match_streak / needed) + "%";
+    var progress = result.session.face_progress;
+    if (typeof progress !== "number") { progress = 100 * result.session.match_streak / needed; }
+    $("face-progress").style.width = Math.min(100, progress) + "%";
   }
 
   /* One instruction at a time: the liveness challenge while the face is fine, otherwise the hint (a second
@@ -309,6 +311,11 @@
     var text = result.session.challenge_text || "";
     var showChallenge = result.outcome === "checking" && !!text &&
       (result.hint === "turn_as_asked" || result.hint === "look_at_camera");
+    /* "a little further" is said under the challenge, which stays shown */
+    if (result.outcome === "checking" && text && result.hint === "turn_further") {
+      challenge.textContent = text; challenge.hidden = false; $("face-message").textContent = result.message;
+      return;
+    }
     challenge.textContent = showChallenge ? text : "";
     challenge.hidden = !showChallenge;
     $("face-message").textContent = showChallenge ? "" : result.message;

@@ -17,7 +17,7 @@ from bench.liveness_pad import CLIP, HELD_OUT, TUNING, PadTally
 from bench.liveness_render import Motion, Pose, Print
 from bench.liveness_sessions import Frame, SheetCamera, benchmark_config, session_play
 from bench.liveness_video import bona_fide_turn_sessions, tracks, video_frames
-from biometrics.liveness import VerdictReason
+from biometrics.liveness import Challenge, VerdictReason
 from tests.support import environment
 
 CLIP_FRAMES = "125"  # the clip's first annotated turn (frames 82-112) and its sessions
@@ -137,3 +137,15 @@ def test_a_held_pose_is_rendered_and_detected_once(monkeypatch: pytest.MonkeyPat
     fingerprints = [frame.fingerprint for frame in (*still, *turned, *screen)]
     assert len(set(fingerprints)) == len(fingerprints)  # a repeat is still a new camera frame
     assert [frame.t for frame in turned] == [0.0, 0.1, 0.2]
+
+
+def test_a_held_pose_is_a_new_camera_frame_not_a_replay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeats of a held pose carried the first frame's fingerprint plus a suffix; the liveness state keeps
+    only a fingerprint's first characters, so a print held still was refused as a replay, not by the
+    challenge it cannot do."""
+    monkeypatch.setattr("bench.liveness_sessions.detect_scored", lambda jpeg, **_kwargs: (None, 0.5, None))
+    sheet = Print(np.full((200, 150, 3), 128, np.uint8), (75.0, 100.0), 1.0, 600.0)
+    still = SheetCamera(1, models=("MiniFASNetV2",)).frames("print", sheet, Motion([Pose()] * 5), fps=10.0)
+
+    verdict = session_play(Challenge.TURN_LEFT, still, benchmark_config()).verdict
+    assert not verdict.passed and verdict.reason is not VerdictReason.REPLAY

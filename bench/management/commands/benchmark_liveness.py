@@ -14,6 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bench.liveness_attacks import Photo, attacks_evaluate, manifest_photos
 from bench.liveness_pad import pad_evaluate
+from bench.liveness_real import manifest_entries, real_evaluate, recordings_read
+from bench.liveness_real_report import real_report, real_result
 from bench.liveness_report import (
     bona_fide_report,
     landmark_report,
@@ -78,6 +80,17 @@ the APCER reported on the held-out half; the clip-derived figures are not held o
 threshold sweep, the per-crop cost of each model, and with --plot a PNG of the per-frame score
 distributions. Each photo's textures are rendered once, and each pose of a texture is rendered, encoded,
 detected and scored once and reused by every motion, challenge and rule that shows it.
+
+--real [DIR]: real recordings and recaptured attacks (default settings.ATM_ATTACKS_DIR; any folder whose
+MANIFEST.csv has the columns file, source_repo, source_path, label, notes; labels live, print, replay,
+paper_mask). Every picture goes through the kiosk's frame path (640-wide canvas, JPEG 0.85, decode, live
+detection, the usable-face rule, PAD), each frame once; sessions are then played over those readings with
+the production thresholds and PAD on. Videos: a session starts every 0.25 s, for each turn direction, and
+takes the frames a kiosk polling every 200 ms would send. Live videos give the session BPCER over the
+sessions where the person turns the asked way first (others reported apart); attack videos (replay) the
+APCER over all their sessions. A still print is held still for 5 s (a fresh fingerprint per frame); a paper
+mask is worn by a live person who can turn as asked, so its sessions count as passed unless PAD refuses the
+mask. Also: PAD alone per species, live pictures' PAD, and per-frame PAD distributions by |yaw|.
 """
 
 
@@ -108,6 +121,13 @@ class Command(BaseCommand):
             default=settings.PAD_THRESHOLD,
             help="PAD threshold the full table is reported at (default: settings.PAD_THRESHOLD).",
         )
+        parser.add_argument(
+            "--real",
+            type=Path,
+            nargs="?",
+            const=settings.ATM_ATTACKS_DIR,
+            help="Real captures: folder with MANIFEST.csv (default: settings.ATM_ATTACKS_DIR).",
+        )
         parser.add_argument("--plot", type=Path, help="With --pad: PNG of the PAD score distributions.")
         parser.add_argument("--frames", type=int, default=20, help="Frames per attack session (default 20).")
         parser.add_argument(
@@ -124,6 +144,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["real"] is not None:
+            self._real(Path(options["real"]).resolve(), options)
+            return
         faces_dir = Path(options["faces"]).resolve()
         if options["frames"] < 5 or options["fps"] <= 0:
             raise CommandError("--frames must be at least 5 and --fps positive")
@@ -190,3 +213,20 @@ class Command(BaseCommand):
         if options["plot"]:
             self.stdout.write(f"plot written to {options['plot']}")
         self.stdout.write(f"total {result['total_seconds']:.0f} s")
+
+    def _real(self, folder: Path, options: dict[str, Any]) -> None:
+        started, models = time.monotonic(), tuple(settings.PAD_MODELS)
+        try:
+            entries = manifest_entries(folder)
+        except FileNotFoundError as error:
+            raise CommandError(str(error)) from error
+        self.stderr.write(f"Reading {len(entries)} files of {folder} through the kiosk frame path ...")
+        recordings = recordings_read(folder, entries, models=models, progress=self.stderr.write)
+        config = benchmark_config(pad_threshold=options["pad_threshold"])
+        run = real_evaluate(recordings, config)
+        run.seconds = time.monotonic() - started
+        result = real_result(run, config)
+        if options["json"]:
+            self.stdout.write(json.dumps(result))
+            return
+        real_report(self.stdout.write, result)

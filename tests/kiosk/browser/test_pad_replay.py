@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from biometrics.liveness import LivenessConfig, pad_aggregate
 from kiosk.models import KioskSession
 from kiosk.services.credentials import kiosk_credential_rotate
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
@@ -115,7 +116,7 @@ def _face_check(live_server: Any, browser: Any, card: Any, *, kiosk_name: str) -
 
 
 def test_the_clip_s_performer_turning_as_asked_is_verified(
-    live_server, browser_factory, turn_cameras, performer_card, pad_on, frames_seen
+    live_server, browser_factory, turn_cameras, performer_card, pad_on, frames_seen, settings
 ):
     from audit.models import AuditEvent, AuditSnapshot
 
@@ -128,7 +129,10 @@ def test_the_clip_s_performer_turning_as_asked_is_verified(
     )
     assert "authorised" in page.inner_text("#menu-welcome")
     pad_scores = [frame["pad"] for frame in frames_seen if frame["outcome"] == "match"]
-    assert len(pad_scores) >= 3 and min(pad_scores) >= 0.85, frames_seen
+    # Every real frame scores well above chance (the model README: all real frames above 0.5), and the
+    # session's aggregate, the product's rule, reaches the threshold; one frame may dip below it.
+    assert len(pad_scores) >= 3 and min(pad_scores) > 0.5, frames_seen
+    assert pad_aggregate(pad_scores, trim=LivenessConfig().pad_trim) >= settings.PAD_THRESHOLD, frames_seen
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.LIVENESS_FAILED).exists()
     assert not AuditSnapshot.objects.exists()
 
@@ -146,7 +150,8 @@ def test_the_same_clip_replayed_on_a_screen_is_refused_on_its_texture(
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.LIVENESS_FAILED, kiosk_id=session.kiosk_id)
     # The head turn was done (the replay carries the performer's real movement); the texture refused it.
     assert (event.data["reason"], event.data["challenge"]) == ("pad_score_low", "turn_right"), event.data
-    assert event.data["challenge_met"] == 1.0 and event.data["turn_frames"] >= 3, event.data
+    assert event.data["challenge_met"] == 1.0, event.data
+    assert event.data["turn_frames"] >= LivenessConfig().parallax_min_frames, event.data
     assert event.data["pad_frames"] >= 3 and event.data["pad_score"] < 0.85, event.data
     snapshot = AuditSnapshot.objects.get(event__kiosk_id=session.kiosk_id)
     assert (snapshot.event.kind, snapshot.event.data["shown_reason"]) == (
