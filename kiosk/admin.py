@@ -78,6 +78,8 @@ class KioskAdmin(admin.ModelAdmin):
     list_display = ["name", "location", "currency", "status", "cash_total", "bin_total", "has_credential"]
     list_filter = ["status", "currency"]
     search_fields = ["name", "location"]
+    # Written only by the kiosk's heartbeat (kiosk.services.heartbeat), never by hand.
+    readonly_fields = ["last_contact_at", "last_error", "last_error_at"]
     inlines = [CassetteInline, CashInBinInline, CredentialInline]
     actions = ["provisioning_link", "rotate_credential", "revoke_credential", "load_cassettes", "empty_bin"]
 

@@ -31,7 +31,7 @@ def _snapshot_thumbnails(request: HttpRequest, snapshots: list[Any]) -> list[tup
         except (FileNotFoundError, InvalidToken):
             jpeg = None
         shown.append((snapshot, data_uri(jpeg) if jpeg else ""))
-    snapshots_thumbnails_viewed(snapshots=[s for s, uri in shown if uri], actor=request.user)  # type: ignore[arg-type]
+    snapshots_thumbnails_viewed(snapshots=[s for s, uri in shown if uri], actor=request.user)
     return shown
 
 
