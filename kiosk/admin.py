@@ -13,6 +13,7 @@ from atmsite.admin_confirm import confirmed_action
 from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
+from audit.admin.filters import KioskIdFilter
 
 from .models import (
     CardlessAccess,
@@ -295,9 +296,10 @@ class KioskSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "end_reason",
         "created_at",
     ]
-    list_filter = ["state", "verified_by", "face_failure_reason", "end_reason", "kiosk"]
+    list_filter = ["state", "verified_by", "face_failure_reason", "end_reason", KioskIdFilter]
     list_select_related = ["kiosk", "card"]
-    search_fields = ["public_id", "card__last4"]
+    # The customer by name: the card's owner, or the card-less customer once decided.
+    search_fields = ["public_id", "card__last4", "card__customer__full_name", "customer__full_name"]
     exclude = ["frame_nonce", "last_frame_sha256", "liveness_state", "deposit_escrow_key"]
     date_hierarchy = "created_at"
 
