@@ -124,3 +124,20 @@ def test_customer_360_and_today_at_a_desk(live_server, manager_page, branch_day,
     assert "jammed" in page.inner_text('tr[data-kiosk="Lobby"]')
     _fits(page)
     _shot(page, language, "today")
+
+
+def test_kiosk_page_sends_a_heartbeat_that_today_shows(live_server, browser_factory, manager_page, kiosk):
+    from kiosk.services.credentials import kiosk_credential_rotate
+
+    _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
+    context = browser_factory().new_context(viewport={"width": 1024, "height": 768})
+    context.add_cookies([{"name": "kiosk_credential", "value": token, "url": live_server.url}])
+    kiosk_page = context.new_page()
+    with kiosk_page.expect_response(lambda r: r.url.endswith("/api/kiosk/heartbeat/")) as beat:
+        kiosk_page.goto(f"{live_server.url}/kiosk/")
+    assert beat.value.status == 204
+    kiosk.refresh_from_db()
+    assert kiosk.last_contact_at is not None and kiosk.last_error == ""
+    page = manager_page("en")
+    page.goto(f"{live_server.url}/admin/")
+    assert "Online" in page.inner_text(f'tr[data-kiosk="{kiosk.name}"]')
