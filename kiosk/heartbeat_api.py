@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -39,11 +39,14 @@ class HeartbeatApi(KioskApi):
                 raise serializers.ValidationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
             return attrs
 
-    @extend_schema(request=InputSerializer, responses={204: None}, summary="Kiosk heartbeat")
+    class OutputSerializer(serializers.Serializer):
+        last_contact_at = serializers.DateTimeField(help_text="The server's time of this heartbeat.")
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer, summary="Kiosk heartbeat")
     def post(self, request: Request) -> Response:
         if not hasattr(request.data, "keys"):
             raise serializers.ValidationError(_("Send a JSON object."))
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        kiosk_heartbeat_record(kiosk=self.kiosk, error=serializer.validated_data.get("error", ""))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        kiosk = kiosk_heartbeat_record(kiosk=self.kiosk, error=serializer.validated_data.get("error", ""))
+        return Response(self.OutputSerializer(kiosk).data)
