@@ -92,7 +92,9 @@ class KioskHealth:
 
     @property
     def needs_action(self) -> bool:
-        return not self.online or bool(self.last_error) or self.bin_full or any(c.low for c in self.cassettes)
+        in_service = self.kiosk.status == Kiosk.Status.ACTIVE
+        low_cash = any(c.low for c in self.cassettes)
+        return not self.online or not in_service or bool(self.last_error) or self.bin_full or low_cash
 
 
 def kiosk_health(*, kiosk: Kiosk, now: dt.datetime) -> KioskHealth:

@@ -74,6 +74,9 @@ def test_todays_sessions_are_counted_by_outcome(client, administrator, kiosk):
     counts = dict(re.findall(r'data-outcome="(\w+)">.*?<span class="n">(\d+)</span>', html, re.S))
     assert counts == {"verified": "1", "code_used": "1", "refused": "2", "other": "0"}
     assert "width: 50%" in html  # the refused bar: half the day's sessions
+    day_list = re.search(r'href="(/admin/kiosk/kiosksession/\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    listed = client.get(day_list)
+    assert listed.status_code == 200 and listed.context["cl"].result_count == 4  # today's, not yesterday's
 
 
 def test_failed_checks_waiting_for_review_only_for_reviewers(client, auditor, teller, alice_card, kiosk):
@@ -100,10 +103,18 @@ def test_kiosk_health_warns_where_action_is_needed(client, administrator, settin
     full = KioskFactory(name="Full", cassettes={50: 100})
     kiosk_heartbeat_record(kiosk=full, now=NOW, error="Cash-in module jammed")
     CashInBin.objects.create(kiosk=full, denomination=20, count=90)
+    serviced = KioskFactory(name="Serviced", status=Kiosk.Status.MAINTENANCE, cassettes={50: 100})
+    kiosk_heartbeat_record(kiosk=serviced, now=NOW)
     KioskFactory(name="Retired", status=Kiosk.Status.DISABLED)
     html = _section(_index(client, administrator), "today-kiosks")
-    rows = dict(re.findall(r'<tr class="([^"]*)" data-kiosk="(\w+)"', html)[i][::-1] for i in range(4))
-    assert rows == {"Full": "needs-action", "Healthy": "", "Low": "needs-action", "Silent": "needs-action"}
+    rows = {name: css for css, name in re.findall(r'<tr class="([^"]*)" data-kiosk="(\w+)"', html)}
+    assert rows == {
+        "Full": "needs-action",
+        "Healthy": "",
+        "Low": "needs-action",
+        "Serviced": "needs-action",
+        "Silent": "needs-action",
+    }
     assert "Retired" not in html
     silent_row = html[html.index('data-kiosk="Silent"') :]
     assert "Offline" in silent_row[: silent_row.index("</tr>")]
