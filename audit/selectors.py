@@ -183,3 +183,16 @@ def snapshots_for_review(*, status: str = "", event_id: int | None = None) -> Qu
     if event_id is not None:
         snapshots = snapshots.filter(event_id=event_id)
     return snapshots
+
+
+def customer_ids_by_name(term: str, *, limit: int = 500) -> list[int]:
+    """Ids of the customers whose full name holds every word of `term` (any case); [] for a blank term."""
+    from accounts.models import Customer
+
+    words = term.split()[:5]
+    if not words:
+        return []
+    customers = Customer.objects.all()
+    for word in words:
+        customers = customers.filter(full_name__icontains=word[:100])
+    return list(customers.values_list("pk", flat=True)[:limit])

@@ -12,6 +12,7 @@ from atmsite.admin_confirm import confirmed_action
 from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
+from audit.admin.filters import KioskIdFilter
 
 from .cash_admin import CashInDeviceInline, KioskCashActionsMixin, KioskForm
 from .models import CardlessAccess, Cassette, Kiosk, KioskCredential, KioskSession
@@ -55,6 +56,8 @@ class KioskAdmin(KioskCashActionsMixin, admin.ModelAdmin):
     list_filter = ["status", "currency"]
     search_fields = ["name", "location"]
     form = KioskForm
+    # Written only by the kiosk's heartbeat (kiosk.services.heartbeat), never by hand.
+    readonly_fields = ["last_contact_at", "last_error", "last_error_at"]
     inlines = [CassetteInline, CredentialInline, CashInDeviceInline]
     actions = [
         "provisioning_link",
@@ -175,9 +178,10 @@ class KioskSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "end_reason",
         "created_at",
     ]
-    list_filter = ["state", "verified_by", "face_failure_reason", "end_reason", "kiosk"]
+    list_filter = ["state", "verified_by", "face_failure_reason", "end_reason", KioskIdFilter]
     list_select_related = ["kiosk", "card"]
-    search_fields = ["public_id", "card__last4"]
+    # The customer by name: the card's owner, or the card-less customer once decided.
+    search_fields = ["public_id", "card__last4", "card__customer__full_name", "customer__full_name"]
     exclude = ["frame_nonce", "last_frame_sha256", "liveness_state", "deposit_escrow_key"]
     date_hierarchy = "created_at"
 

@@ -26,6 +26,15 @@ class Kiosk(models.Model):
     currency = models.CharField(max_length=3, default="EUR")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_contact_at = models.DateTimeField(
+        null=True, blank=True, help_text="The kiosk page's last heartbeat (kiosk.services.heartbeat)."
+    )
+    last_error = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The last error the kiosk reported; cleared by a heartbeat without one.",
+    )
+    last_error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

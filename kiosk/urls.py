@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import apis, cash_in_apis, money_apis
+from . import apis, cash_in_apis, heartbeat_api, money_apis
 
 app_name = "kiosk-api"
 urlpatterns = [
     path("me/", apis.KioskInfoApi.as_view(), name="info"),
+    path("heartbeat/", heartbeat_api.HeartbeatApi.as_view(), name="heartbeat"),
     path("sessions/", apis.SessionStartApi.as_view(), name="session-start"),
     path("sessions/cardless/", apis.CardlessSessionStartApi.as_view(), name="cardless-session-start"),
     path("sessions/<str:session_id>/", apis.SessionStatusApi.as_view(), name="session-status"),

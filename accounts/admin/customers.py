@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from atmsite.admin_mixins import NoDeleteAdminMixin, ReadOnlyAdminMixin
@@ -27,6 +27,7 @@ from .common import (
     phone_shared_warn,
     propose_and_report,
 )
+from .overview import customer_overview_view
 
 
 class CardInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -52,7 +53,16 @@ class AccountInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
-    list_display = ["full_name", "phone", "cards_column", "email", "has_consent", "is_active", "created_at"]
+    list_display = [
+        "full_name",
+        "phone",
+        "cards_column",
+        "email",
+        "has_consent",
+        "is_active",
+        "created_at",
+        "overview_link",
+    ]
     list_filter = ["is_active", ("biometric_consent_at", admin.EmptyFieldListFilter)]
     # Needed by the autocomplete widgets; the matching itself is StaffSearchMixin's.
     search_fields = ["full_name"]
@@ -101,6 +111,11 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
                 name="accounts_customer_onboard_card",
             ),
             path(
+                "<int:pk>/overview/",
+                view(lambda request, pk: customer_overview_view(self, request, pk)),
+                name="accounts_customer_overview",
+            ),
+            path(
                 "<int:pk>/erase-biometrics/",
                 view(self.erase_biometrics_view),
                 name="accounts_customer_erase_biometrics",
@@ -127,6 +142,12 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
 
     def revoke_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._one_customer_action(request, pk, revoke_biometrics)
+
+    @admin.display(description=_("Customer 360"))
+    def overview_link(self, obj: Customer) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:accounts_customer_overview", args=[obj.pk]), _("Open")
+        )
 
     @admin.display(description=_("Cards"))
     def cards_column(self, obj: Customer) -> str:

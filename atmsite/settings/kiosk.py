@@ -29,6 +29,12 @@ KIOSK_CREDENTIAL_COOKIE_AGE_S = env.int("KIOSK_CREDENTIAL_COOKIE_AGE_S", default
 KIOSK_FRAME_MAX_BYTES = env.int("KIOSK_FRAME_MAX_BYTES", default=2 * 1024 * 1024)
 KIOSK_FRAME_MAX_PIXELS = env.int("KIOSK_FRAME_MAX_PIXELS", default=4_000_000)
 KIOSK_MAX_NOTES = env.int("KIOSK_MAX_NOTES", default=40)
+# The admin's "Today" panel: a kiosk silent for longer is offline (the page beats every 30 s); a cassette
+# below this many notes is low; a cash-in bin from this share of its capacity needs emptying.
+KIOSK_OFFLINE_AFTER_S = env.int("KIOSK_OFFLINE_AFTER_S", default=120)
+KIOSK_CASSETTE_LOW_NOTES = env.int("KIOSK_CASSETTE_LOW_NOTES", default=50)
+KIOSK_BIN_CAPACITY_NOTES = env.int("KIOSK_BIN_CAPACITY_NOTES", default=2000)
+KIOSK_BIN_WARN_PERCENT = env.int("KIOSK_BIN_WARN_PERCENT", default=80)
 KIOSK_WITHDRAWAL_PRESETS = env.list("KIOSK_WITHDRAWAL_PRESETS", cast=int, default=[20, 50, 100, 200])
 # Notes the cash-in module accepts, per currency: "EUR:5/10/20/50/100/200/500,USD:1/5/10/20/50/100".
 KIOSK_DEPOSIT_DENOMINATIONS = {

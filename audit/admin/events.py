@@ -55,6 +55,16 @@ class AuditEventAdmin(SnapshotPagesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = EVENT_FIELDS
     actions = ["export_selected"]
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str
+    ) -> tuple[QuerySet[AuditEvent], bool]:
+        """Also by customer name: the trail keeps only ids, so the name is matched in the customer table."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        customer_ids = selectors.customer_ids_by_name(search_term)
+        if customer_ids:
+            found = found | queryset.filter(customer_id__in=customer_ids)
+        return found, duplicates
+
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(EXPORT)
 

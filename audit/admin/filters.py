@@ -61,11 +61,24 @@ class CardLast4Filter(InputFilter):
 
 
 class KioskIdFilter(InputFilter):
-    title = pgettext_lazy("filter by", "kiosk id")
+    """A kiosk by its name (any part, any case) or its id; every table here keeps the kiosk as `kiosk_id`."""
+
+    title = pgettext_lazy("filter by", "kiosk (name or id)")
     parameter_name = "kiosk_id"
 
-    def lookup(self, value: str) -> dict[str, Any] | None:
-        return {"kiosk_id": int(value)} if value.isdigit() else None
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        from django.db.models import Q
+
+        from kiosk.models import Kiosk
+
+        value = (self.value() or "").strip()[:100]
+        if not value:
+            return queryset
+        named = list(Kiosk.objects.filter(name__icontains=value).values_list("pk", flat=True))
+        matches = Q(kiosk_id__in=named)
+        if value.isdigit() and len(value) < 18:
+            matches |= Q(kiosk_id=int(value))  # the trail keeps ids of kiosks since removed
+        return queryset.filter(matches)
 
 
 # Why a face check failed, as the kiosk session records it in the event's data["reason"].

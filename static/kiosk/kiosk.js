@@ -649,4 +649,20 @@
 
   show("card");
   resumeSession();
+
+  /* ---------- heartbeat: the back office shows this kiosk offline when these stop ---------- */
+  (function () {
+    var lastError = "";
+    function remember(text) { lastError = String(text || "").replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 200); }
+    window.addEventListener("error", function (event) { remember(event.message); });
+    window.addEventListener("unhandledrejection", function (event) { remember(event.reason); });
+    function beat() {
+      var sent = lastError;
+      api("POST", "heartbeat/", { error: sent }).then(function (r) {
+        if (r.ok && lastError === sent) { lastError = ""; }
+      }, function () {});
+    }
+    beat();
+    window.setInterval(beat, 30000);
+  })();
 })();

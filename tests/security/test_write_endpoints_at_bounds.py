@@ -127,6 +127,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "kiosk-api:deposit-cancel": Endpoint("/api/kiosk/sessions/{sid}/deposits/cancel/", "escrow"),
     "kiosk-api:session-end": Endpoint("/api/kiosk/sessions/{sid}/end/", "menu"),
+    "kiosk-api:heartbeat": Endpoint("/api/kiosk/heartbeat/", "kiosk", {"error": "Camera not found"}),
     "accounts:customers": Endpoint(
         "/api/accounts/customers/",
         "staff",
