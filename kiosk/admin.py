@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from atmsite.admin_confirm import confirmed_action
 from atmsite.admin_mixins import ReadOnlyAdminMixin
@@ -49,13 +51,16 @@ class CashInBinInline(_ReadOnlyInline):
     model = CashInBin
     fields = ["denomination", "count"]
     readonly_fields = ["denomination", "count"]
-    verbose_name_plural = "cash-in bin (deposited notes since the last emptying)"
+    verbose_name_plural = gettext_lazy("cash-in bin (deposited notes since the last emptying)")
 
 
 def _note_counts_form(denominations: list[int], initial: dict[int, int]) -> type[forms.Form]:
     fields = {
         f"note_{value}": forms.IntegerField(
-            label=f"{value} notes", min_value=0, max_value=1_000_000, initial=initial.get(value)
+            label=_("%(value)s notes") % {"value": value},
+            min_value=0,
+            max_value=1_000_000,
+            initial=initial.get(value, 0),
         )
         for value in sorted(denominations, reverse=True)
     }
@@ -81,23 +86,23 @@ class KioskAdmin(admin.ModelAdmin):
     inlines = [CassetteInline, CashInBinInline, CredentialInline]
     actions = ["provisioning_link", "rotate_credential", "revoke_credential", "load_cassettes", "empty_bin"]
 
-    @admin.display(description="Cash")
+    @admin.display(description=gettext_lazy("Cash"))
     def cash_total(self, obj: Kiosk) -> str:
         total = sum(c.denomination * c.count for c in obj.cassettes.all())
         return f"{total} {obj.currency}"
 
-    @admin.display(description="Cash-in bin")
+    @admin.display(description=gettext_lazy("Cash-in bin"))
     def bin_total(self, obj: Kiosk) -> str:
         total = sum(row.denomination * row.count for row in obj.cash_in_bin.all())
         return f"{total} {obj.currency}"
 
-    @admin.display(boolean=True, description="Provisioned")
+    @admin.display(boolean=True, description=gettext_lazy("Provisioned"))
     def has_credential(self, obj: Kiosk) -> bool:
         return obj.credentials.filter(revoked_at__isnull=True).exists()
 
     def _one(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> Kiosk | None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one kiosk.", messages.WARNING)
+            self.message_user(request, _("Select exactly one kiosk."), messages.WARNING)
             return None
         return queryset.get()
 
@@ -117,7 +122,7 @@ class KioskAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Create a one-time provisioning link", permissions=["change"])
+    @admin.action(description=gettext_lazy("Create a one-time provisioning link"), permissions=["change"])
     def provisioning_link(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         kiosk = self._one(request, queryset)
         if kiosk is None:
@@ -128,13 +133,18 @@ class KioskAdmin(admin.ModelAdmin):
         return self._show_once(
             request,
             kiosk,
-            title="One-time provisioning link",
+            title=_("One-time provisioning link"),
             secret=link,
-            note=f"open it in the kiosk's browser before {code.expires_at:%H:%M} UTC; it works once and "
-            "replaces the kiosk's current credential.",
+            note=_(
+                "open it in the kiosk's browser before %(time)s UTC; it works once and "
+                "replaces the kiosk's current credential."
+            )
+            % {"time": f"{code.expires_at:%H:%M}"},
         )
 
-    @admin.action(description="Rotate the credential (API clients: new token)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Rotate the credential (API clients: new token)"), permissions=["change"]
+    )
     def rotate_credential(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         kiosk = self._one(request, queryset)
         if kiosk is None:
@@ -143,30 +153,40 @@ class KioskAdmin(admin.ModelAdmin):
         return self._show_once(
             request,
             kiosk,
-            title="New kiosk token",
+            title=_("New kiosk token"),
             secret=f"Kiosk {token}",
-            note="send it as the Authorization header; the previous credential no longer works.",
+            note=_("send it as the Authorization header; the previous credential no longer works."),
         )
 
-    @admin.action(description="Revoke the credential (device lost or retired)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Revoke the credential (device lost or retired)"), permissions=["change"]
+    )
     def revoke_credential(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         def apply(kiosks: QuerySet[Kiosk], _data: dict[str, Any]) -> None:
             for kiosk in kiosks:
                 revoked = kiosk_credential_revoke(kiosk=kiosk, actor=staff_user(request))
                 if revoked:
-                    self.message_user(request, f"{kiosk}: {revoked} credential(s) revoked.", messages.SUCCESS)
+                    self.message_user(
+                        request,
+                        _("%(kiosk)s: %(count)s credential(s) revoked.") % {"kiosk": kiosk, "count": revoked},
+                        messages.SUCCESS,
+                    )
                 else:
                     # Nothing happened: not a success to show in green.
-                    self.message_user(request, f"{kiosk}: had no active credential.", messages.WARNING)
+                    self.message_user(
+                        request,
+                        _("%(kiosk)s: had no active credential.") % {"kiosk": kiosk},
+                        messages.WARNING,
+                    )
 
         return confirmed_action(
             self,
             request,
             queryset,
             action_name="revoke_credential",
-            title="Revoke kiosk credentials",
-            explanation="The kiosk stops at once; it needs a new provisioning link to serve customers.",
-            submit_label="Yes, revoke",
+            title=_("Revoke kiosk credentials"),
+            explanation=_("The kiosk stops at once; it needs a new provisioning link to serve customers."),
+            submit_label=_("Yes, revoke"),
             apply=apply,
         )
 
@@ -209,7 +229,8 @@ class KioskAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "kiosk/admin_note_counts.html", context)
 
     @admin.action(
-        description="Load or replenish the cassettes (enter the notes now in each)", permissions=["change"]
+        description=gettext_lazy("Load or replenish the cassettes (enter the notes now in each)"),
+        permissions=["change"],
     )
     def load_cassettes(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         def denominations(kiosk: Kiosk) -> list[int]:
@@ -218,20 +239,24 @@ class KioskAdmin(admin.ModelAdmin):
 
         def apply(kiosk: Kiosk, counts: dict[int, int]) -> str:
             after = cassettes_load(kiosk=kiosk, counts=counts, actor=staff_user(request))
-            return f"cassettes loaded, {sum(v * c for v, c in after.items())} {kiosk.currency} in total."
+            total = sum(v * c for v, c in after.items())
+            return _("cassettes loaded, %(total)s %(currency)s in total.") % {
+                "total": total,
+                "currency": kiosk.currency,
+            }
 
         return self._note_counts(
             request,
             queryset,
             action="load_cassettes",
-            title="Load the cassettes",
-            note="enter the number of notes each cassette holds after loading.",
+            title=_("Load the cassettes"),
+            note=_("enter the number of notes each cassette holds after loading."),
             denominations=denominations,
             initial=lambda kiosk: dict(kiosk.cassettes.values_list("denomination", "count")),
             apply=apply,
         )
 
-    @admin.action(description="Empty and count the cash-in bin", permissions=["change"])
+    @admin.action(description=gettext_lazy("Empty and count the cash-in bin"), permissions=["change"])
     def empty_bin(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         def denominations(kiosk: Kiosk) -> list[int]:
             held = set(kiosk.cash_in_bin.values_list("denomination", flat=True))
@@ -240,19 +265,22 @@ class KioskAdmin(admin.ModelAdmin):
         def apply(kiosk: Kiosk, counts: dict[int, int]) -> str:
             reconciliation = cash_in_bin_empty(kiosk=kiosk, counted=counts, actor=staff_user(request))
             if reconciliation.notes_differ:
-                return (
-                    f"bin emptied; the count differs from the deposits by {reconciliation.difference:+} "
-                    f"{kiosk.currency} (see the reconciliation list)."
-                )
-            return f"bin emptied; {reconciliation.counted_total} {kiosk.currency}, matching the deposits."
+                return _(
+                    "bin emptied; the count differs from the deposits by %(difference)s %(currency)s "
+                    "(see the reconciliation list)."
+                ) % {"difference": f"{reconciliation.difference:+}", "currency": kiosk.currency}
+            return _("bin emptied; %(total)s %(currency)s, matching the deposits.") % {
+                "total": reconciliation.counted_total,
+                "currency": kiosk.currency,
+            }
 
         # A blind count: the form does not show what the deposits put in, so staff count what is there.
         return self._note_counts(
             request,
             queryset,
             action="empty_bin",
-            title="Empty and count the cash-in bin",
-            note="enter the notes you took out of the bin, per denomination.",
+            title=_("Empty and count the cash-in bin"),
+            note=_("enter the notes you took out of the bin, per denomination."),
             denominations=denominations,
             initial=lambda kiosk: {},
             apply=apply,
@@ -331,11 +359,32 @@ class CardlessAccessAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["opt_out"]
 
-    @admin.action(description="Opt out of card-less cash (revoke)", permissions=["change"])
-    def opt_out(self, request: HttpRequest, queryset: QuerySet[CardlessAccess]) -> None:
-        for access in queryset:
-            cardless_opt_out(access=access, actor=staff_user(request), reason="Revoked in the admin")
-        self.message_user(request, f"{queryset.count()} card-less opt-in(s) revoked.", messages.SUCCESS)
+    @admin.action(description=gettext_lazy("Opt out of card-less cash (revoke)"), permissions=["change"])
+    def opt_out(self, request: HttpRequest, queryset: QuerySet[CardlessAccess]) -> HttpResponse | None:
+        def apply(accesses: QuerySet[CardlessAccess], _data: dict[str, Any]) -> None:
+            for access in accesses:
+                cardless_opt_out(access=access, actor=staff_user(request), reason="Revoked in the admin")
+            self.message_user(
+                request,
+                _("%(count)s card-less opt-in(s) revoked.") % {"count": len(accesses)},
+                messages.SUCCESS,
+            )
+
+        # Asks first: the customer loses card-less cash at once and needs a new opt-in and PIN at a branch.
+        return confirmed_action(
+            self,
+            request,
+            queryset,
+            action_name="opt_out",
+            title=_("Opt out of card-less cash"),
+            explanation=_(
+                "These customers can no longer take cash without a card; "
+                "opting in again needs a branch visit and a new PIN."
+            ),
+            submit_label=_("Yes, opt out"),
+            apply=apply,
+            describe=lambda access: f"{access.customer} — {access.account.number}",
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.approvals.services import cardless_reset_propose
@@ -40,7 +41,7 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
                 account = accounts.filter(pk=request.POST.get("account") or 0).first()
                 if account is None:
                     raise ApplicationError(
-                        "Choose an active account of this customer.", code="account_invalid"
+                        _("Choose an active account of this customer."), code="account_invalid"
                     )
                 cardless.cardless_opt_in(
                     customer=customer,
@@ -53,15 +54,15 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
                 cardless.cardless_opt_out(
                     access=access, actor=staff_user(request), reason="Opted out at the branch"
                 )
-                messages.info(request, "Card-less cash is off for this customer.")
+                messages.info(request, _("Card-less cash is off for this customer."))
                 return redirect("branch:cardless", customer_id=customer.pk)
             if action == "reset":
                 cardless_reset_propose(customer=customer, actor=staff_user(request))
-                messages.info(request, "Reset proposed: a second member of staff must approve it.")
+                messages.info(request, _("Reset proposed: a second member of staff must approve it."))
                 return redirect("branch:cardless", customer_id=customer.pk)
             raise ApplicationError("Unknown action.", code="action_invalid")
         except ApplicationError as error:
-            messages.error(request, error.message)
+            messages.error(request, _(error.message))
             status = 400
     return render(
         request,
@@ -93,7 +94,7 @@ def cardless_pin_pad(request: HttpRequest, customer_id: int) -> HttpResponse:
                 actor=staff_user(request),
             )
         except ApplicationError as refusal:
-            error = refusal.message
+            error = _(refusal.message)
         else:
             return render(request, "branch/cardless_pin_done.html", {"customer": customer})
     return render(

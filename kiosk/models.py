@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from encrypted_model_fields.fields import EncryptedTextField
 
 from biometrics.verdicts import FaceOutcome
@@ -50,7 +51,10 @@ class Cassette(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.denomination} × {self.count} notes"
+        return gettext("%(denomination)s × %(count)s notes") % {
+            "denomination": self.denomination,
+            "count": self.count,
+        }
 
 
 class CashInBin(models.Model):
@@ -104,7 +108,11 @@ class CashInReconciliation(models.Model):
         indexes = [models.Index(fields=["kiosk", "counted_at"])]
 
     def __str__(self) -> str:
-        return f"Bin of {self.kiosk_id} counted {self.counted_at:%Y-%m-%d %H:%M}: {self.difference:+}"
+        return gettext("Bin of kiosk %(kiosk)s counted %(when)s: %(difference)s") % {
+            "kiosk": self.kiosk_id,
+            "when": f"{self.counted_at:%Y-%m-%d %H:%M}",
+            "difference": f"{self.difference:+}",
+        }
 
 
 class KioskProvisioningCode(models.Model):
@@ -277,7 +285,10 @@ class KioskSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Session {self.public_id} ({self.state})"
+        return gettext("Session %(id)s (%(state)s)") % {
+            "id": self.public_id,
+            "state": self.get_state_display(),
+        }
 
     @property
     def is_open(self) -> bool:
@@ -417,7 +428,10 @@ class CardlessAccess(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Card-less access of customer {self.customer_id} ({self.status})"
+        return gettext("Card-less access of customer %(customer)s (%(status)s)") % {
+            "customer": self.customer_id,
+            "status": self.get_status_display(),
+        }
 
 
 class DeferredNaming(models.Model):

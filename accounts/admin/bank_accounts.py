@@ -85,7 +85,7 @@ class BankAccountAdmin(NoDeleteAdminMixin, admin.ModelAdmin):
         propose_and_report(
             self,
             request,
-            what="Limit increase",
+            what=_("Limit increase"),
             field="Limit",
             propose=lambda: approvals.limit_change_propose(
                 account=current, limit=data["daily_withdrawal_limit"], actor=request.user

@@ -16,7 +16,7 @@ from atmsite.errors import ApplicationError
 from .. import selectors
 from ..models import ChangeRequest, Customer
 
-PROPOSED = "{what} proposed: awaiting approval by a second member of staff (request #{pk})."
+PROPOSED = _("{what} proposed: awaiting approval by a second member of staff (request #{pk}).")
 
 
 def phone_shared_warn(modeladmin: Any, request: HttpRequest, customer: Customer) -> None:
@@ -48,7 +48,7 @@ def propose_and_report(
         modeladmin.message_user(request, f"{field} not changed: {error.message}", messages.ERROR)
         return
     if proposal is not None:
-        modeladmin.message_user(request, PROPOSED.format(what=what, pk=proposal.pk), messages.WARNING)
+        modeladmin.message_user(request, str(PROPOSED).format(what=what, pk=proposal.pk), messages.WARNING)
 
 
 def change_request_link(change: ChangeRequest) -> str:

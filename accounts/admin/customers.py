@@ -161,7 +161,7 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
                 propose_and_report(
                     self,
                     request,
-                    what="Phone change",
+                    what=_("Phone change"),
                     field="Phone",
                     propose=lambda: approvals.phone_change_propose(
                         customer=current, phone=data["phone"], actor=request.user

@@ -17,6 +17,7 @@ from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 
 from ..approvals import services as approvals
+from ..approvals.display import change_request_reason, change_request_rows, change_request_summary
 from ..forms import ChangeRejectForm
 from ..models import BankAccount, ChangeRequest, Transaction
 
@@ -54,21 +55,43 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html('<span class="amount-credit">+{}</span>', obj.amount)
 
 
+TITLES = {
+    "approved": _("Approve change request: %(kind)s for %(customer)s"),
+    "rejected": _("Reject change request: %(kind)s for %(customer)s"),
+    "cancelled": _("Cancel change request: %(kind)s for %(customer)s"),
+}
+DONE = {
+    "approved": _("Request #%(pk)s (%(kind)s) approved."),
+    "rejected": _("Request #%(pk)s (%(kind)s) rejected."),
+    "cancelled": _("Request #%(pk)s (%(kind)s) cancelled."),
+}
+
+
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Pending approvals: read-only rows; approve / reject / cancel on confirmation pages, via services.
     Requests come from the customer, account and card pages and from enrolment, never from "add"."""
 
-    list_display = ["id", "kind", "customer", "summary", "state", "proposed_by", "proposed_at", "decide"]
+    list_display = [
+        "id",
+        "kind",
+        "customer",
+        "summary_display",
+        "state",
+        "proposed_by",
+        "proposed_at",
+        "decide",
+    ]
     list_filter = ["state", "kind"]
     search_fields = ["customer__full_name", "summary"]
+    list_display_links = ["id"]
     list_select_related = ["customer", "proposed_by", "decided_by"]
     fields = readonly_fields = (
         "kind",
         "state",
         "customer",
-        "target",
-        "summary",
+        "summary_display",
+        "reason_given",
         "proposed_by",
         "proposed_at",
         "decided_by",
@@ -83,6 +106,14 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if request.GET.get("state__exact") == ChangeRequest.State.PENDING:
             extra_context = {**(extra_context or {}), "title": _("Pending approvals")}
         return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("What would change"))
+    def summary_display(self, obj: ChangeRequest) -> str:
+        return change_request_summary(obj)
+
+    @admin.display(description=_("Reason given by the proposer"))
+    def reason_given(self, obj: ChangeRequest) -> str:
+        return change_request_reason(obj) or "—"
 
     @admin.display(description=_("Decide"))
     def decide(self, obj: ChangeRequest) -> str:
@@ -115,18 +146,24 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 decide(change, form.cleaned_data if form is not None else {})
             except ApplicationError as error:
-                self.message_user(request, f"Request #{change.pk}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Request #%(pk)s: %(error)s") % {"pk": change.pk, "error": _(error.message)},
+                    messages.ERROR,
+                )
             else:
                 self.message_user(
-                    request, f"Request #{change.pk} ({change.get_kind_display()}) {action}.", messages.SUCCESS
+                    request, DONE[action] % {"pk": change.pk, "kind": change.get_kind_display()}
                 )
             return HttpResponseRedirect(reverse("admin:accounts_changerequest_changelist"))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{action.capitalize()}: {change.get_kind_display()} for {change.customer}",
+            "title": TITLES[action] % {"kind": change.get_kind_display(), "customer": change.customer},
+            "summary": change_request_summary(change),
+            "rows": change_request_rows(change),
+            "reason": change_request_reason(change),
             "opts": self.model._meta,
             "change": change,
-            "values": approvals.change_request_values(change),
             "action": action,
             "form": form,
         }

@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from atmsite.crypto import encrypted_file_read
 
@@ -145,16 +146,16 @@ class SnapshotPagesMixin:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Failed-attempt snapshots",
+            "title": _("Failed-attempt snapshots"),
             "items": items,
             "page": page,
             "status": status,
             "event_id": event_id,
-            "statuses": AuditSnapshot.Status.choices,
+            "statuses": AuditSnapshot._meta.get_field("status").choices,
             "can_mark": request.user.has_perm(MARK_SNAPSHOT),
             "mark_choices": [
-                (AuditSnapshot.Status.REVIEWED, "Reviewed"),
-                (AuditSnapshot.Status.FRAUD_SUSPECTED, "Fraud suspected"),
+                (AuditSnapshot.Status.REVIEWED, _("Reviewed")),
+                (AuditSnapshot.Status.FRAUD_SUSPECTED, _("Fraud suspected")),
             ],
         }
         response = TemplateResponse(request, "admin/audit/auditevent/snapshot_grid.html", context)
