@@ -60,7 +60,7 @@ def _note_counts_form(denominations: list[int], initial: dict[int, int]) -> type
             label=_("%(value)s notes") % {"value": value},
             min_value=0,
             max_value=1_000_000,
-            initial=initial.get(value, 0),
+            initial=initial.get(value),
         )
         for value in sorted(denominations, reverse=True)
     }
@@ -252,7 +252,11 @@ class KioskAdmin(admin.ModelAdmin):
             title=_("Load the cassettes"),
             note=_("enter the number of notes each cassette holds after loading."),
             denominations=denominations,
-            initial=lambda kiosk: dict(kiosk.cassettes.values_list("denomination", "count")),
+            # Zeros where no cassette is loaded yet: staff type only what they put in.
+            initial=lambda kiosk: {
+                **dict.fromkeys(denominations(kiosk), 0),
+                **dict(kiosk.cassettes.values_list("denomination", "count")),
+            },
             apply=apply,
         )
 
