@@ -35,6 +35,14 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     is_active = models.BooleanField(default=True)
+    # Notices to the customer (phone change, card-less, approvals) are written in this language, whoever
+    # clicked (accounts.notices).
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The language of the customer's notices.",
+    )
     phone_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When an approved phone change last applied (pauses one-time codes)."
     )

@@ -151,7 +151,11 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
             current = Customer.objects.get(pk=obj.pk)
             data = form.cleaned_data
             services.customer_details_update(
-                customer=current, actor=request.user, full_name=data["full_name"], email=data["email"]
+                customer=current,
+                actor=request.user,
+                full_name=data["full_name"],
+                email=data["email"],
+                language=data.get("language"),
             )
             if data["is_active"] != current.is_active:
                 services.customer_active_set(
@@ -170,7 +174,11 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
             obj.refresh_from_db()
             return
         created = services.customer_create(
-            full_name=obj.full_name, phone=obj.phone, email=obj.email, actor=request.user
+            full_name=obj.full_name,
+            phone=obj.phone,
+            email=obj.email,
+            language=obj.language,
+            actor=request.user,
         )
         obj.pk = created.pk
         obj.created_at = created.created_at
@@ -179,7 +187,7 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Issue a card to the selected customer"), permissions=["change"])
     def issue_card(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponseRedirect | None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one customer.", messages.WARNING)
+            self.message_user(request, _("Select exactly one customer."), messages.WARNING)
             return None
         customer = queryset.get()
         return HttpResponseRedirect(f"{reverse('admin:accounts_card_add')}?customer={customer.pk}")

@@ -16,8 +16,12 @@ from ..phones import phone_mask
 
 
 @transaction.atomic
-def customer_create(*, full_name: str, phone: str, email: str = "", actor: Actor = None) -> Customer:
+def customer_create(
+    *, full_name: str, phone: str, email: str = "", language: str = "", actor: Actor = None
+) -> Customer:
     customer = Customer(full_name=full_name.strip(), phone=phone.strip(), email=email.strip())
+    if language:
+        customer.language = language
     customer.full_clean()
     customer.save()
     audit_event_record(
@@ -31,12 +35,17 @@ def customer_create(*, full_name: str, phone: str, email: str = "", actor: Actor
 
 @transaction.atomic
 def customer_details_update(
-    *, customer: Customer, actor: Actor, full_name: str | None = None, email: str | None = None
+    *,
+    customer: Customer,
+    actor: Actor,
+    full_name: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
 ) -> Customer:
     """Change what cannot hand the account to someone else (name, e-mail); old and new values are audited.
     The phone changes only through an approved change request (accounts.approvals)."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    wanted = {"full_name": full_name, "email": email}
+    wanted = {"full_name": full_name, "email": email, "language": language}
     changes: dict[str, dict[str, str]] = {}
     for name, value in wanted.items():
         if value is None or value.strip() == getattr(customer, name):
@@ -76,7 +85,14 @@ def customer_active_set(*, customer: Customer, is_active: bool, actor: Actor) ->
     return customer
 
 
-def phone_change_notice_body(*, new_phone: str) -> str:
+def phone_change_notice_body(*, new_phone: str, customer: Customer | None = None) -> str:
+    """The notice to the old number, in the customer's language (accounts.notices)."""
+    from accounts.notices import notice_render
+
+    return notice_render(customer, lambda: _phone_change_notice_text(new_phone))
+
+
+def _phone_change_notice_text(new_phone: str) -> str:
     return gettext(
         "%(bank)s: the phone number for your account was changed to one ending in %(last4)s. "
         "If you did not ask for this, call the bank now."
@@ -86,8 +102,10 @@ def phone_change_notice_body(*, new_phone: str) -> str:
 def _phone_change_notice_send(*, customer_id: int, old_phone: str, new_phone: str) -> None:
     from kiosk.otp_senders import OtpSendError, otp_sender_get
 
+    customer = Customer.objects.filter(pk=customer_id).first()
     try:
-        otp_sender_get().send(phone=old_phone, body=phone_change_notice_body(new_phone=new_phone))
+        body = phone_change_notice_body(new_phone=new_phone, customer=customer)
+        otp_sender_get().send(phone=old_phone, body=body)
         outcome, data = AuditEvent.Outcome.SUCCESS, {"to": phone_mask(old_phone)}
     except OtpSendError as error:
         outcome, data = AuditEvent.Outcome.FAILURE, {"to": phone_mask(old_phone), "error": error.reason[:200]}

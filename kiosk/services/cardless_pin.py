@@ -122,8 +122,14 @@ def _pin_failure_record(session: KioskSession, accesses: list[CardlessAccess], *
 
 
 def _pin_disabled_notice(access: CardlessAccess, *, session: KioskSession) -> None:
-    body = gettext(
-        "%(bank)s: three wrong PINs were entered at an ATM for your card-less cash. Card-less cash is "
-        "disabled until you visit a branch. If this was not you, call the bank."
-    ) % {"bank": settings.BANK_NAME}
+    from accounts.notices import notice_render
+
+    body = notice_render(
+        access.customer,
+        lambda: gettext(
+            "%(bank)s: three wrong PINs were entered at an ATM for your card-less cash. Card-less cash is "
+            "disabled until you visit a branch. If this was not you, call the bank."
+        )
+        % {"bank": settings.BANK_NAME},
+    )
     owner_notice_send(session, phone=access.customer.phone, body=body, notice="cardless_disabled")
