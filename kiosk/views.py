@@ -63,6 +63,7 @@ def _strings() -> dict[str, str]:
         "seconds_left": _("Time left: %(seconds)s s"),
         "otp_sent": _("A code was sent to your phone on WhatsApp."),
         "session_ended": _("Session ended. Take your card."),
+        "session_ended_cardless": _("Session ended. Thank you."),
         "balance_title": _("Your balance"),
         "available_today": _("Available to withdraw today"),
         "statement_title": _("Last transactions"),

@@ -126,10 +126,12 @@ def _pin_disabled_notice(access: CardlessAccess, *, session: KioskSession) -> No
 
     body = notice_render(
         access.customer,
-        lambda: gettext(
-            "%(bank)s: three wrong PINs were entered at an ATM for your card-less cash. Card-less cash is "
-            "disabled until you visit a branch. If this was not you, call the bank."
-        )
-        % {"bank": settings.BANK_NAME},
+        lambda: (
+            gettext(
+                "%(bank)s: three wrong PINs were entered at an ATM for your card-less cash. Card-less cash is "
+                "disabled until you visit a branch. If this was not you, call the bank."
+            )
+            % {"bank": settings.BANK_NAME}
+        ),
     )
     owner_notice_send(session, phone=access.customer.phone, body=body, notice="cardless_disabled")
