@@ -172,7 +172,7 @@ def test_only_staff_who_may_change_kiosks_count_bins_and_load_cassettes(teller, 
 
 
 def test_cassette_loading_defaults_to_zeros_under_one_title(superuser_client, kiosk):
-    """Issue 23 item 3: the loading form pre-fills the loaded counts and 0 elsewhere, and says its title once."""
+    """Issue 23 item 3: the loading form pre-fills the loaded counts, 0 elsewhere, and has one title."""
     page = superuser_client.post(
         "/admin/kiosk/kiosk/", {"action": "load_cassettes", "_selected_action": [kiosk.pk]}
     ).content.decode()
