@@ -66,7 +66,12 @@ def _english_lines(page: Page) -> list[str]:
 
 
 def test_item1_admin_and_branch_pages_read_in_the_language(
-    live_server, desk, language, busy_bank, supervisor, teller
+    live_server,
+    desk,
+    language,
+    busy_bank,  # noqa: F811
+    supervisor,  # noqa: F811
+    teller,
 ):
     carol = busy_bank["carol"]
     change = ChangeRequest.objects.filter(kind=ChangeRequest.Kind.PHONE_CHANGE).get()
@@ -96,7 +101,13 @@ def test_item1_admin_and_branch_pages_read_in_the_language(
     assert not english, english
 
 
-def test_item2_approve_page_reads_plainly(live_server, desk, language, busy_bank, supervisor):
+def test_item2_approve_page_reads_plainly(
+    live_server,
+    desk,
+    language,
+    busy_bank,  # noqa: F811
+    supervisor,  # noqa: F811
+):
     change = ChangeRequest.objects.filter(kind=ChangeRequest.Kind.BIOMETRICS_ERASE).get()
     page = desk(supervisor)
     page.goto(f"{live_server.url}{reverse('admin:accounts_changerequest_approve', args=[change.pk])}")
