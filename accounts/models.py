@@ -216,6 +216,9 @@ class ChangeRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True, help_text="Why it was rejected or cancelled.")
+    proposer_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the proposer was shown the rejection (on their next page)."
+    )
 
     class Meta:
         ordering = ["-proposed_at", "-id"]

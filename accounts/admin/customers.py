@@ -21,6 +21,7 @@ from .. import onboarding, selectors, services
 from ..approvals import services as approvals
 from ..models import BankAccount, Card, Customer
 from .common import (
+    ProposalAwareMixin,
     StaffSearchMixin,
     drop_from_change_message,
     phone_shared_warn,
@@ -50,7 +51,7 @@ class AccountInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
     list_display = ["full_name", "phone", "cards_column", "email", "has_consent", "is_active", "created_at"]
     list_filter = ["is_active", ("biometric_consent_at", admin.EmptyFieldListFilter)]
     # Needed by the autocomplete widgets; the matching itself is StaffSearchMixin's.
@@ -111,6 +112,14 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # Proposing to revoke or erase needs the biometric change right: nobody is offered a refusal.
+        if not request.user.has_perm("biometrics.change_facetemplate"):
+            actions.pop("revoke_biometrics", None)
+            actions.pop("erase_biometrics", None)
+        return actions
+
     def _one_customer_action(self, request: HttpRequest, pk: int, action: Any) -> HttpResponse:
         customer = get_object_or_404(Customer, pk=pk)
         if not self.has_view_permission(request, customer):
@@ -166,7 +175,7 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
                     self,
                     request,
                     what=_("Phone change"),
-                    field="Phone",
+                    field=_("Phone"),
                     propose=lambda: approvals.phone_change_propose(
                         customer=current, phone=data["phone"], actor=request.user
                     ),

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from atmsite.admin_mixins import ReadOnlyAdminMixin
@@ -67,6 +67,52 @@ DONE = {
 }
 
 
+def decision_allowed(change: ChangeRequest, user: Any, action: str) -> bool:
+    """Whether this person may take this decision (the services check again; this only hides buttons)."""
+    if change.state != ChangeRequest.State.PENDING:
+        return False
+    own = change.proposed_by_id == user.pk
+    if action == "cancelled":
+        return own
+    return not own and user.has_perm(approvals.APPROVE_PERMISSION)
+
+
+def decide_links(change: ChangeRequest, user: Any) -> str:
+    links = [
+        (action, label)
+        for action, label in (
+            ("approved", _("Approve")),
+            ("rejected", _("Reject")),
+            ("cancelled", _("Cancel")),
+        )
+        if decision_allowed(change, user, action)
+    ]
+    if not links:
+        return "—"
+    names = {"approved": "approve", "rejected": "reject", "cancelled": "cancel"}
+    return format_html_join(
+        " · ",
+        '<a href="{}">{}</a>',
+        (
+            (reverse(f"admin:accounts_changerequest_{names[a]}", args=[change.pk]), label)
+            for a, label in links
+        ),
+    )
+
+
+class MineFilter(admin.SimpleListFilter):
+    """ "My requests": what I proposed (the proposer follows up a rejection here)."""
+
+    title = _("proposer")
+    parameter_name = "mine"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("1", _("My requests"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(proposed_by=request.user) if self.value() == "1" else queryset
+
+
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Pending approvals: read-only rows; approve / reject / cancel on confirmation pages, via services.
@@ -82,7 +128,7 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "proposed_at",
         "decide",
     ]
-    list_filter = ["state", "kind"]
+    list_filter = [MineFilter, "state", "kind"]
     search_fields = ["customer__full_name", "summary"]
     list_display_links = ["id"]
     list_select_related = ["customer", "proposed_by", "decided_by"]
@@ -117,15 +163,24 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Decide"))
     def decide(self, obj: ChangeRequest) -> str:
-        if obj.state != ChangeRequest.State.PENDING:
-            return "—"
-        return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("admin:accounts_changerequest_approve", args=[obj.pk]),
-            _("Approve"),
-            reverse("admin:accounts_changerequest_reject", args=[obj.pk]),
-            _("Reject"),
-        )
+        return "—"  # replaced per request by get_list_display: the decisions this person may take
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        # The Decide column shows only what this person may do (no Approve for a teller or an auditor).
+        def decide(obj: ChangeRequest) -> str:
+            return decide_links(obj, request.user)
+
+        decide.short_description = _("Decide")  # type: ignore[attr-defined]
+        return [decide if name == "decide" else name for name in super().get_list_display(request)]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        change = ChangeRequest.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if change is not None:
+            # Where a "decide or cancel that one first" refusal links: the decisions this person may take.
+            extra_context = {**(extra_context or {}), "decide_links": decide_links(change, request.user)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -166,6 +221,7 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "change": change,
             "action": action,
             "form": form,
+            "allowed": decision_allowed(change, request.user, action),
         }
         return TemplateResponse(request, "admin/accounts/changerequest/decide.html", context)
 
