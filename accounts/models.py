@@ -41,6 +41,7 @@ class Customer(models.Model):
         max_length=8,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
+        blank=True,  # blank: the bank's language (accounts.notices.language_of)
         help_text="The language of the customer's notices.",
     )
     phone_changed_at = models.DateTimeField(

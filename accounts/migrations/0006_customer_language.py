@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='language',
-            field=models.CharField(choices=[('en', 'English'), ('ru', 'Русский')], default='en', help_text="The language of the customer's notices.", max_length=8),
+            field=models.CharField(choices=[('en', 'English'), ('ru', 'Русский')], blank=True, default='en', help_text="The language of the customer's notices.", max_length=8),
         ),
     ]
