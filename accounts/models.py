@@ -7,11 +7,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from .pan import pan_mask
 
 E164 = RegexValidator(
-    r"^\+[1-9]\d{6,14}$", "Enter the phone in international E.164 form, e.g. +447700900123."
+    r"^\+[1-9]\d{6,14}$",
+    gettext_lazy("Enter the phone in international form, e.g. +7 916 555-12-34 or +44 7700 900123."),
 )
 MONEY_DIGITS, MONEY_PLACES = 14, 2
 # The largest value the money columns hold. The configured bounds (ACCOUNT_MAX_BALANCE and

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import E164
+from accounts.phones import PhoneField
 
 
 class CustomerSearchForm(forms.Form):
@@ -14,12 +14,7 @@ class CustomerSearchForm(forms.Form):
 
 class CustomerCreateForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
-    phone = forms.CharField(
-        label=_("Mobile phone (WhatsApp)"),
-        max_length=16,
-        validators=[E164],
-        help_text=_("International form, +44…"),
-    )
+    phone = PhoneField(label=_("Mobile phone (WhatsApp)"), help_text=_("International form, +44…"))
     email = forms.EmailField(label=_("Email"), required=False)
     consent = forms.BooleanField(
         label=_("The customer consents to face verification at our ATMs"),

@@ -20,6 +20,7 @@ from biometrics.admin import erase_biometrics, revoke_biometrics
 from .. import onboarding, selectors, services
 from ..approvals import services as approvals
 from ..models import BankAccount, Card, Customer
+from ..phones import PhoneField
 from .common import (
     ProposalAwareMixin,
     StaffSearchMixin,
@@ -111,6 +112,14 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
             ),
             *super().get_urls(),
         ]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "phone":
+            # "8 (916) 555-12-34", "+7 916 555-12-34": cleaned to E.164 before the model sees it.
+            return PhoneField(
+                label=db_field.verbose_name, help_text=_("E.g. +7 916 555-12-34 or 8 (916) 555-12-34.")
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)

@@ -88,6 +88,8 @@ def _custom_admin_pages(bank: dict) -> list[str]:
     alice, card = bank["alice"], bank["card"]
     pages = [
         reverse("admin:accounts_customer_onboard"),
+        reverse("admin:accounts_customer_onboard") + "?q=%2B447700900001",  # "Searched as: phone number"
+        reverse("admin:accounts_customer_onboard") + "?q=Alice",
         reverse("admin:accounts_customer_onboard_account", args=[alice.pk]),
         reverse("admin:accounts_customer_onboard_card", args=[alice.pk, card.account_id]),
         reverse("admin:accounts_customer_erase_biometrics", args=[alice.pk]),
