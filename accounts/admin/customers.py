@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -112,6 +113,40 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
             ),
             *super().get_urls(),
         ]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        """Unticking "active" asks first (issue 23): the posted form comes back on a confirmation page."""
+        customer = (
+            Customer.objects.filter(pk=object_id).first() if object_id and object_id.isdigit() else None
+        )
+        deactivating = (
+            request.method == "POST"
+            and customer is not None
+            and customer.is_active
+            and "is_active" not in request.POST
+            and request.POST.get("confirm_deactivate") != "yes"
+        )
+        if deactivating and self.has_change_permission(request, customer):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Deactivate %(customer)s?") % {"customer": customer},
+                "opts": self.model._meta,
+                "customer": customer,
+                "posted": [
+                    (k, v)
+                    for k in request.POST
+                    if k != "csrfmiddlewaretoken"
+                    for v in request.POST.getlist(k)
+                ],
+            }
+            return TemplateResponse(request, "admin/accounts/customer/confirm_deactivate.html", context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "phone":

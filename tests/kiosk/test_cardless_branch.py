@@ -94,5 +94,9 @@ def test_opt_out_at_the_branch_and_revoke_in_the_admin(
         {"action": "opt_in", "account": account.pk, "consent": "on"},
     )
     assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.PIN_PENDING
-    client.post(reverse("branch:cardless", args=[customer.pk]), {"action": "opt_out"})
+    asked = client.post(reverse("branch:cardless", args=[customer.pk]), {"action": "opt_out"})
+    # The branch asks first (issue 23 item 3): nothing changes before "Yes, opt out".
+    assert asked.status_code == 200 and 'id="cardless-opt-out-confirm"' in asked.content.decode()
+    assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.PIN_PENDING
+    client.post(reverse("branch:cardless", args=[customer.pk]), {"action": "opt_out", "confirm": "yes"})
     assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.REVOKED
