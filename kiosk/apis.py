@@ -231,6 +231,14 @@ class SessionEndApi(KioskApi):
         return _session_response(sessions.session_end(kiosk=self.kiosk, public_id=session_id))
 
 
+class SessionKeepaliveApi(KioskApi):
+    @extend_schema(
+        request=None, responses=SessionOutput, summary='"I need more time": restart the idle timer'
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        return _session_response(sessions.session_keepalive(kiosk=self.kiosk, public_id=session_id))
+
+
 @kiosk_rate_limit("RATELIMIT_KIOSK_SESSIONS")
 class CardlessSessionStartApi(KioskApi):
     class InputSerializer(serializers.Serializer):

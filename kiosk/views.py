@@ -64,6 +64,8 @@ def _strings() -> dict[str, str]:
         "otp_sent": _("A code was sent to your phone on WhatsApp."),
         "session_ended": _("Session ended. Take your card."),
         "session_ended_cardless": _("Session ended. Thank you."),
+        "more_time": _("Do you need more time?"),
+        "more_time_yes": _("Yes, I need more time"),
         "balance_title": _("Your balance"),
         "available_today": _("Available to withdraw today"),
         "statement_title": _("Last transactions"),

@@ -175,11 +175,23 @@
   }
 
   function updateTimer() {
-    if (!session || !session.seconds_left) { $("timer").textContent = ""; return; }
+    if (!session || !session.seconds_left) { $("timer").textContent = ""; moreTime(false); return; }
     var left = session.seconds_left;
     var secs = Math.min.apply(null, Object.keys(left).map(function (k) { return left[k]; }));
     $("timer").textContent = isFinite(secs) ? S.seconds_left.replace("%(seconds)s", secs) : "";
+    /* Before the idle timeout ends the session, ask (issue 23); the face check has its own timer. */
+    var asking = !faceLoop && left.idle !== undefined && left.idle <= MORE_TIME_S && left.idle < (left.session || Infinity);
+    moreTime(asking);
   }
+  var MORE_TIME_S = 15;
+  function moreTime(on) { $("more-time").hidden = !on; }
+  $("more-time-yes").addEventListener("click", function () {
+    if (!session) { return; }
+    moreTime(false);
+    api("POST", sessionPath("keepalive")).then(function (r) {
+      if (r.ok) { session = r.data; updateTimer(); }
+    });
+  });
 
   /* The server enforces timeouts; polling only shows them (it does not keep the session alive). */
   function startPolling() {
