@@ -54,9 +54,9 @@ def desk(live_server, browser_factory, language) -> Iterator[Any]:
     assert not problems, problems
 
 
-def _shot(page: Page, language: str, name: str) -> None:
+def _shot(page: Page, language: str, name: str, size: str = "1366x768") -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{language}-1366.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{language}-{size}.png"), full_page=True)
 
 
 def _english_lines(page: Page) -> list[str]:
@@ -118,3 +118,42 @@ def test_item2_approve_page_reads_plainly(
     title = page.locator("h1").first.inner_text()
     expected = "Одобрить запрос" if language == "ru" else "Approve change request"
     assert title.startswith(expected), title
+
+
+def test_item3_kiosk_asks_for_more_time_and_cardless_ending_has_no_card(
+    live_server, browser_factory, language, settings
+):
+    """Portrait kiosk (1080×1920): a card-less session in the menu close to its idle timeout is asked "Do you
+    need more time?"; "Yes" restarts the idle timer; ending it never says "card"."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kiosk.models import KioskSession
+    from kiosk.services.credentials import kiosk_credential_rotate
+    from tests.factories import KioskFactory
+    from tests.kiosk.factories import KioskSessionFactory
+
+    settings.KIOSK_IDLE_TIMEOUT_S = 20
+    kiosk = KioskFactory(name="Portrait kiosk")
+    quiet = timezone.now() - dt.timedelta(seconds=8)
+    session = KioskSessionFactory(kiosk=kiosk, cardless=True, created_at=quiet, last_activity_at=quiet)
+    _credential, token = kiosk_credential_rotate(kiosk=kiosk, actor=None)
+    context = browser_factory().new_context(viewport={"width": 1080, "height": 1920})
+    context.add_cookies([{"name": "kiosk_credential", "value": token, "url": live_server.url}])
+    context.add_init_script(f"window.sessionStorage.setItem('kiosk-session', '{session.public_id}');")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/kiosk/?lang={language}")
+    page.locator("#more-time").wait_for(state="visible", timeout=15000)
+    _shot(page, language, "item3-kiosk-more-time", "1080x1920")
+    page.click("#more-time-yes")
+    page.locator("#more-time").wait_for(state="hidden", timeout=5000)
+    session.refresh_from_db()
+    assert session.last_activity_at > quiet
+    page.click("[data-screen='menu'] [data-action='end']")
+    page.locator("[data-screen='message']").wait_for(state="visible", timeout=5000)
+    _shot(page, language, "item3-kiosk-cardless-ended", "1080x1920")
+    text = page.locator("#message-body").inner_text().lower()
+    assert "card" not in text and "карт" not in text, text
+    session.refresh_from_db()
+    assert session.state == KioskSession.State.ENDED
