@@ -60,5 +60,5 @@ class PhoneField(forms.CharField):
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return phone_e164(text) if text else text

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from atmsite.admin_confirm import StrOrPromise
 from atmsite.errors import ApplicationError
 
 from .. import selectors
@@ -37,8 +38,8 @@ def propose_and_report(
     modeladmin: Any,
     request: HttpRequest,
     *,
-    what: str,
-    field: str,
+    what: StrOrPromise,
+    field: StrOrPromise,
     propose: Callable[[], ChangeRequest | None],
 ) -> None:
     """Make a proposal and tell the clerk: refused (why), or awaiting a second member of staff. A proposal

@@ -45,7 +45,7 @@ def _date(raw: object) -> str:
 
 
 def _account(account_id: object) -> BankAccount | None:
-    return BankAccount.objects.filter(pk=account_id).first() if account_id else None
+    return BankAccount.objects.filter(pk=str(account_id)).first() if str(account_id or "").isdigit() else None
 
 
 def _card_status(raw: object) -> str:

@@ -149,7 +149,7 @@ def test_item3_kiosk_asks_for_more_time_and_cardless_ending_has_no_card(
     page.click("#more-time-yes")
     page.locator("#more-time").wait_for(state="hidden", timeout=5000)
     session.refresh_from_db()
-    assert session.last_activity_at > quiet
+    assert session.last_activity_at > quiet  # type: ignore[operator]
     page.click("[data-screen='menu'] [data-action='end']")
     page.locator("[data-screen='message']").wait_for(state="visible", timeout=5000)
     _shot(page, language, "item3-kiosk-cardless-ended", "1080x1920")

@@ -214,7 +214,7 @@ def admin_actions(request_user: object) -> Iterator[tuple[str, str, int]]:
     from django.test import RequestFactory
 
     request = RequestFactory().get("/")
-    request.user = request_user
+    request.user = request_user  # type: ignore[assignment]
     for model, model_admin in admin.site._registry.items():
         first = model._default_manager.order_by("pk").first()
         if first is None:
