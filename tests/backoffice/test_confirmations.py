@@ -23,3 +23,21 @@ def test_deactivating_a_customer_asks_first(client, administrator, alice):
     client.post(url, {**data, "confirm_deactivate": "yes"})
     alice.refresh_from_db()
     assert not alice.is_active
+
+
+def test_the_pin_pad_hides_back_office_and_sign_out(client, teller):
+    """Issue 23 item 3: while the customer holds the device, no way into the back office or out of it."""
+    from kiosk.services import cardless
+    from tests.factories import BankAccountFactory, CustomerFactory
+    from tests.support.faces import active_templates
+
+    customer = CustomerFactory(full_name="Carol Cardless", phone="+447700900003")
+    account = BankAccountFactory(customer=customer)
+    active_templates(customer, 2)
+    cardless.cardless_opt_in(customer=customer, account=account, consent=True, actor=teller)
+    client.force_login(teller)
+    pad = client.get(reverse("branch:cardless-pin", args=[customer.pk])).content.decode()
+    assert 'id="cardless-pin-pad"' in pad
+    assert reverse("admin:index") not in pad and reverse("admin:logout") not in pad
+    staff_page = client.get(reverse("branch:cardless", args=[customer.pk])).content.decode()
+    assert reverse("admin:logout") in staff_page
