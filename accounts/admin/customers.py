@@ -102,6 +102,11 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
                 name="accounts_customer_onboard_card",
             ),
             path(
+                "<int:pk>/overview/",
+                view(self.overview_view),
+                name="accounts_customer_overview",
+            ),
+            path(
                 "<int:pk>/erase-biometrics/",
                 view(self.erase_biometrics_view),
                 name="accounts_customer_erase_biometrics",
@@ -172,6 +177,22 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
         if answer is not None:
             return answer
         return HttpResponseRedirect(reverse("admin:accounts_customer_change", args=[customer.pk]))
+
+    def overview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Customer 360: accounts, cards, face, card-less, pending requests, sessions, ledger, snapshots."""
+        from ..overview import customer_overview
+
+        customer = get_object_or_404(Customer, pk=pk)
+        if not self.has_view_permission(request, customer):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": customer.full_name,
+            "opts": self.model._meta,
+            "o": customer_overview(customer=customer),
+            "can_see_snapshots": request.user.has_perm("audit.view_snapshot"),
+        }
+        return TemplateResponse(request, "admin/accounts/customer/overview.html", context)
 
     def erase_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._one_customer_action(request, pk, erase_biometrics)

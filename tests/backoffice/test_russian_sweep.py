@@ -95,6 +95,8 @@ def _custom_admin_pages(bank: dict) -> list[str]:
         reverse("admin:accounts_customer_erase_biometrics", args=[alice.pk]),
         reverse("admin:accounts_customer_revoke_biometrics", args=[alice.pk]),
         reverse("admin:accounts_card_replace", args=[card.pk]),
+        reverse("admin:accounts_customer_overview", args=[alice.pk]),
+        reverse("admin:accounts_bankaccount_limit", args=[card.account_id]),
         reverse("admin:audit_auditevent_snapshots"),
         reverse("admin:audit_auditevent_snapshots") + "?status=all",
     ]
