@@ -27,7 +27,7 @@ def test_today_on_the_admin_index(
     assert 'id="today"' in page and 'id="today-outcomes"' in page
     waiting = busy_bank["alice"].change_requests.filter(state="pending").first()
     assert reverse("admin:accounts_changerequest_approve", args=[waiting.pk]) in page
-    assert 'class="today-bar today-bar--refused"' in page
+    assert '<meter class="today-bar today-bar--refused"' in page
     assert '<span class="today-warn">50×3</span>' in page
     assert "<script" not in page.split('id="today"')[1].split("</table>")[0]  # no script, no CDN
 

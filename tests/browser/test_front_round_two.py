@@ -157,3 +157,21 @@ def test_item3_kiosk_asks_for_more_time_and_cardless_ending_has_no_card(
     assert "card" not in text and "карт" not in text, text
     session.refresh_from_db()
     assert session.state == KioskSession.State.ENDED
+
+
+def test_item4_today_and_customer_overview(
+    live_server,
+    desk,
+    language,
+    busy_bank,  # noqa: F811
+    supervisor,  # noqa: F811
+):
+    page = desk(supervisor)
+    page.goto(f"{live_server.url}{reverse('admin:index')}")
+    _shot(page, language, "item4-today")
+    assert page.locator("#today-outcomes .today-bar").count() == 3
+    page.goto(f"{live_server.url}{reverse('admin:accounts_customer_overview', args=[busy_bank['alice'].pk])}")
+    _shot(page, language, "item4-customer-overview")
+    assert page.locator("#overview-cards a").count() >= 1
+    if language == "ru":
+        assert not _english_lines(page), _english_lines(page)
