@@ -208,7 +208,9 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 )
             else:
                 self.message_user(
-                    request, DONE[action] % {"pk": change.pk, "kind": change.get_kind_display()}
+                    request,
+                    DONE[action] % {"pk": change.pk, "kind": change.get_kind_display()},
+                    messages.SUCCESS,
                 )
             return HttpResponseRedirect(reverse("admin:accounts_changerequest_changelist"))
         context = {
