@@ -60,6 +60,12 @@ DEMO_CUSTOMERS = (
         "alex_lacamoire",
     ),
 )
-DEMO_STAFF = (("admin", "Administrator"), ("teller", "Teller"), ("auditor", "Auditor"))
+# A supervisor too, so a newcomer can propose as "teller" and approve as "supervisor" at once.
+DEMO_STAFF = (
+    ("admin", "Administrator"),
+    ("teller", "Teller"),
+    ("supervisor", "Supervisor"),
+    ("auditor", "Auditor"),
+)
 DEMO_KIOSK = {"name": "Demo kiosk — Main Street", "location": "Branch 1, lobby", "currency": "EUR"}
 DEMO_CASSETTES = {50: 200, 20: 300, 10: 300}

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from atmsite.errors import ApplicationError
 
 from .models import BankAccount, Card, Customer
+from .phones import PhoneField
 
 # Which field a refusal of the card checks belongs to (everything else goes to the top of the form).
 _FIELD_OF_CODE = {
@@ -155,19 +156,11 @@ class BankAccountForm(forms.ModelForm):
 
 class OnboardCustomerForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
-    phone = forms.CharField(
+    phone = PhoneField(
         label=_("Mobile phone (WhatsApp)"),
-        max_length=16,
-        help_text=_("International form, e.g. +12025550101: the one-time codes go to this number."),
+        help_text=_("E.g. +7 916 555-12-34 or 8 (916) 555-12-34: the one-time codes go to this number."),
     )
     email = forms.EmailField(label=_("E-mail"), required=False)
-
-    def clean_phone(self) -> str:
-        from .models import E164
-
-        phone = "".join(self.cleaned_data["phone"].split())
-        E164(phone)
-        return phone
 
 
 class OnboardAccountForm(forms.Form):

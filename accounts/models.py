@@ -7,11 +7,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from .pan import pan_mask
 
 E164 = RegexValidator(
-    r"^\+[1-9]\d{6,14}$", "Enter the phone in international E.164 form, e.g. +447700900123."
+    r"^\+[1-9]\d{6,14}$",
+    gettext_lazy("Enter the phone in international form, e.g. +7 916 555-12-34 or +44 7700 900123."),
 )
 MONEY_DIGITS, MONEY_PLACES = 14, 2
 # The largest value the money columns hold. The configured bounds (ACCOUNT_MAX_BALANCE and
@@ -48,6 +50,7 @@ class Customer(models.Model):
         choices=settings.LANGUAGES,
         default=language_default,
         blank=True,
+        # Notices (phone change, card-less, approvals) are written in this language, whoever clicked.
         help_text="The language of the notices sent to the customer (blank: the bank's own).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -234,6 +237,9 @@ class ChangeRequest(models.Model):
     reason = models.CharField(max_length=300, blank=True, help_text="Why it was rejected or cancelled.")
     proposal_reason = models.CharField(
         max_length=300, blank=True, help_text="Why the proposer asks for the change (shown to the approver)."
+    )
+    proposer_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the proposer was shown the rejection (on their next page)."
     )
 
     class Meta:

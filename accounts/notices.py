@@ -11,6 +11,8 @@ number masked; a failed send is audited, never raised: the change itself stands.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 
 from django.conf import settings
@@ -66,7 +68,23 @@ _BODIES: dict[Notice, str] = {
 
 
 def notice_language(customer: Customer) -> str:
-    return customer.preferred_language or settings.LANGUAGE_CODE
+    """The customer's language if it is one we speak, else the bank's own."""
+    language = customer.preferred_language or settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+@contextmanager
+def customer_language(customer: Customer) -> Iterator[str]:
+    """Render inside this to write in the customer's language, not the clicking staff member's."""
+    language = notice_language(customer)
+    with translation.override(language):
+        yield language
+
+
+def notice_render(customer: Customer, render: Callable[[], str]) -> str:
+    """`render()` (which calls gettext) evaluated in the customer's language."""
+    with customer_language(customer):
+        return str(render())
 
 
 def notice_body(*, notice: Notice, language: str, **params: str) -> str:

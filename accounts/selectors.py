@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from atmsite.errors import ApplicationError
 
@@ -66,13 +67,27 @@ class StaffSearch:
 
     @property
     def label(self) -> str:
-        return {
-            "card": "full card number",
-            "last4": "last 4 digits of a card",
-            "phone": "phone number",
-            "text": "name or e-mail",
-            "empty": "",
-        }[self.kind]
+        return str(
+            {
+                "card": _("full card number"),
+                "last4": _("last 4 digits of a card"),
+                "phone": _("phone number"),
+                "text": _("name or e-mail"),
+                "empty": "",
+            }[self.kind]
+        )
+
+
+def _phone_digits(term: str) -> str:
+    """A whole number in a national form ("8 (916) 555-12-34") searched as its E.164 digits."""
+    from django.core.exceptions import ValidationError
+
+    from .phones import phone_e164
+
+    try:
+        return phone_e164(term).removeprefix("+")
+    except ValidationError:
+        return ""
 
 
 def staff_search_parse(term: str) -> StaffSearch:
@@ -86,7 +101,10 @@ def staff_search_parse(term: str) -> StaffSearch:
         return StaffSearch("last4", compact)
     phone = compact.removeprefix("+")
     if phone.isdigit() and len(phone) >= 5:
-        return StaffSearch("phone", phone)
+        # A whole national number with a trunk prefix ("8 (916) 555-12-34", "07700 900123") matches its
+        # stored E.164 digits; anything else (international, or a part of a number) matches as typed.
+        national = phone[0] in "08" and len(phone) >= 10 and not compact.startswith("+")
+        return StaffSearch("phone", (_phone_digits(term) if national else "") or phone)
     return StaffSearch("text", term)
 
 

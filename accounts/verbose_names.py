@@ -25,7 +25,15 @@ def _lazy(text: object) -> Any:
     return text if isinstance(text, Promise) else gettext_lazy(str(text))
 
 
+def _property_labels() -> None:
+    """Model properties shown as read-only admin fields would be labelled from their name ("Masked pan")."""
+    from accounts.models import Card
+
+    Card.masked_pan.fget.short_description = gettext_lazy("Card number")  # type: ignore[attr-defined]
+
+
 def verbose_names_translate() -> None:
+    _property_labels()
     for label in TRANSLATED_APPS:
         config = apps.get_app_config(label)
         config.verbose_name = _lazy(config.verbose_name)
@@ -39,5 +47,7 @@ def verbose_names_translate() -> None:
                 if not getattr(field, "concrete", False) or not isinstance(field, Field):
                     continue
                 field.verbose_name = _lazy(field.verbose_name)
+                if field.help_text:
+                    field.help_text = _lazy(field.help_text)
                 if field.choices:
                     field.choices = [(value, _lazy(name)) for value, name in field.choices]

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 
 
 class AppendOnlyError(RuntimeError):
@@ -161,7 +162,7 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.kind} {self.outcome}"
+        return f"#{self.seq} {self.get_kind_display()} ({self.get_outcome_display()})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -207,7 +208,7 @@ class AuditSnapshot(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"Snapshot {self.pk} of event #{self.event_id}"
+        return gettext("Snapshot %(pk)s of event #%(event)s") % {"pk": self.pk, "event": self.event_id}
 
 
 class AuditChainHead(models.Model):

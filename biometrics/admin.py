@@ -73,10 +73,14 @@ class EnrolmentAdmin(admin.ModelAdmin):
                 )
                 done += 1
             except ApplicationError as error:
-                self.message_user(request, f"Enrolment #{enrolment.pk}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Enrolment #%(pk)s: %(error)s") % {"pk": enrolment.pk, "error": _(error.message)},
+                    messages.ERROR,
+                )
         if done:
-            verb = "approved" if approve else "rejected"
-            self.message_user(request, f"{done} enrolment(s) {verb}.", messages.SUCCESS)
+            text = _("%(count)s enrolment(s) approved.") if approve else _("%(count)s enrolment(s) rejected.")
+            self.message_user(request, text % {"count": done}, messages.SUCCESS)
 
     @admin.action(description=_("Approve (not a duplicate): activate the face"), permissions=["review"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
@@ -142,7 +146,12 @@ def _propose_for_each(
 
     propose = approvals.biometrics_erase_propose if what == "erase" else approvals.biometrics_revoke_propose
     if not request.user.has_perm("biometrics.change_facetemplate"):
-        modeladmin.message_user(request, f"You may not propose to {what} biometrics.", messages.ERROR)
+        refusal = (
+            _("You may not propose to erase biometrics.")
+            if what == "erase"
+            else _("You may not propose to revoke biometrics.")
+        )
+        modeladmin.message_user(request, refusal, messages.ERROR)
         return None
 
     def apply(customers: QuerySet, data: dict[str, Any]) -> None:
@@ -150,12 +159,22 @@ def _propose_for_each(
             try:
                 change = propose(customer=customer, actor=request.user, reason=data["reason"])
             except ApplicationError as error:
-                modeladmin.message_user(request, f"{customer}: {error.message}", messages.ERROR)
+                modeladmin.message_user(request, f"{customer}: {_(error.message)}", messages.ERROR)
                 continue
             modeladmin.message_user(
                 request,
-                f"{customer}: proposal to {what} face verification awaiting approval by a second member of "
-                f"staff (request #{change.pk}).",
+                (
+                    _(
+                        "%(customer)s: erasure proposed, awaiting approval by a second member of staff "
+                        "(request #%(pk)s)."
+                    )
+                    if what == "erase"
+                    else _(
+                        "%(customer)s: revoking proposed, awaiting approval by a second member of staff "
+                        "(request #%(pk)s)."
+                    )
+                )
+                % {"customer": customer, "pk": change.pk},
                 messages.WARNING,
             )
 

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -87,12 +88,12 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             if names:
                 messages.warning(
                     request,
-                    f"The phone {customer.phone} already belongs to {names}: "
-                    "one-time codes for both go there.",
+                    _("The phone %(phone)s already belongs to %(names)s: one-time codes for both go there.")
+                    % {"phone": customer.phone, "names": names},
                 )
             if data["consent"]:
                 return _start(request, customer)
-            messages.info(request, "Customer created. Record consent to enrol their face.")
+            messages.info(request, _("Customer created. Record consent to enrol their face."))
             return redirect("branch:customer", customer_id=customer.pk)
     return render(
         request,
@@ -107,7 +108,7 @@ def _start(request: HttpRequest, customer: Customer) -> HttpResponse:
         enrollment.customer_consent_record(customer=customer, actor=staff_user(request))
         enrolment = enrollment.enrolment_start(customer=customer, actor=staff_user(request))
     except ApplicationError as error:
-        messages.error(request, error.message)
+        messages.error(request, _(error.message))
         return redirect("branch:customer", customer_id=customer.pk)
     return redirect("branch:enrolment", enrolment_id=enrolment.pk)
 

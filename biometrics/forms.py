@@ -3,35 +3,31 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import E164
+from accounts.phones import PhoneField
 
 
 class CustomerSearchForm(forms.Form):
-    q = forms.CharField(label="Name or phone", max_length=100, required=False)
+    q = forms.CharField(label=_("Name or phone"), max_length=100, required=False)
 
 
 class CustomerCreateForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=200)
-    phone = forms.CharField(
-        label="Mobile phone (WhatsApp)",
-        max_length=16,
-        validators=[E164],
-        help_text="International form, +44…",
-    )
-    email = forms.EmailField(label="Email", required=False)
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    phone = PhoneField(label=_("Mobile phone (WhatsApp)"), help_text=_("International form, +44…"))
+    email = forms.EmailField(label=_("Email"), required=False)
     consent = forms.BooleanField(
-        label="The customer consents to face verification at our ATMs",
+        label=_("The customer consents to face verification at our ATMs"),
         required=False,
-        help_text="Read the biometric privacy notice to the customer before ticking this box.",
+        help_text=_("Read the biometric privacy notice to the customer before ticking this box."),
     )
 
 
 class EnrolmentStartForm(forms.Form):
     consent = forms.BooleanField(
-        label="The customer consents to face verification at our ATMs",
+        label=_("The customer consents to face verification at our ATMs"),
         required=True,
-        error_messages={"required": "Face enrolment needs the customer's consent."},
+        error_messages={"required": _("Face enrolment needs the customer's consent.")},
     )
 
     def __init__(self, *args: Any, consent_on_file: bool = False, **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from encrypted_model_fields.fields import EncryptedTextField
 
 ENCODING_SIZE = 128
@@ -86,7 +87,10 @@ class Enrolment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Enrolment #{self.pk} ({self.get_status_display()})"
+        return gettext("Enrolment #%(pk)s (%(status)s)") % {
+            "pk": self.pk,
+            "status": self.get_status_display(),
+        }
 
 
 class EnrolmentPhoto(models.Model):
@@ -114,7 +118,10 @@ class EnrolmentPhoto(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Photo {self.index} of enrolment #{self.enrolment_id}"
+        return gettext("Photo %(index)s of enrolment #%(pk)s") % {
+            "index": self.index,
+            "pk": self.enrolment_id,
+        }
 
 
 class FaceTemplate(models.Model):
@@ -166,7 +173,10 @@ class FaceTemplate(models.Model):
         indexes = [models.Index(fields=["customer", "engine_version", "revoked_at"])]
 
     def __str__(self) -> str:
-        return f"Template #{self.pk} of customer #{self.customer_id}"
+        return gettext("Template #%(pk)s of customer #%(customer)s") % {
+            "pk": self.pk,
+            "customer": self.customer_id,
+        }
 
     @property
     def is_active(self) -> bool:
@@ -187,4 +197,7 @@ class GalleryState(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"Gallery v{self.version} (epoch {self.epoch})"
+        return gettext("Gallery v%(version)s (epoch %(epoch)s)") % {
+            "version": self.version,
+            "epoch": self.epoch,
+        }

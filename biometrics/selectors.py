@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate
@@ -47,24 +48,32 @@ def enrolment_progress(*, enrolment: Enrolment) -> dict[str, object]:
     )
     taken = len(kept_photo_ids)
     messages: dict[str, str] = {
-        Enrolment.Status.CAPTURING: f"{taken} of {enrolment.photos_required} photos taken.",
-        Enrolment.Status.QUEUED: "Waiting for the encoder…",
-        Enrolment.Status.ENCODING: f"{enrolment.encoded_count} of {enrolment.photos_required} encoded.",
-        Enrolment.Status.ACTIVE: "Enrolment complete: the customer can use face verification at the ATM.",
+        Enrolment.Status.CAPTURING: _("%(taken)s of %(required)s photos taken.")
+        % {"taken": taken, "required": enrolment.photos_required},
+        Enrolment.Status.QUEUED: _("Waiting for the encoder…"),
+        Enrolment.Status.ENCODING: _("%(encoded)s of %(required)s encoded.")
+        % {"encoded": enrolment.encoded_count, "required": enrolment.photos_required},
+        Enrolment.Status.ACTIVE: _("Enrolment complete: the customer can use face verification at the ATM."),
         Enrolment.Status.NEEDS_REVIEW: (
-            "This face is very close to another customer's. A supervisor must review the enrolment before it "
-            "can be used."
+            _(
+                "This face is very close to another customer's. "
+                "A supervisor must review the enrolment before it can be used."
+            )
             if enrolment.duplicate_of_customer_id
-            else "The customer already has a face on file: a second member of staff must approve the new one "
-            "(Pending approvals) before it replaces the old one."
+            else _(
+                "The customer already has a face on file: a second member of staff must approve the new one "
+                "(Pending approvals) before it replaces the old one."
+            )
             if _replaces_a_face(enrolment)
-            else "A second member of staff must approve this first face (Pending approvals) before the "
-            "customer can use face verification at the ATM."
+            else _(
+                "A second member of staff must approve this first face (Pending approvals) before the "
+                "customer can use face verification at the ATM."
+            )
         ),
-        Enrolment.Status.FAILED: enrolment.failure_reason or "Enrolment failed; please retake the photos.",
-        Enrolment.Status.REJECTED: "The reviewer rejected this enrolment.",
-        Enrolment.Status.SUPERSEDED: "A newer enrolment replaced this one.",
-        Enrolment.Status.REVOKED: "The customer's biometrics were revoked.",
+        Enrolment.Status.FAILED: _(enrolment.failure_reason or "Enrolment failed; please retake the photos."),
+        Enrolment.Status.REJECTED: _("The reviewer rejected this enrolment."),
+        Enrolment.Status.SUPERSEDED: _("A newer enrolment replaced this one."),
+        Enrolment.Status.REVOKED: _("The customer's biometrics were revoked."),
     }
     return {
         "id": enrolment.pk,
@@ -94,13 +103,16 @@ class BiometricStatus:
     @property
     def text(self) -> str:
         if self.consent == "given":
-            state = f"Consent given; {self.active_templates} active face templates."
+            state = _("Consent given; %(count)s active face templates.") % {"count": self.active_templates}
         elif self.consent == "withdrawn":
-            state = "Consent withdrawn: biometric data erased."
+            state = _("Consent withdrawn: biometric data erased.")
         else:
-            state = "No consent recorded."
+            state = _("No consent recorded.")
         if self.pending_change_id:
-            state += f" {self.pending_change} awaiting approval (request #{self.pending_change_id})."
+            state += " " + _("%(change)s awaiting approval (request #%(pk)s).") % {
+                "change": self.pending_change,
+                "pk": self.pending_change_id,
+            }
         return state
 
 

@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from atmsite.admin_confirm import confirmed_action
 from atmsite.admin_mixins import ReadOnlyAdminMixin
@@ -69,18 +71,18 @@ class KioskAdmin(KioskCashActionsMixin, admin.ModelAdmin):
         "empty_bin",
     ]
 
-    @admin.display(description="Cash")
+    @admin.display(description=gettext_lazy("Cash"))
     def cash_total(self, obj: Kiosk) -> str:
         total = sum(c.denomination * c.count for c in obj.cassettes.all())
         return f"{total} {obj.currency}"
 
-    @admin.display(boolean=True, description="Provisioned")
+    @admin.display(boolean=True, description=gettext_lazy("Provisioned"))
     def has_credential(self, obj: Kiosk) -> bool:
         return obj.credentials.filter(revoked_at__isnull=True).exists()
 
     def _one(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> Kiosk | None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one kiosk.", messages.WARNING)
+            self.message_user(request, _("Select exactly one kiosk."), messages.WARNING)
             return None
         return queryset.get()
 
@@ -100,7 +102,7 @@ class KioskAdmin(KioskCashActionsMixin, admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Create a one-time provisioning link", permissions=["change"])
+    @admin.action(description=gettext_lazy("Create a one-time provisioning link"), permissions=["change"])
     def provisioning_link(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         kiosk = self._one(request, queryset)
         if kiosk is None:
@@ -111,13 +113,18 @@ class KioskAdmin(KioskCashActionsMixin, admin.ModelAdmin):
         return self._show_once(
             request,
             kiosk,
-            title="One-time provisioning link",
+            title=_("One-time provisioning link"),
             secret=link,
-            note=f"open it in the kiosk's browser before {code.expires_at:%H:%M} UTC; it works once and "
-            "replaces the kiosk's current credential.",
+            note=_(
+                "open it in the kiosk's browser before %(time)s UTC; it works once and "
+                "replaces the kiosk's current credential."
+            )
+            % {"time": f"{code.expires_at:%H:%M}"},
         )
 
-    @admin.action(description="Rotate the credential (API clients: new token)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Rotate the credential (API clients: new token)"), permissions=["change"]
+    )
     def rotate_credential(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         kiosk = self._one(request, queryset)
         if kiosk is None:
@@ -126,30 +133,40 @@ class KioskAdmin(KioskCashActionsMixin, admin.ModelAdmin):
         return self._show_once(
             request,
             kiosk,
-            title="New kiosk token",
+            title=_("New kiosk token"),
             secret=f"Kiosk {token}",
-            note="send it as the Authorization header; the previous credential no longer works.",
+            note=_("send it as the Authorization header; the previous credential no longer works."),
         )
 
-    @admin.action(description="Revoke the credential (device lost or retired)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Revoke the credential (device lost or retired)"), permissions=["change"]
+    )
     def revoke_credential(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         def apply(kiosks: QuerySet[Kiosk], _data: dict[str, Any]) -> None:
             for kiosk in kiosks:
                 revoked = kiosk_credential_revoke(kiosk=kiosk, actor=staff_user(request))
                 if revoked:
-                    self.message_user(request, f"{kiosk}: {revoked} credential(s) revoked.", messages.SUCCESS)
+                    self.message_user(
+                        request,
+                        _("%(kiosk)s: %(count)s credential(s) revoked.") % {"kiosk": kiosk, "count": revoked},
+                        messages.SUCCESS,
+                    )
                 else:
                     # Nothing happened: not a success to show in green.
-                    self.message_user(request, f"{kiosk}: had no active credential.", messages.WARNING)
+                    self.message_user(
+                        request,
+                        _("%(kiosk)s: had no active credential.") % {"kiosk": kiosk},
+                        messages.WARNING,
+                    )
 
         return confirmed_action(
             self,
             request,
             queryset,
             action_name="revoke_credential",
-            title="Revoke kiosk credentials",
-            explanation="The kiosk stops at once; it needs a new provisioning link to serve customers.",
-            submit_label="Yes, revoke",
+            title=_("Revoke kiosk credentials"),
+            explanation=_("The kiosk stops at once; it needs a new provisioning link to serve customers."),
+            submit_label=_("Yes, revoke"),
             apply=apply,
         )
 
@@ -217,11 +234,32 @@ class CardlessAccessAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["opt_out"]
 
-    @admin.action(description="Opt out of card-less cash (revoke)", permissions=["change"])
-    def opt_out(self, request: HttpRequest, queryset: QuerySet[CardlessAccess]) -> None:
-        for access in queryset:
-            cardless_opt_out(access=access, actor=staff_user(request), reason="Revoked in the admin")
-        self.message_user(request, f"{queryset.count()} card-less opt-in(s) revoked.", messages.SUCCESS)
+    @admin.action(description=gettext_lazy("Opt out of card-less cash (revoke)"), permissions=["change"])
+    def opt_out(self, request: HttpRequest, queryset: QuerySet[CardlessAccess]) -> HttpResponse | None:
+        def apply(accesses: QuerySet[CardlessAccess], _data: dict[str, Any]) -> None:
+            for access in accesses:
+                cardless_opt_out(access=access, actor=staff_user(request), reason="Revoked in the admin")
+            self.message_user(
+                request,
+                _("%(count)s card-less opt-in(s) revoked.") % {"count": len(accesses)},
+                messages.SUCCESS,
+            )
+
+        # Asks first: the customer loses card-less cash at once and needs a new opt-in and PIN at a branch.
+        return confirmed_action(
+            self,
+            request,
+            queryset,
+            action_name="opt_out",
+            title=_("Opt out of card-less cash"),
+            explanation=_(
+                "These customers can no longer take cash without a card; "
+                "opting in again needs a branch visit and a new PIN."
+            ),
+            submit_label=_("Yes, opt out"),
+            apply=apply,
+            describe=lambda access: f"{access.customer} — {access.account.number}",
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

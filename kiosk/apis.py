@@ -30,7 +30,10 @@ from .services import card_reads, cardless, cardless_pin, cash_in, frames, otp, 
 # Refusals raised by the accounts app in English, shown on the kiosk in the customer's language.
 ACCOUNT_MESSAGES = {
     "card_invalid": gettext_lazy("This is not a valid card number."),
-    "card_unknown": gettext_lazy("This card is not known to the bank."),
+    # A wrong expiry and an unknown number read alike (issue 23): a misread, never "unknown to the bank".
+    "card_unknown": gettext_lazy(
+        "The card could not be read. Insert it again, or type the number and the expiry date (MM/YY)."
+    ),
     "card_read_invalid": gettext_lazy(
         "The card could not be read. Insert it again, or type the number and the expiry date (MM/YY)."
     ),
@@ -228,6 +231,14 @@ class SessionEndApi(KioskApi):
     @extend_schema(request=None, responses=SessionOutput, summary="End the session")
     def post(self, request: Request, session_id: str) -> Response:
         return _session_response(sessions.session_end(kiosk=self.kiosk, public_id=session_id))
+
+
+class SessionKeepaliveApi(KioskApi):
+    @extend_schema(
+        request=None, responses=SessionOutput, summary='"I need more time": restart the idle timer'
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        return _session_response(sessions.session_keepalive(kiosk=self.kiosk, public_id=session_id))
 
 
 @kiosk_rate_limit("RATELIMIT_KIOSK_SESSIONS")

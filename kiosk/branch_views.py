@@ -7,6 +7,7 @@ never rendered back (an error re-shows an empty pad).
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -27,6 +28,43 @@ def _access(customer: Customer) -> CardlessAccess | None:
     return CardlessAccess.objects.select_related("account").filter(customer=customer).first()
 
 
+def _cardless_action(
+    request: HttpRequest, customer: Customer, access: CardlessAccess | None, accounts: QuerySet[BankAccount]
+) -> HttpResponse:
+    """Apply one posted action and redirect; an ApplicationError is the caller's to show."""
+    action = request.POST.get("action", "")
+    if action == "opt_in":
+        account = accounts.filter(pk=request.POST.get("account") or 0).first()
+        if account is None:
+            raise ApplicationError(_("Choose an active account of this customer."), code="account_invalid")
+        cardless_opt_in_propose(
+            customer=customer,
+            account=account,
+            consent=request.POST.get("consent") == "on",
+            actor=staff_user(request),
+            reason=request.POST.get("reason", ""),
+        )
+        messages.info(
+            request,
+            _(
+                "Card-less cash proposed: once a second member of staff approves it, the customer "
+                "sets the PIN here."
+            ),
+        )
+        return redirect("branch:cardless", customer_id=customer.pk)
+    if action == "opt_out" and access is not None:
+        cardless.cardless_opt_out(access=access, actor=staff_user(request), reason="Opted out at the branch")
+        messages.info(request, _("Card-less cash is off for this customer."))
+        return redirect("branch:cardless", customer_id=customer.pk)
+    if action == "reset":
+        cardless_reset_propose(
+            customer=customer, actor=staff_user(request), reason=request.POST.get("reason", "")
+        )
+        messages.info(request, _("Reset proposed: a second member of staff must approve it."))
+        return redirect("branch:cardless", customer_id=customer.pk)
+    raise ApplicationError("Unknown action.", code="action_invalid")
+
+
 @branch_staff_required
 @require_http_methods(["GET", "POST"])
 def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -34,45 +72,15 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
     access = _access(customer)
     accounts = BankAccount.objects.filter(customer=customer, status=BankAccount.Status.ACTIVE)
     status = 200
-    if request.method == "POST":
-        action = request.POST.get("action", "")
+    # Opting out asks first: the customer loses card-less cash at once (issue 23).
+    confirm_opt_out = request.method == "POST" and (
+        request.POST.get("action") == "opt_out" and request.POST.get("confirm") != "yes"
+    )
+    if request.method == "POST" and not confirm_opt_out:
         try:
-            if action == "opt_in":
-                account = accounts.filter(pk=request.POST.get("account") or 0).first()
-                if account is None:
-                    raise ApplicationError(
-                        "Choose an active account of this customer.", code="account_invalid"
-                    )
-                cardless_opt_in_propose(
-                    customer=customer,
-                    account=account,
-                    consent=request.POST.get("consent") == "on",
-                    actor=staff_user(request),
-                    reason=request.POST.get("reason", ""),
-                )
-                messages.info(
-                    request,
-                    _(
-                        "Card-less cash proposed: once a second member of staff approves it, the customer "
-                        "sets the PIN here."
-                    ),
-                )
-                return redirect("branch:cardless", customer_id=customer.pk)
-            if action == "opt_out" and access is not None:
-                cardless.cardless_opt_out(
-                    access=access, actor=staff_user(request), reason="Opted out at the branch"
-                )
-                messages.info(request, "Card-less cash is off for this customer.")
-                return redirect("branch:cardless", customer_id=customer.pk)
-            if action == "reset":
-                cardless_reset_propose(
-                    customer=customer, actor=staff_user(request), reason=request.POST.get("reason", "")
-                )
-                messages.info(request, "Reset proposed: a second member of staff must approve it.")
-                return redirect("branch:cardless", customer_id=customer.pk)
-            raise ApplicationError("Unknown action.", code="action_invalid")
+            return _cardless_action(request, customer, access, accounts)
         except ApplicationError as error:
-            messages.error(request, error.message)
+            messages.error(request, _(error.message))
             status = 400
     return render(
         request,
@@ -87,6 +95,7 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
                 kind__in=[ChangeRequest.Kind.CARDLESS_OPT_IN, ChangeRequest.Kind.CARDLESS_RESET],
                 state=ChangeRequest.State.PENDING,
             ).first(),
+            "confirm_opt_out": confirm_opt_out,
         },
         status=status,
     )
@@ -109,7 +118,7 @@ def cardless_pin_pad(request: HttpRequest, customer_id: int) -> HttpResponse:
                 actor=staff_user(request),
             )
         except ApplicationError as refusal:
-            error = refusal.message
+            error = _(refusal.message)
         else:
             return render(request, "branch/cardless_pin_done.html", {"customer": customer})
     return render(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from encrypted_model_fields.fields import EncryptedTextField
 
 
@@ -67,7 +68,11 @@ class CashInReconciliation(models.Model):
         indexes = [models.Index(fields=["kiosk", "counted_at"])]
 
     def __str__(self) -> str:
-        return f"Bin of {self.kiosk_id} counted {self.counted_at:%Y-%m-%d %H:%M}: {self.difference:+}"
+        return gettext("Bin of kiosk %(kiosk)s counted %(when)s: %(difference)s") % {
+            "kiosk": self.kiosk_id,
+            "when": f"{self.counted_at:%Y-%m-%d %H:%M}",
+            "difference": f"{self.difference:+}",
+        }
 
 
 class CashInDevice(models.Model):

@@ -69,6 +69,17 @@ END_MESSAGES: Messages = {
         "Too many wrong PINs. Card-less cash is disabled; please visit a branch."
     ),
 }
+# Card-less sessions have no card: the same reasons, worded without one (issue 23).
+CARDLESS_FAILURE_MESSAGES: Messages = {
+    FailureReason.NO_MATCH: gettext_lazy("Your face could not be matched."),
+    FailureReason.FACE_LOCKED: gettext_lazy("Face verification is locked after repeated failures."),
+    FailureReason.NOT_ENROLLED: gettext_lazy("No face is enrolled for card-less cash."),
+}
+CARDLESS_END_MESSAGES: Messages = {
+    EndReason.CUSTOMER: gettext_lazy("Session ended. Thank you."),
+    EndReason.MISMATCH: CARDLESS_FAILURE_MESSAGES[FailureReason.NO_MATCH],
+    EndReason.OTP_UNAVAILABLE: gettext_lazy("A one-time code cannot be sent now. Please contact the bank."),
+}
 CHALLENGE_TEXT: Messages = {
     "turn_left": gettext_lazy("Slowly turn your head to your left, then look back at the screen."),
     "turn_right": gettext_lazy("Slowly turn your head to your right, then look back at the screen."),
@@ -83,11 +94,23 @@ def failure_reason_public(session: KioskSession) -> str:
     return session.face_failure_reason
 
 
+def _failure_message(session: KioskSession, reason: str) -> str | Promise:
+    if session.is_cardless and reason in CARDLESS_FAILURE_MESSAGES:
+        return CARDLESS_FAILURE_MESSAGES[reason]
+    return FAILURE_MESSAGES.get(reason, "")
+
+
+def _end_message(session: KioskSession, default: str | Promise) -> str:
+    if session.is_cardless and session.end_reason in CARDLESS_END_MESSAGES:
+        return str(CARDLESS_END_MESSAGES[session.end_reason])
+    return str(END_MESSAGES.get(session.end_reason, default))
+
+
 def session_message(session: KioskSession) -> str:
     """Why the session ended, else why the face check failed; "" while nothing has been decided against it."""
-    failure = FAILURE_MESSAGES.get(failure_reason_public(session), "")
+    failure = _failure_message(session, failure_reason_public(session))
     if session.state == State.ENDED:
-        return str(END_MESSAGES.get(session.end_reason, failure))
+        return _end_message(session, failure)
     if session.state == State.FACE_FAILED:
         return str(failure)
     return ""
@@ -95,7 +118,7 @@ def session_message(session: KioskSession) -> str:
 
 def session_ended_message(session: KioskSession) -> str:
     """The refusal of a step on an ended session: why it ended."""
-    return str(END_MESSAGES.get(session.end_reason, _("This session has ended.")))
+    return _end_message(session, _("This session has ended."))
 
 
 def welcome_message(*, first_name: str, match_percent: int | None) -> str:

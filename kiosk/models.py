@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from encrypted_model_fields.fields import EncryptedTextField
 
 from biometrics.verdicts import FaceOutcome
@@ -59,7 +60,10 @@ class Cassette(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.denomination} × {self.count} notes"
+        return gettext("%(denomination)s × %(count)s notes") % {
+            "denomination": self.denomination,
+            "count": self.count,
+        }
 
 
 class KioskProvisioningCode(models.Model):
@@ -248,7 +252,10 @@ class KioskSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Session {self.public_id} ({self.state})"
+        return gettext("Session %(id)s (%(state)s)") % {
+            "id": self.public_id,
+            "state": self.get_state_display(),
+        }
 
     @property
     def is_open(self) -> bool:
@@ -393,7 +400,10 @@ class CardlessAccess(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Card-less access of customer {self.customer_id} ({self.status})"
+        return gettext("Card-less access of customer %(customer)s (%(status)s)") % {
+            "customer": self.customer_id,
+            "status": self.get_status_display(),
+        }
 
 
 class DeferredNaming(models.Model):

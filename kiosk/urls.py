@@ -34,4 +34,7 @@ urlpatterns = [
     path("sessions/<str:session_id>/statement/", money_apis.StatementApi.as_view(), name="statement"),
     path("sessions/<str:session_id>/pin/", apis.CardlessPinApi.as_view(), name="cardless-pin"),
     path("sessions/<str:session_id>/end/", apis.SessionEndApi.as_view(), name="session-end"),
+    path(
+        "sessions/<str:session_id>/keepalive/", apis.SessionKeepaliveApi.as_view(), name="session-keepalive"
+    ),
 ]

@@ -123,7 +123,9 @@ class CardAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
         self, request: HttpRequest, obj: Card, post_url_continue: str | None = None
     ) -> HttpResponse:
         proposal: ChangeRequest = request._card_proposal  # type: ignore[attr-defined]
-        self.message_user(request, PROPOSED.format(what="Card issue", pk=proposal.pk), messages.WARNING)
+        self.message_user(
+            request, str(PROPOSED).format(what=_("Card issue"), pk=proposal.pk), messages.WARNING
+        )
         return HttpResponseRedirect(change_request_link(proposal))
 
     def get_urls(self) -> list:
@@ -151,15 +153,18 @@ class CardAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
                     actor=request.user,
                 )
             except ApplicationError as error:
-                form.add_error(None, error.message)
+                form.add_error(None, _(error.message))
             else:
                 self.message_user(
-                    request, PROPOSED.format(what="Card replacement", pk=proposal.pk), messages.WARNING
+                    request,
+                    str(PROPOSED).format(what=_("Card replacement"), pk=proposal.pk),
+                    messages.WARNING,
                 )
                 return HttpResponseRedirect(change_request_link(proposal))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Replace card {card.masked_pan} of {card.customer}",
+            "title": _("Replace card %(card)s of %(customer)s")
+            % {"card": card.masked_pan, "customer": card.customer},
             "opts": self.model._meta,
             "form": form,
             "card": card,
@@ -171,7 +176,7 @@ class CardAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
     )
     def replace_card(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponseRedirect | None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one card.", messages.WARNING)
+            self.message_user(request, _("Select exactly one card."), messages.WARNING)
             return None
         return HttpResponseRedirect(reverse("admin:accounts_card_replace", args=[queryset.get().pk]))
 

@@ -7,16 +7,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from atmsite.admin_confirm import StrOrPromise
 from atmsite.errors import ApplicationError
 
 from .. import selectors
 from ..models import ChangeRequest, Customer
 
-PROPOSED = "{what} proposed: awaiting approval by a second member of staff (request #{pk})."
+PROPOSED = _("{what} proposed: awaiting approval by a second member of staff (request #{pk}).")
 
 
 def phone_shared_warn(modeladmin: Any, request: HttpRequest, customer: Customer) -> None:
@@ -36,8 +38,8 @@ def propose_and_report(
     modeladmin: Any,
     request: HttpRequest,
     *,
-    what: str,
-    field: str,
+    what: StrOrPromise,
+    field: StrOrPromise,
     propose: Callable[[], ChangeRequest | None],
 ) -> None:
     """Make a proposal and tell the clerk: refused (why), or awaiting a second member of staff. A proposal
@@ -45,10 +47,41 @@ def propose_and_report(
     try:
         proposal = propose()
     except ApplicationError as error:
-        modeladmin.message_user(request, f"{field} not changed: {error.message}", messages.ERROR)
+        text = _("%(field)s not changed: %(error)s") % {"field": field, "error": _(error.message)}
+        modeladmin.message_user(request, refusal_with_link(text, error), messages.ERROR)
         return
     if proposal is not None:
-        modeladmin.message_user(request, PROPOSED.format(what=what, pk=proposal.pk), messages.WARNING)
+        request.proposal_made = True  # type: ignore[attr-defined]
+        modeladmin.message_user(request, str(PROPOSED).format(what=what, pk=proposal.pk), messages.WARNING)
+
+
+class ProposalAwareMixin:
+    """No green "changed successfully" next to "proposed: awaiting approval" when nothing else was saved."""
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
+        message = super().construct_change_message(request, form, formsets, add)  # type: ignore[misc]
+        request.other_changes = bool(form.changed_data)  # type: ignore[attr-defined]
+        return message
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        if getattr(request, "proposal_made", False) and not getattr(request, "other_changes", True):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)  # type: ignore[misc]
+
+
+def refusal_with_link(text: str, error: ApplicationError) -> str:
+    """A refusal because the same change already waits: link the waiting request (decide or cancel it)."""
+    pending = error.extra.get("change_request_id")
+    if not pending:
+        return text
+    return format_html(
+        '{} <a href="{}" id="pending-change-link">{}</a>',
+        text,
+        reverse("admin:accounts_changerequest_change", args=[pending]),
+        _("Open request #%(pk)s to decide or cancel it") % {"pk": pending},
+    )
 
 
 def change_request_link(change: ChangeRequest) -> str:

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,9 @@ from .. import onboarding, selectors, services
 from ..approvals import services as approvals
 from ..forms import CustomerAdminForm
 from ..models import BankAccount, Card, Customer
+from ..phones import PhoneField
 from .common import (
+    ProposalAwareMixin,
     StaffSearchMixin,
     drop_from_change_message,
     phone_shared_warn,
@@ -52,7 +55,7 @@ class AccountInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
     list_display = [
         "full_name",
         "phone",
@@ -128,6 +131,56 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        """Unticking "active" asks first (issue 23): the posted form comes back on a confirmation page."""
+        customer = (
+            Customer.objects.filter(pk=object_id).first() if object_id and object_id.isdigit() else None
+        )
+        deactivating = (
+            request.method == "POST"
+            and customer is not None
+            and customer.is_active
+            and "is_active" not in request.POST
+            and request.POST.get("confirm_deactivate") != "yes"
+        )
+        if deactivating and self.has_change_permission(request, customer):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Deactivate %(customer)s?") % {"customer": customer},
+                "opts": self.model._meta,
+                "customer": customer,
+                "posted": [
+                    (k, v)
+                    for k in request.POST
+                    if k != "csrfmiddlewaretoken"
+                    for v in request.POST.getlist(k)
+                ],
+            }
+            return TemplateResponse(request, "admin/accounts/customer/confirm_deactivate.html", context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "phone":
+            # "8 (916) 555-12-34", "+7 916 555-12-34": cleaned to E.164 before the model sees it.
+            return PhoneField(
+                label=db_field.verbose_name, help_text=_("E.g. +7 916 555-12-34 or 8 (916) 555-12-34.")
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # Proposing to revoke or erase needs the biometric change right: nobody is offered a refusal.
+        if not request.user.has_perm("biometrics.change_facetemplate"):
+            actions.pop("revoke_biometrics", None)
+            actions.pop("erase_biometrics", None)
+        return actions
+
     def _one_customer_action(self, request: HttpRequest, pk: int, action: Any) -> HttpResponse:
         customer = get_object_or_404(Customer, pk=pk)
         if not self.has_view_permission(request, customer):
@@ -166,6 +219,7 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
     ) -> list[dict[str, Any]]:
         if not add:
             drop_from_change_message(form, "phone")
+            drop_from_change_message(form, "change_reason")  # said to the approver, not a field of its own
         return super().construct_change_message(request, form, formsets, add)
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
@@ -174,7 +228,11 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
             current = Customer.objects.get(pk=obj.pk)
             data = form.cleaned_data
             services.customer_details_update(
-                customer=current, actor=request.user, full_name=data["full_name"], email=data["email"]
+                customer=current,
+                actor=request.user,
+                full_name=data["full_name"],
+                email=data["email"],
+                language=data.get("preferred_language"),
             )
             if data["is_active"] != current.is_active:
                 services.customer_active_set(
@@ -184,8 +242,8 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
                 propose_and_report(
                     self,
                     request,
-                    what="Phone change",
-                    field="Phone",
+                    what=_("Phone change"),
+                    field=_("Phone"),
                     propose=lambda: approvals.phone_change_propose(
                         customer=current,
                         phone=data["phone"],
@@ -196,7 +254,11 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
             obj.refresh_from_db()
             return
         created = services.customer_create(
-            full_name=obj.full_name, phone=obj.phone, email=obj.email, actor=request.user
+            full_name=obj.full_name,
+            phone=obj.phone,
+            email=obj.email,
+            language=obj.preferred_language,
+            actor=request.user,
         )
         obj.pk = created.pk
         obj.created_at = created.created_at
@@ -205,7 +267,7 @@ class CustomerAdmin(StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Issue a card to the selected customer"), permissions=["change"])
     def issue_card(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponseRedirect | None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one customer.", messages.WARNING)
+            self.message_user(request, _("Select exactly one customer."), messages.WARNING)
             return None
         customer = queryset.get()
         return HttpResponseRedirect(f"{reverse('admin:accounts_card_add')}?customer={customer.pk}")

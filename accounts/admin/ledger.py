@@ -10,13 +10,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 
 from ..approvals import services as approvals
+from ..approvals.display import change_request_reason, change_request_rows, change_request_summary
 from ..approvals.selectors import change_request_full_values
 from ..forms import ChangeRejectForm
 from ..models import BankAccount, ChangeRequest, Transaction
@@ -55,22 +56,89 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html('<span class="amount-credit">+{}</span>', obj.amount)
 
 
+TITLES = {
+    "approved": _("Approve change request: %(kind)s for %(customer)s"),
+    "rejected": _("Reject change request: %(kind)s for %(customer)s"),
+    "cancelled": _("Cancel change request: %(kind)s for %(customer)s"),
+}
+DONE = {
+    "approved": _("Request #%(pk)s (%(kind)s) approved."),
+    "rejected": _("Request #%(pk)s (%(kind)s) rejected."),
+    "cancelled": _("Request #%(pk)s (%(kind)s) cancelled."),
+}
+
+
+def decision_allowed(change: ChangeRequest, user: Any, action: str) -> bool:
+    """Whether this person may take this decision (the services check again; this only hides buttons)."""
+    if change.state != ChangeRequest.State.PENDING:
+        return False
+    own = change.proposed_by_id == user.pk
+    if action == "cancelled":
+        return own
+    return not own and user.has_perm(approvals.APPROVE_PERMISSION)
+
+
+def decide_links(change: ChangeRequest, user: Any) -> str:
+    links = [
+        (action, label)
+        for action, label in (
+            ("approved", _("Approve")),
+            ("rejected", _("Reject")),
+            ("cancelled", _("Cancel")),
+        )
+        if decision_allowed(change, user, action)
+    ]
+    if not links:
+        return "—"
+    names = {"approved": "approve", "rejected": "reject", "cancelled": "cancel"}
+    return format_html_join(
+        " · ",
+        '<a href="{}">{}</a>',
+        (
+            (reverse(f"admin:accounts_changerequest_{names[a]}", args=[change.pk]), label)
+            for a, label in links
+        ),
+    )
+
+
+class MineFilter(admin.SimpleListFilter):
+    """ "My requests": what I proposed (the proposer follows up a rejection here)."""
+
+    title = _("proposer")
+    parameter_name = "mine"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("1", _("My requests"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(proposed_by=request.user) if self.value() == "1" else queryset
+
+
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Pending approvals: read-only rows; approve / reject / cancel on confirmation pages, via services.
     Requests come from the customer, account and card pages and from enrolment, never from "add"."""
 
-    list_display = ["id", "kind", "customer", "summary", "state", "proposed_by", "proposed_at", "decide"]
-    list_filter = ["state", "kind"]
+    list_display = [
+        "id",
+        "kind",
+        "customer",
+        "summary_display",
+        "state",
+        "proposed_by",
+        "proposed_at",
+        "decide",
+    ]
+    list_filter = [MineFilter, "state", "kind"]
     search_fields = ["customer__full_name", "summary"]
+    list_display_links = ["id"]
     list_select_related = ["customer", "proposed_by", "decided_by"]
     fields = readonly_fields = (
         "kind",
         "state",
         "customer",
-        "target",
-        "summary",
-        "proposal_reason",
+        "summary_display",
+        "reason_given",
         "proposed_by",
         "proposed_at",
         "decided_by",
@@ -86,17 +154,34 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             extra_context = {**(extra_context or {}), "title": _("Pending approvals")}
         return super().changelist_view(request, extra_context)
 
+    @admin.display(description=_("What would change"))
+    def summary_display(self, obj: ChangeRequest) -> str:
+        return change_request_summary(obj)
+
+    @admin.display(description=_("Reason given by the proposer"))
+    def reason_given(self, obj: ChangeRequest) -> str:
+        return change_request_reason(obj) or "—"
+
     @admin.display(description=_("Decide"))
     def decide(self, obj: ChangeRequest) -> str:
-        if obj.state != ChangeRequest.State.PENDING:
-            return "—"
-        return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("admin:accounts_changerequest_approve", args=[obj.pk]),
-            _("Approve"),
-            reverse("admin:accounts_changerequest_reject", args=[obj.pk]),
-            _("Reject"),
-        )
+        return "—"  # replaced per request by get_list_display: the decisions this person may take
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        # The Decide column shows only what this person may do (no Approve for a teller or an auditor).
+        def decide(obj: ChangeRequest) -> str:
+            return decide_links(obj, request.user)
+
+        decide.short_description = _("Decide")  # type: ignore[attr-defined]
+        return [decide if name == "decide" else name for name in super().get_list_display(request)]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        change = ChangeRequest.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if change is not None:
+            # Where a "decide or cancel that one first" refusal links: the decisions this person may take.
+            extra_context = {**(extra_context or {}), "decide_links": decide_links(change, request.user)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -117,25 +202,33 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 decide(change, form.cleaned_data if form is not None else {})
             except ApplicationError as error:
-                self.message_user(request, f"Request #{change.pk}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Request #%(pk)s: %(error)s") % {"pk": change.pk, "error": _(error.message)},
+                    messages.ERROR,
+                )
             else:
                 self.message_user(
-                    request, f"Request #{change.pk} ({change.get_kind_display()}) {action}.", messages.SUCCESS
+                    request,
+                    DONE[action] % {"pk": change.pk, "kind": change.get_kind_display()},
+                    messages.SUCCESS,
                 )
             return HttpResponseRedirect(reverse("admin:accounts_changerequest_changelist"))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{action.capitalize()}: {change.get_kind_display()} "
-            f"for {change.customer or change.target}",
+            "title": TITLES[action] % {"kind": change.get_kind_display(), "customer": change.customer},
+            "summary": change_request_summary(change),
+            "rows": change_request_rows(change),
+            "reason": change_request_reason(change),
             "opts": self.model._meta,
             "change": change,
-            "values": approvals.change_request_values(change),
             # The approver's view only (audited): the numbers in full, so a familiar one can be recognised.
             "full_values": (
                 change_request_full_values(change=change, actor=request.user) if action == "approved" else {}
             ),
             "action": action,
             "form": form,
+            "allowed": decision_allowed(change, request.user, action),
         }
         return TemplateResponse(request, "admin/accounts/changerequest/decide.html", context)
 

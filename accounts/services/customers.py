@@ -17,8 +17,12 @@ from ..phones import phone_mask
 
 
 @transaction.atomic
-def customer_create(*, full_name: str, phone: str, email: str = "", actor: Actor = None) -> Customer:
+def customer_create(
+    *, full_name: str, phone: str, email: str = "", language: str = "", actor: Actor = None
+) -> Customer:
     customer = Customer(full_name=full_name.strip(), phone=phone.strip(), email=email.strip())
+    if language:
+        customer.preferred_language = language
     customer.full_clean()
     customer.save()
     audit_event_record(
@@ -32,12 +36,17 @@ def customer_create(*, full_name: str, phone: str, email: str = "", actor: Actor
 
 @transaction.atomic
 def customer_details_update(
-    *, customer: Customer, actor: Actor, full_name: str | None = None, email: str | None = None
+    *,
+    customer: Customer,
+    actor: Actor,
+    full_name: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
 ) -> Customer:
     """Change what cannot hand the account to someone else (name, e-mail); old and new values are audited.
     The phone changes only through an approved change request (accounts.approvals)."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    wanted = {"full_name": full_name, "email": email}
+    wanted = {"full_name": full_name, "email": email, "preferred_language": language}
     changes: dict[str, dict[str, str]] = {}
     for name, value in wanted.items():
         if value is None or value.strip() == getattr(customer, name):

@@ -67,6 +67,10 @@ KIOSK_CARD_READ_FAILURES_PER_CARD = env.int("KIOSK_CARD_READ_FAILURES_PER_CARD",
 # best of several candidates sharing a phone must beat the runner-up, the card-less daily limit, wrong PINs
 # before card-less use is disabled (until a branch reset), and the key of the phone HMAC on sessions.
 CARDLESS_DEFAULT_REGION = env.str("CARDLESS_DEFAULT_REGION", default="GB")
+# Staff forms: a number typed without + is national here (accounts.phones.phone_e164), else in one of the
+# other regions where it is a valid number there (a leading 8 in Russia).
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default=CARDLESS_DEFAULT_REGION)
+PHONE_OTHER_REGIONS = env.list("PHONE_OTHER_REGIONS", default=["RU"])
 CARDLESS_CANDIDATE_MARGIN = env.float("CARDLESS_CANDIDATE_MARGIN", default=0.06)
 CARDLESS_DAILY_LIMIT = Decimal(env.str("CARDLESS_DAILY_LIMIT", default="200.00"))
 CARDLESS_PIN_MAX_FAILURES = env.int("CARDLESS_PIN_MAX_FAILURES", default=3)

@@ -173,9 +173,16 @@ def _pin_failure_record(session: KioskSession, accesses: list[CardlessAccess], *
     return left
 
 
-def _pin_disabled_notice(access: CardlessAccess, *, session: KioskSession) -> None:
-    body = gettext(
+def _pin_disabled_text() -> str:
+    return gettext(
         "%(bank)s: three wrong PINs were entered at an ATM for your card-less cash. Card-less cash is "
         "disabled until you visit a branch. If this was not you, call the bank."
     ) % {"bank": settings.BANK_NAME}
+
+
+def _pin_disabled_notice(access: CardlessAccess, *, session: KioskSession) -> None:
+    from accounts.notices import notice_render
+
+    # In the owner's language, whoever stands at the kiosk.
+    body = notice_render(access.customer, _pin_disabled_text)
     owner_notice_send(session, phone=access.customer.phone, body=body, notice="cardless_disabled")

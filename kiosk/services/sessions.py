@@ -333,6 +333,21 @@ def session_touch(session: KioskSession, *, now: datetime) -> None:
     session.save(update_fields=["last_activity_at"])
 
 
+# Where "Do you need more time?" may be answered: the customer is at a screen of their own, not the camera.
+KEEPALIVE_STATES = (State.FACE_FAILED, State.OTP_SENT, State.VERIFIED, State.IN_MENU, State.PIN_PENDING)
+
+
+@transaction.atomic
+def session_keepalive(*, kiosk: Kiosk, public_id: PublicId) -> KioskSession:
+    """The customer answered "Do you need more time?": the idle deadline starts again (never the session's
+    overall limit, which nothing extends). An ended or timed-out session is refused (409), nothing written."""
+    session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
+    now = timezone.now()
+    session_require(session, states=KEEPALIVE_STATES, now=now)
+    session_touch(session, now=now)
+    return session
+
+
 @transaction.atomic
 def session_end(*, kiosk: Kiosk, public_id: PublicId, reason: EndReason = EndReason.CUSTOMER) -> KioskSession:
     session = session_lock(session_get(kiosk=kiosk, public_id=public_id))

@@ -116,6 +116,7 @@
     if (state === "pin_pending") { cardlessPinShow(); startPolling(); return; }
     if (state === "face_failed") {
       $("failure-message").textContent = data.message;
+      modeTexts(data.mode);
       show("otp-offer");
     } else if (state === "otp_sent") {
       show("otp");
@@ -127,9 +128,19 @@
       $("menu-welcome").textContent = welcome || (data.first_name ? S.welcome.replace("%(name)s", data.first_name) : "");
       if (!onMenuScreens) { show("menu"); }
     } else if (state === "ended") {
-      finish(data.message || S.session_ended);
+      finish(data.message || endedText());
     }
     startPolling();
+  }
+
+  /* Card-less sessions have no card: show the texts of the session's mode (issue 23). */
+  function modeTexts(mode) {
+    document.querySelectorAll("[data-mode]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-mode") !== (mode === "cardless" ? "cardless" : "card");
+    });
+  }
+  function endedText() {
+    return session && session.mode === "cardless" ? S.session_ended_cardless : S.session_ended;
   }
 
   function finish(message) {
@@ -164,11 +175,23 @@
   }
 
   function updateTimer() {
-    if (!session || !session.seconds_left) { $("timer").textContent = ""; return; }
+    if (!session || !session.seconds_left) { $("timer").textContent = ""; moreTime(false); return; }
     var left = session.seconds_left;
     var secs = Math.min.apply(null, Object.keys(left).map(function (k) { return left[k]; }));
     $("timer").textContent = isFinite(secs) ? S.seconds_left.replace("%(seconds)s", secs) : "";
+    /* Before the idle timeout ends the session, ask (issue 23); the face check has its own timer. */
+    var asking = !faceLoop && left.idle !== undefined && left.idle <= MORE_TIME_S && left.idle < (left.session || Infinity);
+    moreTime(asking);
   }
+  var MORE_TIME_S = 15;
+  function moreTime(on) { $("more-time").hidden = !on; }
+  $("more-time-yes").addEventListener("click", function () {
+    if (!session) { return; }
+    moreTime(false);
+    api("POST", sessionPath("keepalive")).then(function (r) {
+      if (r.ok) { session = r.data; updateTimer(); }
+    });
+  });
 
   /* The server enforces timeouts; polling only shows them (it does not keep the session alive). */
   function startPolling() {
@@ -178,7 +201,7 @@
       api("GET", sessionPath("")).then(function (r) {
         if (r.ok && session) {
           if (r.data.state !== session.state) { follow(r.data); } else { session = r.data; updateTimer(); }
-        } else if (r.status === 404 || r.status === 401) { finish(S.session_ended); }
+        } else if (r.status === 404 || r.status === 401) { finish(endedText()); }
       });
     }, 2000);
   }
@@ -346,14 +369,23 @@
   function handleRefusal(r) {
     /* otp_unavailable: no code for this card now, and the server has ended the session */
     if (r.data.code === "session_ended" || r.data.code === "session_timeout" || r.data.code === "card_blocked" || r.data.code === "otp_unavailable" || r.status === 404) {
-      finish(r.data.detail || S.session_ended);
+      finish(r.data.detail || endedText());
       return;
     }
     showError(r.data.detail || S.network_error);
   }
 
   /* ---------- menu ---------- */
-  function money(value) { return value + " " + config.currency; }
+  /* Amounts in the page's language: "135,00 €" in Russian, "€135.00" in English. */
+  function money(value) {
+    var amount = Number(value);
+    try {
+      var whole = typeof value === "number" && Number.isInteger(value);
+      return new Intl.NumberFormat(document.documentElement.lang, {
+        style: "currency", currency: config.currency, minimumFractionDigits: whole ? 0 : 2
+      }).format(amount);
+    } catch (e) { return value + " " + config.currency; }
+  }
 
   function receipt(title, rows) {
     $("result-title").textContent = title;
@@ -413,7 +445,7 @@
       if (d.notes.length) {
         rows.push([S.notes, d.notes.map(function (n) { return n.count + " × " + n.denomination; }).join(", ")]);
       }
-      rows.push(["", d.masked_pan + " · " + d.kiosk]);
+      rows.push(["", [d.masked_pan, d.kiosk].filter(Boolean).join(" · ")]);
       rows.push(["", new Date(d.created_at).toLocaleString(document.documentElement.lang)]);
       receipt(kind === "withdraw" ? S.dispensing : S.deposited, rows);
     }, function () { busy = false; showError(S.network_error); });
@@ -602,8 +634,8 @@
     var path = sessionPath("end");
     var settled = frameInFlight ? frameInFlight.catch(function () {}) : Promise.resolve();
     settled.then(function () { return api("POST", path); }).then(function (r) {
-      finish((r.data && r.data.message) || S.session_ended);
-    }, function () { finish(S.session_ended); });
+      finish((r.data && r.data.message) || endedText());
+    }, function () { finish(endedText()); });
   }
 
   /* ---------- card-less: phone number → face → PIN ----------

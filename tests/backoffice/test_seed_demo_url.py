@@ -27,3 +27,17 @@ def test_make_run_passes_its_host_and_port():
 
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert "seed_demo --base-url http://$(HOST):$(PORT)" in makefile
+
+
+def test_seed_demo_creates_a_supervisor_who_may_approve(settings, tmp_path, capsys):
+    """Issue 23: a newcomer proposes as "teller" and approves as "supervisor" right away."""
+    from django.contrib.auth import get_user_model
+
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    settings.ATM_FACES_DIR = tmp_path / "no-faces"
+    call_command("seed_demo")
+    supervisor = get_user_model().objects.get(username="supervisor")
+    assert supervisor.is_staff and not supervisor.is_superuser
+    assert supervisor.has_perm("accounts.approve_changerequest")
+    assert "supervisor" in capsys.readouterr().out

@@ -58,6 +58,19 @@ def test_wrong_expiry_answers_like_an_unknown_card(driver, alice_card, alice_pan
     assert not KioskSession.objects.exists()
 
 
+def test_wrong_expiry_and_unknown_card_say_the_card_could_not_be_read(
+    driver, alice_card, alice_pan, face_script
+):
+    """Issue 23 item 3: not "This card is not known to the bank" (true only of an unknown card)."""
+    from tests.factories import make_pan
+
+    for answer in (
+        driver.start(alice_pan, expiry=_other_month(alice_card)),
+        driver.start(make_pan(77), expiry=_expiry(alice_card)),
+    ):
+        assert "could not be read" in answer.json()["detail"]
+
+
 def test_typed_pan_and_expiry_start_a_session(driver, alice_card, alice_pan, face_script):
     assert driver.start(alice_pan, expiry=_expiry(alice_card)).status_code == 201
 

@@ -84,7 +84,12 @@ def test_opt_out_at_the_branch_and_revoke_in_the_admin(
     client.force_login(administrator)
     changelist = reverse("admin:kiosk_cardlessaccess_changelist")
     assert "Carol Cardless" in client.get(changelist).content.decode()
-    client.post(changelist, {"action": "opt_out", "_selected_action": [access.pk]})
+    asked = client.post(changelist, {"action": "opt_out", "_selected_action": [access.pk]})
+    access.refresh_from_db()
+    # The admin action asks first (issue 23 item 3): nothing changes before the confirmation.
+    assert asked.status_code == 200 and 'id="confirm-submit"' in asked.content.decode()
+    assert access.status == CardlessAccess.Status.ACTIVE
+    client.post(changelist, {"action": "opt_out", "_selected_action": [access.pk], "confirm": "yes"})
     access.refresh_from_db()
     assert access.status == CardlessAccess.Status.REVOKED and access.pin_hash == ""
     assert AuditEvent.objects.filter(
@@ -94,5 +99,9 @@ def test_opt_out_at_the_branch_and_revoke_in_the_admin(
     client.force_login(teller)
     _opt_in_approved(client, customer, account, administrator)
     assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.PIN_PENDING
-    client.post(reverse("branch:cardless", args=[customer.pk]), {"action": "opt_out"})
+    asked = client.post(reverse("branch:cardless", args=[customer.pk]), {"action": "opt_out"})
+    # The branch asks first (issue 23 item 3): nothing changes before "Yes, opt out".
+    assert asked.status_code == 200 and 'id="cardless-opt-out-confirm"' in asked.content.decode()
+    assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.PIN_PENDING
+    client.post(reverse("branch:cardless", args=[customer.pk]), {"action": "opt_out", "confirm": "yes"})
     assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.REVOKED

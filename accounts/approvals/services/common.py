@@ -141,11 +141,14 @@ def change_propose(
 ) -> ChangeRequest:
     """Open a request. `reason` is the proposer's own words, shown to the approver; the kinds whose forms
     ask for it refuse a blank one (reason_check) before calling this."""
-    if ChangeRequest.objects.filter(kind=kind, target=target, state=State.PENDING).exists():
+    pending = ChangeRequest.objects.filter(kind=kind, target=target, state=State.PENDING).first()
+    if pending is not None:
         raise ApplicationError(
             "The same kind of change is already awaiting approval for this; decide or cancel that one first.",
             code="change_pending",
             status_code=409,
+            # Staff pages link to it, so the clerk can cancel (or a checker decide) it from there.
+            extra={"change_request_id": pending.pk},
         )
     try:
         with transaction.atomic():

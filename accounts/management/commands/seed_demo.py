@@ -44,7 +44,7 @@ class Command(BaseCommand):
         self._after_seed(kiosk, base)
         self.stdout.write(self.style.SUCCESS("Demo bank ready."))
         self.stdout.write(
-            f"  Back office: {base}/admin/  users admin / teller / auditor, password {password}"
+            f"  Back office: {base}/admin/  users admin / teller / supervisor / auditor, password {password}"
         )
         self.stdout.write(f"  Branch portal: {base}/branch/")
         for demo in DEMO_CUSTOMERS:

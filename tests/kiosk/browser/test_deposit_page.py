@@ -95,7 +95,7 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
         page.click(f'#acceptor-notes [data-note="{note}"]')
     assert "2 × 50, 1 × 20" in page.inner_text("#acceptor-tray")
     _screenshot(page, "deposit-1-acceptor")
-    assert _notes_counted(page, ()) == "Counted: 120.00 EUR"
+    assert _notes_counted(page, ()) == "Counted: €120.00"
     _screenshot(page, "deposit-2-escrow")
     # In escrow: nothing credited yet.
     assert BankAccount.objects.get(pk=account.pk).balance == Decimal("500.00")
@@ -117,7 +117,7 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
     # A second deposit, cancelled: the notes are returned and nothing is written to the ledger or the bin.
     page.click('[data-screen="result"] [data-action="menu"]')
     page.click('[data-action="show-deposit"]')
-    assert _notes_counted(page, ("10",)) == "Counted: 10.00 EUR"
+    assert _notes_counted(page, ("10",)) == "Counted: €10.00"
     page.click('[data-action="deposit-cancel"]')
     page.wait_for_selector(_visible("result"), timeout=10_000)
     assert "Your notes have been returned." in page.inner_text("#result-body")

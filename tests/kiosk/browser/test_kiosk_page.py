@@ -120,7 +120,7 @@ def test_owner_verifies_by_face_and_withdraws(live_server, browser_factory, nois
     assert all("Barack" not in str(answer) and answer.get("match_percent") is None for answer in before)
     _screenshot(page, "3-menu")
     page.click('[data-action="show-withdraw"]')
-    page.click("#presets button >> text=50 EUR")
+    page.click("#presets button >> text=/^€50$/")  # Intl money in English
     page.wait_for_selector('[data-screen="result"]:not([hidden])', timeout=10_000)
     _screenshot(page, "4-receipt")
     receipt = page.inner_text("#result-body")

@@ -380,7 +380,8 @@ def _money_screens(screens: Screens, *, account, kiosk) -> None:
     page.click('[data-screen="result"] [data-action="menu"]')
     page.click('[data-action="balance"]')
     screens.visible("result")
-    assert "520.00" in page.inner_text("#result-body")
+    # Money in the page's language (issue 23): 520,00 € in Russian, €520.00 in English.
+    assert ("520,00" if screens.lang == "ru" else "520.00") in page.inner_text("#result-body")
     screens.check("16-balance")
     page.click('[data-screen="result"] [data-action="menu"]')
     page.click('[data-action="statement"]')
