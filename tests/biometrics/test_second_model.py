@@ -19,6 +19,7 @@ from biometrics.services import second_model, verification
 from biometrics.verdicts import FaceOutcome
 from tests.factories import CustomerFactory
 from tests.kiosk.test_real_faces import _enrol, _frames
+from tests.support.faces import first_enrolment_approve
 
 pytestmark = [pytest.mark.faces, pytest.mark.django_db]
 
@@ -41,6 +42,8 @@ def _people(faces_dir: Path) -> Path:
 def _enrol_now(customer, photos, capture) -> None:
     with capture(execute=True):
         _enrol(customer, photos)
+    with capture(execute=True):
+        first_enrolment_approve(customer)  # a first face waits for a second member of staff
 
 
 def test_enrolment_stores_the_second_model_template_encrypted_with_its_scale(
