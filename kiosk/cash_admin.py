@@ -84,7 +84,9 @@ class KioskCashActionsMixin:
     _one: Any
     _show_once: Any
 
-    @admin.action(description=gettext_lazy("Provision the cash-in module (new key, shown once)"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Provision the cash-in module (new key, shown once)"), permissions=["change"]
+    )
     def provision_cash_in_module(
         self, request: HttpRequest, queryset: QuerySet[Kiosk]
     ) -> HttpResponse | None:
@@ -154,7 +156,9 @@ class KioskCashActionsMixin:
         }
         return TemplateResponse(request, "kiosk/admin_note_counts.html", context)
 
-    @admin.action(description=gettext_lazy("Load or replenish the cassettes (two people count)"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Load or replenish the cassettes (two people count)"), permissions=["change"]
+    )
     def load_cassettes(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         return self._count_page(
             request,
@@ -166,7 +170,9 @@ class KioskCashActionsMixin:
             note=_("enter the number of notes each cassette holds after loading."),
         )
 
-    @admin.action(description=gettext_lazy("Empty and count the cash-in bin (two people count)"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Empty and count the cash-in bin (two people count)"), permissions=["change"]
+    )
     def empty_bin(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         return self._count_page(
             request,

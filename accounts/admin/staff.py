@@ -44,7 +44,9 @@ class StaffUserAdmin(UserAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and not self.has_change_permission(request, obj):
             # A read-only viewer grants nothing, so the reason for a grant is no field of theirs.
-            fieldsets = [(name, options) for name, options in fieldsets if "grant_reason" not in options["fields"]]
+            fieldsets = [
+                (name, options) for name, options in fieldsets if "grant_reason" not in options["fields"]
+            ]
         return fieldsets
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:

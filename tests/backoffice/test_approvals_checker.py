@@ -103,9 +103,15 @@ def test_proposer_hears_of_a_rejection_once_and_can_filter_own_requests(
 def test_a_second_proposal_links_the_waiting_one_which_its_proposer_can_cancel(client, teller, alice):
     client.force_login(teller)
     url = reverse("admin:accounts_customer_change", args=[alice.pk])
-    client.post(url, admin_form_data(client, url, phone="+447700900099", change_reason="Customer asked at the desk"), follow=True)
+    client.post(
+        url,
+        admin_form_data(client, url, phone="+447700900099", change_reason="Customer asked at the desk"),
+        follow=True,
+    )
     answer = client.post(
-        url, admin_form_data(client, url, phone="+447700900098", change_reason="Customer asked at the desk"), follow=True
+        url,
+        admin_form_data(client, url, phone="+447700900098", change_reason="Customer asked at the desk"),
+        follow=True,
     ).content.decode()
     assert "decide or cancel that one first" in answer and 'id="pending-change-link"' in answer
     waiting = ChangeRequest.objects.get(state=ChangeRequest.State.PENDING)
@@ -116,7 +122,11 @@ def test_a_second_proposal_links_the_waiting_one_which_its_proposer_can_cancel(c
 def test_a_proposed_phone_change_is_not_also_reported_as_saved(client, teller, alice):
     client.force_login(teller)
     url = reverse("admin:accounts_customer_change", args=[alice.pk])
-    answer = client.post(url, admin_form_data(client, url, phone="+447700900099", change_reason="Customer asked at the desk"), follow=True)
+    answer = client.post(
+        url,
+        admin_form_data(client, url, phone="+447700900099", change_reason="Customer asked at the desk"),
+        follow=True,
+    )
     texts = [str(m) for m in get_messages(answer.wsgi_request)] or [answer.content.decode()]
     page = answer.content.decode()
     assert "awaiting approval" in page and "was changed successfully" not in page, texts
