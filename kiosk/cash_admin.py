@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
@@ -39,7 +40,7 @@ class CashInDeviceInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ("device_id", "created_at", "last_report_at", "revoked_at")
     readonly_fields = fields
     extra = 0
-    verbose_name_plural = "cash-in module (note acceptor)"
+    verbose_name_plural = gettext_lazy("cash-in module (note acceptor)")
 
 
 class KioskForm(forms.ModelForm):
@@ -83,7 +84,9 @@ class KioskCashActionsMixin:
     _one: Any
     _show_once: Any
 
-    @admin.action(description="Provision the cash-in module (new key, shown once)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Provision the cash-in module (new key, shown once)"), permissions=["change"]
+    )
     def provision_cash_in_module(
         self, request: HttpRequest, queryset: QuerySet[Kiosk]
     ) -> HttpResponse | None:
@@ -102,7 +105,7 @@ class KioskCashActionsMixin:
             ),
         )
 
-    @admin.action(description="Revoke the cash-in module", permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke the cash-in module"), permissions=["change"])
     def revoke_cash_in_module(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> None:
         for kiosk in queryset:
             revoked = cash_in_device_revoke(kiosk=kiosk, actor=staff_user(request))
@@ -153,7 +156,9 @@ class KioskCashActionsMixin:
         }
         return TemplateResponse(request, "kiosk/admin_note_counts.html", context)
 
-    @admin.action(description="Load or replenish the cassettes (two people count)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Load or replenish the cassettes (two people count)"), permissions=["change"]
+    )
     def load_cassettes(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         return self._count_page(
             request,
@@ -165,7 +170,9 @@ class KioskCashActionsMixin:
             note=_("enter the number of notes each cassette holds after loading."),
         )
 
-    @admin.action(description="Empty and count the cash-in bin (two people count)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Empty and count the cash-in bin (two people count)"), permissions=["change"]
+    )
     def empty_bin(self, request: HttpRequest, queryset: QuerySet[Kiosk]) -> HttpResponse | None:
         return self._count_page(
             request,

@@ -91,6 +91,13 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
             return "—"
         return biometric_selectors.customer_biometric_status(customer=obj).text
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A read-only viewer cannot change the phone, so the reason for changing it is no field of theirs.
+            fields = [name for name in fields if name != "change_reason"]
+        return fields
+
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
         return [

@@ -40,6 +40,15 @@ class StaffUserAdmin(UserAdmin):
     form = StaffChangeForm
     fieldsets = (*(UserAdmin.fieldsets or ()), (_("Four eyes"), {"fields": ("grant_reason",)}))
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A read-only viewer grants nothing, so the reason for a grant is no field of theirs.
+            fieldsets = [
+                (name, options) for name, options in fieldsets if "grant_reason" not in options["fields"]
+            ]
+        return fieldsets
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         if not change:
             # A new login can do nothing until a second member of staff approves what it may do.
