@@ -52,6 +52,18 @@ FAILURE_MESSAGES: Messages = {
     ),
     FailureReason.NOT_ENROLLED: gettext_lazy("No face is enrolled for this card."),
     FailureReason.LIVENESS: gettext_lazy("The camera could not confirm a live person in front of it."),
+    FailureReason.GREY_ZONE: gettext_lazy(
+        "Your face was not recognised clearly enough, so we will confirm it with a code sent to your phone."
+    ),
+    FailureReason.STEP_UP: gettext_lazy(
+        "For an amount this large we also need a one-time code sent to your phone."
+    ),
+}
+# Card-less sessions have no code to lean on: a face too close to call is refused.
+CARDLESS_FAILURE_MESSAGES: Messages = {
+    FailureReason.GREY_ZONE: gettext_lazy(
+        "Your face was not recognised clearly enough for card-less cash; please use your card."
+    ),
 }
 END_MESSAGES: Messages = {
     EndReason.CUSTOMER: gettext_lazy("Session ended. Take your card."),
@@ -83,7 +95,9 @@ def failure_reason_public(session: KioskSession) -> str:
 
 def session_message(session: KioskSession) -> str:
     """Why the session ended, else why the face check failed; "" while nothing has been decided against it."""
-    failure = FAILURE_MESSAGES.get(failure_reason_public(session), "")
+    reason = failure_reason_public(session)
+    cardless = CARDLESS_FAILURE_MESSAGES.get(reason) if session.is_cardless else None
+    failure = cardless or FAILURE_MESSAGES.get(reason, "")
     if session.state == State.ENDED:
         return str(END_MESSAGES.get(session.end_reason, failure))
     if session.state == State.FACE_FAILED:
@@ -102,6 +116,10 @@ def welcome_message(*, first_name: str, match_percent: int | None) -> str:
         "percent": match_percent or 0,
         "name": first_name,
     }
+
+
+def step_up_message() -> str:
+    return str(FAILURE_MESSAGES[FailureReason.STEP_UP])
 
 
 def pin_prompt() -> str:

@@ -6,9 +6,9 @@ and the kiosk records the probe so the naming is done later.
 
 With the second model (biometrics.services.second_model) the distance d of a customer who has its templates
 is its per-template score mapped so that its threshold is FACE_DISTANCE_THRESHOLD.
-Match percentage shown to people (not used for decisions) is a piecewise-linear calibration of the distance d
-with threshold t = FACE_DISTANCE_THRESHOLD:  d = 0 → 100 %,  d = t → 50 %,  d ≥ 0.8 → 0 %, clamped; so every
-match reads ≥ 50 % and every refusal < 50 %.
+Match percentage shown to people (not used for decisions): d / FACE_DISTANCE_THRESHOLD read against the
+genuine scores the benchmark measured (comparison.genuine_percent): the share of genuine comparisons that
+scored no better, so the median genuine customer reads 50 % and a clear match 75-100 %.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from biometrics import engine
+from biometrics.comparison import genuine_percent
 from biometrics.matcher import match_nearest
 from biometrics.model_files import feature_active
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
@@ -31,17 +32,14 @@ from biometrics.services import second_model
 from biometrics.services.gallery_state import gallery_state_read
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
-PERCENT_ZERO_DISTANCE = 0.8
 _CACHE_SIZE = 512
 
 
 def match_percent(distance: float, *, threshold: float | None = None) -> int:
+    """The percentage shown after the decision: the score (distance over the threshold) read against the
+    genuine comparisons the benchmark measured (comparison.genuine_percent)."""
     threshold = settings.FACE_DISTANCE_THRESHOLD if threshold is None else threshold
-    if distance <= threshold:
-        value = 100.0 - 50.0 * distance / threshold
-    else:
-        value = 50.0 * (PERCENT_ZERO_DISTANCE - distance) / max(PERCENT_ZERO_DISTANCE - threshold, 1e-6)
-    return round(min(100.0, max(0.0, value)))
+    return genuine_percent(distance / threshold)
 
 
 # customer_id -> (gallery (version, epoch), (N,128) float32). Frames of one kiosk session hit the same entry,

@@ -28,6 +28,7 @@ from audit.models import AuditEvent
 
 from ..models import Kiosk, KioskSession, OtpCode
 from ..otp_senders import OtpSendError
+from ..vocabulary import FailureReason
 from .code_path import (
     code_path_cooldown_notice_send,
     code_path_failure_record,
@@ -69,6 +70,8 @@ def _code_path_closed(session: KioskSession) -> str:
         return "mismatch"
     if code_path_paused_until(session) is not None:
         return "cooldown"
+    if session.is_cardless and session.face_failure_reason == FailureReason.GREY_ZONE:
+        return "grey_zone"  # card-less: a face too close to call is refused, no code stands in for it
     return ""
 
 

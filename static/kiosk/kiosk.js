@@ -342,6 +342,11 @@
       finish(r.data.detail || S.session_ended);
       return;
     }
+    if (r.data.code === "step_up_required") {  /* a large amount: the code is asked, on the code screen */
+      $("failure-message").textContent = r.data.detail;
+      show("otp-offer");
+      return;
+    }
     showError(r.data.detail || S.network_error);
   }
 
