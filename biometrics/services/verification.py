@@ -125,7 +125,9 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     # The second model decides when the customer has its templates (second_model); dlib's encoding is then
     # only needed to name an impostor through the 1:N tier, so a matching frame skips it.
     probe: np.ndarray | None = None
-    distance = second_model.frame_distance(customer_id=customer_id, image=image, face=face, state=state)
+    distance, reid_probe = second_model.frame_scores(
+        customer_id=customer_id, image=image, face=face, state=state
+    )
     if distance is None:
         probe = engine.encode_face(image, face)
         distance = float(engine.distances(known, probe).min())
@@ -138,7 +140,11 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         return compared.verdict(FaceOutcome.MATCH, pad_score=pad_score, customer_id=customer_id)
     if probe is None:
         probe = engine.encode_face(image, face)
-    other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
+    if reid_probe is None:
+        reid_probe = second_model.frame_probe(image=image, face=face)
+    other = match_nearest(
+        probes=probe, exclude_customer_id=customer_id, min_version=state[0], reid_probes=reid_probe
+    )
     if other.names_someone(threshold=threshold):
         return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
     return compared.verdict(
@@ -207,8 +213,9 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     face, boxes, landmarks = usable
     state = gallery_state_read()
     probe = engine.encode_face(image, face)
+    reid_probe = second_model.frame_probe(image=image, face=face)
     scored = sorted(
-        (float(engine.distances(known, probe).min()), customer_id)
+        (_candidate_distance(customer_id, known, probe, reid_probe, state), customer_id)
         for customer_id in customer_ids
         if len(known := customer_active_encodings(customer_id=customer_id, state=state))
     )
@@ -221,12 +228,28 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if best is None or best[0] > threshold:
         other = match_nearest(
-            probes=probe, exclude_customer_id=best[1] if best else None, min_version=state[0]
+            probes=probe,
+            exclude_customer_id=best[1] if best else None,
+            min_version=state[0],
+            reid_probes=reid_probe,
         )
         if other.names_someone(threshold=threshold) and other.customer_id not in customer_ids:
             return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
         return compared.verdict(FaceOutcome.NO_MATCH)
     return compared.verdict(FaceOutcome.NO_MATCH, reason="Too close to call")
+
+
+def _candidate_distance(
+    customer_id: int,
+    known: np.ndarray,
+    probe: np.ndarray,
+    reid_probe: np.ndarray | None,
+    state: tuple[int, int],
+) -> float:
+    """A candidate's score as the 1:1 computes it: the second model's when the candidate has its templates,
+    dlib's otherwise."""
+    second = second_model.candidate_distance(customer_id=customer_id, probe=reid_probe, state=state)
+    return second if second is not None else float(engine.distances(known, probe).min())
 
 
 def candidates_decide(scored: Sequence[tuple[float, int]]) -> tuple[float, int] | None:
