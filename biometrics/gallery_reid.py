@@ -89,13 +89,17 @@ class ReidIndex:
             size = self._size
             if size == 0:
                 return None
-            scores = (1.0 - self._vectors[:size].astype(np.float64) @ vector) / self._scales[:size]
+            # float32 for the ranking (one matrix-vector product); the winner's score again in float64.
+            scores = self._vectors[:size] @ vector
+            np.subtract(np.float32(1.0), scores, out=scores)
+            scores /= self._scales[:size]
             if exclude_customer_id is not None:
                 scores[self._customer_ids[:size] == exclude_customer_id] = np.inf
             row = int(np.argmin(scores))
             if not np.isfinite(scores[row]):
                 return None
-            return Match(int(self._template_ids[row]), int(self._customer_ids[row]), float(scores[row]))
+            exact = (1.0 - float(self._vectors[row].astype(np.float64) @ vector)) / float(self._scales[row])
+            return Match(int(self._template_ids[row]), int(self._customer_ids[row]), exact)
 
     def _reserve(self, needed: int) -> None:
         capacity = len(self._vectors)
