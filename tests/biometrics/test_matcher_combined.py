@@ -82,3 +82,16 @@ def test_templates_without_a_reid_encoding_are_still_compared_by_dlib(fresh_gall
     active_templates_of(old_customer, [face])  # enrolled before the second model, not re-encoded yet
     nearest = match_nearest(probes=face, reid_probes=_unit(6))
     assert nearest.customer_id == old_customer.pk and nearest.names_someone()
+
+
+def test_cardless_candidates_are_scored_by_the_second_model_where_they_have_it(monkeypatch) -> None:
+    from biometrics.services import verification
+
+    scores = {1: 0.62, 2: None}  # candidate 1 re-encoded (the second model says no), 2 not yet
+    monkeypatch.setattr(
+        second_model, "candidate_distance", lambda *, customer_id, probe, state: scores[customer_id]
+    )
+    face = same_face_vector()
+    known = np.vstack([face])
+    assert verification._candidate_distance(1, known, face, _unit(7), (1, 0)) == 0.62  # not dlib's ~0
+    assert verification._candidate_distance(2, known, face, _unit(7), (1, 0)) < 0.1  # dlib for the rest

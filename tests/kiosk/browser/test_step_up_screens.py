@@ -11,13 +11,15 @@ import pytest
 
 from kiosk.services import face
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory
-from tests.kiosk.browser.test_kiosk_screens import (  # noqa: F401
+from tests.kiosk.browser.test_kiosk_screens import (
     FACE_BOX,
     PAN,
     _open_kiosk,
     _present_card,
-    screens_browser,
 )
+from tests.kiosk.browser.test_kiosk_screens import screens_browser as _screens_browser_fixture
+
+screens_browser = _screens_browser_fixture  # the module's one camera browser, shared fixture
 
 SENTENCES = {
     "en": ("For an amount this large", "not recognised clearly enough"),
@@ -48,7 +50,7 @@ def test_step_up_screens_fit_every_display(
     screens_browser,
     scored_face,
     settings,
-    lang,  # noqa: F811
+    lang,
 ):
     settings.LIVENESS_ENABLED = False
     settings.FACE_STEP_UP_AMOUNT = 100
