@@ -52,6 +52,7 @@ class AuditEvent(models.Model):
         KIOSK_PROVISIONED = "kiosk.provisioned", "Kiosk provisioned"
         KIOSK_CREDENTIAL_REVOKED = "kiosk.credential_revoked", "Kiosk credential revoked"
         FACE_DECISION = "face.decision", "Face decision"
+        FACE_STEP_UP = "face.step_up", "Face step-up (code asked or card-less refused)"
         LIVENESS_FAILED = "face.liveness_failed", "Liveness check failed"
         FACE_MISMATCH = "face.mismatch", "Another enrolled customer's face at a card"
         OTP_SENT = "otp.sent", "OTP sent"

@@ -64,7 +64,8 @@ def cardless_speed(
         mock.patch.object(verification, "gallery_state_read", lambda: (0, 0)),
         mock.patch.object(verification, "match_nearest", nearest),
         # The synthetic customers have dlib encodings only: compared by dlib, as before the second model.
-        mock.patch.object(verification.second_model, "frame_distance", lambda **_: None),
+        mock.patch.object(verification.second_model, "frame_scores", lambda **_: (None, None)),
+        mock.patch.object(verification.second_model, "candidate_distance", lambda **_: None),
     ):
         # Interleaved, each case on the same frame in turn: a shared, busy machine slows all cases alike.
         for index in range(repeat):

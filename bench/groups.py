@@ -241,11 +241,41 @@ def report(
             "genuine": int(gallery[0].size),
             "fnmr": rate(gallery[0], threshold, genuine=True)["fnmr"],
         },
+        "scores": score_bands(sets, gallery[0], threshold),
         "groups": per_group,
         "max_group_fmr": max(group_fmrs, default=0.0),
         "max_group_fmr_over_overall": round(max(group_fmrs, default=0.0) / overall["fmr"], 3)
         if overall["fmr"]
         else None,
+    }
+
+
+GREY_ZONES = (0.05, 0.1, 0.15, 0.2)
+GENUINE_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+def score_bands(sets: PairSets, gallery: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Scores as a fraction of ``threshold`` (1.0 = the threshold): the quantiles of the genuine scores with
+    all enrolment photos as the template (the kiosk's comparison; they calibrate the shown percentage), and
+    for each grey zone g the share of genuine gallery scores and of impostor pairs in (1 - g, 1] (a session
+    there is stepped up rather than verified by the face)."""
+    genuine = np.asarray(gallery, np.float64) / threshold
+    impostor = np.asarray(sets.impostor, np.float64) / threshold
+    if genuine.size == 0:
+        return {}
+    return {
+        "gallery_genuine_quantiles": {
+            f"{q:g}": round(float(np.quantile(genuine, q)), 4) for q in GENUINE_QUANTILES
+        },
+        "impostor_closest": [round(float(v), 4) for v in np.sort(impostor)[:3]],
+        "grey_zone": {
+            f"{g:g}": {
+                "genuine_share": round(float(np.mean((genuine > 1 - g) & (genuine <= 1))), 4),
+                "impostor_in_zone": int(np.count_nonzero((impostor > 1 - g) & (impostor <= 1))),
+                "impostor_accepted_below": int(np.count_nonzero(impostor <= 1 - g)),
+            }
+            for g in GREY_ZONES
+        },
     }
 
 

@@ -93,8 +93,9 @@ def templates(count: int) -> dict[str, Any]:
     now = timezone.now().isoformat()
     sql = (
         "INSERT INTO biometrics_facetemplate (customer_id, enrolment_id, photo_id, encoding, source, "
-        "engine_version, quality, created_at, revoked_at, gallery_added_version, gallery_revoked_version) "
-        "VALUES (%s, 1, NULL, %s, 'enrolment_photo', %s, '{}', %s, NULL, 1, NULL)"
+        "engine_version, quality, created_at, revoked_at, gallery_added_version, gallery_revoked_version, "
+        "reid_encoding, reid_version) "
+        "VALUES (%s, 1, NULL, %s, 'enrolment_photo', %s, '{}', %s, NULL, 1, NULL, '', '')"
     )
 
     def row(customer_id: int, vector: np.ndarray) -> tuple[Any, ...]:

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from bench.cardless import cardless_speed
 from bench.frames import letterboxed, percentiles, synthetic_encodings, timed
+from bench.gallery import second_model_rows
 from bench.seed import SeedReference
 from biometrics import engine
 from biometrics.gallery import Gallery
@@ -87,6 +88,8 @@ def gallery_and_seed(frames: list[np.ndarray], sizes: list[int], repeat: int, lo
             timed(partial(gallery.nearest, probe), max(repeat, 50))
         )
         memory = report["gallery_memory_bytes"][key] = gallery.nbytes()
+        # With every template re-encoded by the second model: the shards' combined search and memory.
+        report.setdefault("gallery_combined", {})[key] = second_model_rows(gallery, size=size, rng=rng)
         if size == 100_000 or (report["incremental_add_ms"] is None and size == max(sizes)):
             report["incremental_add_ms"] = incremental_add(gallery, rng, repeat, log)
         product_samples = timed(owner.product_frame, max(5, repeat // 3))

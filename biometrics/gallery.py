@@ -11,8 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from biometrics.gallery_reid import ReidIndex
 
 ENCODING_SIZE = 128
 _INITIAL_CAPACITY = 1024
@@ -43,7 +47,11 @@ class Gallery:
         self._squared_norms = np.zeros(capacity, dtype=np.float32)
         self._template_ids = np.zeros(capacity, dtype=np.int64)
         self._customer_ids = np.zeros(capacity, dtype=np.int64)
+        # Rows whose template also has a second-model template (in ``reid``): the combined comparison
+        # scores them by the second model, and dlib only the others (``nearest(..., skip_second=True)``).
+        self._second = np.zeros(capacity, dtype=bool)
         self._row_of: dict[int, int] = {}
+        self.reid: ReidIndex | None = None  # the shard's second-model templates (gallery_sync)
 
     def __len__(self) -> int:
         return self._size
@@ -53,8 +61,16 @@ class Gallery:
 
     def nbytes(self) -> int:
         """Bytes held by the arrays (allocated capacity, not just the used rows)."""
-        arrays = (self._encodings, self._squared_norms, self._template_ids, self._customer_ids)
-        return sum(array.nbytes for array in arrays)
+        arrays = (self._encodings, self._squared_norms, self._template_ids, self._customer_ids, self._second)
+        return sum(array.nbytes for array in arrays) + (self.reid.nbytes() if self.reid is not None else 0)
+
+    def mark_second(self, template_ids: Iterable[int]) -> None:
+        """Mark templates that the second model scores (unknown ids are ignored)."""
+        with self._lock:
+            for template_id in template_ids:
+                row = self._row_of.get(int(template_id))
+                if row is not None:
+                    self._second[row] = True
 
     def add(
         self,
@@ -80,6 +96,7 @@ class Gallery:
                 self._encodings[row] = vectors[index]
                 self._squared_norms[row] = norms[index]
                 self._customer_ids[row] = owners[index]
+                self._second[row] = False
             fresh = ~existing
             count = int(fresh.sum())
             if not count:
@@ -90,6 +107,7 @@ class Gallery:
             self._squared_norms[start:stop] = norms[fresh]
             self._template_ids[start:stop] = ids[fresh]
             self._customer_ids[start:stop] = owners[fresh]
+            self._second[start:stop] = False
             self._row_of.update(zip(ids[fresh].tolist(), range(start, stop), strict=True))
             self._size = stop
 
@@ -106,13 +124,17 @@ class Gallery:
                     self._squared_norms[row] = self._squared_norms[last]
                     self._template_ids[row] = self._template_ids[last]
                     self._customer_ids[row] = self._customer_ids[last]
+                    self._second[row] = self._second[last]
                     self._row_of[int(self._template_ids[row])] = row
                 # Zero the vacated row so a revoked template's vector does not linger in memory.
                 self._encodings[last] = 0.0
                 self._size = last
 
-    def nearest(self, probe: np.ndarray, *, exclude_customer_id: int | None = None) -> Match | None:
-        """The closest template (optionally ignoring one customer's), or None if there is none."""
+    def nearest(
+        self, probe: np.ndarray, *, exclude_customer_id: int | None = None, skip_second: bool = False
+    ) -> Match | None:
+        """The closest template (optionally ignoring one customer's, and with ``skip_second`` those the
+        second model scores), or None if there is none."""
         vector = np.asarray(probe, dtype=np.float32).reshape(-1)
         if vector.shape != (ENCODING_SIZE,):
             raise ValueError(f"probe must have {ENCODING_SIZE} values")
@@ -127,9 +149,11 @@ class Gallery:
             scores += self._squared_norms[:size]
             if exclude_customer_id is not None:
                 scores[self._customer_ids[:size] == exclude_customer_id] = np.inf
+            if skip_second:
+                scores[self._second[:size]] = np.inf
             row = int(np.argmin(scores))
             if not np.isfinite(scores[row]):
-                return None  # every template belongs to the excluded customer
+                return None  # every template belongs to the excluded customer (or is skipped)
             # Exact distance for the winner in float64: the expanded form loses precision by
             # cancellation, and callers compare this figure against the threshold.
             diff = self._encodings[row].astype(np.float64) - vector
@@ -149,7 +173,7 @@ class Gallery:
         encodings = np.zeros((capacity, ENCODING_SIZE), dtype=np.float32)
         encodings[:size] = self._encodings[:size]
         self._encodings = encodings
-        for name in ("_squared_norms", "_template_ids", "_customer_ids"):
+        for name in ("_squared_norms", "_template_ids", "_customer_ids", "_second"):
             old = getattr(self, name)
             grown = np.zeros(capacity, dtype=old.dtype)
             grown[:size] = old[:size]

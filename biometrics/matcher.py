@@ -76,14 +76,18 @@ def match_nearest(
     exclude_customer_id: int | None = None,
     deadline_s: float | None = None,
     min_version: int = 0,
+    reid_probes: np.ndarray | None = None,
 ) -> Nearest:
     """The enrolled customer nearest to any of `probes` ((128,) or (k,128) encodings), ignoring
     `exclude_customer_id` (the card owner, or the customer being enrolled).
 
     Never raises for a slow or missing matcher: the answer says how many shards answered (`complete`).
     `min_version`: the gallery version the caller already saw; shards answer at that version or later.
+    `reid_probes`: the same faces' second-model embeddings ((256,) or (k,256)); with them the shards compare
+    as the 1:1 does (second model where a template has it, dlib for the rest), distances on the kiosk scale.
     """
     vectors = np.asarray(probes, dtype=np.float32).reshape(-1, 128)
+    reid = None if reid_probes is None else np.asarray(reid_probes, dtype=np.float32).reshape(-1, 256)
     shards = int(settings.MATCHER_SHARDS)
     deadline = settings.MATCHER_FRAME_DEADLINE_S if deadline_s is None else deadline_s
     if settings.MATCHER_IN_PROCESS:
@@ -96,11 +100,12 @@ def match_nearest(
                 probes=vectors,
                 exclude_customer_id=exclude_customer_id,
                 min_version=min_version,
+                reid_probes=reid,
             )
             for shard in range(shards)
         ]
         return _gathered(answers, shards, reason="")
-    return _scatter_gather(vectors, exclude_customer_id, deadline, min_version, shards)
+    return _scatter_gather(vectors, exclude_customer_id, deadline, min_version, shards, reid)
 
 
 def _gathered(answers: list[dict[str, Any]], shards: int, *, reason: str) -> Nearest:
@@ -136,19 +141,34 @@ def reply_redis() -> Any:
 
 
 def _scatter_gather(
-    probes: np.ndarray, exclude_customer_id: int | None, deadline_s: float, min_version: int, shards: int
+    probes: np.ndarray,
+    exclude_customer_id: int | None,
+    deadline_s: float,
+    min_version: int,
+    shards: int,
+    reid: np.ndarray | None = None,
 ) -> Nearest:
     from atmsite.celery import app
 
     started = time.monotonic()
     reply_key = f"{settings.MATCHER_QUEUE}:reply:{secrets.token_hex(12)}"
     payload = encrypt_bytes(probes.astype("<f4").tobytes()).decode("ascii")
+    reid_payload = "" if reid is None else encrypt_bytes(reid.astype("<f4").tobytes()).decode("ascii")
     expires_at = time.time() + deadline_s
     try:
         for shard in range(shards):
             app.send_task(
                 MATCH_TASK,
-                args=[shard, shards, payload, exclude_customer_id, min_version, reply_key, expires_at],
+                args=[
+                    shard,
+                    shards,
+                    payload,
+                    exclude_customer_id,
+                    min_version,
+                    reply_key,
+                    expires_at,
+                    reid_payload,
+                ],
                 queue=shard_queue(shard),
                 expires=deadline_s,
                 retry=False,

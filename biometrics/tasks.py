@@ -60,6 +60,7 @@ def match_shard_query_task(
     min_version: int,
     reply_key: str,
     expires_at: float,
+    reid_payload: str = "",
 ) -> bool:
     """One shard's part of a 1:N query (biometrics.matcher), on the matcher worker of queue match.<k>."""
     from biometrics.services import matcher_shard
@@ -72,4 +73,5 @@ def match_shard_query_task(
         min_version=min_version,
         reply_key=reply_key,
         expires_at=expires_at,
+        reid_payload=reid_payload,
     )

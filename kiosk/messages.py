@@ -54,6 +54,12 @@ FAILURE_MESSAGES: Messages = {
     ),
     FailureReason.NOT_ENROLLED: gettext_lazy("No face is enrolled for this card."),
     FailureReason.LIVENESS: gettext_lazy("The camera could not confirm a live person in front of it."),
+    FailureReason.GREY_ZONE: gettext_lazy(
+        "Your face was not recognised clearly enough, so we will confirm it with a code sent to your phone."
+    ),
+    FailureReason.STEP_UP: gettext_lazy(
+        "For an amount this large we also need a one-time code sent to your phone."
+    ),
 }
 END_MESSAGES: Messages = {
     EndReason.CUSTOMER: gettext_lazy("Session ended. Take your card."),
@@ -69,9 +75,13 @@ END_MESSAGES: Messages = {
         "Too many wrong PINs. Card-less cash is disabled; please visit a branch."
     ),
 }
-# Card-less sessions have no card: the same reasons, worded without one (issue 23).
+# Card-less sessions have no card: the same reasons, worded without one. They have no code to lean on
+# either: a face too close to call is refused.
 CARDLESS_FAILURE_MESSAGES: Messages = {
     FailureReason.NO_MATCH: gettext_lazy("Your face could not be matched."),
+    FailureReason.GREY_ZONE: gettext_lazy(
+        "Your face was not recognised clearly enough for card-less cash; please use your card."
+    ),
     FailureReason.FACE_LOCKED: gettext_lazy("Face verification is locked after repeated failures."),
     FailureReason.NOT_ENROLLED: gettext_lazy("No face is enrolled for card-less cash."),
 }
@@ -127,6 +137,10 @@ def welcome_message(*, first_name: str, match_percent: int | None) -> str:
         "percent": match_percent or 0,
         "name": first_name,
     }
+
+
+def step_up_message() -> str:
+    return str(FAILURE_MESSAGES[FailureReason.STEP_UP])
 
 
 def pin_prompt() -> str:

@@ -193,6 +193,15 @@ class KioskSession(models.Model):
     match_streak = models.PositiveSmallIntegerField(
         default=0, help_text="Consecutive frames matching the card owner with exactly one face."
     )
+    face_scores = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Distances of the last FACE_MATCH_FRAMES_REQUIRED matching frames (the current streak's "
+        "tail); their median decides the session.",
+    )
+    face_score = models.FloatField(
+        null=True, blank=True, help_text="The session's aggregated face score (median distance), decided."
+    )
     several_faces_since = models.DateTimeField(
         null=True,
         blank=True,

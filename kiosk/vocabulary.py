@@ -20,6 +20,8 @@ class FailureReason(models.TextChoices):
     FACE_LOCKED = "face_locked", "Face check locked"
     NOT_ENROLLED = "not_enrolled", "No face enrolled"
     LIVENESS = "liveness", "Liveness failed"
+    GREY_ZONE = "grey_zone", "Face match too close to the threshold"
+    STEP_UP = "step_up", "Code needed for a large withdrawal"
 
 
 class EndReason(models.TextChoices):

@@ -42,4 +42,12 @@ FACE_MODEL_ENABLED = env.bool("FACE_MODEL_ENABLED", default=True)
 # The operating point of the second model: the same-group false-match rate the per-template (cohort)
 # normalised threshold is set for (biometrics.comparison.normalised_threshold), not a fixed distance.
 FACE_TARGET_FMR = env.float("FACE_TARGET_FMR", default=1e-4)
+# A session whose aggregated score (median of its K matching frames) lies within this fraction of the
+# threshold is not verified by the face: the card path asks for the WhatsApp code, card-less refuses. 0.1 was
+# chosen from `benchmark_accuracy --json` ("scores"): 2.6 % of faces-diverse genuine comparisons fall there,
+# and NUAA's one impostor inside the threshold (0.996 of it) too.
+FACE_GREY_ZONE = env.float("FACE_GREY_ZONE", default=0.1)
+# A withdrawal above this amount (whole units of the bank's currency) on a session verified by the face only
+# asks for the WhatsApp code first (card path). 0 turns the step-up off.
+FACE_STEP_UP_AMOUNT = env.int("FACE_STEP_UP_AMOUNT", default=500)
 PAD_MODELS = env.list("PAD_MODELS", default=["MiniFASNetV2", "MiniFASNetV1SE"])

@@ -16,10 +16,17 @@ from accounts.approvals.services import face_reenrol_propose
 from audit.models import AuditEvent
 from biometrics import engine
 from biometrics.matcher import MatcherUnavailable, match_nearest
-from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState, encoding_unpack
+from biometrics.models import (
+    REID_ENCODING_SIZE,
+    Enrolment,
+    EnrolmentPhoto,
+    FaceTemplate,
+    GalleryState,
+    encoding_unpack,
+)
 from biometrics.services.enrolment_capture import enrolment_audit
 from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
-from biometrics.services.second_model import cohort_read
+from biometrics.services.second_model import REID_VERSION, cohort_read
 from biometrics.services.templates import photo_encode, template_create, templates_activate
 
 # Same-person distances on ordinary photos reach ~0.53, different people start at ~0.66 (shared photo set):
@@ -140,11 +147,19 @@ def _duplicate_identity_flag(
     """Ask every matcher shard whether these templates match another customer; if one does, the enrolment
     waits for review (True). Without every shard's answer nothing may be activated: MatcherUnavailable makes
     the task retry, and the transaction's rollback releases the gallery lock meanwhile."""
+    # The combined comparison of the 1:1: the new photos' second-model embeddings go too (templates without
+    # one are compared by dlib alone).
+    reid = [
+        encoding_unpack(template.reid_encoding, size=REID_ENCODING_SIZE)
+        for template in templates
+        if template.reid_encoding and template.reid_version == REID_VERSION
+    ]
     nearest = match_nearest(
         probes=np.vstack([encoding_unpack(template.encoding) for template in templates]),
         exclude_customer_id=enrolment.customer_id,
         deadline_s=settings.MATCHER_ENROLMENT_DEADLINE_S,
         min_version=state.version,
+        reid_probes=np.vstack(reid) if reid else None,
     )
     if not nearest.names_someone():
         if not nearest.complete:

@@ -25,7 +25,8 @@ from django.db.models.functions import Mod
 
 from biometrics import engine
 from biometrics.gallery import Gallery
-from biometrics.models import ENCODING_SIZE, FaceTemplate, GalleryState, encoding_unpack
+from biometrics.gallery_reid import ReidIndex
+from biometrics.models import ENCODING_SIZE, REID_ENCODING_SIZE, FaceTemplate, GalleryState, encoding_unpack
 from biometrics.services.gallery_state import gallery_state_lock, gallery_state_read, gallery_version_bump
 
 __all__ = [
@@ -69,6 +70,25 @@ def _in_shard(queryset: QuerySet[FaceTemplate], shard: int, shards: int) -> Quer
     return queryset.annotate(shard_key=Mod("customer_id", shards)).filter(shard_key=shard)
 
 
+def _load_reid(gallery: Gallery, queryset: QuerySet[FaceTemplate]) -> None:
+    """The second-model templates of these rows into the shard's ReidIndex (marked in the dlib gallery)."""
+    from biometrics.services.second_model import REID_VERSION
+
+    if gallery.reid is None:
+        gallery.reid = ReidIndex()
+    rows = list(
+        queryset.filter(reid_version=REID_VERSION, reid_scale__isnull=False).values_list(
+            "id", "customer_id", "reid_encoding", "reid_scale"
+        )
+    )
+    if not rows:
+        return
+    ids = [row[0] for row in rows]
+    vectors = np.vstack([encoding_unpack(row[2], size=REID_ENCODING_SIZE) for row in rows])
+    gallery.reid.add(ids, [row[1] for row in rows], vectors, [float(row[3] or 0.0) for row in rows])
+    gallery.mark_second(ids)
+
+
 def _load_into(gallery: Gallery, queryset: QuerySet[FaceTemplate]) -> int:
     loaded = 0
     ids: list[int] = []
@@ -96,6 +116,7 @@ def _load_into(gallery: Gallery, queryset: QuerySet[FaceTemplate]) -> int:
         if len(ids) >= _CHUNK:
             flush()
     flush()
+    _load_reid(gallery, queryset)
     return loaded
 
 
@@ -134,6 +155,8 @@ def _apply_delta(gallery: Gallery, old: int, new: int, shard: int = 0, shards: i
     )
     if removed:
         gallery.remove(removed)
+        if gallery.reid is not None:
+            gallery.reid.remove(removed)
     added = _in_shard(
         FaceTemplate.objects.filter(
             Q(

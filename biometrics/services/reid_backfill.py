@@ -89,4 +89,10 @@ def templates_reid_backfill() -> ReidBackfillResult:
                 data={"engine": REID_VERSION, "templates": len(locked), "gallery_version": version},
             )
             customers += 1
+    if customers:
+        # The matcher shards hold these templates already (same gallery versions): a new epoch makes every
+        # process reload them in full, with their second-model rows, on its next use.
+        from biometrics.services.gallery_sync import gallery_rebuild_request
+
+        gallery_rebuild_request()
     return ReidBackfillResult(customers=customers, templates=written, photos_failed=failed)

@@ -117,12 +117,35 @@ def frame_distance(
     """The customer's best second-model score for this frame on the kiosk's distance scale; None when the
     second model is off or the customer has no second-model template yet (the caller falls back to dlib).
     A frame where YuNet finds no face at dlib's face scores as a clear non-match."""
+    return frame_scores(customer_id=customer_id, image=image, face=face, state=state)[0]
+
+
+def frame_scores(
+    *, customer_id: int, image: np.ndarray, face: engine.Face, state: tuple[int, int]
+) -> tuple[float | None, np.ndarray | None]:
+    """``frame_distance`` and the frame's second-model probe (None when not computed: the second model is
+    off, or the customer has no second-model template; or YuNet found no face)."""
     if not second_model_active():
+        return None, None
+    templates, scales = customer_reid_templates(customer_id=customer_id, state=state)
+    if len(templates) == 0:
+        return None, None
+    probe = image_embed(image, near=face.box)
+    if probe is None:
+        return 2.0 * settings.FACE_DISTANCE_THRESHOLD, None
+    return as_distance(float(normalised_scores(templates, scales, probe).min())), probe
+
+
+def frame_probe(*, image: np.ndarray, face: engine.Face) -> np.ndarray | None:
+    """The frame's second-model embedding for the 1:N tier (None with the second model off or no face)."""
+    return image_embed(image, near=face.box) if second_model_active() else None
+
+
+def candidate_distance(*, customer_id: int, probe: np.ndarray | None, state: tuple[int, int]) -> float | None:
+    """A card-less candidate's second-model score on the kiosk scale (None: no probe or no template)."""
+    if probe is None:
         return None
     templates, scales = customer_reid_templates(customer_id=customer_id, state=state)
     if len(templates) == 0:
         return None
-    probe = image_embed(image, near=face.box)
-    if probe is None:
-        return 2.0 * settings.FACE_DISTANCE_THRESHOLD
     return as_distance(float(normalised_scores(templates, scales, probe).min()))

@@ -6,9 +6,9 @@ and the kiosk records the probe so the naming is done later.
 
 With the second model (biometrics.services.second_model) the distance d of a customer who has its templates
 is its per-template score mapped so that its threshold is FACE_DISTANCE_THRESHOLD.
-Match percentage shown to people (not used for decisions) is a piecewise-linear calibration of the distance d
-with threshold t = FACE_DISTANCE_THRESHOLD:  d = 0 → 100 %,  d = t → 50 %,  d ≥ 0.8 → 0 %, clamped; so every
-match reads ≥ 50 % and every refusal < 50 %.
+Match percentage shown to people (not used for decisions): d / FACE_DISTANCE_THRESHOLD read against the
+genuine scores the benchmark measured (comparison.genuine_percent): the share of genuine comparisons that
+scored no better, so the median genuine customer reads 50 % and a clear match 75-100 %.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from biometrics import engine
+from biometrics.comparison import genuine_percent
 from biometrics.matcher import match_nearest
 from biometrics.model_files import feature_active
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
@@ -31,17 +32,14 @@ from biometrics.services import second_model
 from biometrics.services.gallery_state import gallery_state_read
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
-PERCENT_ZERO_DISTANCE = 0.8
 _CACHE_SIZE = 512
 
 
 def match_percent(distance: float, *, threshold: float | None = None) -> int:
+    """The percentage shown after the decision: the score (distance over the threshold) read against the
+    genuine comparisons the benchmark measured (comparison.genuine_percent)."""
     threshold = settings.FACE_DISTANCE_THRESHOLD if threshold is None else threshold
-    if distance <= threshold:
-        value = 100.0 - 50.0 * distance / threshold
-    else:
-        value = 50.0 * (PERCENT_ZERO_DISTANCE - distance) / max(PERCENT_ZERO_DISTANCE - threshold, 1e-6)
-    return round(min(100.0, max(0.0, value)))
+    return genuine_percent(distance / threshold)
 
 
 # customer_id -> (gallery (version, epoch), (N,128) float32). Frames of one kiosk session hit the same entry,
@@ -155,7 +153,9 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     # The second model decides when the customer has its templates (second_model); dlib's encoding is then
     # only needed to name an impostor through the 1:N tier, so a matching frame skips it.
     probe: np.ndarray | None = None
-    distance = second_model.frame_distance(customer_id=customer_id, image=image, face=face, state=state)
+    distance, reid_probe = second_model.frame_scores(
+        customer_id=customer_id, image=image, face=face, state=state
+    )
     if distance is None:
         probe = engine.encode_face(image, face)
         distance = float(engine.distances(known, probe).min())
@@ -166,8 +166,12 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
         return compared.verdict(FaceOutcome.MATCH, pad_score=pad_score, customer_id=customer_id)
     if probe is None:
         probe = engine.encode_face(image, face)
-    other = match_nearest(probes=probe, exclude_customer_id=customer_id, min_version=state[0])
     # PAD for another customer's face too (and one not yet named): only a live one counts towards blocking.
+    if reid_probe is None:
+        reid_probe = second_model.frame_probe(image=image, face=face)
+    other = match_nearest(
+        probes=probe, exclude_customer_id=customer_id, min_version=state[0], reid_probes=reid_probe
+    )
     if other.names_someone(threshold=threshold):
         return compared.verdict(
             FaceOutcome.MISMATCH, other_customer_id=other.customer_id, pad_score=_pad_score(image, face)
@@ -246,8 +250,9 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     face, boxes, landmarks = usable
     state = gallery_state_read()
     probe = engine.encode_face(image, face)
+    reid_probe = second_model.frame_probe(image=image, face=face)
     scored = sorted(
-        (float(engine.distances(known, probe).min()), customer_id)
+        (_candidate_distance(customer_id, known, probe, reid_probe, state), customer_id)
         for customer_id in customer_ids
         if len(known := customer_active_encodings(customer_id=customer_id, state=state))
     )
@@ -263,12 +268,28 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
     threshold = settings.FACE_DISTANCE_THRESHOLD
     if best is None or best[0] > threshold:
         other = match_nearest(
-            probes=probe, exclude_customer_id=best[1] if best else None, min_version=state[0]
+            probes=probe,
+            exclude_customer_id=best[1] if best else None,
+            min_version=state[0],
+            reid_probes=reid_probe,
         )
         if other.names_someone(threshold=threshold) and other.customer_id not in customer_ids:
             return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
         return compared.verdict(FaceOutcome.NO_MATCH)
     return compared.verdict(FaceOutcome.NO_MATCH, reason="Too close to call")
+
+
+def _candidate_distance(
+    customer_id: int,
+    known: np.ndarray,
+    probe: np.ndarray,
+    reid_probe: np.ndarray | None,
+    state: tuple[int, int],
+) -> float:
+    """A candidate's score as the 1:1 computes it: the second model's when the candidate has its templates,
+    dlib's otherwise."""
+    second = second_model.candidate_distance(customer_id=customer_id, probe=reid_probe, state=state)
+    return second if second is not None else float(engine.distances(known, probe).min())
 
 
 def candidates_decide(scored: Sequence[tuple[float, int]]) -> tuple[float, int] | None:

@@ -32,7 +32,7 @@ from ..messages import FrameHint
 from ..models import Kiosk, KioskSession
 from ..selectors import session_owner_first_name
 from ..vocabulary import EndReason, FailureReason
-from . import face, security
+from . import face, security, step_up
 from .sessions import (
     PublicId,
     State,
@@ -285,7 +285,7 @@ def _frame_result(
 ) -> FrameResult:
     boxes = [dict(box) for box in verdict.boxes]
     if session.state == State.VERIFIED:
-        percent = verdict.match_percent
+        percent = step_up.session_match_percent(session, fallback=verdict.match_percent)
         name = session_owner_first_name(session)
         message = messages.welcome_message(first_name=name, match_percent=percent)
         return FrameResult(session, FrameOutcome.VERIFIED, "", boxes, percent, message, frame_size)
@@ -354,8 +354,11 @@ def _frame_match(session: KioskSession, *, verdict: FrameVerdict, now: datetime,
         session.cardless_face_candidate_id = verdict.customer_id
         session.save(update_fields=["cardless_face_candidate_id"])
     session.match_streak += 1
-    fields = ["match_streak"]
+    fields = ["match_streak", "face_scores"]
+    session.face_scores = step_up.streak_scores(session, distance=verdict.distance)
     if session.match_streak >= settings.FACE_MATCH_FRAMES_REQUIRED and live:
+        if step_up.session_grey_zone_decide(session, now=now):
+            return  # too close to the threshold to trust the face alone (audited with the score)
         # Card-less: the face alone never pays out; the PIN decides (verified_at is set by the PIN).
         decided = State.PIN_PENDING if session.is_cardless else State.VERIFIED
         session.state, session.verified_by = decided, KioskSession.VerifiedBy.FACE
@@ -373,5 +376,5 @@ def _frame_match(session: KioskSession, *, verdict: FrameVerdict, now: datetime,
     face_decision_audit(
         session,
         outcome=AuditEvent.Outcome.SUCCESS,
-        data={"streak": session.match_streak, "distance": verdict.distance},
+        data={"streak": session.match_streak, "distance": verdict.distance, "score": session.face_score},
     )

@@ -25,6 +25,7 @@ from ..models import Cassette, Kiosk, KioskSession
 from . import cardless
 from .notes import notes_for_amount
 from .sessions import State, session_get, session_lock, session_refresh, session_require, session_touch
+from .step_up import session_withdraw_step_up
 
 MENU_STATES = (State.VERIFIED, State.IN_MENU)
 
@@ -106,6 +107,7 @@ def session_withdraw(
     key = idempotency_key_check(idempotency_key)
     # Passed deadlines are committed in their own transaction, before the kiosk lock (lock order).
     session_refresh(kiosk=kiosk, public_id=public_id)
+    session_withdraw_step_up(kiosk=kiosk, public_id=public_id, amount=whole)  # a large amount: the code too
     with transaction.atomic():
         return _withdraw(kiosk=kiosk, public_id=public_id, whole=whole, key=key)
 

@@ -28,6 +28,7 @@ from audit.models import AuditEvent
 
 from ..models import DeferredNaming, Kiosk, KioskSession, OtpCode
 from ..otp_senders import OtpSendError
+from ..vocabulary import FailureReason
 from .code_path import (
     code_path_cooldown_notice_send,
     code_path_failure_record,
@@ -71,6 +72,8 @@ def _code_path_closed(session: KioskSession, *, now: datetime) -> str:
     ):
         # A code sent to a number an insider just put on the account would hand them the account.
         return "phone_changed"
+    if session.is_cardless and session.face_failure_reason == FailureReason.GREY_ZONE:
+        return "grey_zone"  # card-less: a face too close to call is refused, no code stands in for it
     return ""
 
 

@@ -117,6 +117,7 @@
     if (state === "face_failed") {
       $("failure-message").textContent = data.message;
       modeTexts(data.mode);
+      offerTitle(data.face_failure_reason);
       show("otp-offer");
     } else if (state === "otp_sent") {
       show("otp");
@@ -366,10 +367,22 @@
     }, function () { busy = false; showError(S.network_error); });
   });
 
+  /* The code offer's title: the face passed but a code is needed (step-up), or the face check failed. */
+  function offerTitle(reason) {
+    var title = $("otp-offer-title");
+    title.textContent = (reason === "step_up" || reason === "grey_zone") ? title.dataset.stepUp : title.dataset.default;
+  }
+
   function handleRefusal(r) {
     /* otp_unavailable: no code for this card now, and the server has ended the session */
     if (r.data.code === "session_ended" || r.data.code === "session_timeout" || r.data.code === "card_blocked" || r.data.code === "otp_unavailable" || r.status === 404) {
       finish(r.data.detail || endedText());
+      return;
+    }
+    if (r.data.code === "step_up_required") {  /* a large amount: the code is asked, on the code screen */
+      $("failure-message").textContent = r.data.detail;
+      offerTitle("step_up");
+      show("otp-offer");
       return;
     }
     showError(r.data.detail || S.network_error);

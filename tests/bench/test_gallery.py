@@ -26,8 +26,14 @@ def test_command_prints_every_figure(capsys):
         "add10_max_ms",
         "remove10_p50_ms",
         "nbytes_mb",
+        "dlib_nbytes_mb",
+        "reid_nbytes_mb",
+        "combined_search_p50_ms",
+        "combined_search_p95_ms",
     }
     assert figures["size"] == 2000
+    # The second-model rows (256 float32 + scale) double a dlib row's (128 float32) memory, at least.
+    assert figures["reid_nbytes_mb"] >= 2 * figures["dlib_nbytes_mb"] * 0.9
 
 
 def test_command_text_report(capsys):
