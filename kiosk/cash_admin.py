@@ -25,10 +25,13 @@ from .services.cash_in import deposit_denominations
 from .services.cash_office import CountOutcome, cash_count_submit, kiosk_currency_check
 
 
-def note_counts_form(denominations: list[int]) -> type[forms.Form]:
+def note_counts_form(denominations: list[int], *, initial: int | None = None) -> type[forms.Form]:
     fields = {
         f"note_{value}": forms.IntegerField(
-            label=_("%(value)s notes") % {"value": value}, min_value=0, max_value=1_000_000
+            label=_("%(value)s notes") % {"value": value},
+            min_value=0,
+            max_value=1_000_000,
+            initial=initial,
         )
         for value in sorted(denominations, reverse=True)
     }
@@ -124,13 +127,16 @@ class KioskCashActionsMixin:
         title: str,
         note: str,
         held: str,
+        initial: int | None = None,
     ) -> HttpResponse | None:
-        """A blind count form (nothing pre-filled, no expected figure); each submit is one person's count."""
+        """A blind count form (no expected figure anywhere; at most a neutral 0 pre-filled); each submit is one
+        person's count."""
         kiosk = self._one(request, queryset)
         if kiosk is None:
             return None
         values = set(getattr(kiosk, held).values_list("denomination", flat=True))
-        form = note_counts_form(sorted(values | set(deposit_denominations(currency=kiosk.currency))))(
+        denominations = sorted(values | set(deposit_denominations(currency=kiosk.currency)))
+        form = note_counts_form(denominations, initial=initial)(
             request.POST if "apply" in request.POST else None
         )
         if form.is_valid():
@@ -168,6 +174,9 @@ class KioskCashActionsMixin:
             title=_("Load the cassettes"),
             held="cassettes",
             note=_("enter the number of notes each cassette holds after loading."),
+            # Zeros, not today's counts: staff type only the cassettes they loaded, and the second person
+            # cannot confirm by re-submitting figures the page already shows.
+            initial=0,
         )
 
     @admin.action(

@@ -209,10 +209,12 @@ def test_only_staff_who_may_change_kiosks_count_bins_and_load_cassettes(teller, 
 
 
 def test_cassette_loading_defaults_to_zeros_under_one_title(superuser_client, kiosk):
-    """Issue 23 item 3: the loading form pre-fills the loaded counts, 0 elsewhere, and has one title."""
+    """Issue 23 item 3: the loading form starts at 0 for every denomination (never today's counts: two people
+    count, and the second must not confirm by re-submitting figures the page shows) and has one title."""
     page = superuser_client.post(
         "/admin/kiosk/kiosk/", {"action": "load_cassettes", "_selected_action": [kiosk.pk]}
     ).content.decode()
     assert re.search(r'name="note_500"[^>]*value="0"', page)
-    assert re.search(r'name="note_50"[^>]*value="100"', page)
+    assert re.search(r'name="note_50"[^>]*value="0"', page)
+    assert not re.search(r'name="note_50"[^>]*value="100"', page)
     assert page.count("<h1>Load the cassettes</h1>") == 1
