@@ -129,8 +129,8 @@ class KioskCashActionsMixin:
         held: str,
         initial: int | None = None,
     ) -> HttpResponse | None:
-        """A blind count form (no expected figure anywhere; at most a neutral 0 pre-filled); each submit is one
-        person's count."""
+        """A blind count form (no expected figure anywhere, at most a neutral 0 pre-filled); each submit is
+        one person's count."""
         kiosk = self._one(request, queryset)
         if kiosk is None:
             return None
