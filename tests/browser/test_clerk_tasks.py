@@ -21,6 +21,7 @@ from accounts.models import BankAccount, Card, ChangeRequest, Customer
 from audit.models import AuditEvent, AuditSnapshot
 from biometrics.services import enrollment
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, make_pan
+from tests.support.faces import first_enrolment_approve
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "clerk"
 VIEWPORTS = {"1366x768": {"width": 1366, "height": 768}, "1920x1080": {"width": 1920, "height": 1080}}
@@ -236,13 +237,23 @@ def test_teller_enrols_a_face(
     expect(page.locator("#thumbs li.ok img")).to_have_count(1, timeout=30_000)
     clerk.shot("captured")
     page.click("#submit")
-    expect(page.locator("#result-title")).to_have_text("Enrolment complete", timeout=60_000)
+    # A first face waits for a second member of staff (issue 20): the teller's page says so, and nothing is
+    # active until someone else approves.
+    expect(page.locator("#result-title")).to_have_text("Needs review", timeout=60_000)
+    expect(page.locator("#result-text")).to_contain_text("first face")
     expect(page.locator("#capture-panel")).to_be_hidden()
-    clerk.shot("complete")
+    clerk.shot("awaiting-approval")
+    assert not customer.face_templates.filter(
+        revoked_at__isnull=True, gallery_added_version__isnull=False
+    ).exists()
+    first_enrolment_approve(customer)
     gallery_sync.gallery_reset()
     verification.cache_clear()
     assert not clerk.problems, clerk.problems
-    assert customer.face_templates.filter(revoked_at__isnull=True).count() == 1
+    assert (
+        customer.face_templates.filter(revoked_at__isnull=True, gallery_added_version__isnull=False).count()
+        == 1
+    )
 
 
 # --- auditor ---------------------------------------------------------------------------------------------

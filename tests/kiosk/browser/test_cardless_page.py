@@ -148,9 +148,14 @@ def test_another_customers_face_at_this_number_is_refused_with_a_snapshot(
     assert "Biden" not in page.content() and "Barack" not in page.content()
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.FACE_MISMATCH)
     assert event.data["nearest_customer_id"] == biden.pk and event.snapshots.exists()
-    page.click('[data-screen="otp-offer"] [data-action="otp-request"]')
-    page.wait_for_selector('[data-screen="message"]:not([hidden])', timeout=10_000)
     assert message  # the stranger's reason, shown as for any face that does not match
+    # The code request answers as for a stranger (the code screen), but no code goes to the owner's phone.
+    TestSender.outbox.clear()
+    page.click('[data-screen="otp-offer"] [data-action="otp-request"]')
+    page.wait_for_selector('[data-screen="otp"]:not([hidden])', timeout=10_000)
+    assert TestSender.outbox == []
+    refused = AuditEvent.objects.get(kind=AuditEvent.Kind.OTP_REFUSED)
+    assert refused.data["why"] == "mismatch"
 
 
 def test_unknown_number_goes_through_the_same_screens_and_is_refused(
@@ -160,15 +165,22 @@ def test_unknown_number_goes_through_the_same_screens_and_is_refused(
     kiosk = KioskFactory(name="Card-less kiosk", cassettes={50: 10})
     browser = browser_factory(noisy_camera("people/joe_biden/biden_2.jpg"))
     texts = []
+    TestSender.outbox.clear()
     for number in (NATIONAL, "07700 900999"):  # Obama's number, then one nobody opted in with
         page, _problems = _kiosk_page(live_server, browser, kiosk)
         _start_cardless(page, number)
         texts.append(_failure_text(page))
         page.click('[data-screen="otp-offer"] [data-action="otp-request"]')
+        page.wait_for_selector('[data-screen="otp"]:not([hidden])', timeout=10_000)
+        texts.append(page.inner_text('[data-screen="otp"]'))
+        page.click('[data-screen="otp"] [data-action="cancel"]')
         page.wait_for_selector('[data-screen="message"]:not([hidden])', timeout=10_000)
         texts.append(page.inner_text("#message-body"))
         page.context.close()
-    assert texts[:2] == texts[2:]
+    assert texts[:3] == texts[3:]
+    assert (
+        TestSender.outbox == []
+    )  # neither Biden's face at Obama's number nor an unknown number sends a code
     assert KioskSession.objects.filter(mode="cardless", state="ended").count() == 2
 
 
