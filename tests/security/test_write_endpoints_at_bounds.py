@@ -127,6 +127,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "kiosk-api:deposit-cancel": Endpoint("/api/kiosk/sessions/{sid}/deposits/cancel/", "escrow"),
     "kiosk-api:session-end": Endpoint("/api/kiosk/sessions/{sid}/end/", "menu"),
+    # "Do you need more time?": restarts the idle timer only, takes no body.
+    "kiosk-api:session-keepalive": Endpoint("/api/kiosk/sessions/{sid}/keepalive/", "menu"),
     "kiosk-api:heartbeat": Endpoint("/api/kiosk/heartbeat/", "kiosk", {"error": "Camera not found"}),
     "accounts:customers": Endpoint(
         "/api/accounts/customers/",
