@@ -208,6 +208,7 @@ class Screens:
         if found["error"] and found["form"]:
             gap = found["error"]["top"] - found["form"]["bottom"]
             assert 0 <= gap <= 150, f"{where}: error {gap:.0f} px below its form"
+            assert found["error"]["height"] <= 200, f"{where}: error box {found['error']['height']} px tall"
         if found["cancel"] and found["input"]:
             assert found["cancel"]["top"] >= found["input"]["bottom"], f"{where}: Cancel above the input"
 
