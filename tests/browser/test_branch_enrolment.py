@@ -47,7 +47,7 @@ def capture_page(live_server, teller, browser_factory, camera_file, settings):
         enrolment = enrollment.enrolment_start(
             customer=customer, actor=teller, photos_required=photos_required
         )
-        context = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
         context.add_cookies(
             [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
         )
@@ -142,7 +142,7 @@ def test_a_reload_keeps_the_count_and_shows_the_kept_photos(capture_page):
 @pytest.mark.parametrize("camera", [(640, 480), (1280, 720)])
 def test_the_preview_shows_the_whole_frame_with_the_guide_on_a_centred_face(capture_page, camera):
     """Issue 23: the preview cropped a 4:3 camera into a 16:9 box and the guide circle missed the face. The
-    video box has the camera's aspect ratio, the whole frame is shown, the circle sits at the frame's centre."""
+    video box has the camera's aspect ratio, the whole frame is shown, the circle is at the frame's centre."""
     page, _enrolment = capture_page(1, camera)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for width, height in [(1366, 768), (1024, 768), (375, 812)]:
