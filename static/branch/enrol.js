@@ -68,11 +68,20 @@
       });
       video.srcObject = stream;
       await video.play();
+      fitPreview();
+      video.addEventListener("resize", fitPreview);  // the camera may change its frame size
       say(readyMessage(), progress.photos_taken >= progress.photos_required ? "ok" : "");
     } catch (error) {
       say("The camera could not be opened: " + error.message, "error");
     }
     updateCounter();
+  }
+
+  // The preview box takes the camera's aspect ratio: the whole frame, the guide circle on a centred face.
+  function fitPreview() {
+    if (video.videoWidth && video.videoHeight) {
+      video.parentElement.style.setProperty("--camera-ratio", String(video.videoWidth / video.videoHeight));
+    }
   }
 
   function grab() {

@@ -26,7 +26,16 @@
     hideError();
   }
 
-  function showError(text) { var e = $("error"); e.textContent = text; e.hidden = false; }
+  // The message goes just under what it is about (the form, the note acceptor, else the screen's end), not
+  // in a strip at the foot of a tall portrait display (issue 23).
+  function showError(text) {
+    var e = $("error"); e.textContent = text; e.hidden = false;
+    var screen = document.querySelector("[data-screen]:not([hidden])");
+    if (!screen) { return; }
+    var form = screen.querySelector("form, .acceptor");
+    if (form) { form.insertAdjacentElement("afterend", e); return; }
+    (screen.querySelector(".face__side") || screen).appendChild(e);
+  }
   function hideError() { $("error").hidden = true; }
 
   function newKey() {
@@ -601,7 +610,7 @@
       var d = r.data;
       var rows = [[S.deposit, money(d.amount)], [S.balance_after, money(d.balance_after)]];
       rows.push([S.notes, d.notes.map(function (n) { return n.count + " × " + n.denomination; }).join(", ")]);
-      rows.push(["", d.masked_pan + " · " + d.kiosk]);
+      rows.push(["", [d.masked_pan, d.kiosk].filter(Boolean).join(" · ")]);
       rows.push(["", new Date(d.created_at).toLocaleString(document.documentElement.lang)]);
       receipt(S.deposited, rows);
     }, function () { busy = false; showError(S.network_error); });  // a retry reuses escrowKey: credited once

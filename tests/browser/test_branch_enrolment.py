@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -14,6 +15,17 @@ from tests.factories import CustomerFactory
 from tests.support.faces import first_enrolment_approve
 
 PHOTO = "people/barack_obama/obama_1.jpg"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "branch-enrolment"
+
+# The preview's geometry: the video element's box, the camera's frame size, the guide circle's box.
+PREVIEW_JS = """
+() => {
+  const video = document.getElementById('camera');
+  const box = (el) => el.getBoundingClientRect().toJSON();
+  return {video: box(video), frame: [video.videoWidth, video.videoHeight],
+          fit: getComputedStyle(video).objectFit, guide: box(document.querySelector('.guide'))};
+}
+"""
 
 
 @pytest.fixture
@@ -24,15 +36,18 @@ def capture_page(live_server, teller, browser_factory, camera_file, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     session = Client()
     session.force_login(teller)
-    browser = browser_factory(camera_file(PHOTO, width=1280, height=720))
+    browsers: dict[tuple[int, int], object] = {}
 
-    def open_page(photos_required: int):
+    def open_page(photos_required: int, camera: tuple[int, int] = (1280, 720)):
+        if camera not in browsers:
+            browsers[camera] = browser_factory(camera_file(PHOTO, width=camera[0], height=camera[1]))
+        browser = browsers[camera]
         customer = CustomerFactory(full_name="Barack Obama")
         enrollment.customer_consent_record(customer=customer, actor=teller)
         enrolment = enrollment.enrolment_start(
             customer=customer, actor=teller, photos_required=photos_required
         )
-        context = browser.new_context()
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
         context.add_cookies(
             [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
         )
@@ -122,3 +137,29 @@ def test_a_reload_keeps_the_count_and_shows_the_kept_photos(capture_page):
     expect(page.locator("#result-panel")).to_be_hidden()
     page.wait_for_load_state("networkidle")
     assert thumbnails and set(thumbnails) == {200}
+
+
+@pytest.mark.parametrize("camera", [(640, 480), (1280, 720)])
+def test_the_preview_shows_the_whole_frame_with_the_guide_on_a_centred_face(capture_page, camera):
+    """Issue 23: the preview cropped a 4:3 camera into a 16:9 box and the guide circle missed the face. The
+    video box has the camera's aspect ratio, the whole frame is shown, the circle is at the frame's centre."""
+    page, _enrolment = capture_page(1, camera)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for width, height in [(1366, 768), (1024, 768), (375, 812)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(150)  # layout settles
+        page.screenshot(path=str(ARTIFACTS / f"preview-{camera[0]}x{camera[1]}-{width}x{height}.png"))
+        found = page.evaluate(PREVIEW_JS)
+        video, guide, where = found["video"], found["guide"], f"camera {camera} at {width}×{height}"
+        assert found["frame"] == list(camera), where
+        assert found["fit"] == "contain", where  # never a crop, whatever box the layout gives
+        assert video["width"] / video["height"] == pytest.approx(camera[0] / camera[1], rel=0.02), where
+        assert video["height"] <= height, f"{where}: preview taller than the window"
+        centre_x = guide["left"] + guide["width"] / 2
+        centre_y = guide["top"] + guide["height"] / 2
+        assert video["left"] <= centre_x <= video["right"] and video["top"] <= centre_y <= video["bottom"]
+        assert centre_x == pytest.approx(video["left"] + video["width"] / 2, abs=0.05 * video["width"])
+        assert centre_y == pytest.approx(video["top"] + video["height"] / 2, abs=0.05 * video["height"])
+        # A face, not a sausage: the circle is taller than wide, and inside the frame.
+        assert guide["height"] >= guide["width"] >= 0.5 * guide["height"], where
+        assert guide["height"] <= video["height"], where

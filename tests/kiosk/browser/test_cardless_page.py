@@ -110,6 +110,24 @@ def test_cardless_withdrawal_with_phone_face_and_pin(
     session = KioskSession.objects.get(kiosk=kiosk)
     assert (session.mode, session.customer_id) == ("cardless", obama_cardless.customer_id)
     assert not [p for p in problems if "Content Security Policy" in p], problems
+    _cardless_deposit_receipt_has_no_stray_dot(page, kiosk)
+
+
+def _cardless_deposit_receipt_has_no_stray_dot(page, kiosk) -> None:
+    """Issue 23: no card, so no masked number: the deposit receipt line must not start with a stray "·"."""
+    from tests.kiosk.conftest import CashInModule
+
+    page.click('[data-screen="result"] [data-action="menu"]')
+    module = CashInModule(kiosk)
+    page.click('[data-action="show-deposit"]')
+    page.wait_for_selector('[data-screen="deposit"]:not([hidden])', timeout=10_000)
+    assert module.report({"50": 1}, "cardless-dep-01").status_code == 201
+    page.wait_for_selector('[data-screen="escrow"]:not([hidden])', timeout=15_000)
+    page.click('[data-action="deposit-confirm"]')
+    page.wait_for_selector('[data-screen="result"]:not([hidden])', timeout=10_000)
+    lines = [line.strip() for line in page.locator("#result-body .receipt__row").all_inner_texts()]
+    assert any("Card-less kiosk" in line for line in lines), lines
+    assert not [line for line in lines if line.startswith("·")], lines
 
 
 def test_three_wrong_pins_disable_cardless_and_notify_the_owner(

@@ -95,6 +95,19 @@ LAYOUT_PROBLEMS_JS = """
 }
 """
 
+# Portrait (issue 23): where the shown error sits against the form it concerns, and Cancel against the input.
+PORTRAIT_JS = """
+() => {
+  const screen = document.querySelector('[data-screen]:not([hidden])');
+  const error = document.getElementById('error');
+  const form = screen.querySelector('form');
+  const input = form && form.querySelector('input');
+  const cancel = screen.querySelector('[data-action="cancel"]');
+  const box = (el) => el && !el.hidden ? el.getBoundingClientRect().toJSON() : null;
+  return {error: box(error), form: box(form), input: box(input), cancel: box(cancel)};
+}
+"""
+
 PREVIEW_JS = """
 () => {
   const camera = document.querySelector('.camera').getBoundingClientRect();
@@ -183,7 +196,21 @@ class Screens:
             assert problems == [], f"{label} at {width}×{height} ({self.lang}): {problems}"
             if preview:
                 self._check_preview(label, width, height)
+            if height > width:
+                self._check_portrait(label)
         self.checked.append(label)
+
+    def _check_portrait(self, label: str) -> None:
+        """Issue 23: an error just under the form it concerns (not 500-900 px below it), Cancel under the
+        input the customer types into."""
+        where = f"{label} at portrait ({self.lang})"
+        found = self.page.evaluate(PORTRAIT_JS)
+        if found["error"] and found["form"]:
+            gap = found["error"]["top"] - found["form"]["bottom"]
+            assert 0 <= gap <= 150, f"{where}: error {gap:.0f} px below its form"
+            assert found["error"]["height"] <= 200, f"{where}: error box {found['error']['height']} px tall"
+        if found["cancel"] and found["input"]:
+            assert found["cancel"]["top"] >= found["input"]["bottom"], f"{where}: Cancel above the input"
 
     def _wait_for_redraw(self) -> None:
         """The face box is redrawn on the next frame answer for the preview's new size."""
