@@ -323,17 +323,25 @@ def cardless_face_failure_record(session: KioskSession) -> bool:
 
 
 def _face_paused_notice(session: KioskSession, *, minutes: int) -> None:
+    from accounts.notices import notice_render
+
     from .entries import owner_notice_send
 
-    phone = Customer.objects.filter(pk__in=session.cardless_candidates or []).values_list("phone", flat=True)
-    if not phone:
+    owner = Customer.objects.filter(pk__in=session.cardless_candidates or []).order_by("pk").first()
+    if owner is None:
         return  # a number nobody opted in with: nobody to tell
-    body = _(
-        "%(bank)s: several face checks for card-less cash with this phone number failed at an ATM. "
-        "Card-less cash with this number is paused at that ATM for %(minutes)d minutes. If this was not you, "
-        "call the bank."
-    ) % {"bank": settings.BANK_NAME, "minutes": minutes}
-    owner_notice_send(session, phone=phone[0], body=body, notice="cardless_face_paused")
+    body = notice_render(
+        owner,
+        lambda: (
+            _(
+                "%(bank)s: several face checks for card-less cash with this phone number failed at an ATM. "
+                "Card-less cash with this number is paused at that ATM for %(minutes)d minutes. If this was not "
+                "you, call the bank."
+            )
+            % {"bank": settings.BANK_NAME, "minutes": minutes}
+        ),
+    )
+    owner_notice_send(session, phone=owner.phone, body=body, notice="cardless_face_paused")
 
 
 def cardless_face_decided(session: KioskSession, *, customer_id: int) -> None:

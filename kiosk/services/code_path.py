@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Customer
+from accounts.notices import notice_render
 
 from ..models import KioskSession
 from ..otp_senders import otp_sender_get
@@ -28,13 +29,18 @@ from .entries import owner_notice_send
 _CARDLESS_MEMORY_S = 24 * 3600
 
 
+def _owner(session: KioskSession) -> Customer | None:
+    """The card owner, or a customer who opted in with the typed number of a card-less session (None if
+    nobody did). The candidates all have the typed number: any of them gives it in the form it was stored."""
+    if not session.is_cardless:
+        return session.claimed_card.customer
+    return Customer.objects.filter(pk__in=session.cardless_candidates or []).order_by("pk").first()
+
+
 def _owner_phone(session: KioskSession) -> str:
     """The card owner's phone, or the typed number of a card-less session ("" if nobody opted in with it)."""
-    if not session.is_cardless:
-        return session.claimed_card.customer.phone
-    # The candidates all have the typed number: any of them gives it in the form it was stored.
-    candidates = Customer.objects.filter(pk__in=session.cardless_candidates or [])
-    return candidates.values_list("phone", flat=True).first() or ""
+    owner = _owner(session)
+    return owner.phone if owner is not None else ""
 
 
 def code_path_send(session: KioskSession, *, body: str) -> None:
@@ -89,19 +95,22 @@ def code_path_cooldown_notice_send(session: KioskSession, *, until: datetime) ->
         "bank": settings.BANK_NAME,
         "minutes": max(1, round((until - timezone.now()).total_seconds() / 60)),
     }
-    if session.is_cardless:
-        body = (
-            gettext(
-                "%(bank)s: several wrong one-time codes were entered at an ATM for card-less cash with this "
-                "phone number. Codes are paused for %(minutes)d minutes. If this was not you, call the bank."
+
+    def render() -> str:
+        if session.is_cardless:
+            return (
+                gettext(
+                    "%(bank)s: several wrong one-time codes were entered at an ATM for card-less cash with this "
+                    "phone number. Codes are paused for %(minutes)d minutes. If this was not you, call the bank."
+                )
+                % values
             )
-            % values
-        )
-    else:
-        body = gettext(
+        return gettext(
             "%(bank)s: several wrong one-time codes were entered at an ATM for your card %(card)s. Codes for "
             "this card are paused for %(minutes)d minutes. If this was not you, call the bank."
         ) % {**values, "card": session.claimed_card.masked_pan}
-    phone = _owner_phone(session)
-    if phone:
-        owner_notice_send(session, phone=phone, body=body, notice="cooldown")
+
+    owner = _owner(session)
+    if owner is not None:
+        # In the owner's language, not the kiosk screen's (whoever typed the codes chose that one).
+        owner_notice_send(session, phone=owner.phone, body=notice_render(owner, render), notice="cooldown")
