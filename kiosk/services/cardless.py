@@ -334,9 +334,9 @@ def _face_paused_notice(session: KioskSession, *, minutes: int) -> None:
         owner,
         lambda: (
             _(
-                "%(bank)s: several face checks for card-less cash with this phone number failed at an ATM. "
-                "Card-less cash with this number is paused at that ATM for %(minutes)d minutes. If this was not "
-                "you, call the bank."
+                "%(bank)s: several face checks for card-less cash with this phone number failed at an "
+                "ATM. Card-less cash with this number is paused at that ATM for %(minutes)d minutes. If "
+                "this was not you, call the bank."
             )
             % {"bank": settings.BANK_NAME, "minutes": minutes}
         ),

@@ -100,8 +100,9 @@ def code_path_cooldown_notice_send(session: KioskSession, *, until: datetime) ->
         if session.is_cardless:
             return (
                 gettext(
-                    "%(bank)s: several wrong one-time codes were entered at an ATM for card-less cash with this "
-                    "phone number. Codes are paused for %(minutes)d minutes. If this was not you, call the bank."
+                    "%(bank)s: several wrong one-time codes were entered at an ATM for card-less cash with "
+                    "this phone number. Codes are paused for %(minutes)d minutes. If this was not you, call "
+                    "the bank."
                 )
                 % values
             )
