@@ -146,7 +146,7 @@ def test_item3_kiosk_asks_for_more_time_and_cardless_ending_has_no_card(
     page.goto(f"{live_server.url}/kiosk/?lang={language}")
     page.locator("#more-time").wait_for(state="visible", timeout=15000)
     _shot(page, language, "item3-kiosk-more-time", "1080x1920")
-    # The prompt hides at once; the keepalive answer comes after it (waiting for the hidden prompt alone raced).
+    # The prompt hides at once and the keepalive answer comes after it: waiting for the prompt alone raced.
     with page.expect_response(lambda response: response.url.endswith("/keepalive/")) as answer:
         page.click("#more-time-yes")
     assert answer.value.status == 200
