@@ -333,7 +333,7 @@ class CardSecurity(models.Model):
     """Per-card counters for face and OTP failures (one row per card, created on first use, locked).
 
     None of these block the card: wrong codes cool the code path down, failed face checks lock face
-    verification for a while. Only mismatches from several kiosks block it (kiosk.services.security).
+    verification for a while. Only mismatches from several kiosks block it (kiosk.services.card_security).
     """
 
     card = models.OneToOneField("accounts.Card", on_delete=models.CASCADE, related_name="kiosk_security")

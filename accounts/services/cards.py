@@ -142,7 +142,7 @@ def card_unblock(*, card: Card, actor: Actor = None) -> Card:
     A counter left behind (a run of wrong codes, say) would re-block or re-lock the card on the next slip.
     """
     # Imported here: the kiosk app builds on accounts, not the other way round.
-    from kiosk.services.security import card_security_reset
+    from kiosk.services.card_security import card_security_reset
 
     # Counters first, then the card: the same lock order as the kiosk (card security → card).
     reset = card_security_reset(card=card)

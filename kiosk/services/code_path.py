@@ -21,7 +21,7 @@ from accounts.notices import notice_render
 
 from ..models import KioskSession
 from ..otp_senders import otp_sender_get
-from . import security
+from . import card_security
 from .counters import cache_count
 from .entries import owner_notice_send
 
@@ -58,7 +58,7 @@ def _cardless_keys(session: KioskSession) -> tuple[str, str, str]:
 def code_path_paused_until(session: KioskSession) -> datetime | None:
     """When the session's code path opens again, or None if it is open."""
     if not session.is_cardless:
-        return security.card_otp_locked_until(card=session.claimed_card)
+        return card_security.card_otp_locked_until(card=session.claimed_card)
     _failures, paused_key, _level = _cardless_keys(session)
     until = cache.get(paused_key)
     return until if until is not None and until > timezone.now() else None
@@ -67,7 +67,7 @@ def code_path_paused_until(session: KioskSession) -> datetime | None:
 def code_path_failure_record(session: KioskSession) -> datetime | None:
     """Count a wrong code; returns the end of the pause it started, else None. Call in the transaction."""
     if not session.is_cardless:
-        return security.card_otp_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
+        return card_security.card_otp_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
     failures_key, paused_key, level_key = _cardless_keys(session)
     if cache_count(failures_key, timeout=_CARDLESS_MEMORY_S) < settings.OTP_COOLDOWN_AFTER:
         return None
@@ -86,7 +86,7 @@ def code_path_success_record(session: KioskSession) -> None:
     if session.is_cardless:
         cache.delete_many(list(_cardless_keys(session)))
     else:
-        security.card_otp_success_record(card=session.claimed_card)
+        card_security.card_otp_success_record(card=session.claimed_card)
 
 
 def code_path_cooldown_notice_send(session: KioskSession, *, until: datetime) -> None:

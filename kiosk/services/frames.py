@@ -32,7 +32,7 @@ from ..messages import FrameHint
 from ..models import Kiosk, KioskSession
 from ..selectors import session_owner_first_name
 from ..vocabulary import EndReason, FailureReason
-from . import face, security, step_up
+from . import card_security, face, step_up
 from .sessions import (
     PublicId,
     State,
@@ -315,16 +315,16 @@ def _mismatch_seen(session: KioskSession, *, verdict: FrameVerdict, now: datetim
 
     The face check itself goes on as for a stranger (the kiosk must not be able to tell the two apart); only
     the first such frame of a session is recorded. It counts towards blocking the card (mismatches from two
-    kiosks) only once a live face showed it (security.mismatch_frame_live): a photo of an enrolled customer
-    held up with a card's number and expiry denies the code but cannot block someone else's card.
+    kiosks) only once a live face showed it (card_security.mismatch_frame_live): a photo of an enrolled
+    customer held up with a card's number and expiry denies the code but cannot block someone else's card.
     """
     first = not session.mismatch_seen
     if first:
         session.mismatch_seen = True
         session.save(update_fields=["mismatch_seen"])
     # A card is blocked on evidence; a typed phone number is not a credential that can be blocked.
-    counts = not session.is_cardless and security.mismatch_frame_live(session, verdict=verdict)
-    blocked = counts and security.card_mismatch_count(session)
+    counts = not session.is_cardless and card_security.mismatch_frame_live(session, verdict=verdict)
+    blocked = counts and card_security.card_mismatch_count(session)
     if not (first or counts):
         return
     session_audit(
@@ -370,7 +370,7 @@ def _frame_match(session: KioskSession, *, verdict: FrameVerdict, now: datetime,
 
         cardless_face_decided(session, customer_id=int(session.cardless_face_candidate_id or 0))
     elif session.state == State.VERIFIED:
-        security.card_face_success_record(card=session.claimed_card)
+        card_security.card_face_success_record(card=session.claimed_card)
     else:
         return
     face_decision_audit(

@@ -28,7 +28,7 @@ from biometrics.models import ENCODING_SIZE
 from biometrics.verdicts import FrameVerdict
 
 from ..models import DeferredNaming, KioskSession, OtpCode
-from . import face, security
+from . import card_security, face
 from .sessions import State, session_audit, session_close, session_lock
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def deferred_naming_resolve(*, deferral_id: int) -> str:
             )
             return deferral.outcome
         data.update(
-            _mismatch_apply_late(session, now=now, live=security.mismatch_pad_passed(deferral.pad_score))
+            _mismatch_apply_late(session, now=now, live=card_security.mismatch_pad_passed(deferral.pad_score))
         )
         data.update({"other_customer_id": nearest.customer_id, "distance": nearest.distance})
         session_audit(
@@ -163,7 +163,7 @@ def _mismatch_apply_late(session: KioskSession, *, now: datetime, live: bool) ->
     card = None if session.is_cardless else session.claimed_card
     stolen = card is not None and Card.objects.filter(pk=card.pk, status=Card.Status.STOLEN).exists()
     if live and not session.mismatch_counted and card is not None and not stolen:
-        blocked = security.card_mismatch_count(session)
+        blocked = card_security.card_mismatch_count(session)
     at_face_check = state_before in (State.CARD_ENTERED, State.FACE_PENDING, State.FACE_FAILED)
     if session.is_open and (blocked or not at_face_check):
         reason = KioskSession.EndReason.CARD_BLOCKED if blocked else KioskSession.EndReason.MISMATCH

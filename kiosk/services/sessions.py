@@ -8,7 +8,7 @@
 Nothing about the card owner leaves the server before the decision: no name, no score, and the face of
 another enrolled customer (a mismatch) looks to the kiosk exactly like a stranger's face. The mismatch is
 remembered on the session (`mismatch_seen`): no one-time code is sent for it, and it counts as evidence
-towards blocking the card (kiosk.services.security). The audit trail keeps every detail.
+towards blocking the card (kiosk.services.card_security). The audit trail keeps every detail.
 
 Camera frames (card_entered/face_pending → verified or face_failed) are handled in kiosk.services.frames; what
 the kiosk is told, in kiosk.messages and kiosk.selectors.
@@ -37,7 +37,7 @@ from biometrics.verdicts import FaceOutcome, FrameVerdict
 from ..messages import session_ended_message
 from ..models import Kiosk, KioskSession
 from ..vocabulary import EndReason, FailureReason
-from . import face, security
+from . import card_security, face
 from .card_reads import CardRead, card_read_resolve
 
 State = KioskSession.State
@@ -129,7 +129,7 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
     state, reason = State.CARD_ENTERED, ""
     if not has_templates:
         state, reason = State.FACE_FAILED, FailureReason.NOT_ENROLLED
-    elif security.card_face_locked(card=card):
+    elif card_security.card_face_locked(card=card):
         state, reason = State.FACE_FAILED, FailureReason.FACE_LOCKED
     return session_open(
         kiosk=kiosk,
@@ -219,7 +219,7 @@ def session_face_fail(
 
         locked = cardless_face_failure_record(session)
     else:
-        locked = security.card_face_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
+        locked = card_security.card_face_failure_record(card=session.claimed_card, kiosk_id=session.kiosk_id)
     evidence: dict[str, Any] = {
         "last_outcome": session.face_last_outcome,
         "shown_reason": reason,

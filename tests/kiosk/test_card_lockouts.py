@@ -13,7 +13,7 @@ from accounts import services as account_services
 from accounts.models import Card
 from audit.models import AuditEvent
 from kiosk.models import CardSecurity, KioskSession
-from kiosk.services import security
+from kiosk.services import card_security
 
 from .conftest import KioskDriver, second_kiosk_driver
 
@@ -245,7 +245,7 @@ def test_staff_unblock_resets_every_counter(alice_card, teller):
         row.otp_locked_until,
         row.otp_cooldown_level,
     ) == (0, None, 0, 0, None, 0)
-    assert not security.card_face_locked(card=alice_card)
+    assert not card_security.card_face_locked(card=alice_card)
     events = AuditEvent.objects.filter(kind=AuditEvent.Kind.CARD_UNBLOCKED)
     assert events.count() == 1
     reset = events.get().data["reset"]

@@ -12,7 +12,7 @@ from accounts.roles import SUPERVISOR
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from kiosk.models import CardSecurity
-from kiosk.services import security
+from kiosk.services import card_security
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 def _locked(card, settings) -> None:
     for _ in range(settings.KIOSK_FACE_LOCKOUT_FAILURES):
-        security.card_face_failure_record(card=card, kiosk_id=1)
-    assert security.card_face_locked(card=card)
+        card_security.card_face_failure_record(card=card, kiosk_id=1)
+    assert card_security.card_face_locked(card=card)
 
 
 def test_a_supervisor_resets_the_face_lock_of_an_active_card_with_a_reason(
@@ -35,7 +35,7 @@ def test_a_supervisor_resets_the_face_lock_of_an_active_card_with_a_reason(
     assert refused.value.code == "face_lock_reset_permission"
     with pytest.raises(ApplicationError):
         account_services.card_face_lock_reset(card=alice_card, reason=" ", actor=supervisor)
-    assert security.card_face_locked(card=alice_card)
+    assert card_security.card_face_locked(card=alice_card)
 
     client.force_login(supervisor)
     changelist = reverse("admin:accounts_card_changelist")
@@ -48,7 +48,7 @@ def test_a_supervisor_resets_the_face_lock_of_an_active_card_with_a_reason(
             "reason": "ID checked",
         },
     )
-    assert not security.card_face_locked(card=alice_card)
+    assert not card_security.card_face_locked(card=alice_card)
     assert CardSecurity.objects.get(card=alice_card).consecutive_face_failures == 0
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.FACE_LOCK_RESET)
     assert event.actor_id == supervisor.pk and event.data["reason"] == "ID checked"
