@@ -1,108 +1,20 @@
+"""A customer's session at a kiosk, its one-time codes and its deferred face namings."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext
 from encrypted_model_fields.fields import EncryptedTextField
 
 from biometrics.verdicts import FaceOutcome
 
-from .vocabulary import EndReason, FailureReason, VerifiedBy
+from ..vocabulary import EndReason, FailureReason, VerifiedBy
+from .kiosks import Kiosk
 
 if TYPE_CHECKING:
     from accounts.models import Card
-
-
-class Kiosk(models.Model):
-    class Status(models.TextChoices):
-        ACTIVE = "active", "In service"
-        MAINTENANCE = "maintenance", "Maintenance"
-        DISABLED = "disabled", "Disabled"
-
-    name = models.CharField(max_length=100, unique=True)
-    location = models.CharField(max_length=200, blank=True)
-    currency = models.CharField(max_length=3, default="EUR")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_contact_at = models.DateTimeField(
-        null=True, blank=True, help_text="The kiosk page's last heartbeat (kiosk.services.heartbeat)."
-    )
-    last_error = models.CharField(
-        max_length=200,
-        blank=True,
-        help_text="The last error the kiosk reported; cleared by a heartbeat without one.",
-    )
-    last_error_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Cassette(models.Model):
-    """Notes of one denomination loaded in a kiosk. Changed only under a lock on the kiosk row."""
-
-    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="cassettes")
-    denomination = models.PositiveIntegerField(help_text="Note value in whole currency units.")
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["kiosk", "-denomination"]
-        constraints = [
-            models.UniqueConstraint(fields=["kiosk", "denomination"], name="cassette_one_per_denomination"),
-            models.CheckConstraint(condition=Q(count__gte=0), name="cassette_count_not_negative"),
-            models.CheckConstraint(condition=Q(denomination__gt=0), name="cassette_denomination_positive"),
-        ]
-
-    def __str__(self) -> str:
-        return gettext("%(denomination)s × %(count)s notes") % {
-            "denomination": self.denomination,
-            "count": self.count,
-        }
-
-
-class KioskProvisioningCode(models.Model):
-    """A one-time code that, opened in the kiosk's browser, gives that browser the kiosk's device credential.
-
-    Only the SHA-256 of the code is stored: it is 256 random bits, so a fast hash is enough (no dictionary to
-    guess from). Short-lived and single use (`used_at`).
-    """
-
-    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="provisioning_codes")
-    code_sha256 = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by_id = models.BigIntegerField(null=True, blank=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"Provisioning code for {self.kiosk_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"
-
-
-class KioskCredential(models.Model):
-    """A long-lived device credential (random 256-bit token, stored as SHA-256). Revoked, never deleted."""
-
-    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="credentials")
-    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["kiosk", "revoked_at"])]
-
-    def __str__(self) -> str:
-        state = "revoked" if self.revoked_at else "active"
-        return f"Credential {self.pk} of kiosk {self.kiosk_id} ({state})"
 
 
 class KioskSession(models.Model):
@@ -329,92 +241,6 @@ class OtpCode(models.Model):
         return f"OTP {self.pk} for session {self.session_id}"
 
 
-class CardSecurity(models.Model):
-    """Per-card counters for face and OTP failures (one row per card, created on first use, locked).
-
-    None of these block the card: wrong codes cool the code path down, failed face checks lock face
-    verification for a while. Only mismatches from several kiosks block it (kiosk.services.card_security).
-    """
-
-    card = models.OneToOneField("accounts.Card", on_delete=models.CASCADE, related_name="kiosk_security")
-    consecutive_face_failures = models.PositiveSmallIntegerField(default=0)
-    face_locked_until = models.DateTimeField(null=True, blank=True)
-    consecutive_otp_failures = models.PositiveSmallIntegerField(default=0)
-    mismatch_count = models.PositiveSmallIntegerField(
-        default=0,
-        help_text="Sessions where another enrolled customer stood at this card (since the last reset).",
-    )
-    mismatches_reset_at = models.DateTimeField(
-        null=True, blank=True, help_text="Staff unblock: mismatch sessions before this no longer count."
-    )
-    otp_locked_until = models.DateTimeField(
-        null=True, blank=True, help_text="The one-time code path is cooled down until then (wrong codes)."
-    )
-    otp_cooldown_level = models.PositiveSmallIntegerField(
-        default=0, help_text="Cool-downs so far in this series; each one lasts longer (OTP_COOLDOWN_STEPS_S)."
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "card security"
-
-    def __str__(self) -> str:
-        return f"Security counters of card {self.card_id}"
-
-
-class CardlessAccess(models.Model):
-    """A customer's opt-in to card-less cash (phone + face + PIN), recorded at a branch.
-
-    The PIN is kept only as a Django password hash (`pin_hash`), set by the customer on a PIN pad page; staff
-    never see it. Three wrong PINs in a row disable card-less use until a four-eyes reset at a branch. The
-    face and code-path counters mirror CardSecurity, per customer.
-    """
-
-    class Status(models.TextChoices):
-        PIN_PENDING = "pin_pending", "Opted in, PIN not set yet"
-        ACTIVE = "active", "Active"
-        DISABLED = "disabled", "Disabled (wrong PINs): reset at a branch"
-        REVOKED = "revoked", "Opted out"
-
-    customer = models.OneToOneField("accounts.Customer", on_delete=models.PROTECT, related_name="cardless")
-    account = models.ForeignKey(
-        "accounts.BankAccount", on_delete=models.PROTECT, related_name="+", help_text="Money comes from here."
-    )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PIN_PENDING)
-    pin_hash = models.CharField(max_length=256, blank=True, editable=False)
-    pin_set_at = models.DateTimeField(null=True, blank=True)
-    consent_at = models.DateTimeField()
-    consent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    consecutive_pin_failures = models.PositiveSmallIntegerField(default=0)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    pin_reset_required = models.BooleanField(
-        default=False,
-        help_text="Disabled after wrong PINs and not reset since: survives an opt-out, so only an approved "
-        "(four-eyes) reset re-opens card-less cash.",
-    )
-    consecutive_face_failures = models.PositiveSmallIntegerField(default=0)
-    face_locked_until = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = "card-less access"
-        verbose_name_plural = "card-less access"
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return gettext("Card-less access of customer %(customer)s (%(status)s)") % {
-            "customer": self.customer_id,
-            "status": self.get_status_display(),
-        }
-
-
 class DeferredNaming(models.Model):
     """A frame that did not match the card owner while the 1:N matcher could not say whose face it was.
 
@@ -448,12 +274,3 @@ class DeferredNaming(models.Model):
 
     def __str__(self) -> str:
         return f"Deferred naming {self.pk} of session {self.session_id} ({self.outcome})"
-
-
-from .cash_models import (  # noqa: E402,F401 - models of this app, kept in their own module
-    CashCount,
-    CashInBin,
-    CashInDeposit,
-    CashInDevice,
-    CashInReconciliation,
-)

@@ -1,5 +1,5 @@
 """Cash models of a kiosk: the cash-in bin and its reconciliations, the cash-in module as a device, the bin's
-ledger of deposits, and counts that a second member of staff must confirm. Imported by kiosk.models."""
+ledger of deposits, and counts that a second member of staff must confirm."""
 
 from __future__ import annotations
 
