@@ -21,14 +21,9 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
+from ..locks import card_security_lock
 from ..models import CardSecurity, KioskSession
 from .counters import cache_count
-
-
-def card_security_lock(*, card: Card) -> CardSecurity:
-    """The card's counters row, created on first use and locked (callers already hold the session lock)."""
-    CardSecurity.objects.get_or_create(card=card)
-    return CardSecurity.objects.select_for_update().get(card=card)
 
 
 def _card_penalty_audit(card: Card, *, kind: str, kiosk_id: int, data: dict[str, str | int]) -> None:

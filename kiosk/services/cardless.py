@@ -45,6 +45,7 @@ from audit.actors import Actor, actor_user
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..locks import cardless_access_find_lock, cardless_access_lock, cardless_access_of_lock, customer_lock
 from ..models import CardlessAccess, Kiosk, KioskSession
 from ..pin_verifiers import pin_verifier_make
 from . import face
@@ -159,9 +160,9 @@ def cardless_opt_in(
 
     Applied by an approved CARDLESS_OPT_IN change request (accounts.approvals): staff propose, never call
     this directly. `consent_by` is who took the consent (the proposer), `actor` who approved."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = customer_lock(customer)
     cardless_opt_in_check(customer=customer, account=account, consent=consent)
-    access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
+    access = cardless_access_find_lock(customer_id=customer.pk)
     now = timezone.now()
     values = {
         "account": account,
@@ -193,9 +194,7 @@ def cardless_opt_in(
 @transaction.atomic
 def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor: Actor) -> CardlessAccess:
     """The customer typed a new PIN twice on the PIN pad. Stored hashed; never returned or audited."""
-    access = (
-        CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
-    )
+    access = cardless_access_lock(access)
     if access.status != Status.PIN_PENDING:
         raise ApplicationError(
             "A PIN can be set only right after opting in or a reset.", code="pin_not_expected"
@@ -217,9 +216,7 @@ def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor
 
 @transaction.atomic
 def cardless_opt_out(*, access: CardlessAccess, actor: Actor, reason: str = "") -> CardlessAccess:
-    access = (
-        CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
-    )
+    access = cardless_access_lock(access)
     if access.status == Status.REVOKED:
         return access
     previous = access.status
@@ -238,9 +235,7 @@ def cardless_opt_out(*, access: CardlessAccess, actor: Actor, reason: str = "") 
 
 def cardless_reset_apply(*, access: CardlessAccess, actor: Actor) -> CardlessAccess:
     """Applied by an approved four-eyes reset: the old PIN is gone, the customer sets a new one."""
-    access = (
-        CardlessAccess.objects.select_for_update().select_related("customer", "account").get(pk=access.pk)
-    )
+    access = cardless_access_lock(access)
     if access.status != Status.DISABLED and not access.pin_reset_required:
         raise ApplicationError("Card-less use is not disabled.", code="change_stale", status_code=409)
     access.pin_reset_required = False
@@ -346,7 +341,7 @@ def _face_paused_notice(session: KioskSession, *, minutes: int) -> None:
 
 def cardless_face_decided(session: KioskSession, *, customer_id: int) -> None:
     """The face picked `customer_id` among the candidates: the session claims them; the PIN comes next."""
-    access = CardlessAccess.objects.select_for_update().get(customer_id=customer_id)
+    access = cardless_access_of_lock(customer_id=customer_id)
     cache.delete(_face_failures_key(session))
     if access.consecutive_face_failures:
         access.consecutive_face_failures = 0

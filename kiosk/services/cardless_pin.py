@@ -18,6 +18,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..locks import cardless_access_find_lock
 from ..models import CardlessAccess, Kiosk, KioskSession
 from ..pin_verifiers import pin_verifier_check, pin_verifier_make
 from .cardless import pin_check_format
@@ -63,14 +64,7 @@ def pin_customer_id(session: KioskSession) -> int | None:
 
 def _pin_check(session: KioskSession, *, now: datetime, pin: str) -> ApplicationError | None:
     customer_id = pin_customer_id(session)
-    access = (
-        CardlessAccess.objects.select_for_update()
-        .select_related("customer")
-        .filter(customer_id=customer_id, status=Status.ACTIVE)
-        .first()
-        if customer_id
-        else None
-    )
+    access = cardless_access_find_lock(customer_id=customer_id, active_only=True) if customer_id else None
     session.last_activity_at = now
     if access is None:
         pin_verifier_check(pin, "")  # the same slow hash as a real check: no timing tells the number apart

@@ -27,6 +27,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..locks import kiosk_lock
 from ..models import CashInDevice, Kiosk
 from . import cash_in
 
@@ -42,7 +43,7 @@ def report_sign(*, key: str, body: bytes) -> str:
 @transaction.atomic
 def cash_in_device_provision(*, kiosk: Kiosk, actor: User | None) -> tuple[CashInDevice, str]:
     """A new cash-in module credential for `kiosk`, its key returned once. Any earlier module is revoked."""
-    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    kiosk = kiosk_lock(kiosk)
     replaced = CashInDevice.objects.filter(kiosk=kiosk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -66,7 +67,7 @@ def cash_in_device_provision(*, kiosk: Kiosk, actor: User | None) -> tuple[CashI
 @transaction.atomic
 def cash_in_device_revoke(*, kiosk: Kiosk, actor: User | None) -> int:
     """Revoke the kiosk's cash-in module (lost, replaced, tampered with). Returns how many were active."""
-    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    kiosk = kiosk_lock(kiosk)
     revoked = CashInDevice.objects.filter(kiosk=kiosk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -2,7 +2,7 @@
 reports kiosk.services.cash_devices verifies) counts notes into escrow; the customer confirms or cancels.
 
 Only counted notes are ever credited: the credit is Σ denomination × count of the escrow, posted with the
-cash-in bin counts in one transaction. The lock order is the kiosk's (kiosk → session → account → audit head).
+cash-in bin counts in one transaction. The lock order is kiosk.locks'.
 Each credited deposit is also a row of the bin's ledger (CashInDeposit) with its session, so a count
 difference names the deposits since the last count (kiosk.services.cash_office).
 """
@@ -26,9 +26,10 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..locks import account_lock, cash_in_device_lock, session_lock
 from ..models import CashInBin, CashInDeposit, CashInDevice, Kiosk, KioskSession
 from .operations import MENU_STATES, Receipt, _active_kiosk, _menu_session
-from .sessions import session_get, session_lock, session_refresh, session_require
+from .sessions import session_get, session_refresh, session_require
 
 Notes = dict[int, int]
 
@@ -220,7 +221,7 @@ def _not_open() -> ApplicationError:
 
 def _device_counter_take(device: CashInDevice, *, kiosk: Kiosk, counter: int, now: datetime) -> CashInDevice:
     # Under the kiosk lock (taken first): two reports of one module serialise here, so a counter is used once.
-    locked = CashInDevice.objects.select_for_update().get(pk=device.pk)
+    locked = cash_in_device_lock(device)
     if locked.revoked_at is not None or locked.kiosk_id != kiosk.pk:
         raise ApplicationError(
             _("This cash-in module is not provisioned or was revoked."),
@@ -271,7 +272,7 @@ def deposit_escrow(
                 code="deposit_escrow_held",
                 status_code=409,
             )
-        account = BankAccount.objects.select_for_update().get(pk=session.money_account_id)
+        account = account_lock(session.money_account_id)
         if account.currency != locked_kiosk.currency:
             raise ApplicationError(
                 _("This kiosk accepts %(currency)s only.") % {"currency": locked_kiosk.currency},
@@ -334,7 +335,7 @@ def _confirm(*, kiosk: Kiosk, public_id: str | UUID, key: str, now: datetime) ->
     session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
     # The account lock deposit_create takes, taken here so the replay check and the daily count see the
     # committed ledger: two confirms of one escrow credit it once.
-    account = BankAccount.objects.select_for_update().get(pk=session.money_account_id)
+    account = account_lock(session.money_account_id)
     previous = Transaction.objects.filter(account=account, idempotency_key=key).first()
     if previous is not None:
         if previous.kind != Transaction.Kind.DEPOSIT or "notes" not in previous.details:

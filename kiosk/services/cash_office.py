@@ -17,6 +17,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..locks import cash_count_pending_lock, kiosk_lock
 from ..models import CashCount, CashInBin, CashInDeposit, CashInReconciliation, Cassette, Kiosk
 from .cash_in import Notes, _notes_stored, notes_total
 
@@ -73,7 +74,7 @@ def cash_in_bin_empty(
     _two_people(actor, confirmed_by)
     counted_notes = _counts_parse(counted)
     # Kiosk row first: no deposit can add to the bin between reading the expected counts and resetting them.
-    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    locked_kiosk = kiosk_lock(kiosk)
     bins = list(CashInBin.objects.filter(kiosk=locked_kiosk))
     expected_notes = {row.denomination: row.count for row in bins if row.count}
     counted_notes = {value: count for value, count in counted_notes.items() if count}
@@ -149,7 +150,7 @@ def cassettes_load(
     _two_people(actor, confirmed_by)
     loaded = _counts_parse(counts)
     # Kiosk row first, as every withdrawal does: a withdrawal never sees half-loaded cassettes.
-    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    locked_kiosk = kiosk_lock(kiosk)
     cassettes = {row.denomination: row for row in Cassette.objects.filter(kiosk=locked_kiosk)}
     before = {value: row.count for value, row in cassettes.items()}
     for value, count in loaded.items():
@@ -192,10 +193,8 @@ def _count_event(kiosk: Kiosk, *, kind: str, outcome: str, actor: User, data: di
 
 @transaction.atomic
 def _count_submit(*, kiosk: Kiosk, kind: str, counts: Notes, actor: User) -> CountOutcome:
-    locked_kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
-    pending = (
-        CashCount.objects.select_for_update().filter(kiosk=locked_kiosk, kind=kind, status="pending").first()
-    )
+    locked_kiosk = kiosk_lock(kiosk)
+    pending = cash_count_pending_lock(kiosk=locked_kiosk, kind=kind)
     now = timezone.now()
     if pending is None:
         entry = CashCount.objects.create(
@@ -279,7 +278,7 @@ def kiosk_currency_check(*, kiosk: Kiosk, currency: str) -> None:
 @transaction.atomic
 def kiosk_update(*, kiosk: Kiosk, changes: Mapping[str, object], actor: User | None) -> Kiosk:
     """Change a kiosk's name, location, currency or status; the audit event holds old and new values."""
-    locked = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    locked = kiosk_lock(kiosk)
     allowed = {"name", "location", "currency", "status"}
     changed = {name: (getattr(locked, name), value) for name, value in changes.items() if name in allowed}
     changed = {name: pair for name, pair in changed.items() if pair[0] != pair[1]}

@@ -16,6 +16,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..locks import kiosk_lock, kiosk_provisioning_code_lock
 from ..models import Kiosk, KioskCredential, KioskProvisioningCode
 
 
@@ -27,7 +28,7 @@ def token_digest(raw: str) -> str:
 @transaction.atomic
 def kiosk_provisioning_code_create(*, kiosk: Kiosk, actor: User | None) -> tuple[KioskProvisioningCode, str]:
     """A fresh one-time code for `kiosk`; the clear code is returned once and never stored."""
-    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    kiosk = kiosk_lock(kiosk)
     # One live code per kiosk: issuing a new one retires any unused earlier code.
     KioskProvisioningCode.objects.filter(kiosk=kiosk, used_at__isnull=True).update(used_at=timezone.now())
     raw = secrets.token_urlsafe(32)
@@ -68,8 +69,8 @@ def kiosk_provisioning_code_redeem(*, code: str) -> tuple[KioskCredential, str]:
         raise refused
     # Lock order kiosk → code (as kiosk_provisioning_code_create); re-read under the lock so two browsers
     # opening the same link at once get one credential between them.
-    kiosk = Kiosk.objects.select_for_update().get(pk=found[1])
-    row = KioskProvisioningCode.objects.select_for_update().get(pk=found[0])
+    kiosk = kiosk_lock(found[1])
+    row = kiosk_provisioning_code_lock(found[0])
     if row.used_at is not None or row.expires_at <= timezone.now():
         raise refused
     row.used_at = timezone.now()
@@ -87,7 +88,7 @@ def kiosk_provisioning_code_redeem(*, code: str) -> tuple[KioskCredential, str]:
 @transaction.atomic
 def kiosk_credential_rotate(*, kiosk: Kiosk, actor: User | None) -> tuple[KioskCredential, str]:
     """A new token for API clients (shown once); every earlier credential of the kiosk stops working."""
-    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    kiosk = kiosk_lock(kiosk)
     credential, raw = _credential_issue(kiosk=kiosk)
     audit_event_record(
         kind=AuditEvent.Kind.KIOSK_PROVISIONED,
@@ -102,7 +103,7 @@ def kiosk_credential_rotate(*, kiosk: Kiosk, actor: User | None) -> tuple[KioskC
 @transaction.atomic
 def kiosk_credential_revoke(*, kiosk: Kiosk, actor: User | None) -> int:
     """Revoke every active credential of the kiosk (a stolen or retired device). Returns how many."""
-    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    kiosk = kiosk_lock(kiosk)
     revoked = KioskCredential.objects.filter(kiosk=kiosk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -28,6 +28,7 @@ from audit.models import AuditEvent
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
 from .. import messages
+from ..locks import session_lock
 from ..messages import FrameHint
 from ..models import Kiosk, KioskSession
 from ..selectors import session_owner_first_name
@@ -41,7 +42,6 @@ from .sessions import (
     session_close,
     session_deadlines,
     session_face_fail,
-    session_lock,
     session_refresh,
     session_require,
     timeout_failure_reason,

@@ -27,9 +27,10 @@ from audit.models import AuditEvent
 from biometrics.models import ENCODING_SIZE
 from biometrics.verdicts import FrameVerdict
 
+from ..locks import deferred_naming_lock, session_lock
 from ..models import DeferredNaming, KioskSession, OtpCode
 from . import card_security, face
-from .sessions import State, session_audit, session_close, session_lock
+from .sessions import State, session_audit, session_close
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +111,9 @@ def deferred_naming_resolve(*, deferral_id: int) -> str:
 
         raise MatcherUnavailable(nearest)
     with transaction.atomic():
-        # Lock order: session, then (in card_mismatch_record) the card's counters and the card.
+        # Session, then its deferral; card_mismatch_record then takes the card's counters and the card.
         session = session_lock(deferral.session)
-        deferral = DeferredNaming.objects.select_for_update().get(pk=deferral_id)
+        deferral = deferred_naming_lock(deferral_id)
         if deferral.outcome != DeferredNaming.Outcome.PENDING:
             return deferral.outcome
         now = timezone.now()

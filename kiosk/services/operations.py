@@ -21,10 +21,11 @@ from accounts.selectors import account_withdrawn_today, transactions_recent
 from accounts.services import idempotency_key_check, ledger_entry_replayed, money_parse, withdrawal_create
 from atmsite.errors import ApplicationError
 
+from ..locks import account_lock, kiosk_lock, session_lock
 from ..models import Cassette, Kiosk, KioskSession
 from . import cardless
 from .notes import notes_for_amount
-from .sessions import State, session_get, session_lock, session_refresh, session_require, session_touch
+from .sessions import State, session_get, session_refresh, session_require, session_touch
 from .step_up import session_withdraw_step_up
 
 MENU_STATES = (State.VERIFIED, State.IN_MENU)
@@ -42,9 +43,9 @@ def _menu_session(*, kiosk: Kiosk, public_id: str | UUID, now: datetime) -> Kios
 
 
 def _active_kiosk(kiosk: Kiosk) -> Kiosk:
-    """The kiosk, locked, if it is in service. Lock order: kiosk first, then session, account, audit head."""
+    """The kiosk, locked (first, kiosk.locks), if it is in service."""
     # The kiosk row lock serialises every change to this kiosk's cash (cassettes and cash-in bin).
-    locked = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    locked = kiosk_lock(kiosk)
     if locked.status != Kiosk.Status.ACTIVE:
         raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
     return locked
@@ -105,7 +106,7 @@ def session_withdraw(
     """
     whole = _whole_amount(amount)
     key = idempotency_key_check(idempotency_key)
-    # Passed deadlines are committed in their own transaction, before the kiosk lock (lock order).
+    # Passed deadlines are committed in their own transaction, before the kiosk lock (kiosk.locks order).
     session_refresh(kiosk=kiosk, public_id=public_id)
     session_withdraw_step_up(kiosk=kiosk, public_id=public_id, amount=whole)  # a large amount: the code too
     with transaction.atomic():
@@ -118,7 +119,7 @@ def _withdraw(*, kiosk: Kiosk, public_id: str | UUID, whole: int, key: str) -> R
     session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
     # Then the account: the same lock withdrawal_create takes, held here so the idempotency check and the
     # cassette debit see the committed ledger.
-    account = BankAccount.objects.select_for_update().get(pk=session.money_account_id)
+    account = account_lock(session.money_account_id)
     previous = ledger_entry_replayed(account=account, key=key, kind=Transaction.Kind.WITHDRAWAL, amount=whole)
     if previous is not None:
         notes = {int(value): count for value, count in previous.details.get("notes", {}).items()}

@@ -26,6 +26,7 @@ from accounts.approvals.selectors import customer_phone_recently_changed
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 
+from ..locks import otp_code_live_lock, session_lock
 from ..models import DeferredNaming, Kiosk, KioskSession, OtpCode
 from ..otp_senders import OtpSendError
 from ..vocabulary import FailureReason
@@ -42,7 +43,6 @@ from .sessions import (
     session_audit,
     session_close,
     session_get,
-    session_lock,
     session_refresh,
     session_require,
 )
@@ -236,12 +236,7 @@ def _otp_check(session: KioskSession, *, now: datetime, code: str) -> Applicatio
     paused_until = code_path_paused_until(session)
     if paused_until is not None:
         raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
-    otp = (
-        OtpCode.objects.select_for_update()
-        .filter(session=session, used_at__isnull=True, voided_at__isnull=True)
-        .order_by("-created_at")
-        .first()
-    )
+    otp = otp_code_live_lock(session)
     if otp is None or otp.expires_at <= now:
         raise ApplicationError(
             _("The code has expired or was used up. Ask for a new code."),

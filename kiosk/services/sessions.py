@@ -13,7 +13,7 @@ towards blocking the card (kiosk.services.card_security). The audit trail keeps 
 Camera frames (card_entered/face_pending → verified or face_failed) are handled in kiosk.services.frames; what
 the kiosk is told, in kiosk.messages and kiosk.selectors.
 
-Lock order everywhere: kiosk → session → card security → card → account → audit chain head.
+Rows are locked through kiosk.locks, which holds the lock order.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
+from ..locks import card_lock, kiosk_lock, session_lock, sessions_open_lock
 from ..messages import session_ended_message
 from ..models import Kiosk, KioskSession
 from ..vocabulary import EndReason, FailureReason
@@ -122,7 +123,7 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
     has_templates = face.customer_has_active_templates(customer_id=card.customer_id)
     kiosk, now = kiosk_claim(kiosk)
     # Lock the card so a concurrent card_block either lands first (we refuse) or after the session exists.
-    card = Card.objects.select_for_update().select_related("customer", "account").get(pk=card.pk)
+    card = card_lock(card)
     refusal = _card_refusal(card)
     if refusal is not None:
         raise refusal
@@ -140,16 +141,14 @@ def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
 
 
 def kiosk_claim(kiosk: Kiosk) -> tuple[Kiosk, datetime]:
-    """Lock the kiosk row (first, in the lock order: one session at a time per kiosk), refuse a kiosk out of
+    """Lock the kiosk row (first in kiosk.locks: one session at a time per kiosk), refuse a kiosk out of
     service, and close any session it left open. Returns the locked kiosk and the time the new session starts.
     Call inside transaction.atomic."""
-    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    kiosk = kiosk_lock(kiosk)
     if kiosk.status != Kiosk.Status.ACTIVE:
         raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
     now = timezone.now()
-    for previous in KioskSession.objects.select_for_update().filter(
-        kiosk=kiosk, state__in=KioskSession.OPEN_STATES
-    ):
+    for previous in sessions_open_lock(kiosk):
         session_close(previous, reason=EndReason.REPLACED, now=now)
     return kiosk, now
 
@@ -296,15 +295,6 @@ def session_refresh(*, kiosk: Kiosk, public_id: PublicId, face_deadline: bool = 
         locked = session_lock(session)
         _apply_timeouts(locked, now=timezone.now(), face_deadline=face_deadline)
         return locked
-
-
-def session_lock(session: KioskSession) -> KioskSession:
-    """Re-read the session under a row lock (call inside transaction.atomic)."""
-    locked = KioskSession.objects.select_for_update().get(pk=session.pk)
-    # Related rows are read, not locked: the card and account are locked by the services that change them.
-    locked.card = session.card
-    locked.kiosk = session.kiosk
-    return locked
 
 
 def session_require(session: KioskSession, *, states: tuple[str, ...], now: datetime) -> None:

@@ -24,9 +24,10 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 
 from .. import messages
+from ..locks import session_lock
 from ..models import Kiosk, KioskSession
 from ..vocabulary import FailureReason, VerifiedBy
-from .sessions import State, face_decision_audit, session_audit, session_face_fail, session_get, session_lock
+from .sessions import State, face_decision_audit, session_audit, session_face_fail, session_get
 
 
 def streak_scores(session: KioskSession, *, distance: float | None) -> list[float]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from kiosk.locks import cardless_access_many_lock
 from kiosk.models import CardlessAccess
 from kiosk.pin_verifiers import _peppers, pepper_id, pepper_of
 
@@ -59,7 +60,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def _retire(self, ids: list[int]) -> None:
         now = timezone.now()
-        for access in CardlessAccess.objects.select_for_update().filter(pk__in=ids):
+        for access in cardless_access_many_lock(ids):
             access.pin_hash, access.pin_reset_required = "", True
             if access.status in (CardlessAccess.Status.ACTIVE, CardlessAccess.Status.PIN_PENDING):
                 access.status, access.disabled_at = CardlessAccess.Status.DISABLED, now
