@@ -17,7 +17,7 @@ from atmsite.permissions import staff_user
 from audit.admin.filters import KioskIdFilter
 
 from .cash_admin import CashInDeviceInline, KioskCashActionsMixin, KioskForm
-from .models import CardlessAccess, Cassette, Kiosk, KioskCredential, KioskSession
+from .models import CardlessAccess, Cassette, DepositEscrow, Kiosk, KioskCredential, KioskSession
 from .services.cardless import cardless_opt_out
 from .services.cash_office import kiosk_update
 from .services.credentials import (
@@ -183,6 +183,14 @@ class KioskAdmin(KioskCashActionsMixin, admin.ModelAdmin):
             self.message_user(request, error.message, messages.ERROR)
 
 
+class DepositEscrowInline(_ReadOnlyInline):
+    """The session's open deposit and the notes held in escrow (its idempotency key is not shown)."""
+
+    model = DepositEscrow
+    fields = ["opened_at", "notes", "escrowed_at", "device"]
+    readonly_fields = ["opened_at", "notes", "escrowed_at", "device"]
+
+
 @admin.register(KioskSession)
 class KioskSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -199,7 +207,8 @@ class KioskSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["kiosk", "card"]
     # The customer by name: the card's owner, or the card-less customer once decided.
     search_fields = ["public_id", "card__last4", "card__customer__full_name", "customer__full_name"]
-    exclude = ["frame_nonce", "last_frame_sha256", "liveness_state", "deposit_escrow_key"]
+    exclude = ["frame_nonce", "last_frame_sha256", "liveness_state"]
+    inlines = [DepositEscrowInline]
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

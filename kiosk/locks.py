@@ -8,7 +8,8 @@ wait on each other in a cycle):
                             change only under it, so they have no lock of their own before it.
     2. the kiosk's rows     KioskProvisioningCode, CashInDevice, CashCount (under the kiosk lock)
     3. session              KioskSession
-    4. the session's rows   DeferredNaming, OtpCode (under the session lock)
+    4. the session's rows   DeferredNaming, OtpCode (under the session lock); DepositEscrow changes
+                            only under the session lock, so it has no lock of its own
     5. card security        CardSecurity (the card's counters)
     6. card                 accounts.Card
     7. customer             accounts.Customer

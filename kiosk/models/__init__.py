@@ -2,6 +2,7 @@
 
 from .cards import CardlessAccess, CardSecurity
 from .cash import CashCount, CashInBin, CashInDeposit, CashInDevice, CashInReconciliation
+from .deposits import DepositEscrow
 from .kiosks import Cassette, Kiosk, KioskCredential, KioskProvisioningCode
 from .sessions import DeferredNaming, KioskSession, OtpCode
 
@@ -15,6 +16,7 @@ __all__ = [
     "CashInReconciliation",
     "Cassette",
     "DeferredNaming",
+    "DepositEscrow",
     "Kiosk",
     "KioskCredential",
     "KioskProvisioningCode",

@@ -136,23 +136,6 @@ class KioskSession(models.Model):
         default=0, help_text="Sequence number of the last accepted frame."
     )
     liveness_state = models.JSONField(default=dict, blank=True)
-    deposit_escrow_notes = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text="Notes counted into escrow by the cash-in module, {denomination: count}; not credited.",
-    )
-    deposit_escrow_key = models.CharField(
-        max_length=64,
-        blank=True,
-        help_text="Idempotency key of the escrowed deposit; the ledger row gets it.",
-    )
-    deposit_escrowed_at = models.DateTimeField(null=True, blank=True)
-    deposit_opened_at = models.DateTimeField(
-        null=True, blank=True, help_text="The kiosk opened a deposit: the cash-in module may report a count."
-    )
-    deposit_escrow_device_id = models.BigIntegerField(
-        null=True, blank=True, help_text="The module that counted."
-    )
     mismatch_seen = models.BooleanField(
         default=False,
         help_text="A frame showed another enrolled customer's face: no one-time code for this session. "

@@ -2,7 +2,8 @@
 reports kiosk.services.cash_devices verifies) counts notes into escrow; the customer confirms or cancels.
 
 Only counted notes are ever credited: the credit is Σ denomination × count of the escrow, posted with the
-cash-in bin counts in one transaction. The lock order is kiosk.locks'.
+cash-in bin counts in one transaction. The lock order is kiosk.locks'. The open deposit and the notes in
+escrow are the session's DepositEscrow row, from deposit_open until the confirm or the cancel.
 Each credited deposit is also a row of the bin's ledger (CashInDeposit) with its session, so a count
 difference names the deposits since the last count (kiosk.services.cash_office).
 """
@@ -27,7 +28,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 from ..locks import account_lock, cash_in_device_lock, session_lock
-from ..models import CashInBin, CashInDeposit, CashInDevice, Kiosk, KioskSession
+from ..models import CashInBin, CashInDeposit, CashInDevice, DepositEscrow, Kiosk, KioskSession
 from .operations import MENU_STATES, Receipt, _active_kiosk, _menu_session
 from .sessions import session_get, session_refresh, session_require
 
@@ -126,15 +127,20 @@ class Escrow:
     idempotency_key: str
 
 
-def _escrow(session: KioskSession, currency: str) -> Escrow:
-    notes = _notes_loaded(session.deposit_escrow_notes)
+def _escrow(session: KioskSession, deposit: DepositEscrow | None, currency: str) -> Escrow:
+    notes = _notes_loaded(deposit.notes) if deposit is not None else {}
     return Escrow(
         session=session,
         notes=notes,
         total=notes_total(notes),
         currency=currency,
-        idempotency_key=session.deposit_escrow_key,
+        idempotency_key=deposit.idempotency_key if deposit is not None else "",
     )
+
+
+def _deposit_of(session: KioskSession) -> DepositEscrow | None:
+    """The session's open deposit, if any. Its row changes only under the session lock (kiosk.locks)."""
+    return DepositEscrow.objects.filter(session=session).first()
 
 
 def _escrow_audit(session: KioskSession, *, kind: str, kiosk: Kiosk, data: dict[str, object]) -> None:
@@ -149,18 +155,9 @@ def _escrow_audit(session: KioskSession, *, kind: str, kiosk: Kiosk, data: dict[
     )
 
 
-def _clear_deposit(session: KioskSession) -> None:
-    session.deposit_escrow_notes, session.deposit_escrow_key, session.deposit_escrowed_at = {}, "", None
-    session.deposit_opened_at, session.deposit_escrow_device_id = None, None
-    session.save(
-        update_fields=[
-            "deposit_escrow_notes",
-            "deposit_escrow_key",
-            "deposit_escrowed_at",
-            "deposit_opened_at",
-            "deposit_escrow_device_id",
-        ]
-    )
+def _clear_deposit(deposit: DepositEscrow) -> None:
+    """The deposit is over (credited or returned): no open deposit is left on the session."""
+    deposit.delete()
 
 
 def _cash_in_unavailable() -> ApplicationError:
@@ -184,9 +181,7 @@ def deposit_open(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
                 code="currency_mismatch",
                 status_code=409,
             )
-        if session.deposit_opened_at is None:
-            session.deposit_opened_at = timezone.now()
-            session.save(update_fields=["deposit_opened_at"])
+        DepositEscrow.objects.get_or_create(session=session, defaults={"opened_at": timezone.now()})
         return session
 
 
@@ -195,9 +190,10 @@ def deposit_escrow_get(*, kiosk: Kiosk, public_id: str | UUID) -> Escrow | None:
     session = session_refresh(kiosk=kiosk, public_id=public_id)
     # An ended or timed-out session answers its 409, so a waiting kiosk page stops polling and says so.
     session_require(session, states=MENU_STATES, now=timezone.now())
-    if not session.deposit_escrow_key:
+    deposit = _deposit_of(session)
+    if deposit is None or not deposit.idempotency_key:
         return None
-    return _escrow(session, kiosk.currency)
+    return _escrow(session, deposit, kiosk.currency)
 
 
 def _open_deposit_session(kiosk: Kiosk, public_id: str | UUID | None) -> str | UUID:
@@ -205,8 +201,8 @@ def _open_deposit_session(kiosk: Kiosk, public_id: str | UUID | None) -> str | U
     if public_id:
         return public_id
     found = (
-        KioskSession.objects.filter(kiosk=kiosk, state__in=MENU_STATES, deposit_opened_at__isnull=False)
-        .order_by("-deposit_opened_at")
+        KioskSession.objects.filter(kiosk=kiosk, state__in=MENU_STATES, deposit_escrow__isnull=False)
+        .order_by("-deposit_escrow__opened_at")
         .values_list("public_id", flat=True)
         .first()
     )
@@ -262,11 +258,12 @@ def deposit_escrow(
         device = _device_counter_take(device, kiosk=locked_kiosk, counter=counter, now=now)
         counted = deposit_notes_parse(raw=notes, currency=locked_kiosk.currency)
         session = _menu_session(kiosk=kiosk, public_id=public_id, now=now)
-        if session.deposit_opened_at is None:
+        deposit = _deposit_of(session)
+        if deposit is None:
             raise _not_open()
-        if session.deposit_escrow_key:
-            if session.deposit_escrow_key == key and _notes_loaded(session.deposit_escrow_notes) == counted:
-                return _escrow(session, locked_kiosk.currency)
+        if deposit.idempotency_key:
+            if deposit.idempotency_key == key and _notes_loaded(deposit.notes) == counted:
+                return _escrow(session, deposit, locked_kiosk.currency)
             raise ApplicationError(
                 _("Notes are already waiting in escrow: confirm or cancel them first."),
                 code="deposit_escrow_held",
@@ -286,31 +283,24 @@ def deposit_escrow(
                 status_code=409,
             )
         total = _limits_check(notes=counted, account=account)
-        _escrow_hold(session, kiosk=locked_kiosk, device=device, counted=counted, key=key, now=now)
+        _escrow_hold(deposit, device=device, counted=counted, key=key, now=now)
         _escrow_audit(
             session,
             kind=AuditEvent.Kind.DEPOSIT_ESCROWED,
             kiosk=locked_kiosk,
-            data={"notes": session.deposit_escrow_notes, "total": str(total), "device_id": device.device_id},
+            data={"notes": deposit.notes, "total": str(total), "device_id": device.device_id},
         )
-        return _escrow(session, locked_kiosk.currency)
+        return _escrow(session, deposit, locked_kiosk.currency)
 
 
 def _escrow_hold(
-    session: KioskSession, *, kiosk: Kiosk, device: CashInDevice, counted: Notes, key: str, now: datetime
+    deposit: DepositEscrow, *, device: CashInDevice, counted: Notes, key: str, now: datetime
 ) -> None:
-    session.deposit_escrow_notes = _notes_stored(counted)
-    session.deposit_escrow_key = key
-    session.deposit_escrowed_at = now
-    session.deposit_escrow_device_id = device.pk
-    session.save(
-        update_fields=[
-            "deposit_escrow_notes",
-            "deposit_escrow_key",
-            "deposit_escrowed_at",
-            "deposit_escrow_device_id",
-        ]
-    )
+    deposit.notes = _notes_stored(counted)
+    deposit.idempotency_key = key
+    deposit.escrowed_at = now
+    deposit.device = device
+    deposit.save(update_fields=["notes", "idempotency_key", "escrowed_at", "device"])
 
 
 def _no_escrow() -> ApplicationError:
@@ -346,16 +336,17 @@ def _confirm(*, kiosk: Kiosk, public_id: str | UUID, key: str, now: datetime) ->
             )
         notes = _notes_loaded(previous.details["notes"])
         return Receipt(session=session, transaction=previous, notes=notes, repeated=True)
-    if not session.deposit_escrow_key or session.deposit_escrow_key != key:
+    deposit = _deposit_of(session)
+    if deposit is None or not deposit.idempotency_key or deposit.idempotency_key != key:
         raise _no_escrow()
-    notes = _notes_loaded(session.deposit_escrow_notes)
+    notes = _notes_loaded(deposit.notes)
     total = _limits_check(notes=notes, account=account)
     for value, count in notes.items():
         bin_notes, _created = CashInBin.objects.get_or_create(kiosk=locked_kiosk, denomination=value)
         bin_notes.count += count
         bin_notes.save(update_fields=["count"])
-    device_pk = session.deposit_escrow_device_id
-    _clear_deposit(session)
+    device_pk = deposit.device_id
+    _clear_deposit(deposit)
     # Last: deposit_create records the audit event (the chain head lock) after every other write.
     entry = deposit_create(
         account=account,
@@ -390,14 +381,15 @@ def deposit_cancel(*, kiosk: Kiosk, public_id: str | UUID) -> Escrow:
     session_refresh(kiosk=kiosk, public_id=public_id)
     with transaction.atomic():
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
-        if not session.deposit_escrow_key:
-            if session.deposit_opened_at is None:
+        deposit = _deposit_of(session)
+        if deposit is None or not deposit.idempotency_key:
+            if deposit is None:
                 raise _no_escrow()
             # Opened, nothing counted yet: the customer went back; the module may no longer report.
-            _clear_deposit(session)
-            return _escrow(session, kiosk.currency)
-        returned = _escrow(session, kiosk.currency)
-        _clear_deposit(session)
+            _clear_deposit(deposit)
+            return _escrow(session, None, kiosk.currency)
+        returned = _escrow(session, deposit, kiosk.currency)
+        _clear_deposit(deposit)
         _escrow_audit(
             session,
             kind=AuditEvent.Kind.DEPOSIT_CANCELLED,

@@ -13,7 +13,7 @@ from django.test import Client
 from accounts.models import BankAccount, Transaction
 from audit.models import AuditEvent
 from kiosk.checks import simulated_acceptor_check
-from kiosk.models import CashInDeposit, CashInDevice, KioskSession
+from kiosk.models import CashInDeposit, CashInDevice, DepositEscrow
 from kiosk.services.cash_devices import cash_in_device_provision, cash_in_device_revoke, report_sign
 from kiosk.services.credentials import kiosk_provisioning_code_create
 from tests.factories import KioskFactory
@@ -93,7 +93,7 @@ def test_altered_cash_in_report_is_refused_and_audited(menu, deposit_open, alice
     assert refused.data["reason"] == "signature"
     wrong_key = deposit_open.send(body, signature=report_sign(key="not-the-key", body=body))
     assert wrong_key.status_code == 403
-    assert KioskSession.objects.get().deposit_escrow_key == ""
+    assert not DepositEscrow.objects.exclude(idempotency_key="").exists()
 
 
 def test_replayed_cash_in_report_is_refused(menu, deposit_open, alice_card):
@@ -113,7 +113,7 @@ def test_stale_cash_in_report_is_refused(menu, deposit_open, settings):
     body = deposit_open.body({"20": 1}, "stale-0001", timestamp=int(time.time()) - 3600)
     response = deposit_open.send(body)
     assert (response.status_code, response.json()["code"]) == (400, "cash_in_report_stale")
-    assert KioskSession.objects.get().deposit_escrow_key == ""
+    assert not DepositEscrow.objects.exclude(idempotency_key="").exists()
 
 
 def test_revoked_or_unknown_cash_in_module_is_refused(menu, deposit_open, kiosk):
@@ -121,7 +121,7 @@ def test_revoked_or_unknown_cash_in_module_is_refused(menu, deposit_open, kiosk)
     response = deposit_open.report({"20": 1}, "revoked-001")
     assert (response.status_code, response.json()["code"]) == (403, "cash_in_device_unknown")
     assert deposit_open.send(b"{}", device_id="cim_nobody").status_code == 403
-    assert KioskSession.objects.get().deposit_escrow_key == ""
+    assert not DepositEscrow.objects.exclude(idempotency_key="").exists()
 
 
 def test_a_new_cash_in_module_revokes_the_previous_one(kiosk, cash_in_module):
@@ -140,7 +140,7 @@ def test_another_kiosks_module_cannot_report_for_this_session(menu, deposit_open
     other = CashInModule(KioskFactory(name="Other kiosk"))
     response = other.report({"20": 1}, "other-kiosk-1", session=menu.sid)
     assert response.status_code == 404
-    assert KioskSession.objects.get().deposit_escrow_key == ""
+    assert not DepositEscrow.objects.exclude(idempotency_key="").exists()
 
 
 def test_superscript_two_as_a_cash_in_denomination_is_a_4xx(menu, deposit_open):

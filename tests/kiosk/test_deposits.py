@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import BankAccount, Transaction
 from audit.models import AuditEvent
-from kiosk.models import CashInBin, Cassette, KioskSession
+from kiosk.models import CashInBin, Cassette, DepositEscrow
 from tests.kiosk.conftest import deposit_counted
 from tests.security.helpers import assert_nothing_written, db_picture
 
@@ -176,7 +176,7 @@ def test_counted_notes_are_validated_and_refusals_write_nothing(menu, kiosk, not
     response = menu.module.report(notes, key or "bad-notes-0001", session=menu.sid)
     assert response.status_code == 400, response.json()
     assert response.json()["code"] == code
-    assert KioskSession.objects.get().deposit_escrow_key == ""
+    assert not DepositEscrow.objects.exclude(idempotency_key="").exists()
     assert_nothing_written(before)
 
 
@@ -194,8 +194,10 @@ def test_deposit_limits_refuse_and_write_nothing(menu, settings, limits, notes, 
     for name, value in limits.items():
         setattr(settings, name, value)
     menu.get("balance")
+    # Opening the deposit is a write of its own (the session's DepositEscrow row); the refused count is not.
+    assert menu.post("deposits/open").status_code == 200
     before = db_picture()
-    response = _cash_in(menu, notes)
+    response = menu.module.report(notes, "deposit-key-0001", session=menu.sid)
     assert (response.status_code, response.json()["code"]) == (status, code)
     assert_nothing_written(before)
 
@@ -224,7 +226,7 @@ def test_cash_in_needs_a_verified_session(driver, alice_card, alice_pan, cash_in
     assert driver.post("deposits/open").json()["code"] == "wrong_state"
     response = cash_in_module.report({"50": 1}, "unverified-01", session=driver.sid)
     assert (response.status_code, response.json()["code"]) == (409, "wrong_state")
-    assert KioskSession.objects.get().deposit_escrow_key == ""
+    assert not DepositEscrow.objects.exclude(idempotency_key="").exists()
 
 
 def test_kiosk_in_another_currency_refuses(menu, kiosk, settings):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from accounts.models import BankAccount, Transaction
-from kiosk.models import CashInBin, CashInDeposit, KioskSession
+from kiosk.models import CashInBin, CashInDeposit, DepositEscrow
 from kiosk.services.credentials import kiosk_credential_rotate
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
 from tests.kiosk.conftest import CashInModule
@@ -99,7 +99,7 @@ def test_a_deposit_is_counted_notes_confirmed_or_returned(
     _screenshot(page, "deposit-2-escrow")
     # In escrow: nothing credited yet.
     assert BankAccount.objects.get(pk=account.pk).balance == Decimal("500.00")
-    assert KioskSession.objects.get(kiosk=kiosk).deposit_escrow_notes == {"50": 2, "20": 1}
+    assert DepositEscrow.objects.get(session__kiosk=kiosk).notes == {"50": 2, "20": 1}
 
     page.click('[data-action="deposit-confirm"]')
     page.wait_for_selector(_visible("result"), timeout=10_000)
@@ -143,8 +143,7 @@ def test_production_page_waits_for_the_cash_in_modules_signed_count(
     page.wait_for_selector(_visible("deposit"))
     assert page.locator("#acceptor-notes").count() == 0
     _screenshot(page, f"deposit-waiting-{lang}")
-    session = KioskSession.objects.get(kiosk=kiosk)
-    assert session.deposit_opened_at is not None
+    assert DepositEscrow.objects.filter(session__kiosk=kiosk).exists()
     assert module.report({"100": 1, "5": 2}, "prod-dep-0001").status_code == 201
     page.wait_for_selector(_visible("escrow"), timeout=10_000)
     assert "110.00" in page.inner_text("#escrow-total")
