@@ -252,7 +252,7 @@ def cardless_reset_apply(*, access: CardlessAccess, actor: Actor) -> CardlessAcc
 # --- Kiosk: start ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def cardless_session_start(*, kiosk: Kiosk, phone: str) -> KioskSession:
     """The customer typed a phone number: open a card-less session, known number or not (same answer)."""
     phone_e164 = phone_normalise(phone)

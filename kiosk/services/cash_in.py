@@ -169,7 +169,7 @@ def _cash_in_unavailable() -> ApplicationError:
 def deposit_open(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
     """The customer chose to deposit: the kiosk's cash-in module may now report a count for this session."""
     session_refresh(kiosk=kiosk, public_id=public_id)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked_kiosk = _active_kiosk(kiosk)
         session = _menu_session(kiosk=kiosk, public_id=public_id, now=timezone.now())
         if not CashInDevice.objects.filter(kiosk=locked_kiosk, revoked_at__isnull=True).exists():
@@ -252,7 +252,7 @@ def deposit_escrow(
     key = idempotency_key_check(idempotency_key)
     public_id = _open_deposit_session(kiosk, public_id)
     session_refresh(kiosk=kiosk, public_id=public_id)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         now = timezone.now()
         locked_kiosk = _active_kiosk(kiosk)
         device = _device_counter_take(device, kiosk=locked_kiosk, counter=counter, now=now)
@@ -316,7 +316,7 @@ def deposit_confirm(*, kiosk: Kiosk, public_id: str | UUID, idempotency_key: str
     """
     key = idempotency_key_check(idempotency_key)
     session_refresh(kiosk=kiosk, public_id=public_id)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         return _confirm(kiosk=kiosk, public_id=public_id, key=key, now=timezone.now())
 
 
@@ -379,7 +379,7 @@ def deposit_cancel(*, kiosk: Kiosk, public_id: str | UUID) -> Escrow:
     (timeout, card taken) reports it here, and the return is audited.
     """
     session_refresh(kiosk=kiosk, public_id=public_id)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         deposit = _deposit_of(session)
         if deposit is None or not deposit.idempotency_key:

@@ -27,7 +27,7 @@ Step = Callable[[KioskSession, datetime], ApplicationError | None]
 
 def session_step(*, kiosk: Kiosk, public_id: str | UUID, states: tuple[str, ...], step: Step) -> KioskSession:
     """Run `step` on the locked session (which must be in `states`); raise its refusal after the commit."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=states, now=now)

@@ -100,7 +100,7 @@ def session_frame_submit(
         raise
     image = face.image_decode(data)
     verdict = _frame_verify(session, image=image)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = session_lock(session)
         now = timezone.now()
         _frame_precheck(locked, nonce=nonce, seq=seq, digest=digest, now=now)
@@ -245,7 +245,7 @@ def _replayed_frames_fail(
     """The same frame again and again is a still image (a virtual camera): a liveness failure, decided now
     rather than at the face deadline, with the frame kept as the snapshot."""
     frame_size = _frame_size(face.image_decode(data))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = session_lock(session)
         now = timezone.now()
         try:

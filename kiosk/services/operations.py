@@ -109,7 +109,7 @@ def session_withdraw(
     # Passed deadlines are committed in their own transaction, before the kiosk lock (kiosk.locks order).
     session_refresh(kiosk=kiosk, public_id=public_id)
     session_withdraw_step_up(kiosk=kiosk, public_id=public_id, amount=whole)  # a large amount: the code too
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         return _withdraw(kiosk=kiosk, public_id=public_id, whole=whole, key=key)
 
 

@@ -104,7 +104,7 @@ def _code_unavailable() -> ApplicationError:
 
 def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: str | UUID) -> None:
     """End the session (committed) and refuse when the card's code path is closed for this session."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         now = timezone.now()
         session_require(session, states=(State.FACE_FAILED, State.OTP_SENT), now=now)

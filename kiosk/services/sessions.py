@@ -109,7 +109,7 @@ def session_audit(
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def session_start(*, kiosk: Kiosk, card_read: CardRead) -> KioskSession:
     """A card was read at `kiosk`: open a session (and close any the kiosk left open).
 
@@ -291,7 +291,7 @@ def session_refresh(*, kiosk: Kiosk, public_id: PublicId, face_deadline: bool = 
     passed = [name for name, deadline in session_deadlines(session).items() if now >= deadline]
     if not session.is_open or not [name for name in passed if face_deadline or name != "face"]:
         return session
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = session_lock(session)
         _apply_timeouts(locked, now=timezone.now(), face_deadline=face_deadline)
         return locked

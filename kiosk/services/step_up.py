@@ -99,7 +99,7 @@ def step_up_needed(session: KioskSession, *, amount: int) -> bool:
 def session_withdraw_step_up(*, kiosk: Kiosk, public_id: str | UUID, amount: int) -> None:
     """Before a withdrawal: above FACE_STEP_UP_AMOUNT a face-only card session is sent to the code path
     (committed and audited with the session's score), and the withdrawal is refused with one sentence."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         session = session_lock(session_get(kiosk=kiosk, public_id=public_id))
         if session.state not in (State.VERIFIED, State.IN_MENU) or not step_up_needed(session, amount=amount):
             return  # the withdrawal's own checks refuse anything else
