@@ -1,4 +1,4 @@
-"""Row locks of the kiosk app: every `select_for_update` on a kiosk row goes through here, in one order.
+"""Row locks of the kiosk app: every `select_for_update` in kiosk/ goes through here, in one order.
 
 The lock order (a transaction takes any subset of these, always top to bottom, so two transactions never
 wait on each other in a cycle):
@@ -17,6 +17,9 @@ wait on each other in a cycle):
     9. card-less access     CardlessAccess (the branch's four-eyes approval holds the customer and the
                             account first; the kiosk takes it under the session lock and no account after)
    10. audit chain head     taken last, by audit.services.audit_event_record
+
+accounts (which may not import kiosk) locks CardSecurity and CardlessAccess in its card and four-eyes
+services itself, in this same order.
 
 Call every function inside transaction.atomic. A function that is handed a row returns a fresh copy read
 under the lock; callers use that copy, not the one they passed.
