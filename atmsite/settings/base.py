@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally: no CDN, CSP stays 'self'
     "encrypted_model_fields",
     "axes",
+    "notifications",
     "accounts",
     "biometrics",
     "audit",

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
+from notifications.senders import OtpSendError, otp_sender_get
 
 from ..models import Kiosk, KioskSession
-from ..otp_senders import OtpSendError, otp_sender_get
 from .sessions import session_audit, session_get, session_lock, session_require
 
 Step = Callable[[KioskSession, datetime], ApplicationError | None]
