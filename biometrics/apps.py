@@ -10,3 +10,12 @@ class BiometricsConfig(AppConfig):
         from biometrics.checks import pad_models_check
 
         checks.register(pad_models_check, checks.Tags.security)
+        self._rekeying_register()
+
+    def _rekeying_register(self) -> None:
+        # What `manage.py rotate_keys` (audit) re-encrypts of ours: audit cannot import biometrics.
+        from audit.rekeying import encrypted_column_register, encrypted_files_register
+        from biometrics.models import EnrolmentPhoto, FaceTemplate
+
+        encrypted_column_register(name="templates", model=FaceTemplate, field="encoding")
+        encrypted_files_register(name="photos", rows=EnrolmentPhoto.objects.all)
