@@ -15,6 +15,7 @@ from biometrics.services.verification import customer_has_active_templates
 __all__ = [
     "BiometricStatus",
     "customer_biometric_status",
+    "customer_enrolment_newest",
     "customer_has_active_templates",
     "customers_search",
     "enrolment_progress",
@@ -152,3 +153,7 @@ def customer_biometric_status(*, customer: Customer) -> BiometricStatus:
         pending_change_id=pending.pk if pending else None,
         pending_change=pending.get_kind_display() if pending else "",
     )
+
+
+def customer_enrolment_newest(customer: Customer) -> Enrolment | None:
+    return Enrolment.objects.filter(customer=customer).order_by("-pk").first()

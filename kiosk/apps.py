@@ -6,4 +6,13 @@ class KioskConfig(AppConfig):
     verbose_name = "ATM kiosks"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from accounts.overview import customer_overview_part_register
+
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            selectors,
+        )
+
+        # Customer 360 (accounts) shows our parts; accounts cannot import kiosk.
+        customer_overview_part_register("cardless", selectors.customer_cardless_access)
+        customer_overview_part_register("sessions", selectors.customer_sessions_recent)

@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from . import messages
-from .models import Cassette, Kiosk, KioskSession
+from .models import CardlessAccess, Cassette, Kiosk, KioskSession
 from .services import face
 from .services.sessions import session_deadlines
+from .today import session_outcome
 
 State = KioskSession.State
 # States in which the kiosk may learn who the card belongs to and how well the face matched.
 DISCLOSED_STATES = (State.VERIFIED, State.IN_MENU)
+SESSIONS_SHOWN = 10  # on Customer 360
 
 
 def session_owner_first_name(session: KioskSession) -> str:
@@ -98,3 +101,23 @@ def available_notes(*, kiosk: Kiosk) -> list[int]:
         .order_by("denomination")
         .values_list("denomination", flat=True)
     )
+
+
+# Customer 360's kiosk parts (accounts.overview), registered from KioskConfig.ready.
+
+
+def customer_sessions_recent(customer: Any, limit: int = SESSIONS_SHOWN) -> list[KioskSession]:
+    """The customer's last kiosk sessions, each with its .outcome: at one of their cards, or card-less once
+    decided as them."""
+    sessions = list(
+        KioskSession.objects.filter(Q(card__customer=customer) | Q(customer=customer))
+        .select_related("kiosk", "card")
+        .order_by("-created_at")[:limit]
+    )
+    for session in sessions:
+        session.outcome = session_outcome(session)  # type: ignore[attr-defined]
+    return sessions
+
+
+def customer_cardless_access(customer: Any) -> CardlessAccess | None:
+    return CardlessAccess.objects.filter(customer=customer).select_related("account").first()
