@@ -7,12 +7,22 @@ class KioskConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.overview import customer_overview_part_register
+        from accounts.services.cards import CardCounters, card_counters_register
 
         from . import (
             checks,  # noqa: F401 - registers the system checks
             selectors,
         )
+        from .services import security
 
+        # Staff unblocks and face-lock resets (accounts) clear our per-card counters; accounts cannot import
+        # kiosk.
+        card_counters_register(
+            CardCounters(
+                reset=lambda card: security.card_security_reset(card=card),
+                face_lock_clear=security.card_face_lock_clear,
+            )
+        )
         # Customer 360 (accounts) shows our parts; accounts cannot import kiosk.
         customer_overview_part_register("cardless", selectors.customer_cardless_access)
         customer_overview_part_register("sessions", selectors.customer_sessions_recent)

@@ -199,6 +199,18 @@ _RESET_VALUES: dict[str, Any] = {
 }
 
 
+def card_face_lock_clear(card: Card) -> datetime | None:
+    """Lift only the face lock (accounts.services.card_face_lock_reset); returns when it would have ended.
+    The code path's pauses and the mismatch evidence stay: they are about someone else at the card."""
+    security = CardSecurity.objects.select_for_update().filter(card=card).first()
+    if security is None:
+        return None
+    previous = security.face_locked_until
+    security.face_locked_until, security.consecutive_face_failures = None, 0
+    security.save(update_fields=["face_locked_until", "consecutive_face_failures", "updated_at"])
+    return previous
+
+
 def card_security_reset(*, card: Card) -> dict[str, Any]:
     """Clear every counter of the card (staff unblock). Returns the previous values of what was not clear.
 
