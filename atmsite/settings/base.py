@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "audit",
     "kiosk",
     "portal",
-    "bench",  # benchmark commands only: nothing in the request path imports it
+    "bench",  # benchmark and demo-seeding commands only: nothing in the request path imports it
 ]
 
 MIDDLEWARE = [
