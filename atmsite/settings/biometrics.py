@@ -3,8 +3,6 @@ detection."""
 
 from __future__ import annotations
 
-from biometrics.liveness.state import CHALLENGE_TIME_LIMIT_SECONDS
-
 from .environment import env
 
 FACE_DISTANCE_THRESHOLD = env.float("FACE_DISTANCE_THRESHOLD", default=0.50)
@@ -26,7 +24,9 @@ LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
 # Challenges the kiosk picks from. Blink is off by default: frames reach the server ~5 a second, so a 150 ms
 # blink is often missed, and no real blink recording was available to measure its BPCER.
 LIVENESS_CHALLENGES = env.list("LIVENESS_CHALLENGES", default=["turn_left", "turn_right"])
-LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=CHALLENGE_TIME_LIMIT_SECONDS)
+# The same 15 s as biometrics.liveness.state.CHALLENGE_TIME_LIMIT_SECONDS (a test keeps them equal): written
+# out so that loading the settings does not load the liveness code.
+LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=15.0)
 LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=20.0)
 LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.2)
 # Passive presentation-attack detection: texture CNNs (biometrics/models/) score every owner-matching frame
