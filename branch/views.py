@@ -23,11 +23,11 @@ from atmsite.crypto import encrypted_file_read
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 from audit.thumbnails import thumbnail_jpeg
+from biometrics import selectors
+from biometrics.models import Enrolment, EnrolmentPhoto
+from biometrics.services import enrollment
 
-from . import selectors
 from .forms import CustomerCreateForm, CustomerSearchForm, EnrolmentStartForm
-from .models import Enrolment, EnrolmentPhoto
-from .services import enrollment
 
 ENROL_PERMISSION = "biometrics.add_enrolment"
 

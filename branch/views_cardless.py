@@ -18,10 +18,10 @@ from accounts.models import BankAccount, ChangeRequest, Customer
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
-from biometrics.branch_views import branch_staff_required
+from kiosk.models import CardlessAccess
+from kiosk.services import cardless
 
-from .models import CardlessAccess
-from .services import cardless
+from .views import branch_staff_required
 
 
 def _access(customer: Customer) -> CardlessAccess | None:
