@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.approvals.selectors import change_requests_pending
+from accounts.models import BankAccount, ChangeRequest, Customer
+
 from . import messages
-from .models import Cassette, Kiosk, KioskSession
+from .models import CardlessAccess, Cassette, Kiosk, KioskSession
 from .services import face
 from .services.sessions import session_deadlines
 
@@ -97,4 +102,31 @@ def available_notes(*, kiosk: Kiosk) -> list[int]:
         Cassette.objects.filter(kiosk=kiosk, count__gt=0)
         .order_by("denomination")
         .values_list("denomination", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class CardlessStanding:
+    """One customer's card-less cash as the branch sees it: the access row (None before any opt-in), the
+    active accounts it may pay from, and an opt-in or reset still waiting for a second member of staff."""
+
+    access: CardlessAccess | None
+    accounts: QuerySet[BankAccount]
+    pending: ChangeRequest | None
+
+
+def cardless_access(*, customer: Customer) -> CardlessAccess | None:
+    return CardlessAccess.objects.select_related("account").filter(customer=customer).first()
+
+
+def cardless_standing(*, customer: Customer) -> CardlessStanding:
+    return CardlessStanding(
+        access=cardless_access(customer=customer),
+        accounts=BankAccount.objects.filter(customer=customer, status=BankAccount.Status.ACTIVE),
+        pending=change_requests_pending()
+        .filter(
+            customer=customer,
+            kind__in=[ChangeRequest.Kind.CARDLESS_OPT_IN, ChangeRequest.Kind.CARDLESS_RESET],
+        )
+        .first(),
     )
