@@ -31,7 +31,9 @@ def _cardless_action(
     """Apply one posted action and redirect; an ApplicationError is the caller's to show."""
     action = request.POST.get("action", "")
     if action == "opt_in":
-        account = accounts.filter(pk=request.POST.get("account") or 0).first()
+        # A non-numeric id would make the lookup raise (a 500); it is no account of this customer.
+        account_id = request.POST.get("account", "")
+        account = accounts.filter(pk=account_id).first() if account_id.isdecimal() else None
         if account is None:
             raise ApplicationError(_("Choose an active account of this customer."), code="account_invalid")
         cardless_opt_in_propose(
