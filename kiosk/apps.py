@@ -24,5 +24,7 @@ class KioskConfig(AppConfig):
             )
         )
         # Customer 360 (accounts) shows our parts; accounts cannot import kiosk.
-        customer_overview_part_register("cardless", selectors.customer_cardless_access)
+        customer_overview_part_register(
+            "cardless", lambda customer: selectors.cardless_access(customer=customer)
+        )
         customer_overview_part_register("sessions", selectors.customer_sessions_recent)

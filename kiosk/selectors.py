@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+from accounts.approvals.selectors import change_requests_pending
+from accounts.models import BankAccount, ChangeRequest, Customer
 
 from . import messages
 from .models import CardlessAccess, Cassette, Kiosk, KioskSession
@@ -103,7 +107,35 @@ def available_notes(*, kiosk: Kiosk) -> list[int]:
     )
 
 
-# Customer 360's kiosk parts (accounts.overview), registered from KioskConfig.ready.
+@dataclass(frozen=True)
+class CardlessStanding:
+    """One customer's card-less cash as the branch sees it: the access row (None before any opt-in), the
+    active accounts it may pay from, and an opt-in or reset still waiting for a second member of staff."""
+
+    access: CardlessAccess | None
+    accounts: QuerySet[BankAccount]
+    pending: ChangeRequest | None
+
+
+def cardless_access(*, customer: Customer) -> CardlessAccess | None:
+    return CardlessAccess.objects.select_related("account").filter(customer=customer).first()
+
+
+def cardless_standing(*, customer: Customer) -> CardlessStanding:
+    return CardlessStanding(
+        access=cardless_access(customer=customer),
+        accounts=BankAccount.objects.filter(customer=customer, status=BankAccount.Status.ACTIVE),
+        pending=change_requests_pending()
+        .filter(
+            customer=customer,
+            kind__in=[ChangeRequest.Kind.CARDLESS_OPT_IN, ChangeRequest.Kind.CARDLESS_RESET],
+        )
+        .first(),
+    )
+
+
+# Customer 360's kiosk parts (accounts.overview), registered from KioskConfig.ready: cardless_access above
+# and the sessions.
 
 
 def customer_sessions_recent(customer: Any, limit: int = SESSIONS_SHOWN) -> list[KioskSession]:
@@ -117,7 +149,3 @@ def customer_sessions_recent(customer: Any, limit: int = SESSIONS_SHOWN) -> list
     for session in sessions:
         session.outcome = session_outcome(session)  # type: ignore[attr-defined]
     return sessions
-
-
-def customer_cardless_access(customer: Any) -> CardlessAccess | None:
-    return CardlessAccess.objects.filter(customer=customer).select_related("account").first()

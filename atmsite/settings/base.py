@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "audit",
     "kiosk",
     "portal",
+    "branch",  # the teller-facing pages; templates and static files under branch/ (APP_DIRS, app finder)
     "bench",  # benchmark and demo-seeding commands only: nothing in the request path imports it
 ]
 

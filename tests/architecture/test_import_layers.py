@@ -69,8 +69,6 @@ KNOWN_PENDING: frozenset[tuple[str, str]] = frozenset(
         ("accounts.approvals.services.faces", "biometrics.models"),
         ("accounts.approvals.services.faces", "biometrics.services.enrollment"),
         ("accounts.approvals.services.faces", "biometrics.services.templates"),
-        # The branch portal living in biometrics: removed when h-branch merges (it moves to the branch/ app).
-        ("biometrics.branch_urls", "kiosk.branch_views"),
     }
 )
 
