@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from bench import groups, groups_report
-from biometrics.comparison import cohort_scale
+from bench.groups import cohort_scale
+from biometrics.comparison import DEFAULT_SHIFT, cohort_shift, normalised_scores, template_shift
 
 
 def _people(
@@ -92,6 +93,41 @@ def test_a_face_with_look_alikes_in_the_cohort_gets_a_smaller_scale_a_stricter_t
     assert cohort_scale(close_face, cohort)[0] < cohort_scale(far_face, cohort)[0]
     with pytest.raises(ValueError):
         cohort_scale(close_face, cohort[:0])
+
+
+def test_a_face_with_look_alikes_in_the_cohort_gets_a_larger_shift_a_stricter_threshold() -> None:
+    data = _labelled()
+    probe_people = {"close0", "far0"}
+    cohort = data.reid[~np.isin(data.identities, list(probe_people))]
+    close_face = data.reid[data.identities == "close0"][:1]
+    far_face = data.reid[data.identities == "far0"][:1]
+    close_shift, far_shift = cohort_shift(close_face, cohort)[0], cohort_shift(far_face, cohort)[0]
+    assert close_shift > far_shift
+    # The shift is the mean similarity of the closest 2.5 % of the cohort (3 of its 120 faces).
+    assert len(cohort) == 120
+    assert close_shift == pytest.approx(float(np.sort(cohort @ close_face[0])[-3:].mean()), rel=1e-6)
+    # The same probe at the same distance from both templates scores higher (worse) against the close one.
+    probe = data.reid[data.identities == "close0"][1]
+    scores = normalised_scores(np.vstack([close_face, close_face]), [close_shift, far_shift], probe)
+    assert scores[0] - scores[1] == pytest.approx(close_shift - far_shift)
+    # Under COHORT_MIN cohort faces every template gets the default shift.
+    assert template_shift(close_face[0], cohort[:99]) == DEFAULT_SHIFT
+    assert template_shift(close_face[0], cohort) == pytest.approx(close_shift)
+    with pytest.raises(ValueError):
+        cohort_shift(close_face, cohort[:0])
+
+
+def test_swapped_halves_report_on_the_people_the_usual_run_tunes_on() -> None:
+    data = _labelled()
+    report = groups.split_people(data.identities.tolist(), data.groups.tolist())
+    swapped = groups.evaluate(data, "reid", target=1e-2, shipped=None, swap_halves=True)
+    matrix = groups.cosine_distance(data.reid[report], data.reid[report])
+    tuned_on_usual_report = groups.threshold_for_groups(
+        groups.pair_sets(matrix, data.identities[report], data.groups[report]), 1e-2
+    )
+    assert swapped["swap_halves"] and swapped["tuned_threshold"] == round(tuned_on_usual_report, 6)
+    usual = groups.evaluate(data, "reid", target=1e-2, shipped=None)
+    assert usual["tuned_threshold"] != swapped["tuned_threshold"]
 
 
 def test_every_method_is_evaluated_on_people_it_was_not_tuned_on() -> None:
