@@ -172,3 +172,32 @@ def test_command_per_group_json_on_real_photos(
     for figures in result["groups"].values():
         assert {"fmr", "fnmr"} <= set(figures["same_group"]) and set(figures["targets"]) == {"1e-3", "1e-4"}
     assert result["pairs"]["fmr"] == 0.0 and cache.is_file() and plot.read_text().startswith("<svg")
+
+
+@pytest.mark.faces
+def test_flip_averages_the_chip_and_its_mirror_and_is_cached_apart(
+    faces_dir: Path, models_dir: Path, tmp_path: Path
+) -> None:
+    from bench import groups_io
+    from biometrics import engine
+    from biometrics.engine import reid
+
+    photo = faces_dir / "people" / "barack_obama" / "obama_1.jpg"
+    image = engine.decode_image(photo.read_bytes())
+    landmarks = max(engine.detect_faces_yunet(image), key=lambda f: f.box.width * f.box.height).landmarks
+    plain = engine.encode_face_reid(image, landmarks)
+    flipped = engine.encode_face_reid(image, landmarks, flip=True)
+    chip = reid.reid_align(image, landmarks)
+    one, mirror = reid._infer(chip), reid._infer(chip[:, ::-1])
+    expected = one / np.linalg.norm(one) + mirror / np.linalg.norm(mirror)
+    assert np.allclose(flipped, expected / np.linalg.norm(expected), atol=1e-5)
+    assert np.allclose(plain, one / np.linalg.norm(one), atol=1e-6)
+    assert 0.8 < float(plain @ flipped) < 0.99999  # close, not the same embedding
+    # The benchmark keeps the two embeddings under different cache keys.
+    photos = [groups_io.Photo(photo, "obama", "a", "M")]
+    cache = tmp_path / "enc.npz"
+    groups_io.encode_photos(photos, cache=cache)
+    data, _ = groups_io.encode_photos(photos, cache=cache, flip=True)
+    with np.load(cache) as archive:
+        assert len(archive["keys"]) == 2
+    assert np.allclose(data.reid[0], flipped, atol=1e-5)
