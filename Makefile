@@ -48,7 +48,7 @@ witness: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy atmsite accounts audit biometrics kiosk portal bench tests scripts
+	$(VENV)/bin/mypy atmsite notifications accounts audit biometrics kiosk portal branch bench tests scripts
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -2,7 +2,7 @@
 
 Enrolment and re-enrolment of the face, card-less cash on and off, a card-less PIN set, a phone change (to the
 old number and to the new one), a card added to the account: each tells the customer on the channel on file
-(the WhatsApp sender of kiosk.otp_senders; console in development, an outbox in tests), in the customer's own
+(WhatsApp through notifications.senders; console in development, an outbox in tests), in the customer's own
 language. A notice names what changed, never a code, a PIN or a card number (at most its last four digits).
 
 Sent once the change has committed (a rolled-back change tells nobody), and each send is audited with the
@@ -22,6 +22,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from notifications.senders import OtpSendError, otp_sender_get
 
 from .models import Customer
 from .phones import phone_mask
@@ -101,8 +102,6 @@ def customer_notice(*, customer: Customer, notice: Notice, phone: str | None = N
 
 
 def _notice_send(*, customer_id: int, to: str, notice: Notice, language: str, params: dict[str, str]) -> None:
-    from kiosk.otp_senders import OtpSendError, otp_sender_get
-
     data: dict[str, str] = {"notice": str(notice), "to": phone_mask(to), "language": language}
     try:
         otp_sender_get().send(phone=to, body=notice_body(notice=notice, language=language, **params))

@@ -2,21 +2,32 @@
 
 The snapshots of failed checks are listed only for holders of audit.view_snapshot; decrypting their
 thumbnails (and auditing that a face was shown) is the view's business, through audit's own helpers.
+
+The face and kiosk lines belong to the apps above accounts, which accounts cannot import: biometrics and
+kiosk register a reader for each of their parts (OVERVIEW_PARTS) from their AppConfig.ready.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from django.db.models import Q
 
 from .models import BankAccount, Card, ChangeRequest, Customer, Transaction
 
 VIEW_SNAPSHOT = "audit.view_snapshot"
-SESSIONS_SHOWN = 10
 TRANSACTIONS_SHOWN = 10
 SNAPSHOTS_SHOWN = 8
+# The parts other apps fill in, and who does: biometric, enrolment (biometrics); cardless, sessions (kiosk).
+OVERVIEW_PARTS = ("biometric", "enrolment", "cardless", "sessions")
+_part_readers: dict[str, Callable[[Customer], Any]] = {}
+
+
+def customer_overview_part_register(name: str, reader: Callable[[Customer], Any]) -> None:
+    """Called from an upper app's AppConfig.ready: `reader(customer)` gives that part of the page."""
+    if name not in OVERVIEW_PARTS or name in _part_readers:
+        raise ValueError(f"{name!r} is not an overview part or is already registered")
+    _part_readers[name] = reader
 
 
 @dataclass
@@ -28,20 +39,9 @@ class CustomerOverview:
     enrolment: Any  # the newest biometrics Enrolment, or None
     cardless: Any  # kiosk CardlessAccess, or None
     pending_requests: list[ChangeRequest]
-    sessions: list[Any]  # kiosk sessions, newest first
+    sessions: list[Any]  # kiosk sessions, newest first, each with its .outcome
     transactions: list[Transaction]
     snapshots: list[Any] = field(default_factory=list)  # audit snapshots, only with VIEW_SNAPSHOT
-
-
-def customer_sessions_recent(*, customer: Customer, limit: int = SESSIONS_SHOWN) -> list[Any]:
-    """The customer's last kiosk sessions: at one of their cards, or card-less once decided as them."""
-    from kiosk.models import KioskSession
-
-    return list(
-        KioskSession.objects.filter(Q(card__customer=customer) | Q(customer=customer))
-        .select_related("kiosk", "card")
-        .order_by("-created_at")[:limit]
-    )
 
 
 def customer_snapshots_recent(*, customer: Customer, limit: int = SNAPSHOTS_SHOWN) -> list[Any]:
@@ -56,23 +56,23 @@ def customer_snapshots_recent(*, customer: Customer, limit: int = SNAPSHOTS_SHOW
 
 
 def customer_overview(*, customer: Customer, user: Any) -> CustomerOverview:
-    from biometrics.models import Enrolment
-    from biometrics.selectors import customer_biometric_status
-    from kiosk.models import CardlessAccess
-
+    missing = [name for name in OVERVIEW_PARTS if name not in _part_readers]
+    if missing:
+        raise LookupError(f"no app registered the overview part(s) {missing}")
+    parts = {name: reader(customer) for name, reader in _part_readers.items()}
     return CustomerOverview(
         customer=customer,
         accounts=list(customer.accounts.order_by("number")),
         cards=list(customer.cards.select_related("account").order_by("-created_at", "-id")),
-        biometric=customer_biometric_status(customer=customer),
-        enrolment=Enrolment.objects.filter(customer=customer).order_by("-pk").first(),
-        cardless=CardlessAccess.objects.filter(customer=customer).select_related("account").first(),
+        biometric=parts["biometric"],
+        enrolment=parts["enrolment"],
+        cardless=parts["cardless"],
         pending_requests=list(
             ChangeRequest.objects.filter(customer=customer, state=ChangeRequest.State.PENDING)
             .select_related("proposed_by")
             .order_by("-proposed_at")
         ),
-        sessions=customer_sessions_recent(customer=customer),
+        sessions=parts["sessions"],
         transactions=list(
             Transaction.objects.filter(account__customer=customer)
             .select_related("account", "kiosk")

@@ -36,7 +36,7 @@ urlpatterns = [
     path("api/accounts/", include("accounts.urls")),
     path("api/kiosk/", include("kiosk.urls")),
     path("kiosk/", include("kiosk.page_urls")),
-    path("branch/", include("biometrics.branch_urls")),
+    path("branch/", include("branch.urls")),
     path("api/biometrics/", include("biometrics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The customer portal: customers only, on its own session cookie (portal.middleware).

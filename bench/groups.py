@@ -9,9 +9,13 @@ Methods, each a *distance* (smaller is closer), so one set of error-rate functio
 * ``cohort``: ``reid`` divided by sqrt(q_a * q_b), q = a face's own ``COHORT_QUANTILE`` distance to a cohort
   of other people's faces (symmetric per-template normalisation: a face with close look-alikes in the world
   gets a stricter threshold), no label used;
-* ``cohort_template`` (the product): ``reid`` divided by the template's q alone (a per-template threshold
-  fixed at enrolment; the probe is not scaled); with a cohort under ``COHORT_MIN`` faces every template gets
-  ``DEFAULT_SCALE``, as in the product.
+* ``cohort_template`` (the first product score, reid_version .../1): ``reid`` divided by the template's q
+  alone (a per-template threshold fixed at enrolment; the probe is not scaled); with a cohort under
+  ``COHORT_MIN`` faces every template gets ``DEFAULT_SCALE``, as that product did;
+* ``cohort_shift`` (the product, ``biometrics.comparison``): ``reid`` plus the template's cohort shift, the
+  mean similarity of its closest ``COHORT_TOP_SHARE`` of the cohort (``DEFAULT_SHIFT`` under ``COHORT_MIN``);
+* ``cohort_shift_sym``: ``reid`` plus the mean of both faces' shifts (the probe's against the same cohort at
+  run time, AS-norm style; measured, not shipped).
 
 People are split in two halves (per group, by a hash of the identity). The threshold of a normalised method
 is set on the calibration half so that the largest same-group FMR meets the target; every figure is
@@ -27,10 +31,39 @@ from typing import Any
 
 import numpy as np
 
-from biometrics.comparison import COHORT_MIN, COHORT_QUANTILE, DEFAULT_SCALE, cohort_scale
+from biometrics.comparison import COHORT_MIN, COHORT_TOP_SHARE, DEFAULT_SHIFT, cohort_shift
 
 TARGETS = (1e-3, 1e-4)
-METHODS = ("dlib", "reid", "fusion", "cohort", "cohort_template")
+METHODS = ("dlib", "reid", "fusion", "cohort", "cohort_template", "cohort_shift", "cohort_shift_sym")
+PRODUCT_METHOD = "cohort_shift"
+
+# The first product score (``cohort_template``), kept so the benchmark reports old and new side by side:
+# the template's 1 % cohort quantile as its scale, and its threshold table (calibration half, target FMR).
+COHORT_QUANTILE = 0.01
+DEFAULT_SCALE = 0.7644
+TEMPLATE_SCALE_CALIBRATION: tuple[tuple[float, float], ...] = (
+    (1e-4, 0.5665),
+    (1e-3, 0.5857),
+    (1.5e-3, 0.5983),
+    (1e-2, 0.7102),
+)
+
+
+def cohort_scale(faces: np.ndarray, cohort: np.ndarray, *, quantile: float = COHORT_QUANTILE) -> np.ndarray:
+    """(N,) the ``quantile`` of each face's ``1 - cosine`` distances to the cohort's faces (unit vectors)."""
+    faces = np.atleast_2d(np.asarray(faces, np.float64))
+    cohort = np.atleast_2d(np.asarray(cohort, np.float64))
+    if cohort.shape[0] == 0:
+        raise ValueError("an empty cohort cannot scale a face")
+    distances = 1.0 - faces @ cohort.T
+    return np.maximum(np.quantile(distances, quantile, axis=1), 1e-6)
+
+
+def template_scale_threshold(target_fmr: float) -> float:
+    """The first product's threshold for ``target_fmr`` (log-interpolated in its table)."""
+    fmrs = np.log10([row[0] for row in TEMPLATE_SCALE_CALIBRATION])
+    values = [row[1] for row in TEMPLATE_SCALE_CALIBRATION]
+    return float(np.interp(np.log10(target_fmr), fmrs, values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +126,17 @@ def method_matrix(method: str, data: Labelled, subset: np.ndarray, cohort: np.nd
             scale = np.full(len(scale), DEFAULT_SCALE)  # as the product does with too small a cohort
         # [probe, template]: the template's own threshold (set at enrolment) scales the distance.
         return reid / scale[None, :]
+    if method in ("cohort_shift", "cohort_shift_sym"):
+        small = int(cohort.sum()) < COHORT_MIN  # as the product does with too small a cohort
+        shift = (
+            np.full(int(subset.sum()), DEFAULT_SHIFT)
+            if small
+            else cohort_shift(data.reid[subset], data.reid[cohort])
+        )
+        if method == "cohort_shift":
+            # [probe, template]: the template's shift, fixed at enrolment.
+            return reid + shift[None, :]
+        return reid + 0.5 * (shift[None, :] + shift[:, None])
     raise ValueError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
 
 
@@ -280,14 +324,21 @@ def score_bands(sets: PairSets, gallery: np.ndarray, threshold: float) -> dict[s
 
 
 def evaluate(
-    data: Labelled, method: str, *, target: float, shipped: float | None, all_people: bool = False
+    data: Labelled,
+    method: str,
+    *,
+    target: float,
+    shipped: float | None,
+    all_people: bool = False,
+    swap_halves: bool = False,
 ) -> dict[str, Any]:
     """``method`` calibrated on one half of the people (threshold for ``target`` same-group FMR) and
     reported on the other; ``shipped`` (when given) is the product's threshold, reported too.
 
     ``all_people`` reports on everybody (a small set judged at the shipped point, where a split would halve
-    the impostor pairs); only for sets under COHORT_MIN faces, whose templates get DEFAULT_SCALE, so no
-    impostor's photo is in anybody's cohort."""
+    the impostor pairs); only for sets under COHORT_MIN faces, whose templates get the default scale or
+    shift, so no impostor's photo is in anybody's cohort. ``swap_halves`` tunes on the reporting half and
+    reports on the calibration half (a check that a method's point holds whichever people it was set on)."""
     if all_people and len(data.identities) >= COHORT_MIN:
         raise ValueError(f"all_people is for sets under {COHORT_MIN} faces (no cohort to leak)")
     report_half = (
@@ -295,6 +346,8 @@ def evaluate(
         if all_people
         else split_people(data.identities.tolist(), data.groups.tolist())
     )
+    if swap_halves and not all_people:
+        report_half = ~report_half
     calibration = ~report_half
     if not calibration.any():
         calibration = report_half
@@ -316,5 +369,7 @@ def evaluate(
         "calibration": len(set(data.identities[calibration])),
     }
     result["cohort_quantile"] = COHORT_QUANTILE
+    result["cohort_top_share"] = COHORT_TOP_SHARE
     result["all_people"] = all_people
+    result["swap_halves"] = swap_halves
     return result

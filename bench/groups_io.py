@@ -51,8 +51,9 @@ def load_photos(
     return photos
 
 
-def encode_both(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(dlib 128, reid 256) of the photo's largest face; ValueError when either model finds no face."""
+def encode_both(data: bytes, *, flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(dlib 128, reid 256) of the photo's largest face; ValueError when either model finds no face.
+    ``flip``: the second model's embedding with test-time flip (``encode_face_reid(flip=True)``)."""
     from bench.accuracy import encode_photo
     from biometrics import engine
     from biometrics.engine.reid import encode_face_reid
@@ -63,16 +64,16 @@ def encode_both(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     if not faces:
         raise ValueError("YuNet found no face")
     best = max(faces, key=lambda face: face.box.width * face.box.height)
-    return dlib, encode_face_reid(image, best.landmarks)
+    return dlib, encode_face_reid(image, best.landmarks, flip=flip)
 
 
-def _key(path: Path) -> str:
+def _key(path: Path, *, flip: bool = False) -> str:
     stat = path.stat()
-    return f"{path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}"
+    return f"{path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}" + ("|flip" if flip else "")
 
 
 def encode_photos(
-    photos: list[Photo], *, cache: Path | None = None
+    photos: list[Photo], *, cache: Path | None = None, flip: bool = False
 ) -> tuple[Labelled, list[tuple[Path, str]]]:
     stored: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if cache is not None and cache.is_file():
@@ -85,10 +86,10 @@ def encode_photos(
     dlibs, reids, failed = [], [], []
     for photo in photos:
         try:
-            key = _key(photo.path)
+            key = _key(photo.path, flip=flip)
             pair = stored.get(key)
             if pair is None:
-                pair = stored[key] = encode_both(photo.path.read_bytes())
+                pair = stored[key] = encode_both(photo.path.read_bytes(), flip=flip)
         except (OSError, ValueError) as error:  # ImageRejected is a ValueError
             failed.append((photo.path, str(error)))
             continue

@@ -140,7 +140,10 @@ def _matcher_workers(env: dict[str, str], broker: str, shards: int) -> Iterator[
 @contextmanager
 def _broker(broker: str) -> Iterator[None]:
     """This process's Celery app sends to ``broker`` for the duration."""
-    from atmsite.celery import app
+    from celery import current_app
+
+    # The project's app (atmsite.celery: apps never import the wiring), unproxied: its __dict__ is edited.
+    app = current_app._get_current_object()
 
     saved = app.conf.broker_url
     app.conf.broker_url = broker

@@ -8,13 +8,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin.customers import CustomerAdmin
+from accounts.models import Customer
 from atmsite.admin_confirm import confirmed_action
 from atmsite.admin_mixins import ReadOnlyAdminMixin
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 
+from . import selectors
 from .models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState
 from .services import enrollment
 
@@ -206,7 +210,7 @@ def _propose_for_each(
 def revoke_biometrics(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> HttpResponse | None:
-    """Customer admin action (in accounts.admin.CustomerAdmin.actions): a proposal, applied on approval."""
+    """Customer admin action (in CustomerFaceAdmin.actions below): a proposal, applied on approval."""
     return _propose_for_each(modeladmin, request, queryset, what="revoke")
 
 
@@ -215,3 +219,51 @@ def erase_biometrics(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> HttpResponse | None:
     return _propose_for_each(modeladmin, request, queryset, what="erase")
+
+
+class CustomerFaceAdmin(CustomerAdmin):
+    """The customer page with its face parts, registered in place of accounts' own (which cannot import
+    biometrics): the face status line, and revoking or erasing the face as a list action and from the page."""
+
+    readonly_fields = ["biometric_status", *CustomerAdmin.readonly_fields]
+    actions = [*CustomerAdmin.actions, revoke_biometrics, erase_biometrics]
+
+    @admin.display(description=_("Face verification"))
+    def biometric_status(self, obj: Customer) -> str:
+        if obj.pk is None:
+            return "—"
+        return selectors.customer_biometric_status(customer=obj).text
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/erase-biometrics/",
+                view(self.erase_biometrics_view),
+                name="accounts_customer_erase_biometrics",
+            ),
+            path(
+                "<int:pk>/revoke-biometrics/",
+                view(self.revoke_biometrics_view),
+                name="accounts_customer_revoke_biometrics",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # Proposing to revoke or erase needs the biometric change right: nobody is offered a refusal.
+        if not request.user.has_perm("biometrics.change_facetemplate"):
+            actions.pop("revoke_biometrics", None)
+            actions.pop("erase_biometrics", None)
+        return actions
+
+    def erase_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self.one_customer_action(request, pk, erase_biometrics)
+
+    def revoke_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self.one_customer_action(request, pk, revoke_biometrics)
+
+
+admin.site.unregister(Customer)
+admin.site.register(Customer, CustomerFaceAdmin)

@@ -10,3 +10,23 @@ class BiometricsConfig(AppConfig):
         from biometrics.checks import pad_models_check
 
         checks.register(pad_models_check, checks.Tags.security)
+        self._rekeying_register()
+        self._overview_register()
+
+    def _overview_register(self) -> None:
+        # Customer 360 (accounts) shows our parts; accounts cannot import biometrics.
+        from accounts.overview import customer_overview_part_register
+        from biometrics import selectors
+
+        customer_overview_part_register(
+            "biometric", lambda customer: selectors.customer_biometric_status(customer=customer)
+        )
+        customer_overview_part_register("enrolment", selectors.customer_enrolment_newest)
+
+    def _rekeying_register(self) -> None:
+        # What `manage.py rotate_keys` (audit) re-encrypts of ours: audit cannot import biometrics.
+        from audit.rekeying import encrypted_column_register, encrypted_files_register
+        from biometrics.models import EnrolmentPhoto, FaceTemplate
+
+        encrypted_column_register(name="templates", model=FaceTemplate, field="encoding")
+        encrypted_files_register(name="photos", rows=EnrolmentPhoto.objects.all)

@@ -1,8 +1,9 @@
-"""In-memory 1:N index of second-model templates (pure numpy): unit vectors and their per-template scales.
+"""In-memory 1:N index of second-model templates (pure numpy): unit vectors and their per-template shifts.
 
-The matcher tier compares as the 1:1 does (biometrics.comparison): a template's score for a probe is
-``(1 - cosine) / scale``, its own threshold fixed at enrolment. Rows are kept like ``gallery.Gallery``'s:
-a preallocated float32 matrix that doubles when full, swap-with-last removal, one matrix product per query.
+The matcher tier compares as the 1:1 does (``biometrics.comparison.normalised_scores``): a template's
+score for a probe is ``(1 - cosine) + shift``, the shift fixed at enrolment. Rows are kept like
+``gallery.Gallery``'s: a preallocated float32 matrix that doubles when full, swap-with-last removal, one
+matrix product per query.
 """
 
 from __future__ import annotations
@@ -12,20 +13,21 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from biometrics.comparison import normalised_scores
 from biometrics.gallery import Match
 
 REID_SIZE = 256
 
 
 class ReidIndex:
-    """Second-model templates of one gallery shard: (N, 256) float32 unit vectors and (N,) scales."""
+    """Second-model templates of one gallery shard: (N, 256) float32 unit vectors and (N,) shifts."""
 
     def __init__(self, *, capacity: int = 64) -> None:
         self._lock = threading.RLock()
         self._size = 0
         capacity = max(int(capacity), 1)
         self._vectors = np.zeros((capacity, REID_SIZE), dtype=np.float32)
-        self._scales = np.ones(capacity, dtype=np.float32)
+        self._shifts = np.zeros(capacity, dtype=np.float32)
         self._template_ids = np.zeros(capacity, dtype=np.int64)
         self._customer_ids = np.zeros(capacity, dtype=np.int64)
         self._row_of: dict[int, int] = {}
@@ -37,7 +39,7 @@ class ReidIndex:
         return template_id in self._row_of
 
     def nbytes(self) -> int:
-        arrays = (self._vectors, self._scales, self._template_ids, self._customer_ids)
+        arrays = (self._vectors, self._shifts, self._template_ids, self._customer_ids)
         return sum(array.nbytes for array in arrays)
 
     def add(
@@ -45,15 +47,15 @@ class ReidIndex:
         template_ids: Sequence[int],
         customer_ids: Sequence[int],
         vectors: np.ndarray,
-        scales: Sequence[float],
+        shifts: Sequence[float],
     ) -> None:
         """Insert templates; a template id already present is replaced."""
         rows = np.asarray(vectors, dtype=np.float32).reshape(-1, REID_SIZE)
-        if not (len(template_ids) == len(customer_ids) == len(rows) == len(scales)):
-            raise ValueError("template_ids, customer_ids, vectors and scales must have the same length")
+        if not (len(template_ids) == len(customer_ids) == len(rows) == len(shifts)):
+            raise ValueError("template_ids, customer_ids, vectors and shifts must have the same length")
         with self._lock:
-            for template_id, customer_id, vector, scale in zip(
-                template_ids, customer_ids, rows, scales, strict=True
+            for template_id, customer_id, vector, shift in zip(
+                template_ids, customer_ids, rows, shifts, strict=True
             ):
                 row = self._row_of.get(int(template_id))
                 if row is None:
@@ -61,7 +63,7 @@ class ReidIndex:
                     row, self._size = self._size, self._size + 1
                     self._row_of[int(template_id)] = row
                 self._vectors[row] = vector
-                self._scales[row] = max(float(scale), 1e-6)
+                self._shifts[row] = float(shift)
                 self._template_ids[row] = int(template_id)
                 self._customer_ids[row] = int(customer_id)
 
@@ -74,14 +76,14 @@ class ReidIndex:
                     continue
                 last = self._size - 1
                 if row != last:
-                    for array in (self._vectors, self._scales, self._template_ids, self._customer_ids):
+                    for array in (self._vectors, self._shifts, self._template_ids, self._customer_ids):
                         array[row] = array[last]
                     self._row_of[int(self._template_ids[row])] = row
                 self._vectors[last] = 0.0
                 self._size = last
 
     def nearest(self, probe: np.ndarray, *, exclude_customer_id: int | None = None) -> Match | None:
-        """The template with the smallest normalised score ``(1 - cosine) / scale`` (the ``distance``)."""
+        """The template with the smallest score ``(1 - cosine) + shift`` (the ``distance``)."""
         vector = np.asarray(probe, dtype=np.float32).reshape(-1)
         if vector.shape != (REID_SIZE,):
             raise ValueError(f"probe must have {REID_SIZE} values")
@@ -92,14 +94,14 @@ class ReidIndex:
             # float32 for the ranking (one matrix-vector product); the winner's score again in float64.
             scores = self._vectors[:size] @ vector
             np.subtract(np.float32(1.0), scores, out=scores)
-            scores /= self._scales[:size]
+            scores += self._shifts[:size]
             if exclude_customer_id is not None:
                 scores[self._customer_ids[:size] == exclude_customer_id] = np.inf
             row = int(np.argmin(scores))
             if not np.isfinite(scores[row]):
                 return None
-            exact = (1.0 - float(self._vectors[row].astype(np.float64) @ vector)) / float(self._scales[row])
-            return Match(int(self._template_ids[row]), int(self._customer_ids[row]), exact)
+            exact = normalised_scores(self._vectors[row], self._shifts[row : row + 1], vector)[0]
+            return Match(int(self._template_ids[row]), int(self._customer_ids[row]), float(exact))
 
     def _reserve(self, needed: int) -> None:
         capacity = len(self._vectors)
@@ -108,7 +110,7 @@ class ReidIndex:
         while capacity < needed:
             capacity *= 2
         size = self._size
-        for name in ("_vectors", "_scales", "_template_ids", "_customer_ids"):
+        for name in ("_vectors", "_shifts", "_template_ids", "_customer_ids"):
             old = getattr(self, name)
             grown = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
             grown[:size] = old[:size]

@@ -128,8 +128,7 @@ _redis_lock = threading.Lock()
 def reply_redis() -> Any:
     """Redis client of the broker (the reply lists live next to the queues), one per process and URL."""
     import redis
-
-    from atmsite.celery import app
+    from celery import current_app as app  # the project's app (atmsite.celery); apps never import the wiring
 
     url = str(app.conf.broker_url)
     with _redis_lock:
@@ -148,7 +147,7 @@ def _scatter_gather(
     shards: int,
     reid: np.ndarray | None = None,
 ) -> Nearest:
-    from atmsite.celery import app
+    from celery import current_app as app  # the project's app (atmsite.celery); apps never import the wiring
 
     started = time.monotonic()
     reply_key = f"{settings.MATCHER_QUEUE}:reply:{secrets.token_hex(12)}"

@@ -5,19 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from cryptography.fernet import InvalidToken
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer
+from atmsite.crypto import encrypted_file_read
+from audit.thumbnails import thumbnail_jpeg
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate
 from biometrics.services.verification import customer_has_active_templates
 
 __all__ = [
     "BiometricStatus",
     "customer_biometric_status",
+    "customer_enrolment_newest",
+    "customer_enrolments",
     "customer_has_active_templates",
     "customers_search",
+    "enrolment_photo_thumbnail",
     "enrolment_progress",
+    "enrolments_recent",
 ]
 
 
@@ -152,3 +159,30 @@ def customer_biometric_status(*, customer: Customer) -> BiometricStatus:
         pending_change_id=pending.pk if pending else None,
         pending_change=pending.get_kind_display() if pending else "",
     )
+
+
+def enrolments_recent(*, limit: int = 10) -> QuerySet[Enrolment]:
+    """The branch home page's latest captures, any customer."""
+    return Enrolment.objects.select_related("customer").order_by("-created_at")[:limit]
+
+
+def customer_enrolments(*, customer: Customer, limit: int = 20) -> QuerySet[Enrolment]:
+    return customer.enrolments.select_related("created_by").order_by("-created_at")[:limit]
+
+
+def enrolment_photo_thumbnail(*, enrolment_id: int, photo_id: int) -> bytes | None:
+    """A kept shot of the enrolment as a small JPEG, decrypted in memory and never written anywhere in clear;
+    None when there is no such kept shot or it cannot be shown (a missing file, one under a removed key)."""
+    photo = EnrolmentPhoto.objects.filter(
+        pk=photo_id, enrolment_id=enrolment_id, status=EnrolmentPhoto.Status.OK
+    ).first()
+    if photo is None:
+        return None
+    try:
+        return thumbnail_jpeg(encrypted_file_read(photo.storage_name), size=(160, 120))
+    except (OSError, InvalidToken):
+        return None
+
+
+def customer_enrolment_newest(customer: Customer) -> Enrolment | None:
+    return Enrolment.objects.filter(customer=customer).order_by("-pk").first()

@@ -6,4 +6,25 @@ class KioskConfig(AppConfig):
     verbose_name = "ATM kiosks"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from accounts.overview import customer_overview_part_register
+        from accounts.services.cards import CardCounters, card_counters_register
+
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            selectors,
+        )
+        from .services import card_security
+
+        # Staff unblocks and face-lock resets (accounts) clear our per-card counters; accounts cannot import
+        # kiosk.
+        card_counters_register(
+            CardCounters(
+                reset=lambda card: card_security.card_security_reset(card=card),
+                face_lock_clear=card_security.card_face_lock_clear,
+            )
+        )
+        # Customer 360 (accounts) shows our parts; accounts cannot import kiosk.
+        customer_overview_part_register(
+            "cardless", lambda customer: selectors.cardless_access(customer=customer)
+        )
+        customer_overview_part_register("sessions", selectors.customer_sessions_recent)

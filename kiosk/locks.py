@@ -110,6 +110,11 @@ def card_security_lock(*, card: Card) -> CardSecurity:
     return CardSecurity.objects.select_for_update().get(card=card)
 
 
+def card_security_find_lock(*, card: Card) -> CardSecurity | None:
+    """The card's counters row, locked, or None if the card never had one (nothing created)."""
+    return CardSecurity.objects.select_for_update().filter(card=card).first()
+
+
 # 6. card ----------------------------------------------------------------------------------------------------
 
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.approvals.selectors import change_requests_pending
+from accounts.models import BankAccount, ChangeRequest, Customer
+
 from . import messages
-from .models import Cassette, Kiosk, KioskSession
+from .models import CardlessAccess, Cassette, Kiosk, KioskSession
 from .services import face
 from .services.sessions import session_deadlines
+from .today import session_outcome
 
 State = KioskSession.State
 # States in which the kiosk may learn who the card belongs to and how well the face matched.
 DISCLOSED_STATES = (State.VERIFIED, State.IN_MENU)
+SESSIONS_SHOWN = 10  # on Customer 360
 
 
 def session_owner_first_name(session: KioskSession) -> str:
@@ -98,3 +105,47 @@ def available_notes(*, kiosk: Kiosk) -> list[int]:
         .order_by("denomination")
         .values_list("denomination", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class CardlessStanding:
+    """One customer's card-less cash as the branch sees it: the access row (None before any opt-in), the
+    active accounts it may pay from, and an opt-in or reset still waiting for a second member of staff."""
+
+    access: CardlessAccess | None
+    accounts: QuerySet[BankAccount]
+    pending: ChangeRequest | None
+
+
+def cardless_access(*, customer: Customer) -> CardlessAccess | None:
+    return CardlessAccess.objects.select_related("account").filter(customer=customer).first()
+
+
+def cardless_standing(*, customer: Customer) -> CardlessStanding:
+    return CardlessStanding(
+        access=cardless_access(customer=customer),
+        accounts=BankAccount.objects.filter(customer=customer, status=BankAccount.Status.ACTIVE),
+        pending=change_requests_pending()
+        .filter(
+            customer=customer,
+            kind__in=[ChangeRequest.Kind.CARDLESS_OPT_IN, ChangeRequest.Kind.CARDLESS_RESET],
+        )
+        .first(),
+    )
+
+
+# Customer 360's kiosk parts (accounts.overview), registered from KioskConfig.ready: cardless_access above
+# and the sessions.
+
+
+def customer_sessions_recent(customer: Any, limit: int = SESSIONS_SHOWN) -> list[KioskSession]:
+    """The customer's last kiosk sessions, each with its .outcome: at one of their cards, or card-less once
+    decided as them."""
+    sessions = list(
+        KioskSession.objects.filter(Q(card__customer=customer) | Q(customer=customer))
+        .select_related("kiosk", "card")
+        .order_by("-created_at")[:limit]
+    )
+    for session in sessions:
+        session.outcome = session_outcome(session)  # type: ignore[attr-defined]
+    return sessions

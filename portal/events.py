@@ -12,7 +12,7 @@ from django.utils import translation
 from audit.actors import Actor, CustomerActor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
-from kiosk.otp_senders import OtpSendError, otp_sender_get
+from notifications.senders import OtpSendError, otp_sender_get
 
 from .models import CustomerLogin
 

@@ -15,8 +15,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from atmsite.admin_mixins import NoDeleteAdminMixin, ReadOnlyAdminMixin
-from biometrics import selectors as biometric_selectors
-from biometrics.admin import erase_biometrics, revoke_biometrics
 
 from .. import onboarding, selectors, services
 from ..approvals import services as approvals
@@ -56,6 +54,9 @@ class AccountInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, admin.ModelAdmin):
+    """The customer page of accounts' own parts. biometrics.admin registers its subclass in its place, adding
+    the face status, the revoke/erase actions and their one-customer pages: accounts cannot import them."""
+
     list_display = [
         "full_name",
         "phone",
@@ -71,25 +72,18 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
     search_fields = ["full_name"]
     search_filter = staticmethod(selectors.customer_search_filter)
     readonly_fields = [
-        "biometric_status",
         "biometric_consent_at",
         "biometric_consent_by",
         "phone_changed_at",
         "created_at",
     ]
     inlines = [AccountInline, CardInline]
-    actions = ["issue_card", revoke_biometrics, erase_biometrics]
+    actions: list[Any] = ["issue_card"]
     form = CustomerAdminForm
 
     @admin.display(boolean=True, description=_("Consent"))
     def has_consent(self, obj: Customer) -> bool:
         return obj.biometric_consent_at is not None
-
-    @admin.display(description=_("Face verification"))
-    def biometric_status(self, obj: Customer) -> str:
-        if obj.pk is None:
-            return "—"
-        return biometric_selectors.customer_biometric_status(customer=obj).text
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_fields(request, obj))
@@ -124,16 +118,6 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
                 "<int:pk>/overview/",
                 view(lambda request, pk: customer_overview_view(self, request, pk)),
                 name="accounts_customer_overview",
-            ),
-            path(
-                "<int:pk>/erase-biometrics/",
-                view(self.erase_biometrics_view),
-                name="accounts_customer_erase_biometrics",
-            ),
-            path(
-                "<int:pk>/revoke-biometrics/",
-                view(self.revoke_biometrics_view),
-                name="accounts_customer_revoke_biometrics",
             ),
             *super().get_urls(),
         ]
@@ -180,15 +164,8 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        # Proposing to revoke or erase needs the biometric change right: nobody is offered a refusal.
-        if not request.user.has_perm("biometrics.change_facetemplate"):
-            actions.pop("revoke_biometrics", None)
-            actions.pop("erase_biometrics", None)
-        return actions
-
-    def _one_customer_action(self, request: HttpRequest, pk: int, action: Any) -> HttpResponse:
+    def one_customer_action(self, request: HttpRequest, pk: int, action: Any) -> HttpResponse:
+        """A list action run from one customer's page (the apps above accounts give theirs a URL with it)."""
         customer = get_object_or_404(Customer, pk=pk)
         if not self.has_view_permission(request, customer):
             raise PermissionDenied
@@ -196,12 +173,6 @@ class CustomerAdmin(ProposalAwareMixin, StaffSearchMixin, NoDeleteAdminMixin, ad
         if answer is not None:
             return answer
         return HttpResponseRedirect(reverse("admin:accounts_customer_change", args=[customer.pk]))
-
-    def erase_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._one_customer_action(request, pk, erase_biometrics)
-
-    def revoke_biometrics_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._one_customer_action(request, pk, revoke_biometrics)
 
     @admin.display(description=_("Customer 360"))
     def overview_link(self, obj: Customer) -> str:

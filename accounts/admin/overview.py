@@ -39,12 +39,8 @@ def customer_overview_view(model_admin: admin.ModelAdmin, request: HttpRequest, 
     # Staff only (admin_view) and the customer view permission: a teller sees it, a kiosk or customer never.
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    from kiosk.today import session_outcome
-
     customer = get_object_or_404(Customer, pk=pk)
     overview = customer_overview(customer=customer, user=request.user)
-    for session in overview.sessions:
-        session.outcome = session_outcome(session)
     perms = request.user.has_perm
     context = {
         **model_admin.admin_site.each_context(request),

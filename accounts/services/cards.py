@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,6 +19,35 @@ from audit.services import audit_event_record
 from ..models import BankAccount, Card, Customer
 from ..notices import Notice, customer_notice
 from ..pan import pan_hash, pan_validate
+
+
+@dataclass(frozen=True)
+class CardCounters:
+    """The kiosk's per-card counters (face lock, code pauses, mismatch evidence), which staff decisions here
+    clear inside their own transaction. kiosk keeps them and registers these from its AppConfig.ready:
+    accounts cannot import kiosk. Each locks the counters row, so call it before locking the card (the lock
+    order is card security → card everywhere)."""
+
+    reset: Callable[[Card], dict[str, Any]]  # every counter; returns the previous values that were not clear
+    face_lock_clear: Callable[
+        [Card], dt.datetime | None
+    ]  # only the face lock; returns when it would have ended
+
+
+_card_counters: list[CardCounters] = []
+
+
+def card_counters_register(counters: CardCounters) -> None:
+    if _card_counters:
+        raise ImproperlyConfigured("The card counters are already registered")
+    _card_counters.append(counters)
+
+
+def _counters() -> CardCounters:
+    # Never skipped silently: an unblock that left a lock or a pause behind would re-block on the next slip.
+    if not _card_counters:
+        raise ImproperlyConfigured("No app registered the card counters (kiosk registers them when ready)")
+    return _card_counters[0]
 
 
 @transaction.atomic
@@ -98,8 +130,6 @@ def card_face_lock_reset(*, card: Card, reason: str, actor: Actor) -> Card:
     Only the face counters: the code path's cool-down and the mismatch evidence stay, since they are about
     someone else at the card. Unblocking a blocked card (card_unblock) already resets every counter.
     """
-    from kiosk.models import CardSecurity
-
     if actor is None or not getattr(actor, "has_perm", lambda _p: False)(FACE_LOCK_RESET_PERMISSION):
         raise ApplicationError(
             "You may not reset face locks.", code="face_lock_reset_permission", status_code=403
@@ -107,8 +137,9 @@ def card_face_lock_reset(*, card: Card, reason: str, actor: Actor) -> Card:
     text = (reason or "").strip()
     if not text:
         raise ApplicationError("Give the reason for lifting the face lock.", code="reason_required")
-    # Counters first, then the card: the same lock order as the kiosk (card security → card).
-    security = CardSecurity.objects.select_for_update().filter(card=card).first()
+    # Counters first, then the card: the same lock order as the kiosk (card security → card). A refusal
+    # below rolls the cleared counters back with the rest.
+    previous = _counters().face_lock_clear(card)
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status != Card.Status.ACTIVE:
         raise ApplicationError(
@@ -116,10 +147,6 @@ def card_face_lock_reset(*, card: Card, reason: str, actor: Actor) -> Card:
             code="card_not_active",
             status_code=409,
         )
-    previous = security.face_locked_until if security is not None else None
-    if security is not None:
-        security.face_locked_until, security.consecutive_face_failures = None, 0
-        security.save(update_fields=["face_locked_until", "consecutive_face_failures", "updated_at"])
     audit_event_record(
         kind=AuditEvent.Kind.FACE_LOCK_RESET,
         outcome=AuditEvent.Outcome.SUCCESS,
@@ -141,11 +168,8 @@ def card_unblock(*, card: Card, actor: Actor = None) -> Card:
 
     A counter left behind (a run of wrong codes, say) would re-block or re-lock the card on the next slip.
     """
-    # Imported here: the kiosk app builds on accounts, not the other way round.
-    from kiosk.services.card_security import card_security_reset
-
     # Counters first, then the card: the same lock order as the kiosk (card security → card).
-    reset = card_security_reset(card=card)
+    reset = _counters().reset(card)
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status == Card.Status.STOLEN:
         raise ValidationError("A card reported stolen is never unblocked; issue a new card.", code="stolen")

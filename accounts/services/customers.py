@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from notifications.senders import OtpSendError, otp_sender_get
 
 from ..models import Customer
 from ..notices import Notice, customer_notice, notice_language
@@ -99,8 +100,6 @@ def _phone_change_notice_text(new_phone: str) -> str:
 
 
 def _phone_change_notice_send(*, customer_id: int, old_phone: str, new_phone: str, language: str) -> None:
-    from kiosk.otp_senders import OtpSendError, otp_sender_get
-
     try:
         body = phone_change_notice_body(new_phone=new_phone, language=language)
         otp_sender_get().send(phone=old_phone, body=body)

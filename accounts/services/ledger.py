@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext
 
 from atmsite.errors import ApplicationError
@@ -17,9 +18,6 @@ from audit.services import audit_event_record
 
 from ..models import BankAccount, Card, Transaction
 from ..selectors import account_withdrawn_today
-
-if TYPE_CHECKING:  # the kiosk app builds on accounts, not the other way round
-    from kiosk.models import Kiosk
 
 CENT = Decimal("0.01")
 _AUDIT_KIND = {
@@ -128,7 +126,8 @@ def ledger_post(
     amount: Decimal | int | str,
     idempotency_key: str,
     card: Card | None = None,
-    kiosk: Kiosk | None = None,
+    kiosk: Model
+    | None = None,  # a kiosk.Kiosk (Transaction.kiosk); kiosk builds on accounts, not the reverse
     details: dict[str, Any] | None = None,
     actor: Actor = None,
 ) -> Transaction:
@@ -149,7 +148,7 @@ def ledger_post(
         amount=amount,
         balance_after=locked.balance,
         card=card,
-        kiosk=kiosk,
+        kiosk_id=kiosk.pk if kiosk is not None else None,
         idempotency_key=key,
         details=details or {},
     )

@@ -43,12 +43,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally: no CDN, CSP stays 'self'
     "encrypted_model_fields",
     "axes",
+    "notifications",
     "accounts",
     "biometrics",
     "audit",
     "kiosk",
     "portal",
-    "bench",  # benchmark commands only: nothing in the request path imports it
+    "branch",  # the teller-facing pages; templates and static files under branch/ (APP_DIRS, app finder)
+    "bench",  # benchmark and demo-seeding commands only: nothing in the request path imports it
 ]
 
 MIDDLEWARE = [

@@ -3,8 +3,6 @@ detection."""
 
 from __future__ import annotations
 
-from biometrics.liveness.state import CHALLENGE_TIME_LIMIT_SECONDS
-
 from .environment import env
 
 FACE_DISTANCE_THRESHOLD = env.float("FACE_DISTANCE_THRESHOLD", default=0.50)
@@ -26,7 +24,9 @@ LIVENESS_ENABLED = env.bool("LIVENESS_ENABLED", default=True)
 # Challenges the kiosk picks from. Blink is off by default: frames reach the server ~5 a second, so a 150 ms
 # blink is often missed, and no real blink recording was available to measure its BPCER.
 LIVENESS_CHALLENGES = env.list("LIVENESS_CHALLENGES", default=["turn_left", "turn_right"])
-LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=CHALLENGE_TIME_LIMIT_SECONDS)
+# The same 15 s as biometrics.liveness.state.CHALLENGE_TIME_LIMIT_SECONDS (a test keeps them equal): written
+# out so that loading the settings does not load the liveness code.
+LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=15.0)
 LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=20.0)
 LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.2)
 # Passive presentation-attack detection: texture CNNs (biometrics/models/) score every owner-matching frame
@@ -40,12 +40,15 @@ PAD_THRESHOLD = env.float("PAD_THRESHOLD", default=0.9)
 # so); production refuses to start.
 FACE_MODEL_ENABLED = env.bool("FACE_MODEL_ENABLED", default=True)
 # The operating point of the second model: the same-group false-match rate the per-template (cohort)
-# normalised threshold is set for (biometrics.comparison.normalised_threshold), not a fixed distance.
-FACE_TARGET_FMR = env.float("FACE_TARGET_FMR", default=1e-4)
+# normalised threshold is set for (biometrics.comparison.normalised_threshold), not a fixed distance. 1e-3
+# since the cohort shift (docs/face-comparison.md): held-out faces-diverse keeps every group at 0 false
+# matches there, and NUAA's webcam faces (no cohort: DEFAULT_SHIFT) 1 of 1,627 at 4.4 % FNMR.
+FACE_TARGET_FMR = env.float("FACE_TARGET_FMR", default=1e-3)
 # A session whose aggregated score (median of its K matching frames) lies within this fraction of the
 # threshold is not verified by the face: the card path asks for the WhatsApp code, card-less refuses. 0.1 was
-# chosen from `benchmark_accuracy --json` ("scores"): 2.6 % of faces-diverse genuine comparisons fall there,
-# and NUAA's one impostor inside the threshold (0.996 of it) too.
+# chosen from `benchmark_accuracy --json` ("scores"): with the cohort-shift score 5.5 % of faces-diverse
+# genuine comparisons fall there (0.05: 3.4 %), no impostor pair, and NUAA's one impostor inside the
+# threshold (0.997 of it) too.
 FACE_GREY_ZONE = env.float("FACE_GREY_ZONE", default=0.1)
 # A withdrawal above this amount (whole units of the bank's currency) on a session verified by the face only
 # asks for the WhatsApp code first (card path). 0 turns the step-up off.

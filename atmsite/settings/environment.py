@@ -8,7 +8,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from .devkeys import dev_secret
+from atmsite.devkeys import dev_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("ATM_VAR_DIR", BASE_DIR / "var"))

@@ -76,6 +76,7 @@ CARDLESS_DAILY_LIMIT = Decimal(env.str("CARDLESS_DAILY_LIMIT", default="200.00")
 CARDLESS_PIN_MAX_FAILURES = env.int("CARDLESS_PIN_MAX_FAILURES", default=3)
 
 # --- OTP over WhatsApp ---
+# The sender (notifications.senders, used for codes and notices alike) reads OTP_SENDER and TWILIO_*.
 # "console" logs the message server-side (development only, refused when DEBUG is off); "twilio" sends it.
 OTP_SENDER = env.str("OTP_SENDER", default="console" if DEBUG else "twilio")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

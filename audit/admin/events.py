@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -69,9 +70,8 @@ class AuditEventAdmin(SnapshotPagesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm(EXPORT)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
-        from accounts.models import Customer
-        from kiosk.models import Kiosk
-
+        # audit sits below accounts and kiosk: their tables come from the app registry, not an import.
+        Customer, Kiosk = apps.get_model("accounts", "Customer"), apps.get_model("kiosk", "Kiosk")
         # The trail stores ids only (it outlives rows and is chained); names are looked up for display.
         return (
             super()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cryptography.fernet import InvalidToken
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -63,9 +64,8 @@ def _grid_status(request: HttpRequest, event_id: int | None) -> str:
 
 
 def _names_for(events: list[AuditEvent]) -> dict[str, dict[int | None, str]]:
-    from accounts.models import Customer
-    from kiosk.models import Kiosk
-
+    # audit sits below accounts and kiosk: their tables are reached through the app registry, not an import.
+    Customer, Kiosk = apps.get_model("accounts", "Customer"), apps.get_model("kiosk", "Kiosk")
     customer_ids = {event.customer_id for event in events if event.customer_id}
     kiosk_ids = {event.kiosk_id for event in events if event.kiosk_id}
     return {

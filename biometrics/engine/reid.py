@@ -84,18 +84,29 @@ def reid_align(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     )
 
 
-def encode_face_reid(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """Unit-length 256-float embedding of the face whose YuNet landmarks are ``landmarks`` (5, 2)."""
+def encode_face_reid(image: np.ndarray, landmarks: np.ndarray, *, flip: bool = False) -> np.ndarray:
+    """Unit-length 256-float embedding of the face whose YuNet landmarks are ``landmarks`` (5, 2).
+
+    ``flip`` (benchmark only: ``benchmark_accuracy --flip``) averages the embeddings of the chip and of its
+    mirror image (test-time flip, one more inference). Measured on held-out faces-diverse and on NUAA's
+    webcam faces it did not pay (docs/face-comparison.md), so the product embeds the chip once."""
     chip = reid_align(image, landmarks)
-    blob = np.ascontiguousarray(chip[:, :, ::-1].astype(np.float32).transpose(2, 0, 1)[None])
-    reid = _get_reid()
-    with reid.lock:
-        output = reid.request.infer({0: blob})
-    vector = np.asarray(next(iter(output.values())), dtype=np.float32).reshape(REID_ENCODING_SIZE)
+    vector = _infer(chip)
+    if flip:
+        mirrored = _infer(chip[:, ::-1])
+        vector = vector / np.linalg.norm(vector) + mirrored / np.linalg.norm(mirrored)
     norm = float(np.linalg.norm(vector))
     if not np.isfinite(norm) or norm == 0.0:
         raise ValueError("the embedding model returned no usable vector")
     return vector / norm
+
+
+def _infer(chip: np.ndarray) -> np.ndarray:
+    blob = np.ascontiguousarray(chip[:, :, ::-1].astype(np.float32).transpose(2, 0, 1)[None])
+    reid = _get_reid()
+    with reid.lock:
+        output = reid.request.infer({0: blob})
+    return np.asarray(next(iter(output.values())), dtype=np.float32).reshape(REID_ENCODING_SIZE)
 
 
 def reid_distances(known: np.ndarray, probe: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ def shard_nearest(
     """The nearest template of this shard to any of `probes`, as a plain dict (no vectors).
 
     The combined comparison of the 1:1 (biometrics.comparison): with second-model probes, a template that has
-    a second-model template is scored by it (its per-template scale, on the kiosk's distance scale) and dlib
+    a second-model template is scored by it (its per-template shift, on the kiosk's distance scale) and dlib
     scores only the templates without one; without them (second model off, no YuNet face), dlib scores all.
     """
     gallery = gallery_shard_current(shard=shard, shards=shards, min_version=min_version)

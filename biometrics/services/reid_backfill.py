@@ -1,7 +1,7 @@
 """Existing customers move over: second-model templates from their retained encrypted enrolment photos.
 
 ``templates_reid_backfill`` embeds the photo of every active template that has no current second-model
-embedding, then scales each new embedding against a cohort of *other* customers' embeddings (the new ones
+embedding, then shifts each new embedding against a cohort of *other* customers' embeddings (the new ones
 included, so a first run over a whole bank has a cohort), and stores it encrypted on the template row, one
 customer per transaction with its audit row and a gallery version bump (every process refreshes its cached
 templates). Safe to re-run: rows already at ``REID_VERSION`` are skipped.

@@ -1,8 +1,8 @@
-"""The second face model in the product: embeddings of enrolment photos and kiosk frames, per-template scales
+"""The second face model in the product: embeddings of enrolment photos and kiosk frames, per-template shifts
 fixed at enrolment against a cohort of other customers' faces, and the 1:1 score the kiosk decides on.
 
-Measured (README, "Accuracy per group"): face-reid-0095 on YuNet-aligned faces with a per-template cohort
-threshold holds every group's same-group FMR at the target where dlib's fixed 0.50 lets look-alikes of the
+Measured (docs/face-comparison.md): face-reid-0095 on YuNet-aligned faces with a per-template cohort
+shift holds every group's same-group FMR at the target where dlib's fixed 0.50 lets look-alikes of the
 same group through, and dlib's score added nothing in fusion. So the decision is this score alone when the
 customer has second-model templates; dlib stays for the 68 landmarks (liveness, quality) and for naming an
 impostor through the 1:N matcher tier. Reads only, except ``template_reid_fill`` (the caller saves).
@@ -17,12 +17,15 @@ import numpy as np
 from django.conf import settings
 
 from biometrics import engine
-from biometrics.comparison import normalised_scores, normalised_threshold, template_scale
+from biometrics.comparison import normalised_scores, normalised_threshold, template_shift
 from biometrics.model_files import feature_active
 from biometrics.models import REID_ENCODING_SIZE, FaceTemplate, encoding_pack, encoding_unpack
 
-REID_VERSION = "reid0095-fp16/yunet2023mar/cohort-q01/1"
-COHORT_MAX = 2000  # newest active templates of other customers a new template is scaled against
+# The version names the embedding and what ``reid_scale`` holds: /1 stored the 1 % cohort quantile (a
+# divisor), /2 the cohort shift (added). Rows of another version are ignored and re-encoded by
+# `reencode_templates` (the comparison, not the embedding, changed: their photos are embedded again).
+REID_VERSION = "reid0095-fp16/yunet2023mar/cohort-top025-shift/2"
+COHORT_MAX = 2000  # newest active templates of other customers a new template is shifted against
 _CACHE_SIZE = 512
 _cache: OrderedDict[int, tuple[tuple[int, int], np.ndarray, np.ndarray]] = OrderedDict()
 _lock = threading.Lock()
@@ -71,14 +74,15 @@ def cohort_read(*, exclude_customer_id: int) -> np.ndarray:
 
 
 def template_reid_fill(template: FaceTemplate, embedding: np.ndarray, cohort: np.ndarray) -> None:
-    """Set the template's encrypted embedding and its scale against ``cohort`` (the caller saves the row)."""
+    """Set the template's encrypted embedding and its shift against ``cohort`` (the caller saves the row; the
+    shift lives in ``reid_scale``, read as a shift under this REID_VERSION)."""
     template.reid_encoding = encoding_pack(embedding, size=REID_ENCODING_SIZE)
     template.reid_version = REID_VERSION
-    template.reid_scale = template_scale(embedding, cohort)
+    template.reid_scale = template_shift(embedding, cohort)
 
 
 def customer_reid_templates(*, customer_id: int, state: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 256) embeddings and (N,) scales of the customer's active templates that have one; cached per
+    """(N, 256) embeddings and (N,) shifts of the customer's active templates that have one; cached per
     process for the gallery version, like the dlib encodings."""
     with _lock:
         hit = _cache.get(customer_id)
@@ -96,13 +100,13 @@ def customer_reid_templates(*, customer_id: int, state: tuple[int, int]) -> tupl
         ).values_list("reid_encoding", "reid_scale")
     )
     matrix = np.array([encoding_unpack(text, size=REID_ENCODING_SIZE) for text, _ in rows], np.float32)
-    scales = np.array([scale for _, scale in rows], np.float64)
+    shifts = np.array([shift for _, shift in rows], np.float64)
     matrix = matrix.reshape(-1, REID_ENCODING_SIZE)
     with _lock:
-        _cache[customer_id] = (state, matrix, scales)
+        _cache[customer_id] = (state, matrix, shifts)
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
-    return matrix, scales
+    return matrix, shifts
 
 
 def as_distance(normalised: float) -> float:
@@ -127,13 +131,13 @@ def frame_scores(
     off, or the customer has no second-model template; or YuNet found no face)."""
     if not second_model_active():
         return None, None
-    templates, scales = customer_reid_templates(customer_id=customer_id, state=state)
+    templates, shifts = customer_reid_templates(customer_id=customer_id, state=state)
     if len(templates) == 0:
         return None, None
     probe = image_embed(image, near=face.box)
     if probe is None:
         return 2.0 * settings.FACE_DISTANCE_THRESHOLD, None
-    return as_distance(float(normalised_scores(templates, scales, probe).min())), probe
+    return as_distance(float(normalised_scores(templates, shifts, probe).min())), probe
 
 
 def frame_probe(*, image: np.ndarray, face: engine.Face) -> np.ndarray | None:
@@ -145,7 +149,7 @@ def candidate_distance(*, customer_id: int, probe: np.ndarray | None, state: tup
     """A card-less candidate's second-model score on the kiosk scale (None: no probe or no template)."""
     if probe is None:
         return None
-    templates, scales = customer_reid_templates(customer_id=customer_id, state=state)
+    templates, shifts = customer_reid_templates(customer_id=customer_id, state=state)
     if len(templates) == 0:
         return None
-    return as_distance(float(normalised_scores(templates, scales, probe).min()))
+    return as_distance(float(normalised_scores(templates, shifts, probe).min()))

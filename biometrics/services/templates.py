@@ -41,7 +41,7 @@ def template_create(
 
     The unique (photo, engine_version) constraint makes this safe against two workers running the same task
     after a redelivery: the loser of the insert race gets the winner's row. ``reid`` (the second model's
-    embedding of the same photo) is stored encrypted with its scale against ``cohort``.
+    embedding of the same photo) is stored encrypted with its shift against ``cohort``.
     """
     template = FaceTemplate(
         customer_id=enrolment.customer_id,

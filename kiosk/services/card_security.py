@@ -21,7 +21,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
-from ..locks import card_security_lock
+from ..locks import card_security_find_lock, card_security_lock
 from ..models import CardSecurity, KioskSession
 from .counters import cache_count
 
@@ -192,6 +192,18 @@ _RESET_VALUES: dict[str, Any] = {
     "otp_cooldown_level": 0,
     "mismatch_count": 0,
 }
+
+
+def card_face_lock_clear(card: Card) -> datetime | None:
+    """Lift only the face lock (accounts.services.card_face_lock_reset); returns when it would have ended.
+    The code path's pauses and the mismatch evidence stay: they are about someone else at the card."""
+    security = card_security_find_lock(card=card)
+    if security is None:
+        return None
+    previous = security.face_locked_until
+    security.face_locked_until, security.consecutive_face_failures = None, 0
+    security.save(update_fields=["face_locked_until", "consecutive_face_failures", "updated_at"])
+    return previous
 
 
 def card_security_reset(*, card: Card) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from django.utils.translation import gettext
 
 from accounts.models import Customer
 from accounts.notices import notice_render
+from notifications.senders import otp_sender_get
 
 from ..models import KioskSession
-from ..otp_senders import otp_sender_get
 from . import card_security
 from .counters import cache_count
 from .entries import owner_notice_send

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
+from notifications.senders import OtpSendError, otp_sender_get
 
 from ..locks import session_lock
 from ..models import Kiosk, KioskSession
-from ..otp_senders import OtpSendError, otp_sender_get
 from .sessions import session_audit, session_get, session_require
 
 Step = Callable[[KioskSession, datetime], ApplicationError | None]

@@ -25,10 +25,10 @@ from django.utils.translation import gettext as _
 from accounts.approvals.selectors import customer_phone_recently_changed
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
+from notifications.senders import OtpSendError
 
 from ..locks import otp_code_live_lock, session_lock
 from ..models import DeferredNaming, Kiosk, KioskSession, OtpCode
-from ..otp_senders import OtpSendError
 from ..vocabulary import FailureReason
 from .code_path import (
     code_path_cooldown_notice_send,

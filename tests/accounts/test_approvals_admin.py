@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def outbox():
-    from kiosk.otp_senders import TestSender
+    from notifications.senders import TestSender
 
     TestSender.outbox.clear()
     yield TestSender.outbox

@@ -368,7 +368,7 @@ def test_a_first_enrolment_waits_for_a_second_person_too(teller, alice):
 def test_a_failed_notice_to_the_old_number_is_recorded(
     world, administrator, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from kiosk.otp_senders import OtpSendError, TestSender
+    from notifications.senders import OtpSendError, TestSender
 
     def refuse(self, *, phone: str, body: str) -> None:
         raise OtpSendError("Twilio unreachable: ConnectTimeout")
@@ -385,7 +385,7 @@ def test_a_failed_notice_to_the_old_number_is_recorded(
 def test_no_notice_is_sent_when_the_approval_rolls_back(
     world, administrator, django_capture_on_commit_callbacks
 ):
-    from kiosk.otp_senders import TestSender
+    from notifications.senders import TestSender
 
     TestSender.outbox.clear()
     change = CASES["phone_change"].propose(world)

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from accounts.approvals import services as approvals
 from accounts.notices import notice_language, notice_render
-from kiosk.otp_senders import TestSender
+from notifications.senders import TestSender
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

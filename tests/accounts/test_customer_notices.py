@@ -21,8 +21,8 @@ from accounts.approvals.services import (
 from accounts.models import ChangeRequest
 from accounts.roles import SUPERVISOR
 from audit.models import AuditEvent
-from kiosk.otp_senders import TestSender
 from kiosk.services import cardless
+from notifications.senders import TestSender
 from tests.biometrics.test_enrolment_support import fresh_gallery  # noqa: F401
 from tests.factories import BankAccountFactory, CustomerFactory, UserFactory, make_pan
 from tests.support.faces import encoded_enrolment

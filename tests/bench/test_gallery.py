@@ -32,7 +32,7 @@ def test_command_prints_every_figure(capsys):
         "combined_search_p95_ms",
     }
     assert figures["size"] == 2000
-    # The second-model rows (256 float32 + scale) double a dlib row's (128 float32) memory, at least.
+    # The second-model rows (256 float32 + shift) double a dlib row's (128 float32) memory, at least.
     assert figures["reid_nbytes_mb"] >= 2 * figures["dlib_nbytes_mb"] * 0.9
 
 

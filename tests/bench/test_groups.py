@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from bench import groups, groups_report
-from biometrics.comparison import cohort_scale
+from bench.groups import cohort_scale
+from biometrics.comparison import DEFAULT_SHIFT, cohort_shift, normalised_scores, template_shift
 
 
 def _people(
@@ -94,6 +95,41 @@ def test_a_face_with_look_alikes_in_the_cohort_gets_a_smaller_scale_a_stricter_t
         cohort_scale(close_face, cohort[:0])
 
 
+def test_a_face_with_look_alikes_in_the_cohort_gets_a_larger_shift_a_stricter_threshold() -> None:
+    data = _labelled()
+    probe_people = {"close0", "far0"}
+    cohort = data.reid[~np.isin(data.identities, list(probe_people))]
+    close_face = data.reid[data.identities == "close0"][:1]
+    far_face = data.reid[data.identities == "far0"][:1]
+    close_shift, far_shift = cohort_shift(close_face, cohort)[0], cohort_shift(far_face, cohort)[0]
+    assert close_shift > far_shift
+    # The shift is the mean similarity of the closest 2.5 % of the cohort (3 of its 120 faces).
+    assert len(cohort) == 120
+    assert close_shift == pytest.approx(float(np.sort(cohort @ close_face[0])[-3:].mean()), rel=1e-6)
+    # The same probe at the same distance from both templates scores higher (worse) against the close one.
+    probe = data.reid[data.identities == "close0"][1]
+    scores = normalised_scores(np.vstack([close_face, close_face]), [close_shift, far_shift], probe)
+    assert scores[0] - scores[1] == pytest.approx(close_shift - far_shift)
+    # Under COHORT_MIN cohort faces every template gets the default shift.
+    assert template_shift(close_face[0], cohort[:99]) == DEFAULT_SHIFT
+    assert template_shift(close_face[0], cohort) == pytest.approx(close_shift)
+    with pytest.raises(ValueError):
+        cohort_shift(close_face, cohort[:0])
+
+
+def test_swapped_halves_report_on_the_people_the_usual_run_tunes_on() -> None:
+    data = _labelled()
+    report = groups.split_people(data.identities.tolist(), data.groups.tolist())
+    swapped = groups.evaluate(data, "reid", target=1e-2, shipped=None, swap_halves=True)
+    matrix = groups.cosine_distance(data.reid[report], data.reid[report])
+    tuned_on_usual_report = groups.threshold_for_groups(
+        groups.pair_sets(matrix, data.identities[report], data.groups[report]), 1e-2
+    )
+    assert swapped["swap_halves"] and swapped["tuned_threshold"] == round(tuned_on_usual_report, 6)
+    usual = groups.evaluate(data, "reid", target=1e-2, shipped=None)
+    assert usual["tuned_threshold"] != swapped["tuned_threshold"]
+
+
 def test_every_method_is_evaluated_on_people_it_was_not_tuned_on() -> None:
     data = _labelled()
     for method in groups.METHODS:
@@ -136,3 +172,32 @@ def test_command_per_group_json_on_real_photos(
     for figures in result["groups"].values():
         assert {"fmr", "fnmr"} <= set(figures["same_group"]) and set(figures["targets"]) == {"1e-3", "1e-4"}
     assert result["pairs"]["fmr"] == 0.0 and cache.is_file() and plot.read_text().startswith("<svg")
+
+
+@pytest.mark.faces
+def test_flip_averages_the_chip_and_its_mirror_and_is_cached_apart(
+    faces_dir: Path, models_dir: Path, tmp_path: Path
+) -> None:
+    from bench import groups_io
+    from biometrics import engine
+    from biometrics.engine import reid
+
+    photo = faces_dir / "people" / "barack_obama" / "obama_1.jpg"
+    image = engine.decode_image(photo.read_bytes())
+    landmarks = max(engine.detect_faces_yunet(image), key=lambda f: f.box.width * f.box.height).landmarks
+    plain = engine.encode_face_reid(image, landmarks)
+    flipped = engine.encode_face_reid(image, landmarks, flip=True)
+    chip = reid.reid_align(image, landmarks)
+    one, mirror = reid._infer(chip), reid._infer(chip[:, ::-1])
+    expected = one / np.linalg.norm(one) + mirror / np.linalg.norm(mirror)
+    assert np.allclose(flipped, expected / np.linalg.norm(expected), atol=1e-5)
+    assert np.allclose(plain, one / np.linalg.norm(one), atol=1e-6)
+    assert 0.8 < float(plain @ flipped) < 0.99999  # close, not the same embedding
+    # The benchmark keeps the two embeddings under different cache keys.
+    photos = [groups_io.Photo(photo, "obama", "a", "M")]
+    cache = tmp_path / "enc.npz"
+    groups_io.encode_photos(photos, cache=cache)
+    data, _ = groups_io.encode_photos(photos, cache=cache, flip=True)
+    with np.load(cache) as archive:
+        assert len(archive["keys"]) == 2
+    assert np.allclose(data.reid[0], flipped, atol=1e-5)

@@ -3,7 +3,7 @@ that holds for every face). Real photos of ../shared/faces-diverse, the product'
 
 For every ordered pair (owner, stranger) of different people of the same group whose closest single-photo
 dlib distance is within the old 0.50 threshold, the owner is enrolled from all of their photos (per-template
-scales against a cohort of everyone else's faces, as enrolment does against other customers), and sessions
+shifts against a cohort of everyone else's faces, as enrolment does against other customers), and sessions
 are built from the stranger's photos as consecutive kiosk frames, starting at every photo. A session is
 verified by the face when FACE_MATCH_FRAMES_REQUIRED consecutive frames match.
 """
@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 
 from bench import groups, groups_io
-from biometrics.comparison import normalised_scores, template_scale
+from biometrics.comparison import normalised_scores, template_shift
 from biometrics.services.second_model import as_distance
 from tests.support import environment
 
@@ -63,9 +63,9 @@ def test_same_group_look_alikes_within_0_50_today_are_never_verified_by_the_face
             ):
                 continue
             cohort = data.reid[~(mine | theirs)]
-            scales = np.array([template_scale(face, cohort) for face in data.reid[mine]])
+            shifts = np.array([template_shift(face, cohort) for face in data.reid[mine]])
             frames = [
-                as_distance(float(normalised_scores(data.reid[mine], scales, probe).min()))
+                as_distance(float(normalised_scores(data.reid[mine], shifts, probe).min()))
                 for probe in data.reid[theirs]
             ]
             checked += 1

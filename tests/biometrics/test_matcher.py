@@ -98,7 +98,7 @@ import gc, json, os, sys
 import django
 django.setup()
 import atmsite.urls, atmsite.wsgi, kiosk.apis, kiosk.services.sessions, kiosk.services.naming
-import biometrics.apis, biometrics.branch_views, biometrics.services.verification
+import biometrics.apis, branch.views, branch.views_cardless, biometrics.services.verification
 import biometrics.services.enrollment
 from kiosk.services import face
 face.frame_verify  # the door the frame path uses

@@ -1,11 +1,12 @@
 """Issue 21, item 4: the matcher tier compares as the 1:1 does — the second model with each template's own
-scale where a template has one, dlib only for templates without one."""
+shift where a template has one, dlib only for templates without one."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from biometrics.comparison import normalised_scores
 from biometrics.gallery import Gallery
 from biometrics.gallery_reid import REID_SIZE, ReidIndex
 from biometrics.matcher import match_nearest
@@ -23,22 +24,24 @@ def _unit(seed: int) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def _with_reid(templates: list, vector: np.ndarray, scale: float) -> None:
+def _with_reid(templates: list, vector: np.ndarray, shift: float) -> None:
     for template in templates:
         template.reid_encoding = encoding_pack(vector, size=REID_ENCODING_SIZE)
         template.reid_version = second_model.REID_VERSION
-        template.reid_scale = scale
+        template.reid_scale = shift  # read as the cohort shift under this REID_VERSION
         template.save(update_fields=["reid_encoding", "reid_version", "reid_scale"])
 
 
-def test_reid_index_scores_by_each_templates_scale() -> None:
+def test_reid_index_scores_by_each_templates_shift() -> None:
     index = ReidIndex(capacity=1)
     a, b = _unit(1), _unit(2)
-    index.add([1, 2], [10, 20], np.vstack([a, b]), [0.5, 0.25])
-    probe = (a + b) / np.linalg.norm(a + b)  # as far from both: the stricter scale (b's) scores higher
+    index.add([1, 2], [10, 20], np.vstack([a, b]), [0.2, 0.3])
+    probe = (a + b) / np.linalg.norm(a + b)  # as far from both: the stricter shift (b's) scores higher
     match = index.nearest(probe)
     assert match is not None and match.customer_id == 10
-    assert match.distance == pytest.approx((1 - float(a @ probe)) / 0.5, rel=1e-5)
+    assert match.distance == pytest.approx((1 - float(a @ probe)) + 0.2, rel=1e-5)
+    # The one comparison function of the 1:1 gives the same score.
+    assert match.distance == pytest.approx(float(normalised_scores(a, [0.2], probe)[0]), rel=1e-5)
     index.remove([1])
     assert len(index) == 1 and index.nearest(probe, exclude_customer_id=20) is None
 
@@ -59,12 +62,12 @@ def test_matcher_names_by_the_second_model_where_templates_have_it(fresh_gallery
     lookalike, stranger_face = CustomerFactory(), _unit(3)
     face = same_face_vector()
     # dlib says the look-alike is this face; the second model (which the 1:1 decides by) says it is not.
-    _with_reid(active_templates_of(lookalike, [face]), stranger_face, scale=0.7)
+    _with_reid(active_templates_of(lookalike, [face]), stranger_face, shift=0.27)
     probe_reid = _unit(4)
     combined = match_nearest(probes=face, reid_probes=probe_reid)
     assert not combined.names_someone()
     assert combined.distance == pytest.approx(
-        second_model.as_distance((1 - float(stranger_face @ probe_reid)) / 0.7), abs=1e-3
+        second_model.as_distance((1 - float(stranger_face @ probe_reid)) + 0.27), abs=1e-3
     )
     # Without a second-model probe (model off, no YuNet face) the tier falls back to dlib for everyone.
     assert match_nearest(probes=face).names_someone()

@@ -13,7 +13,7 @@ from django.db import connection
 
 from audit.models import AuditEvent
 from biometrics import engine
-from biometrics.comparison import DEFAULT_SCALE
+from biometrics.comparison import DEFAULT_SHIFT
 from biometrics.models import FaceTemplate
 from biometrics.services import second_model, verification
 from biometrics.verdicts import FaceOutcome
@@ -46,7 +46,7 @@ def _enrol_now(customer, photos, capture) -> None:
         first_enrolment_approve(customer)  # a first face waits for a second member of staff
 
 
-def test_enrolment_stores_the_second_model_template_encrypted_with_its_scale(
+def test_enrolment_stores_the_second_model_template_encrypted_with_its_shift(
     second_on, faces_dir, django_capture_on_commit_callbacks
 ) -> None:
     obama = CustomerFactory(full_name="Barack Obama")
@@ -56,7 +56,7 @@ def test_enrolment_stores_the_second_model_template_encrypted_with_its_scale(
     assert len(templates) == 3
     for template in templates:
         assert template.reid_version == second_model.REID_VERSION
-        assert template.reid_scale == DEFAULT_SCALE  # a cohort of 0 other faces is too small to scale
+        assert template.reid_scale == DEFAULT_SHIFT  # a cohort of 0 other faces is too small to measure
         assert template.gallery_added_version is not None
     with connection.cursor() as cursor:
         cursor.execute("SELECT reid_encoding FROM biometrics_facetemplate WHERE customer_id = %s", [obama.pk])

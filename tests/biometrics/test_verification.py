@@ -22,10 +22,10 @@ from tests.factories import CustomerFactory
 def test_match_percent_calibration(settings):
     settings.FACE_DISTANCE_THRESHOLD = 0.5
     # Read against the measured genuine comparisons (comparison.GENUINE_QUANTILES): the median genuine one
-    # (0.6073 of the threshold) reads 50 %, a perfect match 100 %, anything past the 95th percentile ~0.
+    # (0.7073 of the threshold) reads 50 %, a perfect match 100 %, anything past the 95th percentile ~0.
     assert match_percent(0.0) == 100
-    assert match_percent(0.5 * 0.4484) == 75
-    assert match_percent(0.5 * 0.6073) == 50
+    assert match_percent(0.5 * 0.6242) == 75
+    assert match_percent(0.5 * 0.7073) == 50
     assert match_percent(0.5) < 10
     assert match_percent(1.3) == 0
 

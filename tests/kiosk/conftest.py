@@ -13,10 +13,10 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from biometrics.verdicts import FaceOutcome, FrameVerdict
-from kiosk.otp_senders import TestSender
 from kiosk.services import face
 from kiosk.services.card_reads import CardRead
 from kiosk.services.credentials import kiosk_credential_rotate
+from notifications.senders import TestSender
 
 _counter = itertools.count(1)
 

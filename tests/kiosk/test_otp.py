@@ -211,7 +211,7 @@ def test_twilio_timeout_is_a_clear_refusal(failed, settings):
 def test_console_sender_is_refused_without_debug(settings):
     from django.core.exceptions import ImproperlyConfigured
 
-    from kiosk.otp_senders import ConsoleSender
+    from notifications.senders import ConsoleSender
 
     settings.DEBUG = False
     with pytest.raises(ImproperlyConfigured):
@@ -219,9 +219,9 @@ def test_console_sender_is_refused_without_debug(settings):
 
 
 def test_console_sender_logs_in_development(settings, caplog):
-    from kiosk.otp_senders import ConsoleSender
+    from notifications.senders import ConsoleSender
 
     settings.DEBUG = True
-    caplog.set_level(logging.WARNING, logger="kiosk.otp_senders")
+    caplog.set_level(logging.WARNING, logger="notifications.senders")
     ConsoleSender().send(phone="+447700900001", body="code 123456")
     assert "123456" in caplog.text

@@ -124,12 +124,12 @@ def test_withdrawal_above_the_step_up_amount_asks_for_the_code(
 
 
 def test_match_percentage_is_calibrated_on_genuine_comparisons() -> None:
-    # The median genuine comparison (0.6073 of the threshold) reads 50 %; clearer matches read high.
+    # The median genuine comparison (0.7073 of the threshold) reads 50 %; clearer matches read high.
     assert genuine_percent(0.0) == 100
-    assert genuine_percent(0.2571) == 95
-    assert genuine_percent(0.4484) == 75
-    assert genuine_percent(0.6073) == 50
-    assert genuine_percent(1.013) == 5
+    assert genuine_percent(0.4942) == 95
+    assert genuine_percent(0.6242) == 75
+    assert genuine_percent(0.7073) == 50
+    assert genuine_percent(0.96) == 5
     assert genuine_percent(1.5) == 0
     # On the kiosk's distance scale (threshold 0.50): a clear genuine session at 0.15 reads ≥ 90 %.
     assert match_percent(0.15) >= 90

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from kiosk.otp_senders import TestSender
+from notifications.senders import TestSender
 from portal import services
 from portal.models import CustomerLogin
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, make_pan

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from kiosk.otp_senders import TestSender
+from notifications.senders import TestSender
 from portal import services
 from portal.models import CustomerLogin, PortalCode
 from tests.factories import CustomerFactory, UserFactory

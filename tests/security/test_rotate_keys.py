@@ -158,3 +158,15 @@ def test_rotation_reports_the_audit_chain_keys_and_refuses_a_dropped_one(db, set
     settings.AUDIT_CHAIN_KEY = ["a-new-audit-chain-key"]
     with pytest.raises(CommandError, match="put the retired key"):
         call_command("rotate_keys", stdout=io.StringIO())
+
+
+def test_each_app_registers_its_encrypted_data_once():
+    # audit cannot import biometrics: the command rotates what the apps registered from their ready().
+    from audit.rekeying import encrypted_column_register, encrypted_columns, encrypted_files
+
+    assert [(c.name, c.model._meta.label, c.field) for c in encrypted_columns()] == [
+        ("templates", "biometrics.FaceTemplate", "encoding")
+    ]
+    assert sorted(files.name for files in encrypted_files()) == ["photos", "snapshots"]
+    with pytest.raises(ValueError, match="already registered"):
+        encrypted_column_register(name="photos", model=AuditSnapshot, field="storage_name")

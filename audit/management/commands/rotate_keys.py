@@ -3,10 +3,11 @@
 Procedure: put a new key in front of FIELD_ENCRYPTION_KEY (newest first, old keys after it), restart, run this
 command, and once it reports every item verified with the newest key alone, drop the old keys.
 
-Covers face templates (biometrics.FaceTemplate.encoding, an EncryptedTextField), enrolment photo files and
-audit snapshot files. Works in batches (one short transaction each), is idempotent (items already under the
-newest key are left alone, so an interrupted run is simply run again), verifies every item with the newest key
-alone, and records a KEYS_ROTATED audit event with the counts.
+Covers what the apps register in audit.rekeying from their AppConfig.ready (today: face templates,
+biometrics.FaceTemplate.encoding, an EncryptedTextField; enrolment photo files; audit snapshot files). Works
+in batches (one short transaction each), is idempotent (items already under the newest key are left alone,
+so an interrupted run is simply run again), verifies every item with the newest key alone, and records a
+KEYS_ROTATED audit event with the counts.
 
 AUDIT_CHAIN_KEY is rotated differently: events are never re-chained (that would be rewriting the trail). Put a
 new key in front and restart: new events are chained with it, and each event names the key that chained it,
@@ -32,9 +33,9 @@ from django.db import connection, models, transaction
 
 from atmsite.crypto import encrypted_file_delete
 from audit.chain import chain_key_current, chain_keys
-from audit.models import AuditEvent, AuditSnapshot
+from audit.models import AuditEvent
+from audit.rekeying import encrypted_columns, encrypted_files
 from audit.services import audit_event_record
-from biometrics.models import EnrolmentPhoto, FaceTemplate
 
 
 def _keys() -> list[str]:
@@ -53,8 +54,8 @@ def _files_delete(names: tuple[str, ...]) -> None:
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt face templates, enrolment photos and audit snapshots under the newest "
-        "FIELD_ENCRYPTION_KEY."
+        "Re-encrypt what is encrypted at rest (face templates, enrolment photos, audit snapshots) under the "
+        "newest FIELD_ENCRYPTION_KEY."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -70,9 +71,10 @@ class Command(BaseCommand):
         self.counts: Counter[str] = Counter()
         self._rebuild_field_crypter()
 
-        self._rotate_templates()
-        self._rotate_files("photos", EnrolmentPhoto.objects.all())
-        self._rotate_files("snapshots", AuditSnapshot.objects.filter(purged_at__isnull=True))
+        for column in encrypted_columns():
+            self._rotate_column(column.name, column.model, column.field)
+        for files in encrypted_files():
+            self._rotate_files(files.name, files.rows())
 
         failures = self._verify()
         chain_keys_used = sorted(
@@ -92,7 +94,8 @@ class Command(BaseCommand):
                 outcome=AuditEvent.Outcome.FAILURE if failures else AuditEvent.Outcome.SUCCESS,
                 data=data,
             )
-        for name in ("templates", "photos", "snapshots"):
+        names = [column.name for column in encrypted_columns()] + [files.name for files in encrypted_files()]
+        for name in names:
             self.stdout.write(
                 f"{name}: {self.counts[f'{name}_rotated']} re-encrypted, "
                 f"{self.counts[f'{name}_current']} already under the newest key, "
@@ -120,7 +123,7 @@ class Command(BaseCommand):
 
         fields.CRYPTER = fields.get_crypter()
 
-    # --- Templates --------------------------------------------------------------------------------------
+    # --- Columns ----------------------------------------------------------------------------------------
 
     def _raw_tokens(self, model: type[models.Model], field: str, pks: list[int]) -> dict[int, str]:
         """The stored ciphertext: the ORM would decrypt it, and silently return it as is on a wrong key."""
@@ -148,17 +151,18 @@ class Command(BaseCommand):
             yield pks
             last = pks[-1]
 
-    def _rotate_templates(self) -> None:
-        for pks in self._batches(FaceTemplate.objects.all()):
+    def _rotate_column(self, name: str, model: type[models.Model], field: str) -> None:
+        manager = model._default_manager
+        for pks in self._batches(manager.all()):
             with transaction.atomic():
-                rows = {row.pk: row for row in FaceTemplate.objects.select_for_update().filter(pk__in=pks)}
-                for pk, token in self._raw_tokens(FaceTemplate, "encoding", pks).items():
+                rows = {row.pk: row for row in manager.select_for_update().filter(pk__in=pks)}
+                for pk, token in self._raw_tokens(model, field, pks).items():
                     if not token:
-                        self.counts["templates_current"] += 1  # erased: nothing encrypted to rotate
+                        self.counts[f"{name}_current"] += 1  # erased: nothing encrypted to rotate
                         continue
                     try:
                         self.newest.decrypt(_token_bytes(token))
-                        self.counts["templates_current"] += 1
+                        self.counts[f"{name}_current"] += 1
                         continue
                     except InvalidToken:
                         pass
@@ -166,11 +170,11 @@ class Command(BaseCommand):
                         self.all_keys.decrypt(_token_bytes(token))
                     except InvalidToken:
                         # Never re-save it: the field would then encrypt the ciphertext itself.
-                        self.counts["templates_unreadable"] += 1
+                        self.counts[f"{name}_unreadable"] += 1
                         continue
                     # Loaded with every key (the rebuilt crypter), saved with the newest.
-                    rows[pk].save(update_fields=["encoding"])
-                    self.counts["templates_rotated"] += 1
+                    rows[pk].save(update_fields=[field])
+                    self.counts[f"{name}_rotated"] += 1
 
     # --- Files ------------------------------------------------------------------------------------------
 
@@ -212,15 +216,12 @@ class Command(BaseCommand):
 
     def _verify(self) -> int:
         failures = 0
-        for pks in self._batches(FaceTemplate.objects.all()):
-            for token in self._raw_tokens(FaceTemplate, "encoding", pks).values():
-                failures += bool(token) and not self._newest_decrypts(_token_bytes(token))
-        querysets: list[models.QuerySet] = [
-            AuditSnapshot.objects.filter(purged_at__isnull=True),
-            EnrolmentPhoto.objects.all(),
-        ]
-        for queryset in querysets:
-            for name in queryset.values_list("storage_name", flat=True).iterator():
+        for column in encrypted_columns():
+            for pks in self._batches(column.model._default_manager.all()):
+                for token in self._raw_tokens(column.model, column.field, pks).values():
+                    failures += bool(token) and not self._newest_decrypts(_token_bytes(token))
+        for files in encrypted_files():
+            for name in files.rows().values_list("storage_name", flat=True).iterator():
                 if not name or not default_storage.exists(name):
                     continue  # reported as missing above
                 with default_storage.open(name, "rb") as handle:

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             "--method",
             choices=[*groups.METHODS, "all"],
             help="Per-group mode with this comparison (default when MANIFEST.csv has a group column: "
-            "the product's: cohort_template, or dlib with FACE_MODEL_ENABLED off). 'all': every method.",
+            "the product's: cohort_shift, or dlib with FACE_MODEL_ENABLED off). 'all': every method.",
         )
         parser.add_argument(
             "--target-fmr",
@@ -50,6 +50,17 @@ class Command(BaseCommand):
             "--all-people",
             action="store_true",
             help="Report on every person, not a held-out half (small sets, judged at the shipped point).",
+        )
+        parser.add_argument(
+            "--flip",
+            action="store_true",
+            help="Embed with test-time flip (chip and mirror averaged; not the product's embedding).",
+        )
+        parser.add_argument(
+            "--swap-halves",
+            action="store_true",
+            help="Tune on the usual reporting half and report on the calibration half at the point tuned "
+            "there (a check that a method's point holds whichever people it was set on).",
         )
         parser.add_argument(
             "--group", default="all", help="Group of every photo when the folder has no group column."
@@ -129,8 +140,8 @@ class Command(BaseCommand):
         photos = groups_io.load_photos(faces_dir, default_group=options["group"])
         if not photos:
             raise CommandError(f"no labelled photo in {faces_dir} (MANIFEST.csv or <identity>/ folders)")
-        data, failed = groups_io.encode_photos(photos, cache=options["cache"])
-        product = "cohort_template" if settings.FACE_MODEL_ENABLED else "dlib"
+        data, failed = groups_io.encode_photos(photos, cache=options["cache"], flip=options["flip"])
+        product = groups.PRODUCT_METHOD if settings.FACE_MODEL_ENABLED else "dlib"
         chosen = options["method"] or product
         methods = list(groups.METHODS) if chosen == "all" else [chosen]
         results = {
@@ -138,8 +149,10 @@ class Command(BaseCommand):
                 data,
                 method,
                 target=options["target_fmr"],
-                shipped=_shipped(method, options["target_fmr"]),
+                # Swapped halves judge each method at the point tuned on the other people, not the table's.
+                shipped=None if options["swap_halves"] else _shipped(method, options["target_fmr"]),
                 all_people=options["all_people"],
+                swap_halves=options["swap_halves"],
             )
             for method in methods
         }
@@ -184,6 +197,8 @@ def _shipped(method: str, target: float) -> float | None:
     if method == "dlib":
         return float(settings.FACE_DISTANCE_THRESHOLD)
     if method == "cohort_template":
+        return groups.template_scale_threshold(target)  # the first product score's own table
+    if method == groups.PRODUCT_METHOD:
         return normalised_threshold(target)
     return None
 

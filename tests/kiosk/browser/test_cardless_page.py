@@ -9,8 +9,8 @@ import pytest
 from accounts.models import BankAccount, Transaction
 from audit.models import AuditEvent
 from kiosk.models import CardlessAccess, KioskSession
-from kiosk.otp_senders import TestSender
 from kiosk.services import cardless
+from notifications.senders import TestSender
 from tests.factories import BankAccountFactory, CustomerFactory, KioskFactory
 from tests.kiosk.browser import test_kiosk_page
 from tests.kiosk.browser.test_kiosk_page import _kiosk_page, _screenshot

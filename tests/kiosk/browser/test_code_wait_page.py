@@ -9,8 +9,8 @@ import pytest
 
 from biometrics.matcher import Nearest
 from kiosk.models import DeferredNaming, KioskSession
-from kiosk.otp_senders import TestSender
 from kiosk.services.credentials import kiosk_credential_rotate
+from notifications.senders import TestSender
 from tests.factories import KioskFactory
 
 from .test_kiosk_page import _enter_card, noisy_camera, obama_card  # noqa: F401 - fixtures

@@ -152,7 +152,7 @@ def _otp_through(page, phone: str) -> None:
     """Ask for the code, read it from the test sender's outbox (never from the page), type it."""
     import re
 
-    from kiosk.otp_senders import TestSender
+    from notifications.senders import TestSender
 
     TestSender.outbox.clear()
     page.click('[data-screen="otp-offer"] [data-action="otp-request"]')

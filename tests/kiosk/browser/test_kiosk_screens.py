@@ -20,9 +20,9 @@ import pytest
 
 from accounts.models import BankAccount
 from kiosk.models import KioskSession
-from kiosk.otp_senders import TestSender
 from kiosk.services import face
 from kiosk.services.credentials import kiosk_credential_rotate
+from notifications.senders import TestSender
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, KioskFactory, make_pan
 from tests.kiosk.conftest import CashInModule
 from tests.support import camera

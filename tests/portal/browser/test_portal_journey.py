@@ -21,8 +21,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Card, ChangeRequest
 from accounts.services import deposit_create, withdrawal_create
-from kiosk.otp_senders import TestSender
 from kiosk.vocabulary import FailureReason
+from notifications.senders import TestSender
 from portal.models import CustomerLogin, FraudCase
 from tests.factories import (
     BankAccountFactory,

@@ -1,8 +1,7 @@
 from django.urls import path
 
-from kiosk import branch_views as cardless_views
-
-from . import branch_views
+from . import views as branch_views
+from . import views_cardless as cardless_views
 
 app_name = "branch"
 urlpatterns = [

@@ -2,6 +2,8 @@
 
 Used only when DEBUG is on and the production variable is absent, so `make run` works with no configuration
 while no key ever lives in the repository. Production (DEBUG=false) refuses to start without real variables.
+Read by the settings and by bench's seed_demo (the demo staff password): a core module, so seed_demo need not
+import the settings package.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Create the demo bank (idempotent): staff for each role, customers with accounts and cards, one kiosk."""
+"""Create the demo bank (idempotent): staff for each role, customers with accounts and cards, one kiosk.
+
+In bench (benchmarks and demo seeding), which may use every app: seeding the kiosk from accounts would make
+accounts import kiosk. `make run` calls it by name.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from accounts.demo import DEMO_CASSETTES, DEMO_CUSTOMERS, DEMO_KIOSK, DEMO_STAFF
 from accounts.models import BankAccount, Card, Customer
 from accounts.pan import pan_hash
 from accounts.roles import roles_sync
-from atmsite.settings.devkeys import dev_secret
+from atmsite.devkeys import dev_secret
 from kiosk.models import Cassette, Kiosk
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,15 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import Customer
-from atmsite.crypto import encrypted_file_read
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
-from audit.thumbnails import thumbnail_jpeg
+from biometrics import selectors
+from biometrics.models import Enrolment
+from biometrics.services import enrollment
 
-from . import selectors
 from .forms import CustomerCreateForm, CustomerSearchForm, EnrolmentStartForm
-from .models import Enrolment, EnrolmentPhoto
-from .services import enrollment
 
 ENROL_PERMISSION = "biometrics.add_enrolment"
 
@@ -54,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
     customers = []
     if search.is_valid() and search.cleaned_data["q"]:
         customers = list(selectors.customers_search(query=search.cleaned_data["q"]))
-    recent = Enrolment.objects.select_related("customer").order_by("-created_at")[:10]
+    recent = selectors.enrolments_recent(limit=10)
     return render(
         request,
         "branch/home.html",
@@ -124,7 +121,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         return _start(request, customer)
-    enrolments = customer.enrolments.select_related("created_by").order_by("-created_at")[:20]
+    enrolments = selectors.customer_enrolments(customer=customer, limit=20)
     return render(
         request,
         "branch/customer.html",
@@ -157,13 +154,7 @@ def enrolment_photo_thumbnail(request: HttpRequest, enrolment_id: int, photo_id:
     `never_cache` (no-store) keeps it out of the browser's and any proxy's cache."""
     if not request.user.has_perm("biometrics.view_enrolment"):
         raise PermissionDenied("You may not see enrolment photos.")
-    photo = get_object_or_404(
-        EnrolmentPhoto, pk=photo_id, enrolment_id=enrolment_id, status=EnrolmentPhoto.Status.OK
-    )
-    try:
-        jpeg = thumbnail_jpeg(encrypted_file_read(photo.storage_name), size=(160, 120))
-    except (OSError, InvalidToken):  # a missing file or one under a removed key: nothing to show
-        jpeg = None
+    jpeg = selectors.enrolment_photo_thumbnail(enrolment_id=enrolment_id, photo_id=photo_id)
     if jpeg is None:
         raise Http404("The photo cannot be shown.")
     response = HttpResponse(jpeg, content_type="image/jpeg")

@@ -105,3 +105,22 @@ def test_opt_out_at_the_branch_and_revoke_in_the_admin(
     assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.PIN_PENDING
     client.post(reverse("branch:cardless", args=[customer.pk]), {"action": "opt_out", "confirm": "yes"})
     assert CardlessAccess.objects.get(customer=customer).status == CardlessAccess.Status.REVOKED
+
+
+@pytest.mark.parametrize("posted", ["", "abc", "1e3", "-1", "99999999999999999999999", "0"])
+def test_opt_in_with_an_account_that_is_not_the_customers_is_a_400(
+    client, teller, enrolled_customer, posted
+) -> None:
+    from accounts.models import ChangeRequest
+
+    customer, _account = enrolled_customer
+    stranger_account = BankAccountFactory()
+    client.force_login(teller)
+    for value in (posted, str(stranger_account.pk)):
+        answer = client.post(
+            reverse("branch:cardless", args=[customer.pk]),
+            {"action": "opt_in", "account": value, "consent": "on", "reason": "asked at the desk"},
+        )
+        assert answer.status_code == 400
+        assert "Choose an active account of this customer." in answer.content.decode()
+    assert not ChangeRequest.objects.exists() and not CardlessAccess.objects.exists()

@@ -1,4 +1,7 @@
-"""How one-time codes reach the customer: WhatsApp through Twilio, or a development/test stand-in.
+"""How one-time codes and notices reach the customer: WhatsApp through Twilio, or a development/test stand-in.
+
+Used by accounts (notices, phone checks), kiosk (codes) and portal (sign-in codes, alerts): it sits below
+them all, so none of them has to import another to reach the customer.
 
 settings.OTP_SENDER picks one: "twilio" (production), "console" (development only: logs the message, refused
 with DEBUG off) or "test" (an in-memory outbox for the test suite).

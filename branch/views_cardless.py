@@ -14,18 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.approvals.services import cardless_opt_in_propose, cardless_reset_propose
-from accounts.models import BankAccount, ChangeRequest, Customer
+from accounts.models import BankAccount, Customer
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
-from biometrics.branch_views import branch_staff_required
+from kiosk import selectors as kiosk_selectors
+from kiosk.models import CardlessAccess
+from kiosk.services import cardless
 
-from .models import CardlessAccess
-from .services import cardless
-
-
-def _access(customer: Customer) -> CardlessAccess | None:
-    return CardlessAccess.objects.select_related("account").filter(customer=customer).first()
+from .views import branch_staff_required
 
 
 def _cardless_action(
@@ -34,7 +31,9 @@ def _cardless_action(
     """Apply one posted action and redirect; an ApplicationError is the caller's to show."""
     action = request.POST.get("action", "")
     if action == "opt_in":
-        account = accounts.filter(pk=request.POST.get("account") or 0).first()
+        # A non-numeric id would make the lookup raise (a 500); it is no account of this customer.
+        account_id = request.POST.get("account", "")
+        account = accounts.filter(pk=account_id).first() if account_id.isdecimal() else None
         if account is None:
             raise ApplicationError(_("Choose an active account of this customer."), code="account_invalid")
         cardless_opt_in_propose(
@@ -69,8 +68,7 @@ def _cardless_action(
 @require_http_methods(["GET", "POST"])
 def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=customer_id)
-    access = _access(customer)
-    accounts = BankAccount.objects.filter(customer=customer, status=BankAccount.Status.ACTIVE)
+    standing = kiosk_selectors.cardless_standing(customer=customer)
     status = 200
     # Opting out asks first: the customer loses card-less cash at once (issue 23).
     confirm_opt_out = request.method == "POST" and (
@@ -78,7 +76,7 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
     if request.method == "POST" and not confirm_opt_out:
         try:
-            return _cardless_action(request, customer, access, accounts)
+            return _cardless_action(request, customer, standing.access, standing.accounts)
         except ApplicationError as error:
             messages.error(request, _(error.message))
             status = 400
@@ -87,14 +85,10 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
         "branch/cardless.html",
         {
             "customer": customer,
-            "access": _access(customer),
-            "accounts": accounts,
+            "access": standing.access,
+            "accounts": standing.accounts,
             "phone": phone_mask(customer.phone),
-            "pending": ChangeRequest.objects.filter(
-                customer=customer,
-                kind__in=[ChangeRequest.Kind.CARDLESS_OPT_IN, ChangeRequest.Kind.CARDLESS_RESET],
-                state=ChangeRequest.State.PENDING,
-            ).first(),
+            "pending": standing.pending,
             "confirm_opt_out": confirm_opt_out,
         },
         status=status,
@@ -105,7 +99,7 @@ def cardless_manage(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cardless_pin_pad(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=customer_id)
-    access = _access(customer)
+    access = kiosk_selectors.cardless_access(customer=customer)
     if access is None or access.status != CardlessAccess.Status.PIN_PENDING:
         return redirect("branch:cardless", customer_id=customer.pk)
     error = ""
