@@ -125,9 +125,35 @@ def _blink_step(
     return changes
 
 
-def challenge_met(state: LivenessState, config: LivenessConfig) -> bool:
+def mouth_evidence(state: LivenessState, *, ratio: float, config: LivenessConfig) -> dict[str, Any]:
+    """The mouth counters after one frame. ``ratio``: the frame's mouth ratio, rectified into the track's
+    reference frame (a flat picture tilted or turned keeps its printed mouth's ratio there).
+
+    The closed value is the customer's own: the second lowest ratio of the track so far (one landmark
+    glitch cannot lower it). Only frames after the asked action count as openings, each measured against
+    the closed value of the frames before it: a mouth printed open never rises above itself, a closed
+    one -> open one does.
+    """
+    changes: dict[str, Any] = {"mouth_closed": sorted([*state.mouth_closed, round(ratio, 4)])[:2]}
+    if not primary_met(state, config) or len(state.mouth_closed) < 2:
+        return changes
+    rise = ratio - max(state.mouth_closed)
+    changes["max_mouth_change"] = max(state.max_mouth_change, round(rise, 4))
+    if rise >= config.mouth_open_change:
+        changes["mouth_open_frames"] = state.mouth_open_frames + 1
+    return changes
+
+
+def primary_met(state: LivenessState, config: LivenessConfig) -> bool:
+    """The asked action (the turn, or the blink) is done; the mouth may still be pending."""
     if state.challenge is Challenge.BLINK:
         if state.blinks < 1:
             return False
         return not config.blink_requires_parallax or state.parallax_frames >= config.parallax_min_frames
     return state.turn_frames >= config.parallax_min_frames
+
+
+def challenge_met(state: LivenessState, config: LivenessConfig) -> bool:
+    if not primary_met(state, config):
+        return False
+    return not config.mouth_required or state.mouth_open_frames >= config.mouth_open_frames
