@@ -47,11 +47,13 @@ class LivenessConfig:
     pad_min_frames: int = 3
     pad_trim: float = 0.1
     # After the asked action, "open your mouth": something a printed or rigid mask cannot do. The mouth
-    # ratio (tracking.mouth_ratio, rectified into the reference frame) must rise this far above the
-    # customer's own closed-mouth value in the session, on this many frames after the action was met.
+    # ratio (tracking.mouth_ratio, rectified into the reference frame, or as seen on frames whose plane part
+    # is tilted by at most max_mouth_foreshortening_degrees) must rise this far above the customer's own
+    # closed-mouth value in the session, on this many frames after the action was met.
     mouth_required: bool = False
     mouth_open_change: float = 0.12
     mouth_open_frames: int = 2
+    max_mouth_foreshortening_degrees: float = 20.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.ear_closed_ratio < self.ear_open_ratio <= 1.0:
@@ -69,6 +71,7 @@ class LivenessConfig:
             self.min_yaw_step_limit_degrees,
             self.max_turn_foreshortening_excess_degrees,
             self.max_blink_foreshortening_degrees,
+            self.max_mouth_foreshortening_degrees,
         )
         if min(positive) <= 0 or self.max_scale_change <= 1.0:
             raise ValueError("thresholds and the time limit must be positive (scale change above 1)")
@@ -125,6 +128,7 @@ class LivenessState:
     pad_scores: list[float] = field(default_factory=list)  # PAD "live" probability of each scored frame
     pad_refused: bool = False  # the challenge was met but the PAD aggregate was below the threshold
     mouth_closed: list[float] = field(default_factory=list)  # the track's two lowest mouth ratios
+    mouth_closed_plain: list[float] = field(default_factory=list)  # the same, as seen (not rectified)
     mouth_open_frames: int = 0  # after the action: frames with the mouth open above the closed value
     max_mouth_change: float = 0.0  # after the action: the largest rise above the closed value
 

@@ -107,7 +107,8 @@ def _face_evidence(
         changes.update(
             blink_evidence(state, ears=plain_ears, plain_ears=plain_ears, tilt=0.0, t=t, config=config)
         )
-        changes.update(mouth_evidence(state, ratio=mouth_ratio(points[MOUTH_POINTS]), config=config))
+        mouth = mouth_ratio(points[MOUTH_POINTS])
+        changes.update(mouth_evidence(state, rectified=mouth, plain=mouth, tilt=0.0, config=config))
         return replace(state, **changes)
     if abs(angle_difference(roll, state.reference_roll)) > config.max_roll_change_degrees:
         # Rotated too far in-plane to trust the landmarks, and what comes next cannot be trusted against
@@ -134,8 +135,16 @@ def _face_evidence(
     )
     # The mouth against the counters as they were before this frame: the frame that completes the turn
     # does not count as an opening too.
-    mouth = mouth_ratio(rectified_points(points, parallax.homography, MOUTH_POINTS))
-    changes.update(mouth_evidence(state, ratio=mouth, config=config))
+    rectified_mouth = mouth_ratio(rectified_points(points, parallax.homography, MOUTH_POINTS))
+    changes.update(
+        mouth_evidence(
+            state,
+            rectified=rectified_mouth,
+            plain=mouth_ratio(points[MOUTH_POINTS]),
+            tilt=parallax.tilt_degrees,
+            config=config,
+        )
+    )
     updated = replace(state, **changes)
     if updated.frames >= config.min_frames and challenge_met(updated, config):
         updated = replace(updated, passed_at=t)

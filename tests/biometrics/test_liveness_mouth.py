@@ -137,7 +137,7 @@ def test_a_print_rotated_in_plane_by_the_same_steps_still_restarts() -> None:
 def test_a_face_lost_mid_turn_is_skipped_not_a_restart() -> None:
     """Past ~40 degrees the HOG detector loses the face: those frames move the clock only, and the face
     found again further on in the turn continues the same track."""
-    frames: list[np.ndarray | None] = [head()] * 3 + [head(yaw=12.0), head(yaw=22.0), None, None]
+    frames: list[np.ndarray | None] = [head(), head(), head(), head(yaw=12.0), head(yaw=22.0), None, None]
     frames += [head(yaw=38.0, roll=6.0), head(yaw=30.0), head(yaw=30.0)]
 
     state = liveness_start(challenge=Challenge.TURN_LEFT)

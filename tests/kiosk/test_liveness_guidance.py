@@ -71,7 +71,7 @@ def test_a_turned_head_that_matches_less_well_does_not_restart_the_turn(
     start, so looking back at the screen read as a turn the wrong way and the customer failed."""
     script = HeadScript(monkeypatch)
     driver.start(alice_pan)
-    frames = [("match", 0.0), ("match", 0.0), ("match", 12.0), ("no_match", 28.0)]
+    frames: list[tuple[Any, ...]] = [("match", 0.0), ("match", 0.0), ("match", 12.0), ("no_match", 28.0)]
     frames += [
         ("match", 30.0),
         ("match", 32.0),
