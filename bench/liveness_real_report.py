@@ -70,6 +70,7 @@ def frame_steps(run: RealRun, config: LivenessConfig) -> dict[str, float]:
         "roll_step_max": round(max(rolls), 1),
         "roll_step_p95": round(float(np.percentile(rolls, 95)), 1),
         "roll_step_limit": config.max_roll_step_degrees,
+        "roll_step_per_yaw_degree": config.roll_step_per_yaw_degree,
         "yaw_rate_max": round(max(rates), 1),
         "yaw_rate_p95": round(float(np.percentile(rates, 95)), 1),
         "yaw_rate_limit": config.max_yaw_rate_degrees,

@@ -131,6 +131,13 @@ class Command(BaseCommand):
             const=settings.ATM_ATTACKS_DIR,
             help="Real captures: folder with MANIFEST.csv (default: settings.ATM_ATTACKS_DIR).",
         )
+        parser.add_argument(
+            "--speech-clip",
+            type=str,
+            default=None,
+            help="With --real: a video of real speech for the mouth challenge's live side (default: "
+            "<--faces>/video/short_hamilton_clip.mp4; '' for none).",
+        )
         parser.add_argument("--plot", type=Path, help="With --pad: PNG of the PAD score distributions.")
         parser.add_argument("--frames", type=int, default=20, help="Frames per attack session (default 20).")
         parser.add_argument(
@@ -219,11 +226,12 @@ class Command(BaseCommand):
 
     def _mouth(
         self,
-        folder: Path,
         entries: list[Entry],
         recordings: dict[str, Recording],
         config: LivenessConfig,
         *,
+        folder: Path,
+        clip: str,
         models: tuple[str, ...],
     ) -> MouthRun:
         """The mouth challenge (product rule: after the action, PAD on): paper masks moved rigidly, and the
@@ -247,9 +255,10 @@ class Command(BaseCommand):
             for recording in recordings.values()
             if recording.entry.label == "live" and recording.entry.is_video
         ]
-        clip = Path(settings.ATM_FACES_DIR) / "video" / "short_hamilton_clip.mp4"
-        if clip.is_file():
-            live.append(clip_recording(clip, models=models, progress=self.stderr.write))
+        if clip:
+            if not Path(clip).is_file():
+                raise CommandError(f"speech clip {clip} not found")
+            live.append(clip_recording(Path(clip), models=models, progress=self.stderr.write))
         for recording in live:
             live_evaluate(run, recording, mouth_config)
         return run
@@ -264,7 +273,10 @@ class Command(BaseCommand):
         recordings = recordings_read(folder, entries, models=models, progress=self.stderr.write)
         config = benchmark_config(pad_threshold=options["pad_threshold"])
         run = real_evaluate(recordings, config, attack_config=replace(config, mouth_required=True))
-        mouth = self._mouth(folder, entries, recordings, config, models=models)
+        clip = options["speech_clip"]
+        if clip is None:
+            clip = str(Path(options["faces"]) / "video" / "short_hamilton_clip.mp4")
+        mouth = self._mouth(entries, recordings, config, folder=folder, clip=clip, models=models)
         run.seconds = time.monotonic() - started
         result = real_result(run, config, mouth=mouth)
         if options["json"]:
