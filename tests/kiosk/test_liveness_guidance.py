@@ -226,3 +226,13 @@ def test_a_face_that_timed_out_still_counts_toward_the_face_lock(
         body = driver.frame().json()
     assert body["session"]["face_failure_reason"] == "timeout"
     assert CardSecurity.objects.get(card=alice_card).consecutive_face_failures == 1
+
+
+def test_the_mouth_prompt_is_in_russian_too() -> None:
+    from django.utils import translation
+
+    from kiosk import messages
+
+    with translation.override("ru"):
+        assert messages.challenge_text("open_mouth").startswith("Теперь широко откройте рот")
+        assert messages.hint_message(messages.FrameHint.OPEN_MOUTH).startswith("Хорошо. Теперь")
