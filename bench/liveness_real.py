@@ -216,8 +216,14 @@ def video_sessions(
         start += SESSION_START_STEP_S
 
 
-def real_evaluate(recordings: dict[str, Recording], config: LivenessConfig) -> RealRun:
+def real_evaluate(
+    recordings: dict[str, Recording], config: LivenessConfig, *, attack_config: LivenessConfig | None = None
+) -> RealRun:
+    """Live recordings are played with ``config`` (the turn; a recording that never opens the mouth as
+    asked cannot measure the mouth part, see ``bench.liveness_mouth``), attacks with ``attack_config``
+    (the product: the mouth challenge on), by default the same."""
     run = RealRun()
+    attack_config = attack_config or config
     for label in LABELS:
         run.species.setdefault(label, Tally())
         run.pad_alone.setdefault(label, Tally())
@@ -228,9 +234,9 @@ def real_evaluate(recordings: dict[str, Recording], config: LivenessConfig) -> R
         if recording.entry.is_video:
             if label == "live":
                 run.recordings_live.append(recording)
-            _video_evaluate(run, name, recording, config)
+            _video_evaluate(run, name, recording, config if label == "live" else attack_config)
         else:
-            _still_evaluate(run, name, label, recording.frames[0], config)
+            _still_evaluate(run, name, label, recording.frames[0], attack_config)
     return run
 
 

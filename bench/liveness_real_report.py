@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from bench.liveness_mouth import CLOSED_MOUTH, MOUTH_SESSION_SECONDS, OPEN_MOUTH, MouthRun, ratio_distribution
 from bench.liveness_real import ASKED_TURN_DEGREES, STILL_FRAMES, YAW_BINS, KioskFrame, RealRun
 from bench.liveness_sessions import Tally
 from biometrics.liveness import LivenessConfig
@@ -68,13 +70,44 @@ def frame_steps(run: RealRun, config: LivenessConfig) -> dict[str, float]:
         "roll_step_max": round(max(rolls), 1),
         "roll_step_p95": round(float(np.percentile(rolls, 95)), 1),
         "roll_step_limit": config.max_roll_step_degrees,
+        "roll_step_per_yaw_degree": config.roll_step_per_yaw_degree,
         "yaw_rate_max": round(max(rates), 1),
         "yaw_rate_p95": round(float(np.percentile(rates, 95)), 1),
         "yaw_rate_limit": config.max_yaw_rate_degrees,
     }
 
 
-def real_result(run: RealRun, config: LivenessConfig) -> dict[str, Any]:
+def mouth_result(mouth: MouthRun, config: LivenessConfig) -> dict[str, Any]:
+    """The mouth challenge: paper masks moved rigidly (product rule) and real recordings' mouth sessions."""
+    live = {
+        name: {
+            "opens_sessions": tallies["opens"].sessions,
+            "opens_passed": tallies["opens"].passed,
+            "opens_bpcer": round(1 - tallies["opens"].pass_rate, 4) if tallies["opens"].sessions else None,
+            "still_sessions": tallies["still"].sessions,
+            "still_passed": tallies["still"].passed,
+            "reasons": dict(tallies["opens"].reasons),
+            "ratio_distribution": ratio_distribution(mouth.ratios.get(name, [])),
+        }
+        for name, tallies in mouth.live.items()
+    }
+    rises = sorted(mouth.mask_rises)
+    return {
+        "mouth_open_change": config.mouth_open_change,
+        "mouth_open_frames": config.mouth_open_frames,
+        "session_seconds": MOUTH_SESSION_SECONDS,
+        "closed_mouth_below": CLOSED_MOUTH,
+        "open_mouth_from": OPEN_MOUTH,
+        "mask_sessions": mouth.masks.sessions,
+        "mask_apcer": _rate(mouth.masks),
+        "mask_without_mouth_apcer": _rate(mouth.masks_without_mouth),
+        "mask_reasons": dict(mouth.masks.reasons),
+        "mask_max_mouth_change": rises[-1] if rises else None,
+        "live": live,
+    }
+
+
+def real_result(run: RealRun, config: LivenessConfig, *, mouth: MouthRun | None = None) -> dict[str, Any]:
     species = {
         label: {
             "sessions": tally.sessions,
@@ -87,6 +120,18 @@ def real_result(run: RealRun, config: LivenessConfig) -> dict[str, Any]:
         for label, tally in run.species.items()
         if label != "live" and (tally.sessions or run.pad_alone[label].sessions)
     }
+    if mouth is not None and "paper_mask" in species:
+        # A worn mask turns with the head: the product's mask figure is the mouth phase (turn assumed met,
+        # PAD as always, the mouth required) over rigid motions of each mask picture.
+        mask = species["paper_mask"]
+        mask["pad_only_apcer"] = mask["apcer"]
+        mask["pad_only_sessions"] = mask["sessions"]
+        mask.update(
+            sessions=mouth.masks.sessions,
+            apcer=_rate(mouth.masks),
+            reasons=dict(mouth.masks.reasons),
+            passed_by=mouth.masks.passed_by[:10],
+        )
     recordings = {}
     as_asked = Tally()
     for name, live in run.live.items():
@@ -122,6 +167,7 @@ def real_result(run: RealRun, config: LivenessConfig) -> dict[str, Any]:
             for label, frames in run.frames.items()
         },
         "live_frame_steps": frame_steps(run, config),
+        "mouth": mouth_result(mouth, replace(config, mouth_required=True)) if mouth is not None else None,
         "total_seconds": round(run.seconds, 1),
     }
 
@@ -173,6 +219,25 @@ def real_report(write: Write, result: dict[str, Any]) -> None:
             for name, row in rows.items()
         ]
         write(f"  {label}: " + " | ".join(cells))
+    mouth = result.get("mouth")
+    if mouth:
+        write(
+            f"\nMouth challenge (open by {mouth['mouth_open_change']} over the closed value on "
+            f"{mouth['mouth_open_frames']} frames, {mouth['session_seconds']:.0f} s sessions after the "
+            "action):"
+        )
+        write(
+            f"  paper masks moved rigidly: {mouth['mask_sessions']} sessions, "
+            f"APCER {_percent(mouth['mask_apcer'])} "
+            f"(mouth not required: {_percent(mouth['mask_without_mouth_apcer'])}), {mouth['mask_reasons']}, "
+            f"largest mouth rise {mouth['mask_max_mouth_change']}"
+        )
+        for name, row in mouth["live"].items():
+            write(
+                f"  {name}: mouth opens in {row['opens_sessions']} sessions, passed {row['opens_passed']} "
+                f"(BPCER {_percent(row['opens_bpcer'])}, {row['reasons']}); no opening: "
+                f"{row['still_sessions']} (passed {row['still_passed']}); ratios {row['ratio_distribution']}"
+            )
     write(f"faces found: {result['faces_found']}")
     write(f"live head steps between kiosk frames (200 ms): {result['live_frame_steps']}")
     write(f"total {result['total_seconds']:.0f} s")

@@ -31,6 +31,7 @@ class FrameHint(enum.StrEnum):
     MORE_LIGHT = "more_light"
     TURN_AS_ASKED = "turn_as_asked"
     TURN_FURTHER = "turn_further"  # the head turned the asked way, not yet far enough
+    OPEN_MOUTH = "open_mouth"  # the turn is done; the mouth challenge is still missing
 
 
 HINT_MESSAGES: Messages = {
@@ -42,6 +43,7 @@ HINT_MESSAGES: Messages = {
     FrameHint.MORE_LIGHT: gettext_lazy("More light, please: face the light and hold still."),
     FrameHint.TURN_AS_ASKED: gettext_lazy("Turn your head as asked."),
     FrameHint.TURN_FURTHER: gettext_lazy("Good. Turn a little further."),
+    FrameHint.OPEN_MOUTH: gettext_lazy("Good. Now open your mouth wide for a second, then close it."),
 }
 # Why the face check failed, as the kiosk sees it (MISMATCH is shown as NO_MATCH, see failure_reason_public).
 FAILURE_MESSAGES: Messages = {
@@ -94,6 +96,8 @@ CHALLENGE_TEXT: Messages = {
     "turn_left": gettext_lazy("Slowly turn your head to your left, then look back at the screen."),
     "turn_right": gettext_lazy("Slowly turn your head to your right, then look back at the screen."),
     "blink": gettext_lazy("Blink slowly."),
+    # Shown once the asked action is done and the mouth challenge is still missing.
+    "open_mouth": gettext_lazy("Now open your mouth wide for a second, then close it."),
 }
 
 

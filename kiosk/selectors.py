@@ -38,6 +38,8 @@ def owner_first_name_disclosed(session: KioskSession) -> str:
 # Frames a head turn usually takes at the kiosk's ~5 frames a second (the progress bar's share for the
 # challenge); only the bar's pace depends on it, never a decision.
 CHALLENGE_PROGRESS_FRAMES = 10
+# ... and the mouth challenge after it (about a second of open mouth).
+MOUTH_PROGRESS_FRAMES = 5
 
 
 def frames_taken(session: KioskSession) -> int:
@@ -60,6 +62,8 @@ def face_progress(session: KioskSession) -> int:
         needed = settings.FACE_MATCH_FRAMES_REQUIRED
         if settings.LIVENESS_ENABLED and session.liveness_state:
             needed += CHALLENGE_PROGRESS_FRAMES
+            if settings.LIVENESS_MOUTH_CHALLENGE:
+                needed += MOUTH_PROGRESS_FRAMES
         return min(95, round(100 * session.face_frames_seen / needed))
     return 100 if session.verified_by == KioskSession.VerifiedBy.FACE else 0
 
@@ -91,7 +95,11 @@ def session_view(session: KioskSession) -> dict[str, Any]:
         "next_seq": session.frame_seq + 1,
         "match_streak": frames_taken(session),
         "challenge": challenge if face_phase else "",
-        "challenge_text": messages.challenge_text(challenge) if face_phase else "",
+        "challenge_text": messages.challenge_text(
+            "open_mouth" if face.liveness_mouth_pending(session.liveness_state) else challenge
+        )
+        if face_phase
+        else "",
         "frames_required": settings.FACE_MATCH_FRAMES_REQUIRED,
         "face_progress": face_progress(session),
         "seconds_left": left,

@@ -29,6 +29,9 @@ LIVENESS_CHALLENGES = env.list("LIVENESS_CHALLENGES", default=["turn_left", "tur
 LIVENESS_TIME_LIMIT_S = env.float("LIVENESS_TIME_LIMIT_S", default=15.0)
 LIVENESS_YAW_TURN_DEGREES = env.float("LIVENESS_YAW_TURN_DEGREES", default=20.0)
 LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0.2)
+# After the turn, "open your mouth": a printed or rigid mask worn by a live head can turn, it cannot open its
+# mouth (issue 22). Thresholds tuned on real speech: docs/liveness_real.md, "Mouth challenge".
+LIVENESS_MOUTH_CHALLENGE = env.bool("LIVENESS_MOUTH_CHALLENGE", default=True)
 # Passive presentation-attack detection: texture CNNs (biometrics/models/) score every owner-matching frame
 # of the liveness challenge; a session whose PAD score (liveness.pad_aggregate) is below the threshold is
 # refused even when the head turn passed. Needs LIVENESS_ENABLED. With PAD on, a missing or altered model

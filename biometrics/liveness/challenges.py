@@ -125,9 +125,55 @@ def _blink_step(
     return changes
 
 
-def challenge_met(state: LivenessState, config: LivenessConfig) -> bool:
+def mouth_evidence(
+    state: LivenessState, *, rectified: float, plain: float, tilt: float, config: LivenessConfig
+) -> dict[str, Any]:
+    """The mouth counters after one frame: ``rectified``, the frame's mouth ratio mapped into the track's
+    reference frame by the plane part of the fit (a flat picture, however tilted or turned, keeps its
+    printed ratio there); ``plain``, the ratio as seen; ``tilt``, the plane part's tilt in degrees.
+
+    The closed value is the customer's own: the second lowest ratio of the track so far (one landmark
+    glitch cannot lower it). Only frames after the asked action count as openings, each measured against
+    the closed value of the frames before it: a mouth printed open never rises above itself, a closed
+    one -> open one does. The rectified ratio is exact for a sheet but shrinks a real opening seen far
+    from the reference pose (a 0.29 rise read as 0.12 with the head turned by 47 degrees, on the clip);
+    the plain ratio keeps it, and a sheet changes its plain ratio only by tilting (1/cos sideways, cos
+    backwards), so plain ratios count only on frames tilted by at most max_mouth_foreshortening_degrees.
+    """
+    changes: dict[str, Any] = {"mouth_closed": _two_lowest(state.mouth_closed, rectified)}
+    flat_enough = tilt <= config.max_mouth_foreshortening_degrees
+    if flat_enough:
+        changes["mouth_closed_plain"] = _two_lowest(state.mouth_closed_plain, plain)
+    if not primary_met(state, config):
+        return changes
+    rises = []
+    if len(state.mouth_closed) >= 2:
+        rises.append(rectified - max(state.mouth_closed))
+    if flat_enough and len(state.mouth_closed_plain) >= 2:
+        rises.append(plain - max(state.mouth_closed_plain))
+    if not rises:
+        return changes
+    rise = max(rises)
+    changes["max_mouth_change"] = max(state.max_mouth_change, round(rise, 4))
+    if rise >= config.mouth_open_change:
+        changes["mouth_open_frames"] = state.mouth_open_frames + 1
+    return changes
+
+
+def _two_lowest(values: list[float], value: float) -> list[float]:
+    return sorted([*values, round(value, 4)])[:2]
+
+
+def primary_met(state: LivenessState, config: LivenessConfig) -> bool:
+    """The asked action (the turn, or the blink) is done; the mouth may still be pending."""
     if state.challenge is Challenge.BLINK:
         if state.blinks < 1:
             return False
         return not config.blink_requires_parallax or state.parallax_frames >= config.parallax_min_frames
     return state.turn_frames >= config.parallax_min_frames
+
+
+def challenge_met(state: LivenessState, config: LivenessConfig) -> bool:
+    if not primary_met(state, config):
+        return False
+    return not config.mouth_required or state.mouth_open_frames >= config.mouth_open_frames

@@ -35,6 +35,8 @@ class LivenessConfig:
     max_face_speed: float = 3.0
     max_roll_change_degrees: float = 25.0
     max_roll_step_degrees: float = 10.0
+    # Extra roll step allowed per degree of yaw change in the same step (the tilt that comes with a turn).
+    roll_step_per_yaw_degree: float = 0.75
     max_yaw_rate_degrees: float = 250.0
     min_yaw_step_limit_degrees: float = 15.0
     max_turn_foreshortening_excess_degrees: float = 10.0
@@ -44,6 +46,14 @@ class LivenessConfig:
     pad_threshold: float = 0.9
     pad_min_frames: int = 3
     pad_trim: float = 0.1
+    # After the asked action, "open your mouth": something a printed or rigid mask cannot do. The mouth
+    # ratio (tracking.mouth_ratio, rectified into the reference frame, or as seen on frames whose plane part
+    # is tilted by at most max_mouth_foreshortening_degrees) must rise this far above the customer's own
+    # closed-mouth value in the session, on this many frames after the action was met.
+    mouth_required: bool = False
+    mouth_open_change: float = 0.12
+    mouth_open_frames: int = 2
+    max_mouth_foreshortening_degrees: float = 20.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.ear_closed_ratio < self.ear_open_ratio <= 1.0:
@@ -61,9 +71,12 @@ class LivenessConfig:
             self.min_yaw_step_limit_degrees,
             self.max_turn_foreshortening_excess_degrees,
             self.max_blink_foreshortening_degrees,
+            self.max_mouth_foreshortening_degrees,
         )
         if min(positive) <= 0 or self.max_scale_change <= 1.0:
             raise ValueError("thresholds and the time limit must be positive (scale change above 1)")
+        if self.mouth_open_change <= 0 or self.mouth_open_frames < 1 or self.roll_step_per_yaw_degree < 0:
+            raise ValueError("need mouth_open_change > 0, mouth_open_frames >= 1, roll_step_per_yaw >= 0")
         if self.parallax_min_frames < 1 or self.min_frames < 1 or self.window_frames < 2:
             raise ValueError("frame counts must be positive (window at least 2)")
         if self.fingerprint_memory < 1:
@@ -114,6 +127,10 @@ class LivenessState:
     passed_at: float | None = None
     pad_scores: list[float] = field(default_factory=list)  # PAD "live" probability of each scored frame
     pad_refused: bool = False  # the challenge was met but the PAD aggregate was below the threshold
+    mouth_closed: list[float] = field(default_factory=list)  # the track's two lowest mouth ratios
+    mouth_closed_plain: list[float] = field(default_factory=list)  # the same, as seen (not rectified)
+    mouth_open_frames: int = 0  # after the action: frames with the mouth open above the closed value
+    max_mouth_change: float = 0.0  # after the action: the largest rise above the closed value
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy costs ~1 ms here; every value is a number, a string, None

@@ -64,10 +64,40 @@ def eye_aspect_ratio(landmarks: np.ndarray) -> float:
 def rectified_eyes(current: np.ndarray, homography: np.ndarray) -> np.ndarray:
     """The current frame's eye points mapped back into the reference frame by the plane part of the fit:
     tilting a photo backwards squashes its eyes on a plain EAR, not on the rectified one."""
+    return rectified_points(current, homography, EYE_POINTS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Mouth
+# --------------------------------------------------------------------------------------------------
+
+MOUTH_POINTS = slice(48, 68)  # outer lip 48-59 (corners 48, 54), inner lip 60-67
+
+
+def mouth_ratio(mouth: np.ndarray) -> float:
+    """Inner-lip opening over mouth width, from the 20 mouth points 48-67: the mean gap between the
+    inner lips (61-67, 62-66, 63-65) over the distance between the outer corners (48-54). On the real
+    clips a closed mouth reads 0.00-0.07 and a singing or talking one 0.15-0.33 (docs/liveness_real.md)."""
+    points = mouth.tolist()
+    (x0, y0), (x6, y6) = points[0], points[6]
+    width = math.hypot(x6 - x0, y6 - y0)
+    if width <= 1e-9:
+        return 0.0
+    gaps = [math.hypot(points[a][0] - points[b][0], points[a][1] - points[b][1]) for a, b in _LIP_PAIRS]
+    return sum(gaps) / (len(gaps) * width)
+
+
+_LIP_PAIRS = ((13, 19), (14, 18), (15, 17))  # 61-67, 62-66, 63-65 within MOUTH_POINTS
+
+
+def rectified_points(current: np.ndarray, homography: np.ndarray, points: slice) -> np.ndarray:
+    """Some of the current frame's points mapped back into the reference frame by the plane part of the
+    fit: whatever a flat picture's tilt or turn does to them is undone, a real mouth's opening is not."""
     inverse = np.linalg.inv(homography)
-    eyes = current[EYE_POINTS] @ inverse[:2, :2].T + inverse[:2, 2]
-    eyes /= (current[EYE_POINTS] @ inverse[2, :2] + inverse[2, 2])[:, None]
-    return eyes
+    chosen = current[points]
+    mapped = chosen @ inverse[:2, :2].T + inverse[:2, 2]
+    mapped /= (chosen @ inverse[2, :2] + inverse[2, 2])[:, None]
+    return mapped
 
 
 # --------------------------------------------------------------------------------------------------
@@ -301,9 +331,17 @@ def is_jump(previous: list[float], current: list[float], config: LivenessConfig)
     ratio = after_size / before_size
     gap = after_t - before_t
     yaw_step_limit = max(config.min_yaw_step_limit_degrees, config.max_yaw_rate_degrees * gap)
+    yaw_step = abs(after_yaw - before_yaw)
+    # People tilt the head as they turn it (issue 22: roll steps of 11.7-23 degrees between two 200 ms
+    # frames of a real turn): the yaw changing in the same step buys extra roll, up to the limit of roll
+    # change from the reference. A print rotated in-plane does not change its yaw.
+    roll_step_limit = min(
+        config.max_roll_step_degrees + config.roll_step_per_yaw_degree * yaw_step,
+        max(config.max_roll_change_degrees, config.max_roll_step_degrees),
+    )
     return (
         moved > max(config.max_jump_face_sizes, config.max_face_speed * gap)
         or not 1 / config.max_scale_change <= ratio <= config.max_scale_change
-        or abs(angle_difference(after_roll, before_roll)) > config.max_roll_step_degrees
-        or abs(after_yaw - before_yaw) > yaw_step_limit
+        or abs(angle_difference(after_roll, before_roll)) > roll_step_limit
+        or yaw_step > yaw_step_limit
     )

@@ -7,16 +7,19 @@ from typing import Any
 
 import numpy as np
 
-from biometrics.liveness.challenges import blink_evidence, challenge_met, turn_evidence
+from biometrics.liveness.challenges import blink_evidence, challenge_met, mouth_evidence, turn_evidence
 from biometrics.liveness.state import FINGERPRINT_CHARS, LivenessConfig, LivenessState
 from biometrics.liveness.tracking import (
+    MOUTH_POINTS,
     angle_difference,
     eye_ratios,
     flat,
     is_jump,
+    mouth_ratio,
     parallax_fit,
     placement,
     rectified_eyes,
+    rectified_points,
     unflat,
 )
 from biometrics.liveness.verdict import failure_reason, pad_aggregate
@@ -104,6 +107,8 @@ def _face_evidence(
         changes.update(
             blink_evidence(state, ears=plain_ears, plain_ears=plain_ears, tilt=0.0, t=t, config=config)
         )
+        mouth = mouth_ratio(points[MOUTH_POINTS])
+        changes.update(mouth_evidence(state, rectified=mouth, plain=mouth, tilt=0.0, config=config))
         return replace(state, **changes)
     if abs(angle_difference(roll, state.reference_roll)) > config.max_roll_change_degrees:
         # Rotated too far in-plane to trust the landmarks, and what comes next cannot be trusted against
@@ -126,6 +131,18 @@ def _face_evidence(
     changes.update(
         blink_evidence(
             state, ears=rectified, plain_ears=plain_ears, tilt=parallax.tilt_degrees, t=t, config=config
+        )
+    )
+    # The mouth against the counters as they were before this frame: the frame that completes the turn
+    # does not count as an opening too.
+    rectified_mouth = mouth_ratio(rectified_points(points, parallax.homography, MOUTH_POINTS))
+    changes.update(
+        mouth_evidence(
+            state,
+            rectified=rectified_mouth,
+            plain=mouth_ratio(points[MOUTH_POINTS]),
+            tilt=parallax.tilt_degrees,
+            config=config,
         )
     )
     updated = replace(state, **changes)

@@ -92,6 +92,8 @@ def liveness_verdict(
         "blinks": float(state.blinks),
         "challenge_met": float(state.passed_at is not None or state.pad_refused),
         "pad_frames": float(len(state.pad_scores)),
+        "mouth_open_frames": float(state.mouth_open_frames),
+        "max_mouth_change": round(state.max_mouth_change, 3),
     }
     aggregate = pad_aggregate(state.pad_scores, trim=config.pad_trim)
     if aggregate is not None:

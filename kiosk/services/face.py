@@ -69,6 +69,7 @@ def liveness_config() -> LivenessConfig:
         time_limit_seconds=settings.LIVENESS_TIME_LIMIT_S,
         yaw_turn_degrees=settings.LIVENESS_YAW_TURN_DEGREES,
         parallax_threshold=settings.LIVENESS_PARALLAX_THRESHOLD,
+        mouth_required=settings.LIVENESS_MOUTH_CHALLENGE,
         pad_enabled=feature_active("pad"),  # off in DEBUG when the model files are missing
         pad_threshold=settings.PAD_THRESHOLD,
     )
@@ -145,6 +146,19 @@ def liveness_turn_short(state: dict[str, Any]) -> bool:
 
 def liveness_challenge(state: dict[str, Any]) -> str:
     return str(state.get("challenge", "")) if settings.LIVENESS_ENABLED else ""
+
+
+def liveness_mouth_pending(state: dict[str, Any]) -> bool:
+    """The asked action is done and the mouth challenge is what is still missing (the kiosk then asks for
+    the mouth instead of the turn)."""
+    if not (settings.LIVENESS_ENABLED and settings.LIVENESS_MOUTH_CHALLENGE) or not state:
+        return False
+    if state.get("passed_at") is not None:
+        return False
+    from biometrics.liveness import LivenessState
+    from biometrics.liveness.challenges import primary_met
+
+    return primary_met(LivenessState.from_dict(state), liveness_config())
 
 
 def frame_verify_candidates(*, customer_ids: list[int], image: np.ndarray) -> FrameVerdict:

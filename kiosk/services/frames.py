@@ -275,7 +275,9 @@ def _frame_hint(session: KioskSession, *, verdict: FrameVerdict) -> FrameHint:
         # A comparable face, whoever it is: the same hint for a match, a stranger and another customer.
         challenge = face.liveness_challenge(session.liveness_state)
         hint = FrameHint.TURN_AS_ASKED if challenge else FrameHint.LOOK_AT_CAMERA
-        if challenge and face.liveness_turn_short(session.liveness_state):
+        if challenge and face.liveness_mouth_pending(session.liveness_state):
+            hint = FrameHint.OPEN_MOUTH
+        elif challenge and face.liveness_turn_short(session.liveness_state):
             hint = FrameHint.TURN_FURTHER
     return hint
 

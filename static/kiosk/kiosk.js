@@ -343,7 +343,7 @@
     var challenge = $("face-challenge");
     var text = result.session.challenge_text || "";
     var showChallenge = result.outcome === "checking" && !!text &&
-      (result.hint === "turn_as_asked" || result.hint === "look_at_camera");
+      (result.hint === "turn_as_asked" || result.hint === "look_at_camera" || result.hint === "open_mouth");
     /* "a little further" is said under the challenge, which stays shown */
     if (result.outcome === "checking" && text && result.hint === "turn_further") {
       challenge.textContent = text; challenge.hidden = false; $("face-message").textContent = result.message;

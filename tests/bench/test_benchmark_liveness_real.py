@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
+from bench.liveness_mouth import MASK_PATHS, sheet_warp
 from bench.liveness_real import (
     FRAME_INTERVAL_S,
     Entry,
@@ -56,18 +57,35 @@ def tiny_attacks(tmp_path: Path) -> Path:
 def test_real_report_keys_and_sessions(tiny_attacks: Path) -> None:
     out = io.StringIO()
     call_command(
-        "benchmark_liveness", "--real", str(tiny_attacks), "--json", stdout=out, stderr=io.StringIO()
+        "benchmark_liveness",
+        "--real",
+        str(tiny_attacks),
+        "--speech-clip",
+        "",
+        "--json",
+        stdout=out,
+        stderr=io.StringIO(),
     )
     result = json.loads(out.getvalue())
 
     assert result["real_attacks"] is True
     species = result["species"]
     assert set(species) == {"print", "paper_mask"}
-    for row in species.values():
-        assert {key for key in row if key.endswith("apcer")} == {"apcer", "pad_alone_apcer"}
+    assert {key for key in species["print"] if key.endswith("apcer")} == {"apcer", "pad_alone_apcer"}
+    mask_keys = {key for key in species["paper_mask"] if key.endswith("apcer")}
+    assert mask_keys == {"apcer", "pad_alone_apcer", "pad_only_apcer"}
     assert species["print"]["sessions"] == 2  # held still, against both turns
     assert species["print"]["apcer"] == 0.0
-    assert species["paper_mask"]["sessions"] == 1  # worn on a head that turns: PAD alone decides
+    # Worn on a head that turns: each rigid path of the sheet is a session, the mouth challenge decides;
+    # before it, PAD alone decided (one verdict per picture).
+    assert species["paper_mask"]["sessions"] == len(MASK_PATHS)
+    assert species["paper_mask"]["pad_only_sessions"] == 1
+    mouth = result["mouth"]
+    assert mouth["mask_sessions"] == len(MASK_PATHS) and mouth["mask_apcer"] == 0.0
+    assert {key for key in mouth if key.endswith("apcer")} == {"mask_apcer", "mask_without_mouth_apcer"}
+    speech = mouth["live"]["krzysiek/real.mp4"]
+    assert "opens_bpcer" in speech and speech["opens_sessions"] + speech["still_sessions"] > 0
+    assert sum(speech["ratio_distribution"].values()) > 100
     live = result["live"]["recordings"]["krzysiek/real.mp4"]
     # A session starts every 0.25 s of the 8.5 s recording, for both turns; each is counted once.
     assert live["sessions"] + live["not_asked_sessions"] == 2 * 31
@@ -76,6 +94,7 @@ def test_real_report_keys_and_sessions(tiny_attacks: Path) -> None:
     assert result["pad_by_yaw"]["live videos"]["yaw_0_10"]["frames"] > 0
     steps = result["live_frame_steps"]
     assert steps["pairs"] > 0 and steps["roll_step_limit"] == 10.0
+    assert steps["roll_step_per_yaw_degree"] == 0.75
 
 
 def _frame(t: float, yaw: float) -> KioskFrame:
@@ -109,3 +128,14 @@ def test_a_print_held_still_is_refused_by_the_challenge_not_as_a_replay() -> Non
     held = still_frames(_frame(0.0, 0.0))
     verdict = session_play(Challenge.TURN_LEFT, held, benchmark_config()).verdict
     assert verdict.reason is VerdictReason.CHALLENGE_NOT_MET
+
+
+def test_a_sheet_turned_in_perspective_narrows_and_keeps_its_size() -> None:
+    picture = np.zeros((200, 300, 3), np.uint8)
+    picture[50:150, 100:200] = 255
+    straight = sheet_warp(picture, yaw=0.0, shift=0.0, scale=1.0)
+    turned = sheet_warp(picture, yaw=20.0, shift=0.0, scale=1.0)
+    assert straight.shape == turned.shape == picture.shape
+    assert np.array_equal(straight, picture)
+    white = (turned[:, :, 0] > 128).sum(axis=1)
+    assert 0.85 * 100 < white.max() < 0.97 * 100  # about cos(20) of its width

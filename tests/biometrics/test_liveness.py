@@ -38,19 +38,31 @@ def _rotation(yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> np.nda
 
 
 def head(
-    yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0, *, eyes_closed: float = 0.0, shift: float = 0.0
+    yaw: float = 0.0,
+    pitch: float = 0.0,
+    roll: float = 0.0,
+    *,
+    eyes_closed: float = 0.0,
+    shift: float = 0.0,
+    mouth_open: float = 0.0,
 ) -> np.ndarray:
     """The generic 3D face turned and projected by a 600 px pinhole camera at 50 cm (a kiosk webcam).
 
     Positive yaw turns the face to its own left: its nose moves to the image's right. ``eyes_closed``
-    (0..1) lowers the upper eyelids onto the lower ones.
+    (0..1) lowers the upper eyelids onto the lower ones. ``mouth_open`` (mm) drops the lower lip and the
+    jaw below it (the model's mouth is 62.6 mm wide: 15 mm raises the mouth ratio by 0.24).
     """
     model = FACE_MODEL_3D.copy()
     for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
         model[upper, :2] += eyes_closed * (model[lower, :2] - model[upper, :2])
+    model[LOWER_MOUTH, 1] += mouth_open
     moved = model @ _rotation(yaw, pitch, roll).T
     depth = 500.0 - moved[:, 2]
     return np.column_stack([600.0 * (moved[:, 0] + shift) / depth + 320, 600.0 * moved[:, 1] / depth + 240])
+
+
+# Lower outer lip 55-59, lower inner lip 65-67 and the chin 6-10: what drops when the mouth opens.
+LOWER_MOUTH = [6, 7, 8, 9, 10, 55, 56, 57, 58, 59, 65, 66, 67]
 
 
 def warp(points: np.ndarray, homography: np.ndarray) -> np.ndarray:

@@ -35,21 +35,22 @@ def turn_left(settings: Any) -> None:
 
 
 class HeadScript:
-    """(outcome, yaw) per frame: the engine's answer with the landmarks of a head turned by yaw."""
+    """(outcome, yaw[, mouth opening in mm]) per frame: the engine's answer with the landmarks of a head
+    turned by yaw."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.frames: list[tuple[str, float | None]] = []
+        self.frames: list[tuple[Any, ...]] = []
         monkeypatch.setattr(face, "frame_verify", self.verify)
         monkeypatch.setattr(face, "customer_has_active_templates", lambda *, customer_id: True)
 
     def verify(self, *, customer_id: int, image: np.ndarray) -> FrameVerdict:
-        outcome, yaw = self.frames.pop(0)
-        landmarks = None if yaw is None else head(yaw=yaw).round(1).tolist()
+        outcome, yaw, *mouth = self.frames.pop(0)
+        landmarks = None if yaw is None else head(yaw=yaw, mouth_open=sum(mouth)).round(1).tolist()
         matched = customer_id if outcome == FaceOutcome.MATCH else None
         return scripted_verdict(outcome, landmarks=landmarks, customer_id=matched)
 
 
-def _play(driver: Any, script: HeadScript, frames: list[tuple[str, float | None]]) -> list[dict]:
+def _play(driver: Any, script: HeadScript, frames: list[tuple[Any, ...]]) -> list[dict]:
     script.frames = list(frames)
     bodies = []
     with time_machine.travel(timezone.now(), tick=False) as clock:
@@ -70,7 +71,7 @@ def test_a_turned_head_that_matches_less_well_does_not_restart_the_turn(
     start, so looking back at the screen read as a turn the wrong way and the customer failed."""
     script = HeadScript(monkeypatch)
     driver.start(alice_pan)
-    frames = [("match", 0.0), ("match", 0.0), ("match", 12.0), ("no_match", 28.0)]
+    frames: list[tuple[Any, ...]] = [("match", 0.0), ("match", 0.0), ("match", 12.0), ("no_match", 28.0)]
     frames += [
         ("match", 30.0),
         ("match", 32.0),
@@ -79,6 +80,7 @@ def test_a_turned_head_that_matches_less_well_does_not_restart_the_turn(
         ("match", 0.0),
         ("match", 0.0),
     ]
+    frames += [("match", 0.0, 15.0), ("match", 0.0, 15.0), ("match", 0.0)]
     bodies = _play(driver, script, frames)
 
     assert bodies[-1]["session"]["state"] == "verified", [
@@ -120,6 +122,49 @@ def test_a_small_turn_is_told_to_turn_a_little_further(driver, alice_card, alice
         "turn_further",
     ]
     assert bodies[-1]["message"] == "Good. Turn a little further."
+
+
+def test_once_the_turn_is_done_the_kiosk_asks_for_the_mouth_and_then_verifies(
+    driver, alice_card, alice_pan, turn_left, monkeypatch
+):
+    script = HeadScript(monkeypatch)
+    driver.start(alice_pan)
+    turn = [
+        ("match", 0.0),
+        ("match", 0.0),
+        ("match", 10.0),
+        ("match", 22.0),
+        ("match", 30.0),
+        ("match", 30.0),
+    ]
+    mouth = [("match", 0.0), ("match", 0.0, 15.0), ("match", 0.0, 15.0), ("match", 0.0)]
+    bodies = _play(driver, script, turn + mouth)
+
+    asked = bodies[len(turn)]  # the first frame after the turn
+    assert (asked["hint"], asked["session"]["state"]) == ("open_mouth", "face_pending")
+    assert asked["session"]["challenge_text"] == "Now open your mouth wide for a second, then close it."
+    assert asked["session"]["face_progress"] < 95
+    assert bodies[0]["session"]["challenge_text"].startswith("Slowly turn your head to your left")
+    assert bodies[-1]["session"]["state"] == "verified", [body["hint"] for body in bodies]
+
+
+def test_a_mouth_that_stays_closed_after_the_turn_is_not_verified(
+    driver, alice_card, alice_pan, turn_left, monkeypatch
+):
+    script = HeadScript(monkeypatch)
+    driver.start(alice_pan)
+    turn = [
+        ("match", 0.0),
+        ("match", 0.0),
+        ("match", 10.0),
+        ("match", 22.0),
+        ("match", 30.0),
+        ("match", 30.0),
+    ]
+    bodies = _play(driver, script, turn + [("match", 0.0)] * 8)
+
+    assert bodies[-1]["session"]["state"] == "face_pending"
+    assert {body["hint"] for body in bodies[-8:]} == {"open_mouth"}
 
 
 def test_the_progress_is_not_full_while_the_turn_is_still_pending(
@@ -181,3 +226,13 @@ def test_a_face_that_timed_out_still_counts_toward_the_face_lock(
         body = driver.frame().json()
     assert body["session"]["face_failure_reason"] == "timeout"
     assert CardSecurity.objects.get(card=alice_card).consecutive_face_failures == 1
+
+
+def test_the_mouth_prompt_is_in_russian_too() -> None:
+    from django.utils import translation
+
+    from kiosk import messages
+
+    with translation.override("ru"):
+        assert messages.challenge_text("open_mouth").startswith("Теперь широко откройте рот")
+        assert messages.hint_message(messages.FrameHint.OPEN_MOUTH).startswith("Хорошо. Теперь")

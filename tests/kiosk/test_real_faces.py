@@ -133,6 +133,11 @@ def test_with_liveness_on_a_still_photo_of_the_owner_is_refused(enrolled, kiosk,
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.FACE_DECISION, snapshots__isnull=False).exists()
 
 
+# Frames of the shared clip read at 0.1 s steps (every 3rd at 30 fps) up to 6.6 s: the turn (2.8-4.6 s), then
+# singing while he looks back, with the mouth open at about 5.3 and 5.9 s.
+CLIP_FRAMES = 66
+
+
 @pytest.fixture
 def clip_owner(faces_dir, kiosk, django_capture_on_commit_callbacks):
     """The performer of the shared real video, enrolled from that clip (the branch portal's clip path)."""
@@ -155,8 +160,9 @@ def clip_owner(faces_dir, kiosk, django_capture_on_commit_callbacks):
 
 
 def _clip_session(kiosk, clip: bytes) -> KioskSession:
-    """Frames 2.8 s to 4.6 s of the real clip, 0.1 s apart: the performer turns from yaw +19 to -35 degrees
-    (towards his own right), a real head turn with real parallax."""
+    """Frames 2.8 s to 6.6 s of the real clip, 0.1 s apart: the performer turns from yaw +19 to -35 degrees
+    (towards his own right), a real head turn with real parallax, and sings on: his mouth opens and closes
+    while he looks back (the mouth challenge after the turn)."""
     import datetime as dt
 
     import time_machine
@@ -164,9 +170,8 @@ def _clip_session(kiosk, clip: bytes) -> KioskSession:
 
     from biometrics import engine
 
-    frames = [
-        engine.jpeg_encode(frame) for frame in engine.decode_video_frames(clip, max_frames=46, every=3)[28:]
-    ]
+    clip_frames = engine.decode_video_frames(clip, max_frames=CLIP_FRAMES, every=3)[28:]
+    frames = [engine.jpeg_encode(frame) for frame in clip_frames]
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         session = sessions.session_start(kiosk=kiosk, card_read=card_read_of(make_pan(61)))
         for seq, data in enumerate(frames, start=1):

@@ -51,10 +51,40 @@ def _warp_triangle(source: np.ndarray, target: np.ndarray, src: np.ndarray, dst:
 
 def render_turn(photo: np.ndarray, yaws: list[float]) -> list[np.ndarray]:
     """One RGB frame per yaw: ``photo`` with its face warped to that turn (the frame's border is fixed)."""
+    landmarks = _one_face(photo)
+    return _render(photo, landmarks, [turned_landmarks(landmarks, yaw) for yaw in yaws])
+
+
+# Lower outer lip 55-59, lower inner lip 65-67 and the chin 6-10: what drops when the mouth opens.
+LOWER_MOUTH = [6, 7, 8, 9, 10, 55, 56, 57, 58, 59, 65, 66, 67]
+
+
+def render_mouth(photo: np.ndarray, openings: list[float]) -> list[np.ndarray]:
+    """One RGB frame per opening: ``photo`` with its lower lip and jaw dropped by ``opening`` mouth widths
+    and the gap between the lips darkened (the inside of an open mouth)."""
+    landmarks = _one_face(photo)
+    width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
+    frames = []
+    for opening in openings:
+        target = landmarks.copy()
+        target[LOWER_MOUTH, 1] += opening * width
+        frame = _render(photo, landmarks, [target])[0]
+        if opening > 0:
+            inner = np.round(target[60:68]).astype(np.int32)
+            cv2.fillPoly(frame, [inner], (35, 20, 22))
+        frames.append(frame)
+    return frames
+
+
+def _one_face(photo: np.ndarray) -> np.ndarray:
     faces = engine.detect_faces(photo, purpose="live")
     if len(faces) != 1:
         raise ValueError("the photo needs exactly one face")
-    landmarks = np.asarray(faces[0].landmarks, np.float64)
+    return np.asarray(faces[0].landmarks, np.float64)
+
+
+def _render(photo: np.ndarray, landmarks: np.ndarray, targets: list[np.ndarray]) -> list[np.ndarray]:
+    """``photo`` warped triangle by triangle so that its landmarks land on each target (border fixed)."""
     height, width = photo.shape[:2]
     border = np.array(
         [[0, 0], [width / 2, 0], [width - 1, 0], [width - 1, height / 2], [width - 1, height - 1],
@@ -74,8 +104,8 @@ def render_turn(photo: np.ndarray, yaws: list[float]) -> list[np.ndarray]:
         if None not in corners:
             triangles.append(corners)
     frames = []
-    for yaw in yaws:
-        target_points = np.vstack([turned_landmarks(landmarks, yaw), border])
+    for target in targets:
+        target_points = np.vstack([target, border])
         frame = photo.copy()
         for corners in triangles:
             _warp_triangle(photo, frame, source_points[corners], target_points[corners])

@@ -8,7 +8,12 @@ the session already saw (a replay failure). The camera here is built so that no 
 
 - a hold on the turn's first frame (the session's liveness reference lands there),
 - the turn itself in real time (frames 82-106 of the clip: the performer turns to his own right),
-- a long hold on the turned pose, long enough that the session decides before the file loops.
+- a hold on the turned pose, then he looks back at the screen (the turn played backwards to frame 82),
+- the mouth challenge: frame 82 with the mouth opened (rendered: lower lip and jaw dropped by 0.3 mouth
+  widths, the gap darkened; ``rendered_turn.render_mouth``) for a second, as the kiosk asks. The clip's
+  own open-mouth frames come while he is still turned (112-114, where the opening read against his
+  starting pose is too small) or with the stage light leaving PAD at 0.5-0.7 (140-172),
+- a long hold on the first frame, long enough that the session decides before the file loops.
 
 Every delivered frame carries fresh sensor noise: the server refuses byte-identical frames as replays.
 """
@@ -32,6 +37,10 @@ CLIP = "video/short_hamilton_clip.mp4"
 TURN_FIRST, TURN_LAST = 82, 106
 FPS = camera.DEFAULT_FPS
 HOLD_BEFORE_S = 2.0
+TURN_HOLD_S = 1.5
+LOOK_BACK_S = 0.6
+MOUTH_OPENING = 0.3  # mouth widths: the rendered opening raises the mouth ratio from 0.21 to 0.40
+MOUTH_OPEN_S = 1.2
 HOLD_AFTER_S = 12.0
 NOISE = 3  # sensor noise amplitude, in 8-bit levels
 
@@ -46,8 +55,10 @@ class Timeline:
 
 
 def clip_turn(clip_path: Path) -> Timeline:
-    """The clip's right turn, held before and after, at the camera's rate (every other clip frame)."""
+    """The clip's right turn, held before and after, at the camera's rate (every other clip frame), then
+    the look back and the mouth opened."""
     from bench.geometry import video_frames
+    from tests.support.rendered_turn import render_mouth
 
     sources = [
         camera.letterbox(rgb, width=camera.DEFAULT_WIDTH, height=camera.DEFAULT_HEIGHT)
@@ -56,9 +67,16 @@ def clip_turn(clip_path: Path) -> Timeline:
     ]
     if not sources:
         raise ValueError(f"{clip_path} has no frames {TURN_FIRST}-{TURN_LAST}")
+    turn = len(sources)
+    sources.append(render_mouth(sources[0], [MOUTH_OPENING])[0])
     before = [0] * round(HOLD_BEFORE_S * FPS)
-    after = [len(sources) - 1] * round(HOLD_AFTER_S * FPS)
-    return Timeline(sources, [*before, *range(len(sources)), *after], turn_start=len(before))
+    turned = [turn - 1] * round(TURN_HOLD_S * FPS)
+    look_back = [0] * round(LOOK_BACK_S * FPS)
+    opened = [turn] * round(MOUTH_OPEN_S * FPS)
+    after = [0] * round(HOLD_AFTER_S * FPS)
+    back = list(range(turn - 1, -1, -1))  # the turn played backwards: he looks back at the screen
+    order = [*before, *range(turn), *turned, *back, *look_back, *opened, *after]
+    return Timeline(sources, order, turn_start=len(before))
 
 
 def screen_replay(
@@ -128,7 +146,8 @@ def performer_encodings(genuine_y4m: Path, timeline: Timeline) -> list[np.ndarra
     the session a match."""
     from biometrics import engine
 
-    wanted = set(range(timeline.turn_start, timeline.turn_start + len(timeline.sources)))
+    # The first delivered frame of every source frame (the turn, and the opened mouth after it).
+    wanted = {timeline.order.index(source) for source in range(len(timeline.sources))}
     encodings = []
     for index, rgb in y4m_read(genuine_y4m, frames=wanted):
         image = engine.decode_image(engine.jpeg_encode(rgb, quality=85))

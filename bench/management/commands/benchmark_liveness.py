@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from argparse import RawDescriptionHelpFormatter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bench.liveness_attacks import Photo, attacks_evaluate, manifest_photos
+from bench.liveness_mouth import MouthRun, clip_recording, live_evaluate, masks_evaluate
 from bench.liveness_pad import pad_evaluate
-from bench.liveness_real import manifest_entries, real_evaluate, recordings_read
+from bench.liveness_real import Entry, Recording, manifest_entries, real_evaluate, recordings_read
 from bench.liveness_real_report import real_report, real_result
 from bench.liveness_report import (
     bona_fide_report,
@@ -34,6 +36,7 @@ from bench.liveness_video import (
     tracks,
     video_frames,
 )
+from biometrics.liveness import LivenessConfig
 
 HELP = """\
 Presentation-attack benchmark of the liveness check (biometrics/liveness.py), reported in ISO/IEC 30107-3
@@ -128,6 +131,13 @@ class Command(BaseCommand):
             const=settings.ATM_ATTACKS_DIR,
             help="Real captures: folder with MANIFEST.csv (default: settings.ATM_ATTACKS_DIR).",
         )
+        parser.add_argument(
+            "--speech-clip",
+            type=str,
+            default=None,
+            help="With --real: a video of real speech for the mouth challenge's live side (default: "
+            "<--faces>/video/short_hamilton_clip.mp4; '' for none).",
+        )
         parser.add_argument("--plot", type=Path, help="With --pad: PNG of the PAD score distributions.")
         parser.add_argument("--frames", type=int, default=20, help="Frames per attack session (default 20).")
         parser.add_argument(
@@ -214,6 +224,45 @@ class Command(BaseCommand):
             self.stdout.write(f"plot written to {options['plot']}")
         self.stdout.write(f"total {result['total_seconds']:.0f} s")
 
+    def _mouth(
+        self,
+        entries: list[Entry],
+        recordings: dict[str, Recording],
+        config: LivenessConfig,
+        *,
+        folder: Path,
+        clip: str,
+        models: tuple[str, ...],
+    ) -> MouthRun:
+        """The mouth challenge (product rule: after the action, PAD on): paper masks moved rigidly, and the
+        live recordings plus the shared singing clip (real speech) as mouth sessions."""
+        from biometrics import engine
+
+        mouth_config = replace(config, mouth_required=True)
+        run = MouthRun()
+        masks = [
+            (
+                entry.file,
+                engine.decode_image((folder / entry.file).read_bytes(), max_pixels=settings.IMAGE_MAX_PIXELS),
+            )
+            for entry in entries
+            if entry.label == "paper_mask" and not entry.is_video
+        ]
+        self.stderr.write(f"Moving {len(masks)} paper mask(s) as a worn mask moves ...")
+        masks_evaluate(run, masks, mouth_config, models=models)
+        live = [
+            recording
+            for recording in recordings.values()
+            if recording.entry.label == "live" and recording.entry.is_video
+        ]
+        if clip:
+            if not Path(clip).is_file():
+                raise CommandError(f"speech clip {clip} not found")
+            live.append(clip_recording(Path(clip), models=models, progress=self.stderr.write))
+        for recording in live:
+            live_evaluate(run, recording, mouth_config)
+        return run
+
     def _real(self, folder: Path, options: dict[str, Any]) -> None:
         started, models = time.monotonic(), tuple(settings.PAD_MODELS)
         try:
@@ -223,9 +272,13 @@ class Command(BaseCommand):
         self.stderr.write(f"Reading {len(entries)} files of {folder} through the kiosk frame path ...")
         recordings = recordings_read(folder, entries, models=models, progress=self.stderr.write)
         config = benchmark_config(pad_threshold=options["pad_threshold"])
-        run = real_evaluate(recordings, config)
+        run = real_evaluate(recordings, config, attack_config=replace(config, mouth_required=True))
+        clip = options["speech_clip"]
+        if clip is None:
+            clip = str(Path(options["faces"]) / "video" / "short_hamilton_clip.mp4")
+        mouth = self._mouth(entries, recordings, config, folder=folder, clip=clip, models=models)
         run.seconds = time.monotonic() - started
-        result = real_result(run, config)
+        result = real_result(run, config, mouth=mouth)
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return

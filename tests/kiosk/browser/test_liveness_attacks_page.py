@@ -22,11 +22,15 @@ owner_card = test_kiosk_page.obama_card  # the owner, enrolled from four photos
 
 
 def _rendered_turn_on_a_screen(photo: Path, out: Path) -> Path:
-    """15 fps: frontal 1 s, a turn to the owner's own left to 35 degrees, held, back, frontal."""
+    """15 fps: frontal 1 s, a turn to the owner's own left to 35 degrees, held, back, frontal, then the
+    mouth opened for a second (rendered from the same photo: the attacker's best case against the mouth
+    challenge) and closed again for 5 s, so that the session decides before the camera file loops."""
     still = camera.letterbox(camera.read_rgb(photo), width=640, height=480)
     yaws = [0.0] * 15 + list(np.linspace(0, 35, 20)) + [35.0] * 15 + list(np.linspace(35, 0, 15)) + [0.0] * 15
+    opened = rendered_turn.render_mouth(still, [0.3])[0]
+    frames = [*rendered_turn.render_turn(still, yaws), *[opened] * 18, *[still] * 75]
     rng = np.random.default_rng(22)
-    shown = (replay_camera.screen_replay(frame) for frame in rendered_turn.render_turn(still, yaws))
+    shown = (replay_camera.screen_replay(frame) for frame in frames)
     noisy = (
         np.clip(f.astype(np.int16) + rng.integers(-3, 4, f.shape), 0, 255).astype(np.uint8) for f in shown
     )
