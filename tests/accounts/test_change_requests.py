@@ -20,6 +20,7 @@ from accounts.pan import pan_hash
 from accounts.roles import SUPERVISOR, TELLER
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
+from biometrics.approvals import biometrics_erase_propose, biometrics_revoke_propose
 from biometrics.models import Enrolment, FaceTemplate
 from biometrics.services import enrollment
 from biometrics.services.templates import biometrics_revoke
@@ -122,15 +123,13 @@ CASES = {
         make_stale=lambda w: Card.objects.filter(pk=w.card.pk).update(status=Card.Status.STOLEN),
     ),
     "biometrics_revoke": Case(
-        propose=lambda w: approvals.biometrics_revoke_propose(
-            customer=w.alice, actor=w.teller, reason="Asked"
-        ),
+        propose=lambda w: biometrics_revoke_propose(customer=w.alice, actor=w.teller, reason="Asked"),
         unchanged=lambda w: _active_count(w) == 2,
         applied=lambda w: _active_count(w) == 0,
         make_stale=lambda w: active_templates(w.alice, 1),
     ),
     "biometrics_erase": Case(
-        propose=lambda w: approvals.biometrics_erase_propose(customer=w.alice, actor=w.teller),
+        propose=lambda w: biometrics_erase_propose(customer=w.alice, actor=w.teller),
         unchanged=lambda w: _active_count(w) == 2 and "" not in _encodings(w),
         applied=lambda w: _active_count(w) == 0 and _encodings(w) == {""},
         make_stale=lambda w: active_templates(w.alice, 1),
