@@ -108,7 +108,9 @@ def cardless_reset_approved(change: ChangeRequest, actor: Actor) -> None:
 def _cardless_status(raw: object) -> str:
     if raw == "none":  # never opted in
         return "—"
-    return str(dict(CardlessAccess.Status.choices).get(str(raw), raw))
+    # The field's choices, not the enum's: accounts.verbose_names gives the field translated labels.
+    choices = getattr(CardlessAccess._meta.get_field("status"), "choices", None) or []
+    return str(dict(choices).get(str(raw), raw))
 
 
 def _opt_in_values(change: ChangeRequest) -> dict[str, Any]:

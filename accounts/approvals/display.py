@@ -42,8 +42,14 @@ def _account(account_id: object) -> BankAccount | None:
     return BankAccount.objects.filter(pk=str(account_id)).first() if str(account_id or "").isdigit() else None
 
 
+def _choice(model: type[BankAccount] | type[Card], field: str, raw: object) -> str:
+    # The field's choices, not the enum's: accounts.verbose_names gives the field translated labels.
+    choices = getattr(model._meta.get_field(field), "choices", None) or []
+    return str(dict(choices).get(str(raw), raw))
+
+
 def _card_status(raw: object) -> str:
-    return str(dict(Card.Status.choices).get(str(raw), raw))
+    return _choice(Card, "status", raw)
 
 
 def phone_change_rows(change: ChangeRequest) -> list[Row]:
@@ -84,7 +90,7 @@ def card_replace_rows(change: ChangeRequest) -> list[Row]:
 
 
 def _account_status(raw: object) -> str:
-    return str(dict(BankAccount.Status.choices).get(str(raw), raw))
+    return _choice(BankAccount, "status", raw)
 
 
 def account_close_rows(change: ChangeRequest) -> list[Row]:

@@ -76,3 +76,46 @@ def test_four_eyes_imports_none_of_the_apps_it_serves():
         if module.split(".")[0] in {"biometrics", "kiosk", "portal", "branch"}
     }
     assert offenders == set()
+
+
+@pytest.mark.django_db
+def test_a_staff_grant_and_an_account_closure_read_plainly_to_the_checker(client, administrator, alice_card):
+    # Both fell through to the face rows before (KeyError 'template_ids': the pending list did not open).
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from accounts.approvals.services import account_close_propose, staff_grant_propose
+    from accounts.models import BankAccount
+    from accounts.roles import SUPERVISOR
+    from tests.factories import UserFactory
+    from tests.support import sweep
+
+    sidekick = UserFactory(username="sidekick", is_active=False)
+    wanted = {"is_active": True, "is_staff": True, "is_superuser": False, "groups": [SUPERVISOR]}
+    grant = staff_grant_propose(
+        user=sidekick, wanted={**wanted, "permissions": []}, actor=administrator, reason="new supervisor"
+    )
+    BankAccount.objects.filter(pk=alice_card.account.pk).update(balance=Decimal("0"))
+    closure = account_close_propose(account=alice_card.account, actor=administrator, reason="customer leaves")
+    checker = UserFactory(username="second_admin", is_staff=True, is_superuser=True)
+    client.force_login(checker)
+    pending = client.get(reverse("admin:accounts_changerequest_changelist") + "?state__exact=pending")
+    assert pending.status_code == 200
+    page = pending.content.decode()
+    assert f"Groups: — → {SUPERVISOR}" in page and "Status: Active → Closed" in page
+    approve = client.get(reverse("admin:accounts_changerequest_approve", args=[grant.pk])).content.decode()
+    assert "sidekick" in approve and "template_ids" not in approve
+    client.cookies["django_language"] = "ru"
+    url = reverse("admin:accounts_changerequest_approve", args=[closure.pk])
+    russian = client.get(url, HTTP_ACCEPT_LANGUAGE="ru")
+    assert russian.status_code == 200
+    assert not sweep.page_findings(url, russian.content.decode(), sweep.data_values())
+    # Django's own translations of the login's fields (the page header of a customer-less request still
+    # shows the stored English summary: the ledger admin's, not the rows').
+    url = reverse("admin:accounts_changerequest_approve", args=[grant.pk])
+    russian_rows = (
+        client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode().split('id="change-proposer"')[0]
+    )
+    assert "Группы" in russian_rows and "Статус суперпользователя" in russian_rows
+    assert "Groups" not in russian_rows and "Superuser status" not in russian_rows
