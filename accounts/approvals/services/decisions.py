@@ -1,4 +1,5 @@
-"""Deciding a change request: approve (apply it through its domain service), reject, or cancel."""
+"""Deciding a change request: approve (apply it through the handler its kind registered in the one dispatch
+table, accounts/approvals/kinds.py), reject, or cancel."""
 
 from __future__ import annotations
 
