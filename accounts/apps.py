@@ -35,6 +35,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from .approvals.handlers import accounts_change_kinds_register
         from .roles import roles_sync_after_migrate
         from .verbose_names import verbose_names_translate
 
@@ -43,3 +44,5 @@ class AccountsConfig(AppConfig):
         # Later apps add models (and permissions) after the role migration ran: re-sync after every migrate.
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="accounts.roles_sync")
         checks.register(money_bounds_check)
+        # The four-eyes dispatch table: accounts registers its own kinds, biometrics and kiosk theirs.
+        accounts_change_kinds_register()

@@ -146,9 +146,9 @@ def _propose_for_each(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, *, what: str
 ) -> HttpResponse | None:
     """The revoke and erase actions: a reason, then one proposal per customer, applied on approval."""
-    from accounts.approvals import services as approvals
+    from biometrics.approvals import biometrics_erase_propose, biometrics_revoke_propose
 
-    propose = approvals.biometrics_erase_propose if what == "erase" else approvals.biometrics_revoke_propose
+    propose = biometrics_erase_propose if what == "erase" else biometrics_revoke_propose
     if not request.user.has_perm("biometrics.change_facetemplate"):
         refusal = (
             _("You may not propose to erase biometrics.")

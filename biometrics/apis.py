@@ -15,12 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import ChangeRequestOutput
-from accounts.approvals import services as approvals
 from accounts.models import Customer
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_permission, staff_user
 
 from . import engine, selectors
+from .approvals import biometrics_revoke_propose
 from .models import Enrolment
 from .services import enrollment
 
@@ -252,7 +252,7 @@ class BiometricsRevokeApi(APIView):
     def post(self, request: Request, customer_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        change = approvals.biometrics_revoke_propose(
+        change = biometrics_revoke_propose(
             customer=get_object_or_404(Customer, pk=customer_id),
             actor=request.user,
             reason=data.validated_data["reason"],

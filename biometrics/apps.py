@@ -12,6 +12,7 @@ class BiometricsConfig(AppConfig):
         checks.register(pad_models_check, checks.Tags.security)
         self._rekeying_register()
         self._overview_register()
+        self._approvals_register()
 
     def _overview_register(self) -> None:
         # Customer 360 (accounts) shows our parts; accounts cannot import biometrics.
@@ -30,3 +31,9 @@ class BiometricsConfig(AppConfig):
 
         encrypted_column_register(name="templates", model=FaceTemplate, field="encoding")
         encrypted_files_register(name="photos", rows=EnrolmentPhoto.objects.all)
+
+    def _approvals_register(self) -> None:
+        # Four-eyes (accounts) knows kinds, not apps: we hand it the face kinds we own.
+        from biometrics.approvals import biometrics_change_kinds_register
+
+        biometrics_change_kinds_register()

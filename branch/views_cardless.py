@@ -13,12 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.approvals.services import cardless_opt_in_propose, cardless_reset_propose
 from accounts.models import BankAccount, Customer
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 from kiosk import selectors as kiosk_selectors
+from kiosk.approvals import cardless_opt_in_propose, cardless_reset_propose
 from kiosk.models import CardlessAccess
 from kiosk.services import cardless
 

@@ -10,6 +10,7 @@ class KioskConfig(AppConfig):
         from accounts.services.cards import CardCounters, card_counters_register
 
         from . import (
+            approvals,
             checks,  # noqa: F401 - registers the system checks
             selectors,
         )
@@ -28,3 +29,5 @@ class KioskConfig(AppConfig):
             "cardless", lambda customer: selectors.cardless_access(customer=customer)
         )
         customer_overview_part_register("sessions", selectors.customer_sessions_recent)
+        # Four-eyes (accounts) knows kinds, not apps: we hand it the card-less kinds we own.
+        approvals.kiosk_change_kinds_register()

@@ -4,7 +4,6 @@ language (never `account_id: 6` or `card:7`). Masked as the audit trail is: no P
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,15 +15,10 @@ from accounts.models import BankAccount, Card, ChangeRequest
 from accounts.pan import pan_mask
 from accounts.phones import phone_mask
 
+from .kinds import Row, change_kind
+
 Kind = ChangeRequest.Kind
 NOTHING = "—"
-
-
-@dataclass(frozen=True)
-class Row:
-    label: str
-    before: str
-    after: str
 
 
 def money(amount: object, currency: str = "") -> str:
@@ -48,63 +42,102 @@ def _account(account_id: object) -> BankAccount | None:
     return BankAccount.objects.filter(pk=str(account_id)).first() if str(account_id or "").isdigit() else None
 
 
+def _choice(model: type[BankAccount] | type[Card], field: str, raw: object) -> str:
+    # The field's choices, not the enum's: accounts.verbose_names gives the field translated labels.
+    choices = getattr(model._meta.get_field(field), "choices", None) or []
+    return str(dict(choices).get(str(raw), raw))
+
+
 def _card_status(raw: object) -> str:
-    return str(dict(Card.Status.choices).get(str(raw), raw))
+    return _choice(Card, "status", raw)
 
 
-def _cardless_status(raw: object) -> str:
-    from kiosk.models import CardlessAccess
-
-    return str(dict(CardlessAccess.Status.choices).get(str(raw), raw))
+def phone_change_rows(change: ChangeRequest) -> list[Row]:
+    return [Row(_("Phone"), phone_mask(change.baseline["phone"]), phone_mask(change.payload["phone"]))]
 
 
-def _templates(count: int) -> str:
-    return _("%(count)s active face templates") % {"count": count} if count else _("none (face check off)")
+def limit_increase_rows(change: ChangeRequest) -> list[Row]:
+    account = _account(change.target.partition(":")[2])
+    currency = account.currency if account else ""
+    rows = [Row(_("Account"), str(account or NOTHING), str(account or NOTHING))] if account else []
+    return [
+        *rows,
+        Row(
+            _("Daily withdrawal limit"),
+            money(change.baseline["limit"], currency),
+            money(change.payload["limit"], currency),
+        ),
+    ]
+
+
+def card_issue_rows(change: ChangeRequest) -> list[Row]:
+    payload = change.payload
+    account = _account(payload.get("account_id"))
+    return [
+        Row(_("Card"), NOTHING, pan_mask(payload["last4"])),
+        Row(_("Account"), NOTHING, str(account or NOTHING)),
+        Row(_("Expires on"), NOTHING, _date(payload["expires_on"])),
+    ]
+
+
+def card_replace_rows(change: ChangeRequest) -> list[Row]:
+    payload, baseline = change.payload, change.baseline
+    return [
+        Row(_("Card"), pan_mask(baseline["last4"]), pan_mask(payload["last4"])),
+        Row(_("Card status"), _card_status(baseline["status"]), pgettext("old card", "Blocked (replaced)")),
+        Row(_("Expires on"), NOTHING, _date(payload["expires_on"])),
+    ]
+
+
+def _account_status(raw: object) -> str:
+    return _choice(BankAccount, "status", raw)
+
+
+def account_close_rows(change: ChangeRequest) -> list[Row]:
+    account = _account(change.payload.get("account_id"))
+    return [
+        Row(_("Status"), _account_status(change.baseline["status"]), _account_status("closed")),
+        Row(_("Account"), str(account or NOTHING), str(account or NOTHING)),
+    ]
+
+
+def _user_field(name: str) -> str:
+    from django.contrib.auth.models import User
+
+    # Django's own field names, translated by Django's catalogue ("superuser status", "groups", ...).
+    field = User._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name)).capitalize()
+
+
+def _listed(values: list[Any]) -> str:
+    return ", ".join(str(value) for value in values) or NOTHING
+
+
+def _flag(value: object) -> str:
+    return _("Yes") if value else _("No")
+
+
+def staff_grant_rows(change: ChangeRequest) -> list[Row]:
+    payload, baseline = change.payload, change.baseline
+    login = str(payload.get("username") or NOTHING)
+    # The roles first: the summary line shows the first row.
+    return [
+        Row(_user_field("groups"), _listed(baseline["groups"]), _listed(payload["groups"])),
+        Row(_user_field("username"), login, login),
+        *(
+            Row(_user_field(flag), _flag(baseline[flag]), _flag(payload[flag]))
+            for flag in ("is_active", "is_staff", "is_superuser")
+        ),
+        Row(
+            _user_field("user_permissions"), _listed(baseline["permissions"]), _listed(payload["permissions"])
+        ),
+    ]
 
 
 def change_request_rows(change: ChangeRequest) -> list[Row]:
-    """One row per field the request changes: label, value now, value after approval."""
-    payload, baseline = change.payload, change.baseline
-    if change.kind == Kind.PHONE_CHANGE:
-        return [Row(_("Phone"), phone_mask(baseline["phone"]), phone_mask(payload["phone"]))]
-    if change.kind == Kind.LIMIT_INCREASE:
-        account = _account(change.target.partition(":")[2])
-        currency = account.currency if account else ""
-        rows = [Row(_("Account"), str(account or NOTHING), str(account or NOTHING))] if account else []
-        return [
-            *rows,
-            Row(
-                _("Daily withdrawal limit"),
-                money(baseline["limit"], currency),
-                money(payload["limit"], currency),
-            ),
-        ]
-    if change.kind == Kind.CARD_ISSUE:
-        account = _account(payload.get("account_id"))
-        return [
-            Row(_("Card"), NOTHING, pan_mask(payload["last4"])),
-            Row(_("Account"), NOTHING, str(account or NOTHING)),
-            Row(_("Expires on"), NOTHING, _date(payload["expires_on"])),
-        ]
-    if change.kind == Kind.CARD_REPLACE:
-        return [
-            Row(_("Card"), pan_mask(baseline["last4"]), pan_mask(payload["last4"])),
-            Row(
-                _("Card status"), _card_status(baseline["status"]), pgettext("old card", "Blocked (replaced)")
-            ),
-            Row(_("Expires on"), NOTHING, _date(payload["expires_on"])),
-        ]
-    if change.kind == Kind.FACE_REENROL:
-        before = len(baseline["template_ids"])
-        return [
-            Row(_("Face"), _templates(before), _templates(int(payload["templates"]))),
-            Row(_("Enrolment"), NOTHING, f"#{payload['enrolment_id']}"),
-        ]
-    if change.kind == Kind.CARDLESS_RESET:
-        return [
-            Row(_("Card-less cash"), _cardless_status(baseline["status"]), _cardless_status("pin_pending"))
-        ]
-    return [Row(_("Face"), _templates(len(baseline["template_ids"])), _templates(0))]
+    """One row per field the request changes: label, value now, value after approval (the kind's own
+    `rows`, registered by the app that owns it)."""
+    return change_kind(change.kind).rows(change)
 
 
 def change_request_summary(change: ChangeRequest) -> str:

@@ -12,9 +12,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.approvals.services import face_reenrol_propose
 from audit.models import AuditEvent
 from biometrics import engine
+from biometrics.approvals import face_enrolment_propose
 from biometrics.matcher import MatcherUnavailable, match_nearest
 from biometrics.models import (
     REID_ENCODING_SIZE,
@@ -128,7 +128,7 @@ def _enrolment_finish(*, enrolment_id: int) -> Enrolment:
     # re-enrolment replaces a face, and a first enrolment (never enrolled, revoked, erased) gives the account
     # a face at all. Either, done by one teller with an accomplice at the camera, hands the account over.
     _finish_update(enrolment, Enrolment.Status.NEEDS_REVIEW)
-    face_reenrol_propose(enrolment=enrolment, template_count=len(templates))
+    face_enrolment_propose(enrolment=enrolment, template_count=len(templates))
     return enrolment
 
 

@@ -6,11 +6,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.approvals.services import face_reenrol_settle
+from accounts.approvals.services import change_request_approve, change_request_reject
 from accounts.notices import Notice, customer_notice
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from biometrics import engine
+from biometrics.approvals import face_enrolment_change_pending
 from biometrics.models import Enrolment, FaceTemplate
 from biometrics.services.enrolment_capture import enrolment_audit
 from biometrics.services.enrolment_encoding import enrolment_activate
@@ -21,10 +22,39 @@ from biometrics.services.gallery_state import gallery_state_lock
 def enrolment_review(*, enrolment: Enrolment, actor: User | None, approve: bool, note: str = "") -> Enrolment:
     """A second member of staff settles a possible duplicate identity or a re-enrolment of a customer who
     already had a face: approve activates the templates (e.g. identical twins, a customer with two records, a
-    new face), reject revokes them. A re-enrolment's change request is settled with it."""
+    new face), reject revokes them.
+
+    An enrolment waiting for four eyes (a first face or a replacement) is decided only through its change
+    request: this approves or rejects that request, and the enrolment follows from the request's handler
+    (biometrics.approvals). Only a duplicate-identity flag, which has no request, is settled here directly."""
+    change = face_enrolment_change_pending(enrolment.pk)
+    if change is not None:
+        # Not locked here: change_request_approve/reject lock the request, then the customer and enrolment,
+        # in the order every approval takes them, and refuse a request decided meanwhile.
+        if approve:
+            change_request_approve(change_request=change, actor=actor, reason=note)
+        else:
+            change_request_reject(change_request=change, actor=actor, reason=note.strip() or "Rejected")
+        return Enrolment.objects.select_related("customer").get(pk=enrolment.pk)
     enrolment = Enrolment.objects.select_for_update().select_related("customer").get(pk=enrolment.pk)
+    return enrolment_review_settle(enrolment=enrolment, actor=actor, approve=approve, note=note)
+
+
+def enrolment_review_settle(
+    *, enrolment: Enrolment, actor: User | None, approve: bool, note: str = ""
+) -> Enrolment:
+    """Settle a locked enrolment that needs review: activate or revoke its templates, with the audit events.
+    Called by enrolment_review for a duplicate-identity flag and by the approval handlers of the face change
+    kinds once the change request is decided (which is why no request may be pending here)."""
     if enrolment.status != Enrolment.Status.NEEDS_REVIEW:
         raise ApplicationError("Only an enrolment that needs review can be reviewed.", code="not_in_review")
+    if face_enrolment_change_pending(enrolment.pk) is not None:
+        # Proposed while this review waited for the enrolment lock: the request is the decision, not this.
+        raise ApplicationError(
+            "This enrolment waits for its change request to be approved or rejected.",
+            code="change_pending",
+            status_code=409,
+        )
     if actor is not None and enrolment.created_by_id == actor.pk:
         raise ApplicationError(
             "The person who captured the enrolment cannot review it.", code="four_eyes", status_code=403
@@ -66,5 +96,4 @@ def enrolment_review(*, enrolment: Enrolment, actor: User | None, approve: bool,
         duplicate_of_customer_id=enrolment.duplicate_of_customer_id,
         note=enrolment.review_note,
     )
-    face_reenrol_settle(enrolment=enrolment, actor=actor, approved=approve, note=enrolment.review_note)
     return enrolment

@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.approvals import services as approvals
 from accounts.models import Card, ChangeRequest
 from accounts.services.cards import CUSTOMER_FREEZE_REASON, card_freeze, card_unfreeze
 from atmsite.errors import ApplicationError
 from audit.actors import Actor, actor_user
 from audit.models import AuditEvent
+from biometrics.approvals import biometrics_erase_propose, biometrics_revoke_propose
 from kiosk.models import CardlessAccess, KioskSession
 
 from ..events import PortalEvent, customer_actor, portal_audit
@@ -217,7 +217,7 @@ def portal_face_request(*, login: CustomerLogin, erase: bool) -> ChangeRequest:
 
     customer = Customer.objects.get(pk=login.customer_id)
     actor = customer_actor(login)
-    propose = approvals.biometrics_erase_propose if erase else approvals.biometrics_revoke_propose
+    propose = biometrics_erase_propose if erase else biometrics_revoke_propose
     reason = "Erasure requested by the customer" if erase else "Consent withdrawn by the customer"
     change = propose(customer=customer, actor=actor, reason=reason)
     portal_audit(

@@ -20,6 +20,7 @@ from accounts.pan import pan_hash
 from accounts.roles import SUPERVISOR, TELLER
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
+from biometrics.approvals import biometrics_erase_propose, biometrics_revoke_propose
 from biometrics.models import Enrolment, FaceTemplate
 from biometrics.services import enrollment
 from biometrics.services.templates import biometrics_revoke
@@ -122,15 +123,13 @@ CASES = {
         make_stale=lambda w: Card.objects.filter(pk=w.card.pk).update(status=Card.Status.STOLEN),
     ),
     "biometrics_revoke": Case(
-        propose=lambda w: approvals.biometrics_revoke_propose(
-            customer=w.alice, actor=w.teller, reason="Asked"
-        ),
+        propose=lambda w: biometrics_revoke_propose(customer=w.alice, actor=w.teller, reason="Asked"),
         unchanged=lambda w: _active_count(w) == 2,
         applied=lambda w: _active_count(w) == 0,
         make_stale=lambda w: active_templates(w.alice, 1),
     ),
     "biometrics_erase": Case(
-        propose=lambda w: approvals.biometrics_erase_propose(customer=w.alice, actor=w.teller),
+        propose=lambda w: biometrics_erase_propose(customer=w.alice, actor=w.teller),
         unchanged=lambda w: _active_count(w) == 2 and "" not in _encodings(w),
         applied=lambda w: _active_count(w) == 0 and _encodings(w) == {""},
         make_stale=lambda w: active_templates(w.alice, 1),
@@ -356,6 +355,69 @@ def test_reviewing_a_re_enrolment_directly_settles_its_request(world, administra
     change.refresh_from_db()
     assert (change.state, change.decided_by) == (ChangeRequest.State.APPROVED, administrator)
     assert CASES["face_reenrol"].applied(world)
+
+
+def _events(customer: Customer, *, after: int = 0) -> list[str]:
+    """The kinds of the customer's audit events after seq `after`, proposals left out."""
+    return sorted(
+        AuditEvent.objects.filter(customer_id=customer.pk, seq__gt=after)
+        .exclude(kind=AuditEvent.Kind.CHANGE_PROPOSED)
+        .values_list("kind", flat=True)
+    )
+
+
+def _last_seq() -> int:
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def test_a_re_enrolment_reviewed_directly_leaves_the_same_record_as_one_approved_as_a_request(
+    world, administrator, supervisor
+):
+    # Issue 25: one record of truth. The enrolment review approves the request; the request's handler settles
+    # the enrolment. Either door leaves the same audit events and the same note on request and enrolment.
+    change = CASES["face_reenrol"].propose(world)
+    enrolment = Enrolment.objects.get(pk=change.payload["enrolment_id"])
+    before = _last_seq()
+    enrollment.enrolment_review(enrolment=enrolment, actor=administrator, approve=True, note="same person")
+    change.refresh_from_db()
+    enrolment.refresh_from_db()
+    assert change.reason == enrolment.review_note == "same person"
+    reviewed = AuditEvent.objects.get(kind=AuditEvent.Kind.ENROLMENT_REVIEWED)
+    approved = AuditEvent.objects.get(kind=AuditEvent.Kind.CHANGE_APPROVED)
+    assert reviewed.data["note"] == approved.data["reason"] == "same person"
+    direct = _events(world.alice, after=before)
+    assert AuditEvent.Kind.ENROLMENT_COMPLETED in direct
+
+    second = encoded_enrolment(world.alice, world.teller)
+    enrollment._enrolment_finish(enrolment_id=second.pk)
+    request = ChangeRequest.objects.get(state=ChangeRequest.State.PENDING, target=f"enrolment:{second.pk}")
+    before = _last_seq()
+    approvals.change_request_approve(change_request=request, actor=supervisor)
+    assert _events(world.alice, after=before) == direct
+
+
+def test_rejecting_a_re_enrolment_at_the_review_rejects_its_request(world, administrator):
+    change = CASES["face_reenrol"].propose(world)
+    enrolment = Enrolment.objects.get(pk=change.payload["enrolment_id"])
+    enrollment.enrolment_review(enrolment=enrolment, actor=administrator, approve=False)
+    change.refresh_from_db()
+    enrolment.refresh_from_db()
+    assert (change.state, change.decided_by) == (ChangeRequest.State.REJECTED, administrator)
+    assert enrolment.status == Enrolment.Status.REJECTED and CASES["face_reenrol"].unchanged(world)
+    assert not enrolment.templates.filter(revoked_at__isnull=True).exists()
+
+
+def test_an_enrolment_with_a_pending_request_is_never_settled_beside_it(world, administrator):
+    # The settling step runs only once the request is decided (its handler): never while it is pending.
+    from biometrics.services.enrolment_review import enrolment_review_settle
+
+    change = CASES["face_reenrol"].propose(world)
+    enrolment = Enrolment.objects.get(pk=change.payload["enrolment_id"])
+    with pytest.raises(ApplicationError) as refused:
+        enrolment_review_settle(enrolment=enrolment, actor=administrator, approve=True)
+    assert refused.value.code == "change_pending"
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.NEEDS_REVIEW and CASES["face_reenrol"].unchanged(world)
 
 
 def test_a_first_enrolment_waits_for_a_second_person_too(teller, alice):

@@ -12,15 +12,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.approvals.services import (
-    card_issue_propose,
-    cardless_opt_in_propose,
-    change_request_approve,
-    phone_change_propose,
-)
+from accounts.approvals.services import card_issue_propose, change_request_approve, phone_change_propose
 from accounts.models import ChangeRequest
 from accounts.roles import SUPERVISOR
 from audit.models import AuditEvent
+from kiosk.approvals import cardless_opt_in_propose
 from kiosk.services import cardless
 from notifications.senders import TestSender
 from tests.biometrics.test_enrolment_support import fresh_gallery  # noqa: F401

@@ -58,19 +58,7 @@ FORBIDDEN_FOR: dict[str, tuple[str, ...]] = {
 
 # Imports that break the table today and are being removed on other branches of this round. Each entry is
 # (importing module, imported module); an entry that no longer occurs fails the test: the list only shrinks.
-KNOWN_PENDING: frozenset[tuple[str, str]] = frozenset(
-    {
-        # Four-eyes calling into the apps it serves: removed when h-approvals merges (each app registers the
-        # handlers of its own change kinds from its AppConfig.ready).
-        ("accounts.approvals.display", "kiosk.models"),
-        ("accounts.approvals.services.cardless", "kiosk.models"),
-        ("accounts.approvals.services.cardless", "kiosk.services.cardless"),
-        ("accounts.approvals.services.common", "biometrics.models"),
-        ("accounts.approvals.services.faces", "biometrics.models"),
-        ("accounts.approvals.services.faces", "biometrics.services.enrollment"),
-        ("accounts.approvals.services.faces", "biometrics.services.templates"),
-    }
-)
+KNOWN_PENDING: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.approvals import services as approvals
 from accounts.models import ChangeRequest
 from accounts.roles import SUPERVISOR
+from biometrics.approvals import biometrics_erase_propose
 from tests.factories import UserFactory, make_pan
 from tests.support.admin_forms import admin_form_data
 
@@ -78,7 +79,7 @@ def test_approve_and_reject_pages_read_plainly(client, teller, supervisor, alice
 
 
 def test_erasure_reason_is_shown_to_the_approver(client, teller, supervisor, alice):
-    change = approvals.biometrics_erase_propose(customer=alice, actor=teller, reason="Letter of 3 May")
+    change = biometrics_erase_propose(customer=alice, actor=teller, reason="Letter of 3 May")
     client.force_login(supervisor)
     page = client.get(reverse("admin:accounts_changerequest_approve", args=[change.pk])).content.decode()
     assert 'id="change-reason"' in page and "Letter of 3 May" in page

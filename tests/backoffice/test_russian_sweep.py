@@ -14,14 +14,11 @@ from django.db import transaction
 from django.urls import reverse
 from PIL import Image
 
-from accounts.approvals.services import (
-    biometrics_erase_propose,
-    limit_change_propose,
-    phone_change_propose,
-)
+from accounts.approvals.services import limit_change_propose, phone_change_propose
 from accounts.roles import SUPERVISOR
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from biometrics.approvals import biometrics_erase_propose
 from kiosk.models import KioskSession
 from kiosk.services.cash_office import cash_in_bin_empty
 from tests.factories import BankAccountFactory, CustomerFactory, UserFactory

@@ -12,10 +12,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from accounts.approvals.services import cardless_reset_propose, change_request_approve
+from accounts.approvals.services import change_request_approve
 from accounts.models import ChangeRequest, Transaction
 from audit.models import AuditEvent
 from biometrics.verdicts import FaceOutcome, FrameVerdict
+from kiosk.approvals import cardless_reset_propose
 from kiosk.models import CardlessAccess, KioskSession
 from kiosk.services import cardless, face
 from tests.factories import BankAccountFactory, CustomerFactory

@@ -12,15 +12,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from accounts.approvals.services import (
-    cardless_opt_in_propose,
-    cardless_reset_propose,
-    change_request_approve,
-)
+from accounts.approvals.services import change_request_approve
 from accounts.models import ChangeRequest
 from accounts.roles import SUPERVISOR
 from atmsite.errors import ApplicationError
 from biometrics.models import Enrolment, FaceTemplate
+from kiosk.approvals import cardless_opt_in_propose, cardless_reset_propose
 from kiosk.models import CardlessAccess
 from kiosk.services import cardless
 from tests.biometrics.test_enrolment_support import fresh_gallery  # noqa: F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from accounts import services as account_services
@@ -33,3 +35,10 @@ def account_close_approved(change: ChangeRequest, actor: Actor) -> None:
         raise stale("The account's status")
     # account_close re-checks the balance under this lock: money that came in since is never closed away.
     account_services.account_close(account=account, actor=actor)
+
+
+def account_close_values(change: ChangeRequest) -> dict[str, Any]:
+    return {
+        "old": {"account_status": change.baseline["status"], "balance": change.baseline["balance"]},
+        "new": {"account_status": "closed"},
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -147,3 +148,23 @@ def card_replace_approved(change: ChangeRequest, actor: Actor) -> None:
     new = _card_register(change, account, actor)
     if old.status != Card.Status.STOLEN:
         account_services.card_block(card=old, reason=f"Replaced by {new.masked_pan}", actor=actor)
+
+
+def card_issue_values(change: ChangeRequest) -> dict[str, Any]:
+    payload = change.payload
+    return {
+        "old": {},
+        "new": {
+            "card": pan_mask(payload["last4"]),
+            "account_id": payload["account_id"],
+            "expires_on": payload["expires_on"],
+        },
+    }
+
+
+def card_replace_values(change: ChangeRequest) -> dict[str, Any]:
+    payload, baseline = change.payload, change.baseline
+    return {
+        "old": {"card": pan_mask(baseline["last4"]), "status": baseline["status"]},
+        "new": {"card": pan_mask(payload["last4"]), "expires_on": payload["expires_on"]},
+    }

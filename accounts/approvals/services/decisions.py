@@ -1,8 +1,7 @@
-"""Deciding a change request: approve (apply it through its domain service), reject, or cancel."""
+"""Deciding a change request: approve (apply it through the handler its kind registered in the one dispatch
+table, accounts/approvals/kinds.py), reject, or cancel."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -11,39 +10,9 @@ from accounts.models import ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
-from .accounts import account_close_approved
-from .cardless import cardless_opt_in_approved, cardless_reset_approved
-from .cards import card_issue_approved, card_replace_approved
-from .common import APPROVE_PERMISSION, Kind, State, change_customer_pk, change_decide
-from .faces import (
-    biometrics_erase_approved,
-    biometrics_revoke_approved,
-    face_reenrol_approved,
-    face_reenrol_rejected,
-)
-from .limits import limit_increase_approved
-from .phones import phone_change_approved
-from .staff import staff_grant_approved, staff_recently_granted_by
-
-_APPLY: dict[str, Callable[[ChangeRequest, Actor], None]] = {
-    Kind.PHONE_CHANGE: phone_change_approved,
-    Kind.LIMIT_INCREASE: limit_increase_approved,
-    Kind.CARD_ISSUE: card_issue_approved,
-    Kind.CARD_REPLACE: card_replace_approved,
-    Kind.BIOMETRICS_REVOKE: biometrics_revoke_approved,
-    Kind.BIOMETRICS_ERASE: biometrics_erase_approved,
-    Kind.FACE_REENROL: face_reenrol_approved,
-    Kind.FACE_ENROL: face_reenrol_approved,
-    Kind.CARDLESS_RESET: cardless_reset_approved,
-    Kind.CARDLESS_OPT_IN: cardless_opt_in_approved,
-    Kind.STAFF_GRANT: staff_grant_approved,
-    Kind.ACCOUNT_CLOSE: account_close_approved,
-}
-# What a rejection must undo beyond the request itself (a re-enrolment's new templates).
-_ON_REJECT: dict[str, Callable[[ChangeRequest, Actor], None]] = {
-    Kind.FACE_REENROL: face_reenrol_rejected,
-    Kind.FACE_ENROL: face_reenrol_rejected,
-}
+from ..kinds import change_kind
+from .common import APPROVE_PERMISSION, State, change_customer_pk, change_decide
+from .staff import staff_recently_granted_by
 
 
 def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
@@ -62,23 +31,10 @@ def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
     return change
 
 
-# Kinds that give someone a way into the account: pointless, and dangerous, for a customer deactivated since.
-_NEEDS_ACTIVE_CUSTOMER = {
-    Kind.PHONE_CHANGE,
-    Kind.LIMIT_INCREASE,
-    Kind.CARD_ISSUE,
-    Kind.CARD_REPLACE,
-    Kind.FACE_ENROL,
-    Kind.FACE_REENROL,
-    Kind.CARDLESS_OPT_IN,
-    Kind.CARDLESS_RESET,
-}
-
-
 def _recheck(change: ChangeRequest) -> None:
     """What must still hold when the decision is taken, whatever the proposer saw (the kind's own stale
     checks follow in its apply function): a refusal rolls the whole approval back, nothing is applied."""
-    if change.kind in _NEEDS_ACTIVE_CUSTOMER:
+    if change_kind(change.kind).needs_active_customer:
         customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
         if not customer.is_active:
             raise ApplicationError(
@@ -117,14 +73,15 @@ def _check_checker(change: ChangeRequest, actor: Actor) -> None:
 
 
 @transaction.atomic
-def change_request_approve(*, change_request: ChangeRequest, actor: Actor) -> ChangeRequest:
-    """Apply the change through its domain service, in this transaction; refuse a stale request."""
+def change_request_approve(*, change_request: ChangeRequest, actor: Actor, reason: str = "") -> ChangeRequest:
+    """Apply the change through the handler its kind registered, in this transaction; refuse a stale request.
+    `reason` is the approver's optional note (an enrolment review's), kept on the request and its audit."""
     change = _lock_pending(change_request)
     _check_checker(change, actor)
     _recheck(change)
-    # Settled first, so a domain service that settles requests itself (enrolment review) finds none pending.
-    change_decide(change, actor=actor, state=State.APPROVED)
-    _APPLY[change.kind](change, actor)
+    # Settled first: a handler that checks no request is pending for its target (enrolment review) finds none.
+    change_decide(change, actor=actor, state=State.APPROVED, reason=reason)
+    change_kind(change.kind).apply(change, actor)
     return change
 
 
@@ -135,7 +92,7 @@ def change_request_reject(*, change_request: ChangeRequest, actor: Actor, reason
     change = _lock_pending(change_request)
     _check_checker(change, actor)
     change_decide(change, actor=actor, state=State.REJECTED, reason=reason)
-    undo = _ON_REJECT.get(change.kind)
+    undo = change_kind(change.kind).on_reject
     if undo is not None:
         undo(change, actor)
     return change
@@ -149,7 +106,7 @@ def change_request_cancel(*, change_request: ChangeRequest, actor: Actor, reason
         raise ApplicationError(
             "Only the proposer can cancel a request.", code="not_proposer", status_code=403
         )
-    if change.kind in (Kind.FACE_REENROL, Kind.FACE_ENROL):
+    if not change_kind(change.kind).cancellable:
         raise ApplicationError(
             "An enrolment is approved or rejected by a second member of staff.", code="cancel_not_supported"
         )

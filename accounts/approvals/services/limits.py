@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 
@@ -58,3 +59,10 @@ def limit_increase_approved(change: ChangeRequest, actor: Actor) -> None:
     account_services.account_limit_change(
         account=account, limit=limit_parse(change.payload["limit"]), actor=actor
     )
+
+
+def limit_increase_values(change: ChangeRequest) -> dict[str, Any]:
+    return {
+        "old": {"daily_withdrawal_limit": change.baseline["limit"]},
+        "new": {"daily_withdrawal_limit": change.payload["limit"]},
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -45,3 +47,10 @@ def phone_change_approved(change: ChangeRequest, actor: Actor) -> None:
     except ValidationError as error:
         raise refusal(error, code="phone_invalid") from None
     account_services.customer_phone_change(customer=customer, phone=change.payload["phone"], actor=actor)
+
+
+def phone_change_values(change: ChangeRequest) -> dict[str, Any]:
+    return {
+        "old": {"phone": phone_mask(change.baseline["phone"])},
+        "new": {"phone": phone_mask(change.payload["phone"])},
+    }

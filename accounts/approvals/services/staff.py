@@ -106,3 +106,8 @@ def staff_recently_granted_by(*, user_id: int, by_id: int, now: dt.datetime | No
         object_id=str(user_id),
         action_time__gte=since,
     ).exists()
+
+
+def staff_grant_values(change: ChangeRequest) -> dict[str, Any]:
+    keys = (*FLAGS, "groups", "permissions")
+    return {"old": {k: change.baseline[k] for k in keys}, "new": {k: change.payload[k] for k in keys}}

@@ -1,15 +1,34 @@
-"""Card-less cash: opting in and the reset after wrong PINs. Each re-opens a way to take cash with a phone
-number, a face and a PIN, so each waits for a second member of staff; the customer sets the PIN after."""
+"""Card-less cash under four eyes: opting in and the reset after wrong PINs. Each re-opens a way to take cash
+with a phone number, a face and a PIN, so each waits for a second member of staff; the customer sets the PIN
+after.
+
+Kiosk owns these kinds: it proposes them through accounts.approvals and registers what approving and showing
+them does (`kiosk_change_kinds_register`, from KioskConfig.ready).
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
 
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.approvals.services import (
+    Row,
+    change_customer_pk,
+    change_kind_register,
+    change_propose,
+    reason_check,
+    stale,
+)
 from accounts.models import BankAccount, ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
+from biometrics.approvals import active_template_ids
 
-from .common import Kind, active_template_ids, change_customer_pk, change_propose, reason_check, stale
+from .models import CardlessAccess
+
+Kind = ChangeRequest.Kind
 
 
 @transaction.atomic
@@ -18,8 +37,7 @@ def cardless_opt_in_propose(
 ) -> ChangeRequest:
     """Propose card-less cash for a customer (consent taken by the proposer). Once a second member of staff
     approves, the customer sets the PIN on the branch PIN pad."""
-    from kiosk.models import CardlessAccess
-    from kiosk.services import cardless
+    from .services import cardless
 
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     cardless.cardless_opt_in_check(customer=customer, account=account, consent=consent)
@@ -41,8 +59,7 @@ def cardless_opt_in_propose(
 
 
 def cardless_opt_in_approved(change: ChangeRequest, actor: Actor) -> None:
-    from kiosk.models import CardlessAccess
-    from kiosk.services import cardless
+    from .services import cardless
 
     customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
     account = BankAccount.objects.select_for_update().get(pk=change.payload["account_id"])
@@ -61,8 +78,6 @@ def cardless_opt_in_approved(change: ChangeRequest, actor: Actor) -> None:
 def cardless_reset_propose(*, customer: Customer, actor: Actor, reason: str = "") -> ChangeRequest:
     """Re-open card-less cash disabled by wrong PINs; once approved the customer sets a new PIN. Also for a
     customer who opted out while disabled: the disablement survives the opt-out until this reset."""
-    from kiosk.models import CardlessAccess
-
     access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
     if access is None or not (access.status == CardlessAccess.Status.DISABLED or access.pin_reset_required):
         raise ApplicationError(
@@ -84,8 +99,55 @@ def cardless_reset_propose(*, customer: Customer, actor: Actor, reason: str = ""
 
 
 def cardless_reset_approved(change: ChangeRequest, actor: Actor) -> None:
-    from kiosk.models import CardlessAccess
-    from kiosk.services.cardless import cardless_reset_apply
+    from .services.cardless import cardless_reset_apply
 
     access = CardlessAccess.objects.get(pk=change.payload["access_id"])
     cardless_reset_apply(access=access, actor=actor)
+
+
+def _cardless_status(raw: object) -> str:
+    if raw == "none":  # never opted in
+        return "—"
+    # The field's choices, not the enum's: accounts.verbose_names gives the field translated labels.
+    choices = getattr(CardlessAccess._meta.get_field("status"), "choices", None) or []
+    return str(dict(choices).get(str(raw), raw))
+
+
+def _opt_in_values(change: ChangeRequest) -> dict[str, Any]:
+    return {
+        "old": {"cardless": change.baseline["status"]},
+        "new": {"cardless": "pin_pending", "account_id": change.payload["account_id"]},
+    }
+
+
+def _reset_values(change: ChangeRequest) -> dict[str, Any]:
+    return {"old": {"cardless": change.baseline["status"]}, "new": {"cardless": "pin_pending"}}
+
+
+def _status_rows(change: ChangeRequest) -> list[Row]:
+    return [
+        Row(_("Card-less cash"), _cardless_status(change.baseline["status"]), _cardless_status("pin_pending"))
+    ]
+
+
+def _opt_in_rows(change: ChangeRequest) -> list[Row]:
+    account = BankAccount.objects.filter(pk=change.payload["account_id"]).first()
+    shown = str(account) if account is not None else "—"
+    return [*_status_rows(change), Row(_("Account"), shown, shown)]
+
+
+def kiosk_change_kinds_register() -> None:
+    change_kind_register(
+        Kind.CARDLESS_OPT_IN,
+        apply=cardless_opt_in_approved,
+        values=_opt_in_values,
+        rows=_opt_in_rows,
+        needs_active_customer=True,
+    )
+    change_kind_register(
+        Kind.CARDLESS_RESET,
+        apply=cardless_reset_approved,
+        values=_reset_values,
+        rows=_status_rows,
+        needs_active_customer=True,
+    )
