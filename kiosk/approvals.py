@@ -26,6 +26,7 @@ from atmsite.errors import ApplicationError
 from audit.actors import Actor
 from biometrics.approvals import active_template_ids
 
+from . import locks
 from .models import CardlessAccess
 
 Kind = ChangeRequest.Kind
@@ -39,7 +40,7 @@ def cardless_opt_in_propose(
     approves, the customer sets the PIN on the branch PIN pad."""
     from .services import cardless
 
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = locks.customer_lock(customer)
     cardless.cardless_opt_in_check(customer=customer, account=account, consent=consent)
     access = CardlessAccess.objects.filter(customer=customer).first()
     return change_propose(
@@ -61,9 +62,10 @@ def cardless_opt_in_propose(
 def cardless_opt_in_approved(change: ChangeRequest, actor: Actor) -> None:
     from .services import cardless
 
-    customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
-    account = BankAccount.objects.select_for_update().get(pk=change.payload["account_id"])
-    access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
+    # The documented order (kiosk/locks.py): customer, account, then the card-less access row.
+    customer = locks.customer_lock(Customer(pk=change_customer_pk(change)))
+    account = locks.account_lock(change.payload["account_id"])
+    access = locks.cardless_access_find_lock(customer_id=customer.pk)
     status = access.status if access is not None else "none"
     if status != change.baseline["status"]:
         raise stale("The customer's card-less access")
@@ -78,7 +80,7 @@ def cardless_opt_in_approved(change: ChangeRequest, actor: Actor) -> None:
 def cardless_reset_propose(*, customer: Customer, actor: Actor, reason: str = "") -> ChangeRequest:
     """Re-open card-less cash disabled by wrong PINs; once approved the customer sets a new PIN. Also for a
     customer who opted out while disabled: the disablement survives the opt-out until this reset."""
-    access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
+    access = locks.cardless_access_find_lock(customer_id=customer.pk)
     if access is None or not (access.status == CardlessAccess.Status.DISABLED or access.pin_reset_required):
         raise ApplicationError(
             "Card-less cash is not disabled for this customer.", code="cardless_not_disabled"
