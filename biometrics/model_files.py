@@ -4,7 +4,7 @@ Pure Python (hashlib only), so the start-up check can verify the files without l
 the engine builds every network from the bytes ``model_bytes`` returned after the hash check, never from a
 second read. The files themselves live outside the repository (default ``../shared/models``; a release puts
 them on the machine and points ``ATM_MODELS_DIR`` at them). The hashes are those of the SHA256SUMS files
-beside the models and of the MiniFASNet README; licences and origins are in ``biometrics/models/``.
+beside the models and of the MiniFASNet README; licences and origins are in ``docs/model-files.md``.
 
 Each *feature* needs some files. With a feature's files missing or altered:
 - DEBUG on (``make run``): the portal serves with that check off and says so (a system-check Warning at

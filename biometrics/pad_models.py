@@ -1,6 +1,6 @@
 """The passive presentation-attack detection (PAD) models: names, files, hashes and input recipe. The files
 are data read from ``settings.ATM_MODELS_DIR`` and pinned by sha256 (``biometrics.model_files``); their
-licence and origin stay in ``biometrics/models/``. Pure Python (hashlib only), so the start-up check can
+licence and origin are in ``docs/model-files.md``. Pure Python (hashlib only), so the start-up check can
 verify the files without loading OpenCV; ``engine`` loads the networks from the same verified bytes.
 
 MiniFASNetV2 and MiniFASNetV1SE (Minivision Silent-Face-Anti-Spoofing, Apache-2.0; ONNX exports from

@@ -32,7 +32,7 @@ LIVENESS_PARALLAX_THRESHOLD = env.float("LIVENESS_PARALLAX_THRESHOLD", default=0
 # After the turn, "open your mouth": a printed or rigid mask worn by a live head can turn, it cannot open its
 # mouth (issue 22). Thresholds tuned on real speech: docs/liveness_real.md, "Mouth challenge".
 LIVENESS_MOUTH_CHALLENGE = env.bool("LIVENESS_MOUTH_CHALLENGE", default=True)
-# Passive presentation-attack detection: texture CNNs (biometrics/models/) score every owner-matching frame
+# Passive presentation-attack detection: texture CNNs (docs/model-files.md) score every owner-matching frame
 # of the liveness challenge; a session whose PAD score (liveness.pad_aggregate) is below the threshold is
 # refused even when the head turn passed. Needs LIVENESS_ENABLED. With PAD on, a missing or altered model
 # stops start-up. 0.9 from benchmark_liveness --pad with the turn thresholds above (docs/benchmarks.md, Liveness).
