@@ -4,8 +4,8 @@ licence and origin are in ``docs/model-files.md``. Pure Python (hashlib only), s
 verify the files without loading OpenCV; ``engine`` loads the networks from the same verified bytes.
 
 MiniFASNetV2 and MiniFASNetV1SE (Minivision Silent-Face-Anti-Spoofing, Apache-2.0; ONNX exports from
-yakhyo/face-anti-spoofing, see ``models/NOTICE``) each score one face crop: the detector's face box scaled
-about its centre by ``crop_scale`` (shifted to stay inside the image), resized to 80x80, BGR, float32 0-255
+yakhyo/face-anti-spoofing, see ``docs/model-files.md``) each score one face crop: the detector's face box
+scaled about its centre by ``crop_scale`` (shifted to stay inside the image), resized to 80x80, BGR, float32 0-255
 without normalisation, NCHW. Output: 3 logits, softmax index 1 is "real"; the product averages the models.
 """
 
@@ -17,8 +17,6 @@ from pathlib import Path
 
 from biometrics.model_files import MODEL_FILES, ModelFileError, model_bytes
 
-# Licence and NOTICE of the models (documents only: the weights are not in the repository).
-LICENCE_DIR = Path(__file__).resolve().parent / "models"
 PAD_INPUT_SIZE = 80
 PAD_REAL_CLASS = 1
 
