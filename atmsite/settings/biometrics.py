@@ -35,7 +35,8 @@ LIVENESS_MOUTH_CHALLENGE = env.bool("LIVENESS_MOUTH_CHALLENGE", default=True)
 # Passive presentation-attack detection: texture CNNs (docs/model-files.md) score every owner-matching frame
 # of the liveness challenge; a session whose PAD score (liveness.pad_aggregate) is below the threshold is
 # refused even when the head turn passed. Needs LIVENESS_ENABLED. With PAD on, a missing or altered model
-# stops start-up. 0.9 from benchmark_liveness --pad with the turn thresholds above (docs/benchmarks.md, Liveness).
+# stops start-up. 0.9 from benchmark_liveness --pad with the turn thresholds above
+# (docs/benchmarks.md, Liveness).
 PAD_ENABLED = env.bool("PAD_ENABLED", default=True)
 PAD_THRESHOLD = env.float("PAD_THRESHOLD", default=0.9)
 # Second face model (issue 21): YuNet's five landmarks align the face for face-reidentification-retail-0095,
