@@ -6,7 +6,8 @@ verify the files without loading OpenCV; ``engine`` loads the networks from the 
 MiniFASNetV2 and MiniFASNetV1SE (Minivision Silent-Face-Anti-Spoofing, Apache-2.0; ONNX exports from
 yakhyo/face-anti-spoofing, see ``docs/model-files.md``) each score one face crop: the detector's face box
 scaled about its centre by ``crop_scale`` (shifted to stay inside the image), resized to 80x80, BGR, float32
-0-255 without normalisation, NCHW. Output: 3 logits, softmax index 1 is "real"; the product averages the models.
+0-255 without normalisation, NCHW. Output: 3 logits, softmax index 1 is "real"; the product
+averages the models.
 """
 
 from __future__ import annotations
