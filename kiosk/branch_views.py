@@ -20,6 +20,7 @@ from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 from biometrics.branch_views import branch_staff_required
 
+from .errors import KioskError
 from .models import CardlessAccess
 from .services import cardless
 
@@ -36,7 +37,7 @@ def _cardless_action(
     if action == "opt_in":
         account = accounts.filter(pk=request.POST.get("account") or 0).first()
         if account is None:
-            raise ApplicationError(_("Choose an active account of this customer."), code="account_invalid")
+            raise ApplicationError(KioskError.ACCOUNT_INVALID)
         cardless_opt_in_propose(
             customer=customer,
             account=account,
@@ -62,7 +63,7 @@ def _cardless_action(
         )
         messages.info(request, _("Reset proposed: a second member of staff must approve it."))
         return redirect("branch:cardless", customer_id=customer.pk)
-    raise ApplicationError("Unknown action.", code="action_invalid")
+    raise ApplicationError(KioskError.ACTION_INVALID)
 
 
 @branch_staff_required

@@ -11,6 +11,7 @@ from accounts.notices import Notice, customer_notice
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from biometrics import engine
+from biometrics.errors import BiometricsError
 from biometrics.models import Enrolment, FaceTemplate
 from biometrics.services.enrolment_capture import enrolment_audit
 from biometrics.services.enrolment_encoding import enrolment_activate
@@ -24,11 +25,9 @@ def enrolment_review(*, enrolment: Enrolment, actor: User | None, approve: bool,
     new face), reject revokes them. A re-enrolment's change request is settled with it."""
     enrolment = Enrolment.objects.select_for_update().select_related("customer").get(pk=enrolment.pk)
     if enrolment.status != Enrolment.Status.NEEDS_REVIEW:
-        raise ApplicationError("Only an enrolment that needs review can be reviewed.", code="not_in_review")
+        raise ApplicationError(BiometricsError.NOT_IN_REVIEW)
     if actor is not None and enrolment.created_by_id == actor.pk:
-        raise ApplicationError(
-            "The person who captured the enrolment cannot review it.", code="four_eyes", status_code=403
-        )
+        raise ApplicationError(BiometricsError.FOUR_EYES, status_code=403)
     enrolment.reviewed_by = actor
     enrolment.reviewed_at = timezone.now()
     enrolment.review_note = note.strip()[:300]

@@ -27,6 +27,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..errors import KioskError
 from ..models import CashInDevice, Kiosk
 from . import cash_in
 
@@ -89,8 +90,9 @@ class Report:
     idempotency_key: str
 
 
-def _invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, code="cash_in_report_invalid")
+def _invalid(message: str | None = None) -> ApplicationError:
+    """A malformed count report: the code's wording (not valid JSON), or what exactly is wrong with it."""
+    return ApplicationError(KioskError.CASH_IN_REPORT_INVALID, message)
 
 
 def _positive(value: object) -> int:
@@ -103,7 +105,7 @@ def _report_parse(body: bytes) -> Report:
     try:
         data: Any = json.loads(body)
     except (ValueError, RecursionError):
-        raise _invalid(_("The count report is not valid JSON.")) from None
+        raise _invalid() from None
     if not isinstance(data, dict):
         raise _invalid(_("The count report must be a JSON object."))
     counter, stamp = _positive(data.get("counter")), _positive(data.get("timestamp"))
@@ -137,29 +139,21 @@ def cash_in_report_receive(*, device_id: str, signature: str, body: bytes) -> ca
     if len(body) > REPORT_MAX_BYTES:
         raise _invalid(_("The count report is too large."))
     if device is None:
-        raise ApplicationError(
-            _("This cash-in module is not provisioned or was revoked."),
-            code="cash_in_device_unknown",
-            status_code=403,
-        )
+        raise ApplicationError(KioskError.CASH_IN_DEVICE_UNKNOWN, status_code=403)
     if not hmac.compare_digest(
         report_sign(key=device.signing_key, body=body), (signature or "").strip().lower()
     ):
         raise _refuse(
             device,
             reason="signature",
-            error=ApplicationError(
-                _("The count report's signature is not valid."),
-                code="cash_in_signature_invalid",
-                status_code=403,
-            ),
+            error=ApplicationError(KioskError.CASH_IN_SIGNATURE_INVALID, status_code=403),
         )
     report = _report_parse(body)
     if abs(time.time() - report.timestamp) > settings.KIOSK_CASH_IN_REPORT_MAX_AGE_S:
         raise _refuse(
             device,
             reason="stale",
-            error=ApplicationError(_("The count report is too old."), code="cash_in_report_stale"),
+            error=ApplicationError(KioskError.CASH_IN_REPORT_STALE),
         )
     try:
         return cash_in.deposit_escrow(
@@ -171,7 +165,7 @@ def cash_in_report_receive(*, device_id: str, signature: str, body: bytes) -> ca
             idempotency_key=report.idempotency_key,
         )
     except ApplicationError as error:
-        if error.code == "cash_in_report_replayed":
+        if error.code == KioskError.CASH_IN_REPORT_REPLAYED:
             raise _refuse(device, reason="replayed", error=error) from None
         raise
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 
+from ..errors import KioskError
 from ..models import Kiosk, KioskSession
 from ..otp_senders import OtpSendError, otp_sender_get
 from .sessions import session_audit, session_get, session_lock, session_require
@@ -36,11 +37,11 @@ def session_step(*, kiosk: Kiosk, public_id: str | UUID, states: tuple[str, ...]
     return session
 
 
-def attempts_left_refusal(message: str, *, code: str, attempts_left: int) -> ApplicationError:
-    """The 400 for a wrong code or PIN that still leaves attempts; `message` has a %(remaining)d slot."""
+def attempts_left_refusal(code: KioskError, *, attempts_left: int) -> ApplicationError:
+    """The 400 for a wrong code or PIN that still leaves attempts (the wording has a %(remaining)d slot)."""
     return ApplicationError(
-        message % {"remaining": attempts_left},
-        code=code,
+        code,
+        params={"remaining": attempts_left},
         status_code=400,
         extra={"attempts_left": attempts_left},
     )

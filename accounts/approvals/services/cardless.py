@@ -9,6 +9,7 @@ from accounts.models import BankAccount, ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ...errors import AccountsError
 from .common import Kind, active_template_ids, change_customer_pk, change_propose, reason_check, stale
 
 
@@ -65,9 +66,7 @@ def cardless_reset_propose(*, customer: Customer, actor: Actor, reason: str = ""
 
     access = CardlessAccess.objects.select_for_update().filter(customer=customer).first()
     if access is None or not (access.status == CardlessAccess.Status.DISABLED or access.pin_reset_required):
-        raise ApplicationError(
-            "Card-less cash is not disabled for this customer.", code="cardless_not_disabled"
-        )
+        raise ApplicationError(AccountsError.CARDLESS_NOT_DISABLED)
     return change_propose(
         kind=Kind.CARDLESS_RESET,
         customer=customer,

@@ -11,6 +11,7 @@ from accounts.models import BankAccount, ChangeRequest
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ...errors import AccountsError
 from .common import Kind, change_propose, stale
 
 LIMIT_MAX = Decimal("1e9")
@@ -20,11 +21,11 @@ def limit_parse(raw: object) -> Decimal:
     try:
         limit = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise ApplicationError("The limit is not a number.", code="limit_invalid") from None
+        raise ApplicationError(AccountsError.LIMIT_INVALID) from None
     if not limit.is_finite() or limit < 0 or limit >= LIMIT_MAX or limit != limit.quantize(Decimal("0.01")):
         raise ApplicationError(
+            AccountsError.LIMIT_INVALID,
             "The limit must be zero or more, below 1,000,000,000, with at most two decimals.",
-            code="limit_invalid",
         )
     return limit
 
