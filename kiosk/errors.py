@@ -139,3 +139,14 @@ class KioskError(ErrorCode):
         "kiosk_currency_cash_held",
         _("The currency cannot change while the cassettes or the cash-in bin hold cash: empty them first."),
     )
+
+
+# Second wordings of a code, for the raise site that needs other words (the code, which programs read, is the
+# same): a withdrawal's currency and note refusals, and what exactly is wrong with a malformed count report.
+CURRENCY_DISPENSED_ONLY = _("This kiosk dispenses %(currency)s only.")
+AMOUNT_NOT_MULTIPLE = _("The amount must be a multiple of %(note)d.")
+CASH_IN_REPORT_NO_COUNTER = _("The count report needs a positive counter and a Unix timestamp.")
+CASH_IN_REPORT_NOT_OBJECT = _("The count report must be a JSON object.")
+CASH_IN_REPORT_SESSION = _("The session must be a string.")
+CASH_IN_REPORT_NO_KEY = _("The count report needs an idempotency key.")
+CASH_IN_REPORT_TOO_LARGE = _("The count report is too large.")

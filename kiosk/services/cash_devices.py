@@ -21,12 +21,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from .. import errors
 from ..errors import KioskError
 from ..models import CashInDevice, Kiosk
 from . import cash_in
@@ -90,14 +91,14 @@ class Report:
     idempotency_key: str
 
 
-def _invalid(message: str | None = None) -> ApplicationError:
+def _invalid(message: str | Promise | None = None) -> ApplicationError:
     """A malformed count report: the code's wording (not valid JSON), or what exactly is wrong with it."""
     return ApplicationError(KioskError.CASH_IN_REPORT_INVALID, message)
 
 
 def _positive(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
-        raise _invalid(_("The count report needs a positive counter and a Unix timestamp."))
+        raise _invalid(errors.CASH_IN_REPORT_NO_COUNTER)
     return value
 
 
@@ -107,13 +108,13 @@ def _report_parse(body: bytes) -> Report:
     except (ValueError, RecursionError):
         raise _invalid() from None
     if not isinstance(data, dict):
-        raise _invalid(_("The count report must be a JSON object."))
+        raise _invalid(errors.CASH_IN_REPORT_NOT_OBJECT)
     counter, stamp = _positive(data.get("counter")), _positive(data.get("timestamp"))
     session, key = data.get("session"), data.get("idempotency_key")
     if session is not None and not isinstance(session, str):
-        raise _invalid(_("The session must be a string."))
+        raise _invalid(errors.CASH_IN_REPORT_SESSION)
     if not isinstance(key, str):
-        raise _invalid(_("The count report needs an idempotency key."))
+        raise _invalid(errors.CASH_IN_REPORT_NO_KEY)
     return Report(counter, stamp, session, data.get("notes"), key)
 
 
@@ -137,7 +138,7 @@ def cash_in_report_receive(*, device_id: str, signature: str, body: bytes) -> ca
         .first()
     )
     if len(body) > REPORT_MAX_BYTES:
-        raise _invalid(_("The count report is too large."))
+        raise _invalid(errors.CASH_IN_REPORT_TOO_LARGE)
     if device is None:
         raise ApplicationError(KioskError.CASH_IN_DEVICE_UNKNOWN, status_code=403)
     if not hmac.compare_digest(

@@ -14,7 +14,6 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.errors import AccountsError
 from accounts.models import BankAccount, Transaction
@@ -22,6 +21,7 @@ from accounts.selectors import account_withdrawn_today, transactions_recent
 from accounts.services import idempotency_key_check, ledger_entry_replayed, money_parse, withdrawal_create
 from atmsite.errors import ApplicationError
 
+from .. import errors
 from ..errors import KioskError
 from ..models import Cassette, Kiosk, KioskSession
 from . import cardless
@@ -162,7 +162,7 @@ def _account_check(account: BankAccount, *, kiosk: Kiosk, whole: int) -> None:
     if account.currency != kiosk.currency:
         raise ApplicationError(
             KioskError.CURRENCY_MISMATCH,
-            _("This kiosk dispenses %(currency)s only."),
+            errors.CURRENCY_DISPENSED_ONLY,
             params={"currency": kiosk.currency},
             status_code=409,
         )
@@ -181,7 +181,7 @@ def _stock_check(cassettes: dict[int, Cassette], *, whole: int) -> dict[int, int
     if whole % smallest:
         raise ApplicationError(
             KioskError.AMOUNT_NOT_NOTES,
-            _("The amount must be a multiple of %(note)d."),
+            errors.AMOUNT_NOT_MULTIPLE,
             params={"note": smallest},
             status_code=400,
             extra={"smallest_note": smallest},
