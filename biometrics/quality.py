@@ -14,6 +14,10 @@ from django.conf import settings
 from biometrics import engine
 from biometrics.verdicts import FaceProblem
 
+# What the person in front of the camera is told of a FaceProblem: a short hint on the kiosk screen (the frame
+# is simply retried; kiosk.services.frames picks it), a full sentence at the branch (the shot is refused and
+# the teller takes another: BiometricsError.FACE_TOO_SMALL, FACE_BLURRED, whose values are the problem's).
+
 
 class QualityFigures(TypedDict):
     face_px: int

@@ -148,7 +148,10 @@ def change_propose(
     pending = ChangeRequest.objects.filter(kind=kind, target=target, state=State.PENDING).first()
     if pending is not None:
         raise ApplicationError(
-            AccountsError.CHANGE_PENDING, status_code=409, extra={"change_request_id": pending.pk}
+            AccountsError.CHANGE_PENDING,
+            status_code=409,
+            # Staff pages link to it, so the clerk can cancel (or a checker decide) it from there.
+            extra={"change_request_id": pending.pk},
         )
     try:
         with transaction.atomic():
