@@ -79,3 +79,18 @@ class AccountsError(ErrorCode):
         _("An enrolment is approved or rejected by a second member of staff."),
     )
     CARDLESS_NOT_DISABLED = "cardless_not_disabled", _("Card-less cash is not disabled for this customer.")
+
+
+# Second wordings of a code, for the staff page that needs other words (the code, which programs read, is the
+# same); the kiosk shows the member's own wording (kiosk.apis).
+ACCOUNT_INACTIVE_FOR_CARDS = _("Cards are issued on active accounts only.")
+PAN_DUPLICATE_MEANWHILE = _("A card with this number was registered meanwhile.")
+CHANGE_PENDING_ELSEWHERE = _("The same kind of change is already awaiting approval.")
+APPROVE_STAFF_ONLY = _("Only a member of staff can decide.")
+REASON_FOR_REJECTION = _("Give the reason for the rejection.")
+CUSTOMER_DEACTIVATED_SINCE = _(
+    "The customer was deactivated since this was proposed; nothing was applied. Reject it."
+)
+LIMIT_OUT_OF_RANGE = _("The limit must be zero or more, below 1,000,000,000, with at most two decimals.")
+REASON_FOR_FACE_LOCK_RESET = _("Give the reason for lifting the face lock.")
+AMOUNT_ABOVE_TRANSACTION_MAX = _("The amount is above the largest single transaction.")

@@ -20,7 +20,7 @@ from accounts.models import Customer
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_permission, staff_user
 
-from . import engine, selectors
+from . import engine, errors, selectors
 from .errors import BiometricsError
 from .models import Enrolment
 from .services import enrollment
@@ -80,9 +80,7 @@ class ConsentRecordApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not data.validated_data["consent"]:
-            raise ApplicationError(
-                BiometricsError.CONSENT_MISSING, "Face enrolment needs the customer's consent."
-            )
+            raise ApplicationError(BiometricsError.CONSENT_MISSING, errors.CONSENT_NEEDED_FOR_ENROLMENT)
         customer = enrollment.customer_consent_record(
             customer=get_object_or_404(Customer, pk=customer_id), actor=staff_user(request)
         )

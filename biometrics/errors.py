@@ -56,3 +56,7 @@ class BiometricsError(ErrorCode):
         "clip_no_usable_frames",
         _("No usable view of one face in the clip: one person, close to the camera, turning slowly."),
     )
+
+
+# A second wording of a code, for the raise site that needs other words (the code stays the same).
+CONSENT_NEEDED_FOR_ENROLMENT = _("Face enrolment needs the customer's consent.")

@@ -13,6 +13,7 @@ from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from .. import errors
 from ..errors import AccountsError
 from ..models import BankAccount, Card, Customer
 from ..notices import Notice, customer_notice
@@ -105,7 +106,7 @@ def card_face_lock_reset(*, card: Card, reason: str, actor: Actor) -> Card:
         raise ApplicationError(AccountsError.FACE_LOCK_RESET_PERMISSION, status_code=403)
     text = (reason or "").strip()
     if not text:
-        raise ApplicationError(AccountsError.REASON_REQUIRED, "Give the reason for lifting the face lock.")
+        raise ApplicationError(AccountsError.REASON_REQUIRED, errors.REASON_FOR_FACE_LOCK_RESET)
     # Counters first, then the card: the same lock order as the kiosk (card security → card).
     security = CardSecurity.objects.select_for_update().filter(card=card).first()
     card = Card.objects.select_for_update().get(pk=card.pk)

@@ -14,6 +14,7 @@ from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from .. import errors
 from ..errors import AccountsError
 from ..models import BankAccount, Card, Transaction
 from ..selectors import account_withdrawn_today
@@ -46,7 +47,7 @@ def money_parse(raw: object) -> Decimal:
     if amount > settings.ACCOUNT_MAX_TRANSACTION:
         raise ApplicationError(
             AccountsError.AMOUNT_TOO_LARGE,
-            "The amount is above the largest single transaction.",
+            errors.AMOUNT_ABOVE_TRANSACTION_MAX,
             extra={"max_amount": str(settings.ACCOUNT_MAX_TRANSACTION)},
         )
     return amount

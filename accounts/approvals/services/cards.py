@@ -14,6 +14,7 @@ from accounts.pan import pan_hash, pan_mask, pan_validate
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ... import errors
 from ...errors import AccountsError
 from .common import Kind, State, change_propose, refusal, stale
 
@@ -49,7 +50,7 @@ def card_issue_check(*, customer: Customer, account: BankAccount, pan: str, expi
     if account.customer_id != customer.pk:
         raise ApplicationError(AccountsError.ACCOUNT_OWNER)
     if account.status != BankAccount.Status.ACTIVE:
-        raise ApplicationError(AccountsError.ACCOUNT_INACTIVE, "Cards are issued on active accounts only.")
+        raise ApplicationError(AccountsError.ACCOUNT_INACTIVE, errors.ACCOUNT_INACTIVE_FOR_CARDS)
     _expiry_check(expires_on)
     _pan_unused(pan_hash(digits))
     return digits
@@ -109,9 +110,7 @@ def _card_register(change: ChangeRequest, account: BankAccount, actor: Actor) ->
     expires_on = dt.date.fromisoformat(payload["expires_on"])
     _expiry_check(expires_on)
     if Card.objects.filter(pan_hmac=payload["pan_hmac"]).exists():
-        raise ApplicationError(
-            AccountsError.PAN_DUPLICATE, "A card with this number was registered meanwhile.", status_code=409
-        )
+        raise ApplicationError(AccountsError.PAN_DUPLICATE, errors.PAN_DUPLICATE_MEANWHILE, status_code=409)
     try:
         return account_services.card_register(
             customer=account.customer,

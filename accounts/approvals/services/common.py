@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import errors
 from accounts.errors import AccountsError
 from accounts.models import ChangeRequest, Customer
 from accounts.pan import pan_mask
@@ -168,7 +169,7 @@ def change_propose(
     except IntegrityError:  # a concurrent proposal won the partial unique constraint
         raise ApplicationError(
             AccountsError.CHANGE_PENDING,
-            "The same kind of change is already awaiting approval.",
+            errors.CHANGE_PENDING_ELSEWHERE,
             status_code=409,
         ) from None
     change_audit(change, kind=AuditEvent.Kind.CHANGE_PROPOSED, actor=actor, outcome=AuditEvent.Outcome.INFO)

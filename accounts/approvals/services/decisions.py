@@ -11,6 +11,7 @@ from accounts.models import ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ... import errors
 from ...errors import AccountsError
 from .accounts import account_close_approved
 from .cardless import cardless_opt_in_approved, cardless_reset_approved
@@ -84,16 +85,14 @@ def _recheck(change: ChangeRequest) -> None:
         if not customer.is_active:
             raise ApplicationError(
                 AccountsError.CUSTOMER_INACTIVE,
-                "The customer was deactivated since this was proposed; nothing was applied. Reject it.",
+                errors.CUSTOMER_DEACTIVATED_SINCE,
                 status_code=409,
             )
 
 
 def _check_checker(change: ChangeRequest, actor: Actor) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False):
-        raise ApplicationError(
-            AccountsError.APPROVE_PERMISSION, "Only a member of staff can decide.", status_code=403
-        )
+        raise ApplicationError(AccountsError.APPROVE_PERMISSION, errors.APPROVE_STAFF_ONLY, status_code=403)
     if change.proposed_by_id is not None and change.proposed_by_id == actor.pk:
         # No exception for superusers: four eyes means two people.
         raise ApplicationError(AccountsError.FOUR_EYES, status_code=403)
@@ -125,7 +124,7 @@ def change_request_approve(*, change_request: ChangeRequest, actor: Actor) -> Ch
 @transaction.atomic
 def change_request_reject(*, change_request: ChangeRequest, actor: Actor, reason: str) -> ChangeRequest:
     if not (reason or "").strip():
-        raise ApplicationError(AccountsError.REASON_REQUIRED, "Give the reason for the rejection.")
+        raise ApplicationError(AccountsError.REASON_REQUIRED, errors.REASON_FOR_REJECTION)
     change = _lock_pending(change_request)
     _check_checker(change, actor)
     change_decide(change, actor=actor, state=State.REJECTED, reason=reason)

@@ -11,6 +11,7 @@ from accounts.models import BankAccount, ChangeRequest
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ... import errors
 from ...errors import AccountsError
 from .common import Kind, change_propose, stale
 
@@ -25,7 +26,7 @@ def limit_parse(raw: object) -> Decimal:
     if not limit.is_finite() or limit < 0 or limit >= LIMIT_MAX or limit != limit.quantize(Decimal("0.01")):
         raise ApplicationError(
             AccountsError.LIMIT_INVALID,
-            "The limit must be zero or more, below 1,000,000,000, with at most two decimals.",
+            errors.LIMIT_OUT_OF_RANGE,
         )
     return limit
 
