@@ -19,8 +19,8 @@ from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 from biometrics.branch_views import branch_staff_required
+from kiosk.errors import KioskError
 
-from .errors import KioskError
 from .models import CardlessAccess
 from .services import cardless
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.errors import AccountsError
 from accounts.models import BankAccount, ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
-from ...errors import AccountsError
 from .common import Kind, active_template_ids, change_customer_pk, change_propose, reason_check, stale
 
 
