@@ -14,6 +14,7 @@ from atmsite.permissions import staff_permission
 
 from . import selectors, services
 from .approvals import services as approvals
+from .errors import AccountsError
 from .models import BankAccount, Card, ChangeRequest, Customer
 
 
@@ -46,7 +47,7 @@ class CustomerListCreateApi(APIView):
         query = request.query_params.get("q", "").strip()[:100]
         if "\x00" in query:
             # PostgreSQL refuses NUL in a string literal (a 500 otherwise); no name or phone contains one.
-            raise ApplicationError("The search text contains a NUL character.", code="query_invalid")
+            raise ApplicationError(AccountsError.QUERY_INVALID)
         customers = Customer.objects.all()
         if query:
             customers = customers.filter(full_name__icontains=query) | customers.filter(

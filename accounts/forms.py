@@ -6,19 +6,20 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from atmsite.errors import ApplicationError
+from atmsite.errors import ApplicationError, ErrorCode
 
+from .errors import AccountsError
 from .models import BankAccount, Card, Customer
 from .phones import PhoneField
 
 # Which field a refusal of the card checks belongs to (everything else goes to the top of the form).
-_FIELD_OF_CODE = {
-    "pan_format": "pan",
-    "pan_luhn": "pan",
-    "pan_duplicate": "pan",
-    "expired": "expires_on",
-    "account_owner": "account",
-    "account_inactive": "account",
+_FIELD_OF_CODE: dict[ErrorCode, str] = {
+    AccountsError.PAN_FORMAT: "pan",
+    AccountsError.PAN_LUHN: "pan",
+    AccountsError.PAN_DUPLICATE: "pan",
+    AccountsError.EXPIRED: "expires_on",
+    AccountsError.ACCOUNT_OWNER: "account",
+    AccountsError.ACCOUNT_INACTIVE: "account",
 }
 
 

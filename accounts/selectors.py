@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atmsite.errors import ApplicationError
 
+from .errors import AccountsError
 from .models import BankAccount, Card, Customer, Transaction
 from .pan import luhn_valid, pan_hash, pan_validate
 
@@ -23,10 +24,10 @@ def card_get_by_pan(*, pan: str) -> Card:
     try:
         digits = pan_validate(pan)
     except ValidationError as error:
-        raise ApplicationError(error.messages[0], code="card_invalid") from None
+        raise ApplicationError(AccountsError.CARD_INVALID, error.messages[0]) from None
     card = Card.objects.select_related("customer", "account").filter(pan_hmac=pan_hash(digits)).first()
     if card is None:
-        raise ApplicationError("This card is not known to the bank.", code="card_unknown", status_code=404)
+        raise ApplicationError(AccountsError.CARD_UNKNOWN, status_code=404)
     return card
 
 

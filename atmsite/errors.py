@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, Self, cast
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseUnavailable
 from django.http import Http404
+from django.utils.functional import Promise
 from django_ratelimit.exceptions import Ratelimited
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from rest_framework import exceptions, status
@@ -17,22 +19,58 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
 
+class ErrorCode(StrEnum):
+    """Base of the apps' error-code enums (`accounts.errors.AccountsError`, ...): the value is the code API
+    clients, the kiosk's JS and the tests read; `message` is the refusal's one wording, translated lazily.
+
+        class KioskError(ErrorCode):
+            FRAME_REPLAYED = "frame_replayed", gettext_lazy("The same frame was sent twice.")
+
+    Code compares members (`error.code == KioskError.FRAME_REPLAYED`), never strings.
+    """
+
+    message: str | Promise
+
+    def __new__(cls, code: str, message: str | Promise) -> Self:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.message = message
+        return member
+
+    @classmethod
+    def from_code(cls, code: str) -> Self:
+        """The member whose value is `code`, for a code built elsewhere (a validator's, the face engine's with
+        a prefix); ValueError for a code the enum does not have."""
+        member = cls._value2member_map_.get(code)
+        if member is None:
+            raise ValueError(f"{code!r} is not a {cls.__name__} code")
+        return cast(Self, member)
+
+
 class ApplicationError(Exception):
-    """A refusal the caller can understand: a code for programs, a message for people, an HTTP status."""
+    """A refusal the caller can understand: a code for programs, a message for people, an HTTP status.
+
+    The message is the code's wording (`ErrorCode.message`) in the active language, with `params` filled in
+    where it carries data ("at most %(max)d notes"). `message` replaces it only where the words come from
+    elsewhere (a Django validator, the face engine) or a second audience needs other words for the same code.
+    """
 
     status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self,
-        message: str,
+        code: ErrorCode,
+        message: str | Promise | None = None,
         *,
-        code: str = "invalid",
+        params: dict[str, Any] | None = None,
         status_code: int | None = None,
         extra: dict | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
         self.code = code
+        self.params = params or {}
+        text = str(code.message if message is None else message)
+        self.message = text % self.params if self.params else text
+        super().__init__(self.message)
         self.extra = extra or {}
         if status_code is not None:
             self.status_code = status_code

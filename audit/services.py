@@ -22,6 +22,7 @@ from atmsite.crypto import encrypted_file_delete, encrypted_file_read, encrypted
 
 from .actors import Actor, actor_user
 from .chain import canonical, chain_key_current, event_hash, personal_digest
+from .errors import AuditError
 from .models import AuditChainHead, AuditEvent, AuditSnapshot
 
 logger = logging.getLogger(__name__)
@@ -129,9 +130,7 @@ def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Actor, note: s
         raise ValidationError(_("A snapshot can be marked reviewed or fraud suspected."), code="status")
     note = (note or "").strip()
     if not note:
-        raise ValidationError(
-            _("Write what you checked in the note: a mark without a note is not saved."), code="note_required"
-        )
+        raise ValidationError(str(AuditError.NOTE_REQUIRED.message), code=AuditError.NOTE_REQUIRED)
     if len(note) > 300:
         raise ValidationError(_("The note is longer than 300 characters."), code="note")
     # Lock so two auditors marking at once leave one consistent row, each mark recorded in order.

@@ -19,8 +19,9 @@ from accounts.models import Customer
 from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_permission, staff_user
 
-from . import engine, selectors
+from . import engine, errors, selectors
 from .approvals import biometrics_revoke_propose
+from .errors import BiometricsError
 from .models import Enrolment
 from .services import enrollment
 
@@ -79,7 +80,7 @@ class ConsentRecordApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not data.validated_data["consent"]:
-            raise ApplicationError("Face enrolment needs the customer's consent.", code="consent_missing")
+            raise ApplicationError(BiometricsError.CONSENT_MISSING, errors.CONSENT_NEEDED_FOR_ENROLMENT)
         customer = enrollment.customer_consent_record(
             customer=get_object_or_404(Customer, pk=customer_id), actor=staff_user(request)
         )
@@ -131,19 +132,17 @@ class _UploadApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
     InputSerializer: type[serializers.Serializer]
     field: str
-    # (message, code) of the ApplicationError for a missing file and for one over `max_bytes`.
-    missing: tuple[str, str]
-    too_large: tuple[str, str]
+    # The refusal of a missing file and of one over `max_bytes`.
+    missing: BiometricsError
+    too_large: BiometricsError
 
     def _upload(self, request: Request, max_bytes: int) -> tuple[bytes, dict[str, Any]]:
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            message, code = self.missing
-            raise ApplicationError(message, code=code)
+            raise ApplicationError(self.missing)
         upload = data.validated_data[self.field]
         if upload.size > max_bytes:
-            message, code = self.too_large
-            raise ApplicationError(message, code=code)
+            raise ApplicationError(self.too_large)
         return upload.read(), data.validated_data
 
 
@@ -156,8 +155,8 @@ class EnrolmentPhotoAddApi(_UploadApi):
         )
 
     field = "photo"
-    missing = ("Send one image in the `photo` field.", "photo_missing")
-    too_large = ("The photo file is too large.", "image_too_large")
+    missing = BiometricsError.PHOTO_MISSING
+    too_large = BiometricsError.IMAGE_TOO_LARGE
 
     @_upload_schema(
         request=InputSerializer,
@@ -184,8 +183,8 @@ class EnrolmentClipAddApi(_UploadApi):
         )
 
     field = "clip"
-    missing = ("Send one video in the `clip` field.", "clip_missing")
-    too_large = ("The clip is too large (at most 20 MB).", "clip_too_large")
+    missing = BiometricsError.CLIP_MISSING
+    too_large = BiometricsError.CLIP_TOO_LARGE
 
     @_upload_schema(
         request=InputSerializer,

@@ -7,28 +7,16 @@ Laplacian) gives unreliable encodings, so it is refused before any encoding is c
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TypedDict
 
 from django.conf import settings
 
 from biometrics import engine
+from biometrics.verdicts import FaceProblem
 
-
-class FaceProblem(StrEnum):
-    """Why a face is not usable; the value is the code the branch capture API answers with."""
-
-    TOO_SMALL = "face_too_small"
-    BLURRED = "face_blurred"
-
-
-# What the person in front of the camera is told: a short hint on the kiosk screen (the frame is simply
-# retried), a full sentence at the branch (the shot is refused and the teller takes another).
-KIOSK_HINTS = {FaceProblem.TOO_SMALL: "Move closer", FaceProblem.BLURRED: "Hold still"}
-ENROLMENT_MESSAGES = {
-    FaceProblem.TOO_SMALL: "The face is too small: move closer.",
-    FaceProblem.BLURRED: "The photo is blurred: hold still.",
-}
+# What the person in front of the camera is told of a FaceProblem: a short hint on the kiosk screen (the frame
+# is simply retried; kiosk.services.frames picks it), a full sentence at the branch (the shot is refused and
+# the teller takes another: BiometricsError.FACE_TOO_SMALL, FACE_BLURRED, whose values are the problem's).
 
 
 class QualityFigures(TypedDict):

@@ -6,6 +6,7 @@ The kiosk state machine, its tests and the fake engine they use all build and re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 from django.db import models
@@ -22,6 +23,16 @@ class FaceOutcome(models.TextChoices):
     MISMATCH = "mismatch", "Another enrolled customer"
 
 
+class FaceProblem(StrEnum):
+    """What was wrong with the face of a refused frame or shot, beyond the outcome. The first two make a face
+    unusable (biometrics.quality.face_problem; their values are the branch capture API's codes)."""
+
+    TOO_SMALL = "face_too_small"
+    BLURRED = "face_blurred"
+    NOT_ENROLLED = "not_enrolled"  # a no-match because the customer has no active templates
+    TOO_CLOSE_TO_CALL = "too_close_to_call"  # card-less: two candidates within the margin of each other
+
+
 @dataclass(frozen=True)
 class FrameVerdict:
     outcome: FaceOutcome
@@ -30,7 +41,7 @@ class FrameVerdict:
     match_percent: int | None
     landmarks: list[list[float]] | None
     other_customer_id: int | None  # the nearest other enrolled customer of a mismatch
-    reason: str  # the engine's words for a refusal ("Move closer", "Hold still", ...)
+    problem: FaceProblem | None  # why a low-quality face or a no-match was refused; None otherwise
     # The PAD models' "live" probability of the face crop (engine.pad_score), computed for owner-matching
     # frames only and only with PAD and liveness on; the kiosk folds it into the liveness state.
     pad_score: float | None = None

@@ -19,6 +19,7 @@ from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 from kiosk import selectors as kiosk_selectors
 from kiosk.approvals import cardless_opt_in_propose, cardless_reset_propose
+from kiosk.errors import KioskError
 from kiosk.models import CardlessAccess
 from kiosk.services import cardless
 
@@ -35,7 +36,7 @@ def _cardless_action(
         account_id = request.POST.get("account", "")
         account = accounts.filter(pk=account_id).first() if account_id.isdecimal() else None
         if account is None:
-            raise ApplicationError(_("Choose an active account of this customer."), code="account_invalid")
+            raise ApplicationError(KioskError.ACCOUNT_INVALID)
         cardless_opt_in_propose(
             customer=customer,
             account=account,
@@ -61,7 +62,7 @@ def _cardless_action(
         )
         messages.info(request, _("Reset proposed: a second member of staff must approve it."))
         return redirect("branch:cardless", customer_id=customer.pk)
-    raise ApplicationError("Unknown action.", code="action_invalid")
+    raise ApplicationError(KioskError.ACTION_INVALID)
 
 
 @branch_staff_required

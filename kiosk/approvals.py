@@ -21,6 +21,7 @@ from accounts.approvals.services import (
     reason_check,
     stale,
 )
+from accounts.errors import AccountsError
 from accounts.models import BankAccount, ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
@@ -82,9 +83,7 @@ def cardless_reset_propose(*, customer: Customer, actor: Actor, reason: str = ""
     customer who opted out while disabled: the disablement survives the opt-out until this reset."""
     access = locks.cardless_access_find_lock(customer_id=customer.pk)
     if access is None or not (access.status == CardlessAccess.Status.DISABLED or access.pin_reset_required):
-        raise ApplicationError(
-            "Card-less cash is not disabled for this customer.", code="cardless_not_disabled"
-        )
+        raise ApplicationError(AccountsError.CARDLESS_NOT_DISABLED)
     return change_propose(
         kind=Kind.CARDLESS_RESET,
         customer=customer,

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from atmsite.errors import ApplicationError
 
+from .errors import KioskError
 from .money_apis import EscrowOutput
 from .ratelimits import cash_in_module_rate_limit
 from .services import cash_devices
@@ -63,9 +64,7 @@ class CashInReportApi(APIView):
     def post(self, request: Request) -> Response:
         content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip()
         if content_type != "application/json":
-            raise ApplicationError(
-                "The count report must be application/json.", code="unsupported_media_type", status_code=415
-            )
+            raise ApplicationError(KioskError.UNSUPPORTED_MEDIA_TYPE, status_code=415)
         escrow = cash_devices.cash_in_report_receive(
             device_id=request.META.get(cash_devices.DEVICE_HEADER, ""),
             signature=request.META.get(cash_devices.SIGNATURE_HEADER, ""),

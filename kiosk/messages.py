@@ -14,8 +14,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .errors import KioskError
 from .models import KioskSession
-from .vocabulary import EndReason, FailureReason
+from .vocabulary import EndReason, FailureReason, as_stranger
 
 State = KioskSession.State
 # Keyed by the enum members; looked up with the value a model field holds (a plain str).
@@ -45,7 +46,7 @@ HINT_MESSAGES: Messages = {
     FrameHint.TURN_FURTHER: gettext_lazy("Good. Turn a little further."),
     FrameHint.OPEN_MOUTH: gettext_lazy("Good. Now open your mouth wide for a second, then close it."),
 }
-# Why the face check failed, as the kiosk sees it (MISMATCH is shown as NO_MATCH, see failure_reason_public).
+# Why the face check failed, as the kiosk sees it (a mismatch is shown as NO_MATCH: vocabulary.as_stranger).
 FAILURE_MESSAGES: Messages = {
     FailureReason.TIMEOUT: gettext_lazy("The face check timed out."),
     FailureReason.NO_MATCH: gettext_lazy("Your face could not be matched to the card."),
@@ -59,23 +60,16 @@ FAILURE_MESSAGES: Messages = {
     FailureReason.GREY_ZONE: gettext_lazy(
         "Your face was not recognised clearly enough, so we will confirm it with a code sent to your phone."
     ),
-    FailureReason.STEP_UP: gettext_lazy(
-        "For an amount this large we also need a one-time code sent to your phone."
-    ),
+    FailureReason.STEP_UP: KioskError.STEP_UP_REQUIRED.message,
 }
 END_MESSAGES: Messages = {
     EndReason.CUSTOMER: gettext_lazy("Session ended. Take your card."),
     EndReason.IDLE_TIMEOUT: gettext_lazy("The session ended because nothing happened for a while."),
     EndReason.SESSION_TIMEOUT: gettext_lazy("The session reached its time limit."),
     EndReason.REPLACED: gettext_lazy("A new session started at this kiosk."),
-    EndReason.MISMATCH: FAILURE_MESSAGES[FailureReason.NO_MATCH],
     EndReason.CARD_BLOCKED: gettext_lazy("The card has been blocked. Please contact the bank."),
-    EndReason.OTP_UNAVAILABLE: gettext_lazy(
-        "A one-time code cannot be sent for this card now. Please contact the bank."
-    ),
-    EndReason.CARDLESS_DISABLED: gettext_lazy(
-        "Too many wrong PINs. Card-less cash is disabled; please visit a branch."
-    ),
+    EndReason.OTP_UNAVAILABLE: KioskError.OTP_UNAVAILABLE.message,
+    EndReason.CARDLESS_DISABLED: KioskError.CARDLESS_DISABLED.message,
 }
 # Card-less sessions have no card: the same reasons, worded without one. They have no code to lean on
 # either: a face too close to call is refused.
@@ -89,7 +83,6 @@ CARDLESS_FAILURE_MESSAGES: Messages = {
 }
 CARDLESS_END_MESSAGES: Messages = {
     EndReason.CUSTOMER: gettext_lazy("Session ended. Thank you."),
-    EndReason.MISMATCH: CARDLESS_FAILURE_MESSAGES[FailureReason.NO_MATCH],
     EndReason.OTP_UNAVAILABLE: gettext_lazy("A one-time code cannot be sent now. Please contact the bank."),
 }
 CHALLENGE_TEXT: Messages = {
@@ -103,9 +96,7 @@ CHALLENGE_TEXT: Messages = {
 
 def failure_reason_public(session: KioskSession) -> str:
     """The failure reason the kiosk is told: a mismatch reads as a stranger's face (no_match)."""
-    if session.face_failure_reason == FailureReason.MISMATCH:
-        return FailureReason.NO_MATCH
-    return session.face_failure_reason
+    return as_stranger(session.face_failure_reason)
 
 
 def _failure_message(session: KioskSession, reason: str) -> str | Promise:
@@ -115,6 +106,8 @@ def _failure_message(session: KioskSession, reason: str) -> str | Promise:
 
 
 def _end_message(session: KioskSession, default: str | Promise) -> str:
+    if as_stranger(session.end_reason) == FailureReason.NO_MATCH:  # ended on another customer's face
+        return str(_failure_message(session, FailureReason.NO_MATCH))
     if session.is_cardless and session.end_reason in CARDLESS_END_MESSAGES:
         return str(CARDLESS_END_MESSAGES[session.end_reason])
     return str(END_MESSAGES.get(session.end_reason, default))
@@ -132,7 +125,7 @@ def session_message(session: KioskSession) -> str:
 
 def session_ended_message(session: KioskSession) -> str:
     """The refusal of a step on an ended session: why it ended."""
-    return _end_message(session, _("This session has ended."))
+    return _end_message(session, KioskError.SESSION_ENDED.message)
 
 
 def welcome_message(*, first_name: str, match_percent: int | None) -> str:
@@ -141,10 +134,6 @@ def welcome_message(*, first_name: str, match_percent: int | None) -> str:
         "percent": match_percent or 0,
         "name": first_name,
     }
-
-
-def step_up_message() -> str:
-    return str(FAILURE_MESSAGES[FailureReason.STEP_UP])
 
 
 def pin_prompt() -> str:

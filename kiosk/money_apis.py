@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -20,6 +19,7 @@ from atmsite.errors import ApplicationError
 from atmsite.parsers import BoundedJSONParser as JSONParser
 
 from .apis import KioskApi
+from .errors import KioskError
 from .services import cash_devices, cash_in, operations
 
 
@@ -100,11 +100,7 @@ class CashInApi(KioskApi):
         request=None, responses={403: None}, summary="Refused: notes come only from the cash-in module"
     )
     def post(self, request: Request, session_id: str) -> Response:
-        raise ApplicationError(
-            _("Counted notes come only from the kiosk's cash-in module."),
-            code="cash_in_device_only",
-            status_code=403,
-        )
+        raise ApplicationError(KioskError.CASH_IN_DEVICE_ONLY, status_code=403)
 
 
 class DepositOpenApi(KioskApi):
@@ -159,10 +155,7 @@ class SimulatedCashInApi(KioskApi):
 
 def _refuse_typed_amount(request: Request) -> None:
     if isinstance(request.data, dict) and "amount" in request.data:
-        raise ApplicationError(
-            _("A deposit is the notes the kiosk counted; an amount cannot be entered."),
-            code="deposit_amount_refused",
-        )
+        raise ApplicationError(KioskError.DEPOSIT_AMOUNT_REFUSED)
 
 
 class DepositApi(KioskApi):

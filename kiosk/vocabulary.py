@@ -38,3 +38,13 @@ class EndReason(models.TextChoices):
 class VerifiedBy(models.TextChoices):
     FACE = "face", "Face"
     OTP = "otp", "One-time code"
+
+
+def as_stranger(reason: str) -> str:
+    """The one place of the rule "a mismatch reads as a stranger": another enrolled customer's face is told
+    to the kiosk, fed to liveness and timed out exactly as an unknown face, so no answer tells them apart.
+
+    Takes a FaceOutcome, FailureReason or EndReason value (all three spell the mismatch "mismatch"); the
+    mismatch comes back as "no_match" (FaceOutcome.NO_MATCH, FailureReason.NO_MATCH), anything else as it was.
+    """
+    return FailureReason.NO_MATCH if reason == FailureReason.MISMATCH else reason

@@ -10,13 +10,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atmsite.errors import ApplicationError
 
 from . import export, selectors, services
 from .access import customer_required
+from .errors import PortalError
 from .forms import CodeForm, NotificationsForm, NotMeForm, TransactionSearchForm
 from .models import CustomerLogin
 from .qr import qr_svg
@@ -183,7 +183,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
 def face_request(request: HttpRequest) -> HttpResponse:
     erase = request.POST.get("what") == "erase"
     if request.POST.get("what") not in ("erase", "withdraw"):
-        return _refusal(request, ApplicationError(_("Choose what to ask for.")))
+        return _refusal(request, ApplicationError(PortalError.FACE_REQUEST_INVALID))
     try:
         services.portal_face_request(login=_login(request), erase=erase)
     except ApplicationError as error:

@@ -15,6 +15,7 @@ from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..errors import AccountsError
 from ..models import BankAccount, Customer
 
 
@@ -38,7 +39,7 @@ def account_number_new() -> str:
         number = " ".join([settings.ACCOUNT_NUMBER_PREFIX, *(digits[i : i + 4] for i in range(0, 16, 4))])
         if not BankAccount.objects.filter(number=number).exists():
             return number
-    raise ApplicationError("Could not generate a free account number; try again.", code="account_number")
+    raise ApplicationError(AccountsError.ACCOUNT_NUMBER)
 
 
 @transaction.atomic
@@ -125,13 +126,9 @@ def account_status_change(*, account: BankAccount, status: str, actor: Actor) ->
 def account_close_check(account: BankAccount) -> None:
     """Call under the account's row lock: only an open account with nothing on it can be closed."""
     if account.status == BankAccount.Status.CLOSED:
-        raise ApplicationError("The account is already closed.", code="account_closed", status_code=409)
+        raise ApplicationError(AccountsError.ACCOUNT_CLOSED, status_code=409)
     if account.balance != 0:
-        raise ApplicationError(
-            "Only an account with a zero balance can be closed; pay out or transfer the balance first.",
-            code="balance_not_zero",
-            status_code=409,
-        )
+        raise ApplicationError(AccountsError.BALANCE_NOT_ZERO, status_code=409)
 
 
 @transaction.atomic

@@ -16,6 +16,8 @@ from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from .. import errors
+from ..errors import AccountsError
 from ..models import BankAccount, Card, Customer
 from ..notices import Notice, customer_notice
 from ..pan import pan_hash, pan_validate
@@ -131,22 +133,16 @@ def card_face_lock_reset(*, card: Card, reason: str, actor: Actor) -> Card:
     someone else at the card. Unblocking a blocked card (card_unblock) already resets every counter.
     """
     if actor is None or not getattr(actor, "has_perm", lambda _p: False)(FACE_LOCK_RESET_PERMISSION):
-        raise ApplicationError(
-            "You may not reset face locks.", code="face_lock_reset_permission", status_code=403
-        )
+        raise ApplicationError(AccountsError.FACE_LOCK_RESET_PERMISSION, status_code=403)
     text = (reason or "").strip()
     if not text:
-        raise ApplicationError("Give the reason for lifting the face lock.", code="reason_required")
+        raise ApplicationError(AccountsError.REASON_REQUIRED, errors.REASON_FOR_FACE_LOCK_RESET)
     # Counters first, then the card: the same lock order as the kiosk (card security → card). A refusal
     # below rolls the cleared counters back with the rest.
     previous = _counters().face_lock_clear(card)
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status != Card.Status.ACTIVE:
-        raise ApplicationError(
-            "Only an active card's face lock is reset here; unblock a blocked card instead.",
-            code="card_not_active",
-            status_code=409,
-        )
+        raise ApplicationError(AccountsError.CARD_NOT_ACTIVE, status_code=409)
     audit_event_record(
         kind=AuditEvent.Kind.FACE_LOCK_RESET,
         outcome=AuditEvent.Outcome.SUCCESS,

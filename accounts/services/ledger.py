@@ -9,13 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
-from django.utils.translation import gettext
 
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from .. import errors
+from ..errors import AccountsError
 from ..models import BankAccount, Card, Transaction
 from ..selectors import account_withdrawn_today
 
@@ -31,20 +32,20 @@ def money_parse(raw: object) -> Decimal:
     try:
         amount = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise ApplicationError("The amount is not a number.", code="amount_invalid") from None
+        raise ApplicationError(AccountsError.AMOUNT_INVALID) from None
     if not amount.is_finite():
-        raise ApplicationError("The amount is not a number.", code="amount_invalid")
+        raise ApplicationError(AccountsError.AMOUNT_INVALID)
     if amount <= 0:
-        raise ApplicationError("The amount must be greater than zero.", code="amount_not_positive")
+        raise ApplicationError(AccountsError.AMOUNT_NOT_POSITIVE)
     # Size before precision: quantize() raises InvalidOperation for values like 1e400 (beyond 28 digits).
     if amount >= Decimal("1e12"):
-        raise ApplicationError("The amount is too large.", code="amount_too_large")
+        raise ApplicationError(AccountsError.AMOUNT_TOO_LARGE)
     if amount != amount.quantize(CENT):
-        raise ApplicationError("The amount has more than two decimals.", code="amount_precision")
+        raise ApplicationError(AccountsError.AMOUNT_PRECISION)
     if amount > settings.ACCOUNT_MAX_TRANSACTION:
         raise ApplicationError(
-            "The amount is above the largest single transaction.",
-            code="amount_too_large",
+            AccountsError.AMOUNT_TOO_LARGE,
+            errors.AMOUNT_ABOVE_TRANSACTION_MAX,
             extra={"max_amount": str(settings.ACCOUNT_MAX_TRANSACTION)},
         )
     return amount
@@ -54,9 +55,7 @@ def idempotency_key_check(key: str) -> str:
     """The key without surrounding blanks, or ApplicationError unless it has 8 to 64 characters."""
     key = (key or "").strip()
     if not 8 <= len(key) <= 64:
-        raise ApplicationError(
-            gettext("An idempotency key of 8 to 64 characters is required."), code="idempotency_key"
-        )
+        raise ApplicationError(AccountsError.IDEMPOTENCY_KEY)
     return key
 
 
@@ -67,32 +66,22 @@ def ledger_entry_replayed(
     a conflict (409). Call it under the account row lock, so the answer holds until the transaction ends."""
     previous = Transaction.objects.filter(account=account, idempotency_key=key).first()
     if previous is not None and (previous.kind != kind or previous.amount != Decimal(amount)):
-        raise ApplicationError(
-            gettext("This idempotency key was already used for a different operation."),
-            code="idempotency_conflict",
-            status_code=409,
-        )
+        raise ApplicationError(AccountsError.IDEMPOTENCY_CONFLICT, status_code=409)
     return previous
 
 
 def _balance_move(locked: BankAccount, *, kind: str, amount: Decimal) -> None:
     if locked.status != BankAccount.Status.ACTIVE:
-        raise ApplicationError("The account is not active.", code="account_inactive", status_code=409)
+        raise ApplicationError(AccountsError.ACCOUNT_INACTIVE, status_code=409)
     if kind == Transaction.Kind.WITHDRAWAL:
         if amount > locked.balance:
-            raise ApplicationError("Insufficient funds.", code="insufficient_funds", status_code=409)
+            raise ApplicationError(AccountsError.INSUFFICIENT_FUNDS, status_code=409)
         if account_withdrawn_today(account=locked) + amount > locked.daily_withdrawal_limit:
-            raise ApplicationError(
-                "This withdrawal would exceed the daily limit.", code="daily_limit", status_code=409
-            )
+            raise ApplicationError(AccountsError.DAILY_LIMIT, status_code=409)
         locked.balance -= amount
     else:
         if locked.balance + amount > settings.ACCOUNT_MAX_BALANCE:
-            raise ApplicationError(
-                "This deposit would take the balance above the largest allowed.",
-                code="balance_limit",
-                status_code=409,
-            )
+            raise ApplicationError(AccountsError.BALANCE_LIMIT, status_code=409)
         locked.balance += amount
     locked.save(update_fields=["balance"])
 

@@ -31,6 +31,7 @@ from django.utils.translation import pgettext, pgettext_lazy
 from atmsite.crypto import encrypted_file_read
 
 from .. import selectors, services
+from ..errors import AuditError
 from ..models import AuditEvent, AuditSnapshot
 from ..thumbnails import data_uri, thumbnail_jpeg
 from .filters import FAILURE_REASONS
@@ -203,7 +204,7 @@ class SnapshotPagesMixin:
                 note=request.POST.get("note", ""),
             )
         except ValidationError as error:
-            if error.code != "note_required":
+            if error.code != AuditError.NOTE_REQUIRED:
                 return HttpResponseBadRequest(error.messages[0])
             # A form message on the page the reviewer came from; nothing was written.
             messages.error(request, error.messages[0])

@@ -16,15 +16,17 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import AccountsError
 from accounts.models import Customer
 from atmsite.crypto import encrypted_file_delete, encrypted_file_save
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics import engine
+from biometrics.errors import BiometricsError
 from biometrics.models import Enrolment, EnrolmentPhoto
 from biometrics.pose import enrolment_pose
-from biometrics.quality import ENROLMENT_MESSAGES, face_problem, quality_figures
+from biometrics.quality import face_problem, quality_figures
 
 PHOTO_FOLDER = "enrolment"
 # Two consecutive shots must differ by at least one of these (a slow head turn easily passes them; a camera
@@ -87,22 +89,16 @@ def enrolment_start(
     """Open a capture session; an unfinished capture of the same customer is closed as superseded."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.biometric_consent_at is None:
-        raise ApplicationError(
-            "Record the customer's consent to face verification first.", code="consent_missing"
-        )
+        raise ApplicationError(BiometricsError.CONSENT_MISSING)
     if not customer.is_active:
-        raise ApplicationError("The customer is not active.", code="customer_inactive")
+        raise ApplicationError(AccountsError.CUSTOMER_INACTIVE)
     required = photos_required or settings.ENROLMENT_PHOTOS_REQUIRED
     if not 1 <= required <= 30:
-        raise ApplicationError("Between 1 and 30 photos can be required.", code="photos_required")
+        raise ApplicationError(BiometricsError.PHOTOS_REQUIRED)
     if Enrolment.objects.filter(
         customer=customer, status__in=[Enrolment.Status.QUEUED, Enrolment.Status.ENCODING]
     ).exists():
-        raise ApplicationError(
-            "An enrolment of this customer is being encoded; wait for it to finish.",
-            code="enrolment_in_progress",
-            status_code=409,
-        )
+        raise ApplicationError(BiometricsError.ENROLMENT_IN_PROGRESS, status_code=409)
     Enrolment.objects.filter(customer=customer, status=Enrolment.Status.CAPTURING).update(
         status=Enrolment.Status.SUPERSEDED, failure_reason="A new capture was started."
     )
@@ -133,12 +129,18 @@ def _pose_already_taken(kept: list[dict[str, float]], pose: dict[str, float]) ->
     return any(not _pose_changed(previous, pose) for previous in kept)
 
 
-def _reject(code: str, message: str, *, enrolment: Enrolment, box: dict[str, int] | None = None) -> NoReturn:
+def _reject(
+    code: BiometricsError,
+    message: str | None = None,
+    *,
+    enrolment: Enrolment,
+    box: dict[str, int] | None = None,
+) -> NoReturn:
     """Refuse a shot: ApplicationError (400) with the reason and the current count for the capture page."""
     taken = enrolment.photos.filter(status=EnrolmentPhoto.Status.OK).count()
     raise ApplicationError(
+        code,
         message,
-        code=code,
         extra={
             "accepted": False,
             "photos_taken": taken,
@@ -151,15 +153,15 @@ def _reject(code: str, message: str, *, enrolment: Enrolment, box: dict[str, int
 def _check_capturing(enrolment: Enrolment) -> None:
     if enrolment.status != Enrolment.Status.CAPTURING:
         raise ApplicationError(
-            f"This enrolment is {enrolment.get_status_display().lower()}; start a new one to take photos.",
-            code="enrolment_closed",
+            BiometricsError.ENROLMENT_CLOSED,
+            params={"status": enrolment.get_status_display().lower()},
             status_code=409,
         )
 
 
 def _reject_if_duplicate(enrolment: Enrolment, digest: str) -> None:
     if enrolment.photos.filter(sha256=digest).exists():
-        _reject("photo_duplicate", "This exact photo was already taken.", enrolment=enrolment)
+        _reject(BiometricsError.PHOTO_DUPLICATE, enrolment=enrolment)
 
 
 @dataclass(frozen=True)
@@ -177,16 +179,16 @@ def _shot_examine(enrolment: Enrolment, data: bytes) -> _Shot:
     try:
         image = engine.decode_image(data, max_pixels=settings.IMAGE_MAX_PIXELS)
     except engine.ImageRejected as error:
-        _reject(f"image_{error.code}", error.message, enrolment=enrolment)
+        _reject(BiometricsError.from_code(f"image_{error.code}"), error.message, enrolment=enrolment)
     faces = engine.detect_faces(image, purpose="enrol")
     if not faces:
-        _reject("no_face", "No face found. Face the camera in good light.", enrolment=enrolment)
+        _reject(BiometricsError.NO_FACE, enrolment=enrolment)
     if len(faces) > 1:
-        _reject("several_faces", "Only the customer should be in the picture.", enrolment=enrolment)
+        _reject(BiometricsError.SEVERAL_FACES, enrolment=enrolment)
     face = faces[0]
     box = face.box.as_dict()
     if problem := face_problem(face.quality):
-        _reject(problem.value, ENROLMENT_MESSAGES[problem], enrolment=enrolment, box=box)
+        _reject(BiometricsError.from_code(problem), enrolment=enrolment, box=box)
     return _Shot(digest, box, {**quality_figures(face.quality), "pose": enrolment_pose(face, image.shape)})
 
 
@@ -208,9 +210,7 @@ def enrolment_photo_add(
         ok_photos = locked.photos.filter(status=EnrolmentPhoto.Status.OK)
         taken = ok_photos.count()
         if taken >= locked.photos_required:
-            raise ApplicationError(
-                "All photos are taken; submit the enrolment.", code="photos_complete", status_code=409
-            )
+            raise ApplicationError(BiometricsError.PHOTOS_COMPLETE, status_code=409)
         _reject_if_duplicate(locked, shot.digest)
         previous = ok_photos.order_by("-index").first()
         if (
@@ -218,12 +218,7 @@ def enrolment_photo_add(
             and previous is not None
             and not _pose_changed(previous.quality.get("pose", {}), shot.quality["pose"])
         ):
-            _reject(
-                "photo_too_similar",
-                "Almost the same as the previous shot: move your head slowly.",
-                enrolment=locked,
-                box=shot.box,
-            )
+            _reject(BiometricsError.PHOTO_TOO_SIMILAR, enrolment=locked, box=shot.box)
         _photo_store(enrolment=locked, data=data, digest=shot.digest, quality=shot.quality)
     return PhotoFeedback(
         accepted=True,
@@ -277,18 +272,9 @@ def _clip_pick(enrolment: Enrolment, frames: list[np.ndarray]) -> list[tuple[byt
         quality = {**quality_figures(faces[0].quality), "pose": pose, "from_clip": True}
         picked.append((engine.jpeg_encode(frame, quality=92), quality))
     if not picked and repeats:
-        raise ApplicationError(
-            "Every usable view in the clip was already taken: record the customer turning their head "
-            "to new positions.",
-            code="clip_frames_already_taken",
-            extra={"accepted": False},
-        )
+        raise ApplicationError(BiometricsError.CLIP_FRAMES_ALREADY_TAKEN, extra={"accepted": False})
     if not picked:
-        raise ApplicationError(
-            "No usable view of one face in the clip: one person, close to the camera, turning slowly.",
-            code="clip_no_usable_frames",
-            extra={"accepted": False},
-        )
+        raise ApplicationError(BiometricsError.CLIP_NO_USABLE_FRAMES, extra={"accepted": False})
     return picked
 
 
@@ -302,7 +288,7 @@ def enrolment_clip_add(*, enrolment: Enrolment, data: bytes, actor: User | None)
     try:
         frames = engine.decode_video_frames(data, max_frames=CLIP_MAX_FRAMES, every=CLIP_FRAME_STEP)
     except engine.ImageRejected as error:
-        raise ApplicationError(error.message, code=f"clip_{error.code}") from error
+        raise ApplicationError(BiometricsError.from_code(f"clip_{error.code}"), error.message) from error
     picked = _clip_pick(enrolment, frames)
     with transaction.atomic():
         locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
@@ -350,8 +336,8 @@ def enrolment_submit(*, enrolment: Enrolment, actor: User | None, allow_partial:
             locked.photos_required = taken
         if taken < locked.photos_required:
             raise ApplicationError(
-                f"{taken} of {locked.photos_required} photos taken; take the rest first.",
-                code="photos_missing",
+                BiometricsError.PHOTOS_MISSING,
+                params={"taken": taken, "required": locked.photos_required},
                 extra={"photos_taken": taken, "photos_required": locked.photos_required},
             )
         locked.status = Enrolment.Status.QUEUED

@@ -12,6 +12,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from biometrics import engine
 from biometrics.approvals import face_enrolment_change_pending
+from biometrics.errors import BiometricsError
 from biometrics.models import Enrolment, FaceTemplate
 from biometrics.services.enrolment_capture import enrolment_audit
 from biometrics.services.enrolment_encoding import enrolment_activate
@@ -47,18 +48,12 @@ def enrolment_review_settle(
     Called by enrolment_review for a duplicate-identity flag and by the approval handlers of the face change
     kinds once the change request is decided (which is why no request may be pending here)."""
     if enrolment.status != Enrolment.Status.NEEDS_REVIEW:
-        raise ApplicationError("Only an enrolment that needs review can be reviewed.", code="not_in_review")
+        raise ApplicationError(BiometricsError.NOT_IN_REVIEW)
     if face_enrolment_change_pending(enrolment.pk) is not None:
         # Proposed while this review waited for the enrolment lock: the request is the decision, not this.
-        raise ApplicationError(
-            "This enrolment waits for its change request to be approved or rejected.",
-            code="change_pending",
-            status_code=409,
-        )
+        raise ApplicationError(BiometricsError.CHANGE_PENDING, status_code=409)
     if actor is not None and enrolment.created_by_id == actor.pk:
-        raise ApplicationError(
-            "The person who captured the enrolment cannot review it.", code="four_eyes", status_code=403
-        )
+        raise ApplicationError(BiometricsError.FOUR_EYES, status_code=403)
     enrolment.reviewed_by = actor
     enrolment.reviewed_at = timezone.now()
     enrolment.review_note = note.strip()[:300]

@@ -20,6 +20,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_customer_erase, audit_event_record
 from biometrics import engine
+from biometrics.errors import BiometricsError
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate, encoding_pack
 from biometrics.quality import QualityFigures, quality_figures
 from biometrics.services.gallery_state import gallery_state_lock, gallery_version_bump
@@ -194,8 +195,8 @@ def templates_reencode(*, engine_version: str) -> ReencodeResult:
     if engine_version != engine.ENGINE_VERSION:
         # A worker still running the previous build would write templates under the wrong version.
         raise ApplicationError(
-            f"This process runs engine {engine.ENGINE_VERSION}, not {engine_version}.",
-            code="engine_version_mismatch",
+            BiometricsError.ENGINE_VERSION_MISMATCH,
+            params={"running": engine.ENGINE_VERSION, "asked": engine_version},
             status_code=409,
         )
     customers = created = failed = 0

@@ -27,10 +27,10 @@ from biometrics.comparison import genuine_percent
 from biometrics.matcher import match_nearest
 from biometrics.model_files import feature_active
 from biometrics.models import ENCODING_SIZE, FaceTemplate, encoding_unpack
-from biometrics.quality import KIOSK_HINTS, face_problem
+from biometrics.quality import face_problem
 from biometrics.services import second_model
 from biometrics.services.gallery_state import gallery_state_read
-from biometrics.verdicts import FaceOutcome, FrameVerdict
+from biometrics.verdicts import FaceOutcome, FaceProblem, FrameVerdict
 
 _CACHE_SIZE = 512
 
@@ -98,13 +98,13 @@ def _usable_face(
     faces = engine.detect_faces(image, purpose="live")
     boxes = [face.box.as_dict() for face in faces]
     if not faces:
-        return FrameVerdict(FaceOutcome.NO_FACE, boxes, None, None, None, None, "Look at the camera")
+        return FrameVerdict(FaceOutcome.NO_FACE, boxes, None, None, None, None, None)
     if len(faces) > 1:
         return _several_faces_named(image, faces, boxes, owner_ids=owner_ids)
     face = faces[0]
     landmarks = np.asarray(face.landmarks, dtype=np.float32).round(1).tolist()
     if problem := face_problem(face.quality):
-        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, KIOSK_HINTS[problem])
+        return FrameVerdict(FaceOutcome.LOW_QUALITY, boxes, None, None, landmarks, None, problem)
     return face, boxes, landmarks
 
 
@@ -119,7 +119,7 @@ def _several_faces_named(
     another enrolled customer's, the verdict names them (no code for the session); if the matcher cannot
     answer in time, the probes go with the verdict for a deferred naming. A bystander behind the owner is
     not a mismatch."""
-    plain = FrameVerdict(FaceOutcome.SEVERAL_FACES, boxes, None, None, None, None, "Only one person please")
+    plain = FrameVerdict(FaceOutcome.SEVERAL_FACES, boxes, None, None, None, None, None)
     largest = sorted(faces, key=lambda face: face.box.width * face.box.height, reverse=True)
     probes = np.vstack([engine.encode_face(image, face) for face in largest[:SEVERAL_FACES_NAMED]])
     state = gallery_state_read()
@@ -148,7 +148,7 @@ def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:
     known = customer_active_encodings(customer_id=customer_id, state=state)
     if len(known) == 0:
         return FrameVerdict(
-            FaceOutcome.NO_MATCH, boxes, None, None, landmarks, None, "No face enrolled for this card"
+            FaceOutcome.NO_MATCH, boxes, None, None, landmarks, None, FaceProblem.NOT_ENROLLED
         )
     # The second model decides when the customer has its templates (second_model); dlib's encoding is then
     # only needed to name an impostor through the 1:N tier, so a matching frame skips it.
@@ -191,14 +191,6 @@ def _pad_score(image: np.ndarray, face: engine.Face) -> float | None:
     return round(engine.pad_score(image, face.box, models=settings.PAD_MODELS), 4)
 
 
-# What a verdict of each comparing outcome tells the customer in the engine's words.
-_COMPARED_REASONS = {
-    FaceOutcome.MATCH: "Face recognised",
-    FaceOutcome.MISMATCH: "Face does not match",
-    FaceOutcome.NO_MATCH: "Face not recognised",
-}
-
-
 @dataclass(frozen=True)
 class _Compared:
     """A face that was encoded and compared: boxes, landmarks, best distance (None: no one to compare)."""
@@ -211,7 +203,7 @@ class _Compared:
         self,
         outcome: FaceOutcome,
         *,
-        reason: str = "",
+        problem: FaceProblem | None = None,
         other_customer_id: int | None = None,
         customer_id: int | None = None,
         pad_score: float | None = None,
@@ -225,7 +217,7 @@ class _Compared:
             None if self.distance is None else match_percent(self.distance),
             self.landmarks,
             other_customer_id,
-            reason or _COMPARED_REASONS[outcome],
+            problem,
             pad_score=pad_score,
             naming_pending=naming_pending,
             probe=probe,
@@ -276,7 +268,7 @@ def frame_verify_candidates(*, customer_ids: Sequence[int], image: np.ndarray) -
         if other.names_someone(threshold=threshold) and other.customer_id not in customer_ids:
             return compared.verdict(FaceOutcome.MISMATCH, other_customer_id=other.customer_id)
         return compared.verdict(FaceOutcome.NO_MATCH)
-    return compared.verdict(FaceOutcome.NO_MATCH, reason="Too close to call")
+    return compared.verdict(FaceOutcome.NO_MATCH, problem=FaceProblem.TOO_CLOSE_TO_CALL)
 
 
 def _candidate_distance(

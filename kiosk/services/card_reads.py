@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from accounts.errors import AccountsError
 from accounts.models import Card
 from accounts.pan import pan_hash, pan_normalise
 from accounts.selectors import card_get_by_pan
 from atmsite.errors import ApplicationError
 
+from ..errors import KioskError
 from .counters import cache_count
 
 # Start sentinel, 12-19 digit PAN, field separator, YYMM, service code and discretionary data, end sentinel
@@ -48,10 +49,7 @@ class CardRead:
 
 
 def _unreadable() -> ApplicationError:
-    return ApplicationError(
-        _("The card could not be read. Insert it again, or type the number and the expiry date (MM/YY)."),
-        code="card_read_invalid",
-    )
+    return ApplicationError(KioskError.CARD_READ_INVALID)
 
 
 def _expiry(*, yy: str, mm: str) -> tuple[int, int]:
@@ -93,8 +91,7 @@ def _card_failures_key(pan: str) -> str:
 
 def _throttled() -> ApplicationError:
     return ApplicationError(
-        _("Too many cards could not be read at this kiosk. Please wait a few minutes and try again."),
-        code="card_reads_throttled",
+        KioskError.CARD_READS_THROTTLED,
         status_code=429,
         extra={"retry_after_s": settings.KIOSK_CARD_READ_WINDOW_S},
     )
@@ -125,7 +122,7 @@ def card_read_resolve(*, kiosk_id: int, read: CardRead) -> Card:
     try:
         card = card_get_by_pan(pan=read.pan)  # 400 for a malformed number (a misread, not counted)
     except ApplicationError as error:
-        if error.code == "card_unknown":
+        if error.code == AccountsError.CARD_UNKNOWN:
             card_read_failure_record(kiosk_id=kiosk_id, pan=read.pan)
             if kiosk_paused:
                 raise _throttled() from None
@@ -134,6 +131,6 @@ def card_read_resolve(*, kiosk_id: int, read: CardRead) -> Card:
         card_read_failure_record(kiosk_id=kiosk_id, pan=read.pan)
         if kiosk_paused:
             raise _throttled()
-        # The same refusal card_get_by_pan gives for an unknown number (ACCOUNT_MESSAGES translates it).
-        raise ApplicationError("This card is not known to the bank.", code="card_unknown", status_code=404)
+        # The same refusal card_get_by_pan gives for an unknown number (kiosk.apis words it as a misread).
+        raise ApplicationError(AccountsError.CARD_UNKNOWN, status_code=404)
     return card

@@ -37,6 +37,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.errors import AccountsError
 from accounts.models import BankAccount, Customer, Transaction
 from accounts.notices import Notice, customer_notice
 from accounts.phones import phone_mask
@@ -45,6 +46,7 @@ from audit.actors import Actor, actor_user
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..errors import KioskError
 from ..locks import cardless_access_find_lock, cardless_access_lock, cardless_access_of_lock, customer_lock
 from ..models import CardlessAccess, Kiosk, KioskSession
 from ..pin_verifiers import pin_verifier_make
@@ -76,7 +78,7 @@ def phone_normalise(raw: str) -> str:
 
 
 def _phone_invalid() -> ApplicationError:
-    return ApplicationError(_("Enter your mobile phone number."), code="phone_invalid")
+    return ApplicationError(KioskError.PHONE_INVALID)
 
 
 def phone_hmac(phone_e164: str) -> str:
@@ -103,7 +105,7 @@ def cardless_candidates(*, phone_e164: str) -> list[int]:
 def pin_check_format(pin: str) -> str:
     pin = pin or ""
     if not (pin.isascii() and pin.isdigit() and len(pin) in PIN_LENGTHS):
-        raise ApplicationError(_("The PIN is 4 to 6 digits."), code="pin_format")
+        raise ApplicationError(KioskError.PIN_FORMAT)
     return pin
 
 
@@ -124,27 +126,19 @@ def cardless_opt_in_check(*, customer: Customer, account: BankAccount, consent: 
     """Every reason an opt-in is refused (the proposal and its approval both run it). Caller locks the
     customer."""
     if not consent:
-        raise ApplicationError(
-            "The customer's consent to card-less cash is required.", code="consent_required"
-        )
+        raise ApplicationError(KioskError.CONSENT_REQUIRED)
     if not customer.is_active:
-        raise ApplicationError("The customer is not active.", code="customer_inactive", status_code=409)
+        raise ApplicationError(AccountsError.CUSTOMER_INACTIVE, status_code=409)
     if account.customer_id != customer.pk or account.status != BankAccount.Status.ACTIVE:
-        raise ApplicationError("Choose an active account of this customer.", code="account_invalid")
+        raise ApplicationError(KioskError.ACCOUNT_INVALID)
     if not face.customer_has_active_templates(customer_id=customer.pk):
-        raise ApplicationError(
-            "Enrol the customer's face before opting in to card-less cash.", code="not_enrolled"
-        )
+        raise ApplicationError(KioskError.NOT_ENROLLED)
     access = CardlessAccess.objects.filter(customer=customer).first()
     if access is not None and access.pin_reset_required:
         # Opting out and in again must not be a way round the four-eyes reset after wrong PINs.
-        raise ApplicationError(
-            "Card-less cash was disabled after wrong PINs: propose a reset (four eyes) first.",
-            code="cardless_reset_required",
-            status_code=409,
-        )
+        raise ApplicationError(KioskError.CARDLESS_RESET_REQUIRED, status_code=409)
     if access is not None and access.status != Status.REVOKED:
-        raise ApplicationError("The customer has already opted in.", code="cardless_exists", status_code=409)
+        raise ApplicationError(KioskError.CARDLESS_EXISTS, status_code=409)
 
 
 @transaction.atomic
@@ -196,14 +190,12 @@ def cardless_pin_set(*, access: CardlessAccess, pin: str, pin_repeat: str, actor
     """The customer typed a new PIN twice on the PIN pad. Stored hashed; never returned or audited."""
     access = cardless_access_lock(access)
     if access.status != Status.PIN_PENDING:
-        raise ApplicationError(
-            "A PIN can be set only right after opting in or a reset.", code="pin_not_expected"
-        )
+        raise ApplicationError(KioskError.PIN_NOT_EXPECTED)
     pin = pin_check_format(pin)
     if not hmac.compare_digest(pin.encode(), (pin_repeat or "").encode()):
-        raise ApplicationError(_("The two PINs differ. Type the PIN again."), code="pin_mismatch")
+        raise ApplicationError(KioskError.PIN_MISMATCH)
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
-        raise ApplicationError(_("Choose a PIN that is harder to guess."), code="pin_weak")
+        raise ApplicationError(KioskError.PIN_WEAK)
     access.pin_hash = pin_verifier_make(pin)
     access.pin_set_at = timezone.now()
     access.status = Status.ACTIVE
@@ -237,7 +229,7 @@ def cardless_reset_apply(*, access: CardlessAccess, actor: Actor) -> CardlessAcc
     """Applied by an approved four-eyes reset: the old PIN is gone, the customer sets a new one."""
     access = cardless_access_lock(access)
     if access.status != Status.DISABLED and not access.pin_reset_required:
-        raise ApplicationError("Card-less use is not disabled.", code="change_stale", status_code=409)
+        raise ApplicationError(KioskError.CHANGE_STALE, status_code=409)
     access.pin_reset_required = False
     if access.status != Status.REVOKED:  # opted out meanwhile: stays out, and may now opt in (four eyes)
         access.status = Status.PIN_PENDING
@@ -367,9 +359,7 @@ def cardless_withdrawn_today(*, account: BankAccount) -> Decimal:
 def cardless_limit_check(*, account: BankAccount, amount: Decimal) -> None:
     """Call under the account's row lock: the card-less daily limit, below the account's own."""
     if cardless_withdrawn_today(account=account) + amount > settings.CARDLESS_DAILY_LIMIT:
-        raise ApplicationError(
-            "This withdrawal would exceed the daily limit.", code="daily_limit", status_code=409
-        )
+        raise ApplicationError(AccountsError.DAILY_LIMIT, status_code=409)
 
 
 def cardless_available_today(*, account: BankAccount) -> Decimal:

@@ -11,13 +11,13 @@ from uuid import UUID
 
 from django.conf import settings
 from django.utils.translation import gettext
-from django.utils.translation import gettext as _
 
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..errors import KioskError
 from ..locks import cardless_access_find_lock
 from ..models import CardlessAccess, Kiosk, KioskSession
 from ..pin_verifiers import pin_verifier_check, pin_verifier_make
@@ -81,20 +81,12 @@ def _pin_check(session: KioskSession, *, now: datetime, pin: str) -> Application
             data={"counted": False, "why": "pin_of_another_candidate"},
         )
         left = settings.CARDLESS_PIN_MAX_FAILURES - access.consecutive_pin_failures
-        return attempts_left_refusal(
-            _("Wrong PIN. Attempts left: %(remaining)d."), code="pin_wrong", attempts_left=left
-        )
+        return attempts_left_refusal(KioskError.PIN_WRONG, attempts_left=left)
     left = _pin_failure_record(session, [access] if access else [], now=now)
     if left <= 0:
         session_close(session, reason=KioskSession.EndReason.CARDLESS_DISABLED, now=now)
-        return ApplicationError(
-            _("Too many wrong PINs. Card-less cash is disabled; please visit a branch."),
-            code="cardless_disabled",
-            status_code=403,
-        )
-    return attempts_left_refusal(
-        _("Wrong PIN. Attempts left: %(remaining)d."), code="pin_wrong", attempts_left=left
-    )
+        return ApplicationError(KioskError.CARDLESS_DISABLED, status_code=403)
+    return attempts_left_refusal(KioskError.PIN_WRONG, attempts_left=left)
 
 
 def _pin_matches(access: CardlessAccess, pin: str) -> bool:

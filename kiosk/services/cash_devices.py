@@ -21,12 +21,14 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from .. import errors
+from ..errors import KioskError
 from ..locks import kiosk_lock
 from ..models import CashInDevice, Kiosk
 from . import cash_in
@@ -90,13 +92,14 @@ class Report:
     idempotency_key: str
 
 
-def _invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, code="cash_in_report_invalid")
+def _invalid(message: str | Promise | None = None) -> ApplicationError:
+    """A malformed count report: the code's wording (not valid JSON), or what exactly is wrong with it."""
+    return ApplicationError(KioskError.CASH_IN_REPORT_INVALID, message)
 
 
 def _positive(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
-        raise _invalid(_("The count report needs a positive counter and a Unix timestamp."))
+        raise _invalid(errors.CASH_IN_REPORT_NO_COUNTER)
     return value
 
 
@@ -104,15 +107,15 @@ def _report_parse(body: bytes) -> Report:
     try:
         data: Any = json.loads(body)
     except (ValueError, RecursionError):
-        raise _invalid(_("The count report is not valid JSON.")) from None
+        raise _invalid() from None
     if not isinstance(data, dict):
-        raise _invalid(_("The count report must be a JSON object."))
+        raise _invalid(errors.CASH_IN_REPORT_NOT_OBJECT)
     counter, stamp = _positive(data.get("counter")), _positive(data.get("timestamp"))
     session, key = data.get("session"), data.get("idempotency_key")
     if session is not None and not isinstance(session, str):
-        raise _invalid(_("The session must be a string."))
+        raise _invalid(errors.CASH_IN_REPORT_SESSION)
     if not isinstance(key, str):
-        raise _invalid(_("The count report needs an idempotency key."))
+        raise _invalid(errors.CASH_IN_REPORT_NO_KEY)
     return Report(counter, stamp, session, data.get("notes"), key)
 
 
@@ -136,31 +139,23 @@ def cash_in_report_receive(*, device_id: str, signature: str, body: bytes) -> ca
         .first()
     )
     if len(body) > REPORT_MAX_BYTES:
-        raise _invalid(_("The count report is too large."))
+        raise _invalid(errors.CASH_IN_REPORT_TOO_LARGE)
     if device is None:
-        raise ApplicationError(
-            _("This cash-in module is not provisioned or was revoked."),
-            code="cash_in_device_unknown",
-            status_code=403,
-        )
+        raise ApplicationError(KioskError.CASH_IN_DEVICE_UNKNOWN, status_code=403)
     if not hmac.compare_digest(
         report_sign(key=device.signing_key, body=body), (signature or "").strip().lower()
     ):
         raise _refuse(
             device,
             reason="signature",
-            error=ApplicationError(
-                _("The count report's signature is not valid."),
-                code="cash_in_signature_invalid",
-                status_code=403,
-            ),
+            error=ApplicationError(KioskError.CASH_IN_SIGNATURE_INVALID, status_code=403),
         )
     report = _report_parse(body)
     if abs(time.time() - report.timestamp) > settings.KIOSK_CASH_IN_REPORT_MAX_AGE_S:
         raise _refuse(
             device,
             reason="stale",
-            error=ApplicationError(_("The count report is too old."), code="cash_in_report_stale"),
+            error=ApplicationError(KioskError.CASH_IN_REPORT_STALE),
         )
     try:
         return cash_in.deposit_escrow(
@@ -172,7 +167,7 @@ def cash_in_report_receive(*, device_id: str, signature: str, body: bytes) -> ca
             idempotency_key=report.idempotency_key,
         )
     except ApplicationError as error:
-        if error.code == "cash_in_report_replayed":
+        if error.code == KioskError.CASH_IN_REPORT_REPLAYED:
             raise _refuse(device, reason="replayed", error=error) from None
         raise
 

@@ -18,8 +18,8 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from accounts.errors import AccountsError
 from accounts.models import BankAccount, Transaction
 from accounts.selectors import account_deposits_today
 from accounts.services import deposit_create, idempotency_key_check
@@ -27,6 +27,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..errors import KioskError
 from ..locks import account_lock, cash_in_device_lock, session_lock
 from ..models import CashInBin, CashInDeposit, CashInDevice, DepositEscrow, Kiosk, KioskSession
 from .operations import MENU_STATES, Receipt, _active_kiosk, _menu_session
@@ -56,7 +57,7 @@ def _notes_loaded(raw: dict[str, int]) -> Notes:
 def deposit_notes_parse(*, raw: object, currency: str) -> Notes:
     """The counted notes as {denomination: count}, or a 400 naming what is wrong. No zero counts kept."""
     if not isinstance(raw, dict) or not raw:
-        raise ApplicationError(_("No notes were counted."), code="deposit_no_notes")
+        raise ApplicationError(KioskError.DEPOSIT_NO_NOTES)
     accepted = deposit_denominations(currency=currency)
     notes: Notes = {}
     for key, count in raw.items():
@@ -64,25 +65,20 @@ def deposit_notes_parse(*, raw: object, currency: str) -> Notes:
         # isascii(): str.isdigit() also accepts "²", which int() refuses (a 500 before this check).
         if not (text.isascii() and text.isdigit()) or len(text) > 6 or int(text) not in accepted:
             raise ApplicationError(
-                _("This kiosk does not accept %(note)s notes.") % {"note": text[:12]},
-                code="deposit_denomination",
-                extra={"accepted": accepted},
+                KioskError.DEPOSIT_DENOMINATION, params={"note": text[:12]}, extra={"accepted": accepted}
             )
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ApplicationError(
-                _("A note count must be a whole number, zero or more."), code="deposit_count_invalid"
-            )
+            raise ApplicationError(KioskError.DEPOSIT_COUNT_INVALID)
         if count > settings.KIOSK_DEPOSIT_MAX_NOTES:
             raise ApplicationError(
-                _("Too many notes in one deposit (at most %(max)d).")
-                % {"max": settings.KIOSK_DEPOSIT_MAX_NOTES},
-                code="deposit_too_many_notes",
+                KioskError.DEPOSIT_TOO_MANY_NOTES,
+                params={"max": settings.KIOSK_DEPOSIT_MAX_NOTES},
                 extra={"max_notes": settings.KIOSK_DEPOSIT_MAX_NOTES},
             )
         if count:
             notes[int(text)] = notes.get(int(text), 0) + count
     if not notes:
-        raise ApplicationError(_("No notes were counted."), code="deposit_no_notes")
+        raise ApplicationError(KioskError.DEPOSIT_NO_NOTES)
     return dict(sorted(notes.items(), reverse=True))
 
 
@@ -90,31 +86,24 @@ def _limits_check(*, notes: Notes, account: BankAccount) -> Decimal:
     """Per-deposit and daily limits, checked at escrow and again under the account lock at confirm."""
     if sum(notes.values()) > settings.KIOSK_DEPOSIT_MAX_NOTES:
         raise ApplicationError(
-            _("Too many notes in one deposit (at most %(max)d).") % {"max": settings.KIOSK_DEPOSIT_MAX_NOTES},
-            code="deposit_too_many_notes",
+            KioskError.DEPOSIT_TOO_MANY_NOTES,
+            params={"max": settings.KIOSK_DEPOSIT_MAX_NOTES},
             extra={"max_notes": settings.KIOSK_DEPOSIT_MAX_NOTES},
         )
     total = notes_total(notes)
     largest = min(settings.KIOSK_DEPOSIT_MAX_AMOUNT, settings.ACCOUNT_MAX_TRANSACTION)
     if total > largest:
         raise ApplicationError(
-            _("This deposit is above the largest allowed (%(max)s).") % {"max": largest},
-            code="deposit_amount_limit",
-            extra={"max_amount": str(largest)},
+            KioskError.DEPOSIT_AMOUNT_LIMIT, params={"max": largest}, extra={"max_amount": str(largest)}
         )
     if account_deposits_today(account=account) >= settings.KIOSK_DEPOSITS_PER_DAY:
         raise ApplicationError(
-            _("The number of deposits for today has been reached."),
-            code="deposit_daily_count",
+            KioskError.DEPOSIT_DAILY_COUNT,
             status_code=409,
             extra={"max_per_day": settings.KIOSK_DEPOSITS_PER_DAY},
         )
     if account.balance + total > settings.ACCOUNT_MAX_BALANCE:
-        raise ApplicationError(
-            _("This deposit would take the balance above the largest allowed."),
-            code="balance_limit",
-            status_code=409,
-        )
+        raise ApplicationError(AccountsError.BALANCE_LIMIT, status_code=409)
     return total
 
 
@@ -161,9 +150,7 @@ def _clear_deposit(deposit: DepositEscrow) -> None:
 
 
 def _cash_in_unavailable() -> ApplicationError:
-    return ApplicationError(
-        _("This kiosk cannot take deposits now."), code="cash_in_unavailable", status_code=409
-    )
+    return ApplicationError(KioskError.CASH_IN_UNAVAILABLE, status_code=409)
 
 
 def deposit_open(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
@@ -177,9 +164,7 @@ def deposit_open(*, kiosk: Kiosk, public_id: str | UUID) -> KioskSession:
         account = BankAccount.objects.get(pk=session.money_account_id)
         if account.currency != locked_kiosk.currency:
             raise ApplicationError(
-                _("This kiosk accepts %(currency)s only.") % {"currency": locked_kiosk.currency},
-                code="currency_mismatch",
-                status_code=409,
+                KioskError.CURRENCY_MISMATCH, params={"currency": locked_kiosk.currency}, status_code=409
             )
         DepositEscrow.objects.get_or_create(session=session, defaults={"opened_at": timezone.now()})
         return session
@@ -212,24 +197,16 @@ def _open_deposit_session(kiosk: Kiosk, public_id: str | UUID | None) -> str | U
 
 
 def _not_open() -> ApplicationError:
-    return ApplicationError(_("No deposit is open at this kiosk."), code="deposit_not_open", status_code=409)
+    return ApplicationError(KioskError.DEPOSIT_NOT_OPEN, status_code=409)
 
 
 def _device_counter_take(device: CashInDevice, *, kiosk: Kiosk, counter: int, now: datetime) -> CashInDevice:
     # Under the kiosk lock (taken first): two reports of one module serialise here, so a counter is used once.
     locked = cash_in_device_lock(device)
     if locked.revoked_at is not None or locked.kiosk_id != kiosk.pk:
-        raise ApplicationError(
-            _("This cash-in module is not provisioned or was revoked."),
-            code="cash_in_device_unknown",
-            status_code=403,
-        )
+        raise ApplicationError(KioskError.CASH_IN_DEVICE_UNKNOWN, status_code=403)
     if counter <= locked.last_counter:
-        raise ApplicationError(
-            _("This count report was already received (replay)."),
-            code="cash_in_report_replayed",
-            status_code=409,
-        )
+        raise ApplicationError(KioskError.CASH_IN_REPORT_REPLAYED, status_code=409)
     locked.last_counter, locked.last_report_at = counter, now
     locked.save(update_fields=["last_counter", "last_report_at"])
     return locked
@@ -264,24 +241,14 @@ def deposit_escrow(
         if deposit.idempotency_key:
             if deposit.idempotency_key == key and _notes_loaded(deposit.notes) == counted:
                 return _escrow(session, deposit, locked_kiosk.currency)
-            raise ApplicationError(
-                _("Notes are already waiting in escrow: confirm or cancel them first."),
-                code="deposit_escrow_held",
-                status_code=409,
-            )
+            raise ApplicationError(KioskError.DEPOSIT_ESCROW_HELD, status_code=409)
         account = account_lock(session.money_account_id)
         if account.currency != locked_kiosk.currency:
             raise ApplicationError(
-                _("This kiosk accepts %(currency)s only.") % {"currency": locked_kiosk.currency},
-                code="currency_mismatch",
-                status_code=409,
+                KioskError.CURRENCY_MISMATCH, params={"currency": locked_kiosk.currency}, status_code=409
             )
         if Transaction.objects.filter(account=account, idempotency_key=key).exists():
-            raise ApplicationError(
-                _("This idempotency key was already used for a different operation."),
-                code="idempotency_conflict",
-                status_code=409,
-            )
+            raise ApplicationError(AccountsError.IDEMPOTENCY_CONFLICT, status_code=409)
         total = _limits_check(notes=counted, account=account)
         _escrow_hold(deposit, device=device, counted=counted, key=key, now=now)
         _escrow_audit(
@@ -304,9 +271,7 @@ def _escrow_hold(
 
 
 def _no_escrow() -> ApplicationError:
-    return ApplicationError(
-        _("There are no counted notes waiting to be confirmed."), code="deposit_no_escrow", status_code=409
-    )
+    return ApplicationError(KioskError.DEPOSIT_NO_ESCROW, status_code=409)
 
 
 def deposit_confirm(*, kiosk: Kiosk, public_id: str | UUID, idempotency_key: str) -> Receipt:
@@ -329,11 +294,7 @@ def _confirm(*, kiosk: Kiosk, public_id: str | UUID, key: str, now: datetime) ->
     previous = Transaction.objects.filter(account=account, idempotency_key=key).first()
     if previous is not None:
         if previous.kind != Transaction.Kind.DEPOSIT or "notes" not in previous.details:
-            raise ApplicationError(
-                _("This idempotency key was already used for a different operation."),
-                code="idempotency_conflict",
-                status_code=409,
-            )
+            raise ApplicationError(AccountsError.IDEMPOTENCY_CONFLICT, status_code=409)
         notes = _notes_loaded(previous.details["notes"])
         return Receipt(session=session, transaction=previous, notes=notes, repeated=True)
     deposit = _deposit_of(session)

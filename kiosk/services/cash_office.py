@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..errors import KioskError
 from ..locks import cash_count_pending_lock, kiosk_lock
 from ..models import CashCount, CashInBin, CashInDeposit, CashInReconciliation, Cassette, Kiosk
 from .cash_in import Notes, _notes_stored, notes_total
@@ -29,22 +29,16 @@ def _counts_parse(raw: Mapping[int, object]) -> Notes:
     counts: Notes = {}
     for value, count in raw.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > 1_000_000:
-            raise ApplicationError(
-                _("Each count must be a whole number from 0 to 1,000,000."), code="count_invalid"
-            )
+            raise ApplicationError(KioskError.COUNT_INVALID)
         if int(value) <= 0:
-            raise ApplicationError(_("A denomination must be positive."), code="denomination_invalid")
+            raise ApplicationError(KioskError.DENOMINATION_INVALID)
         counts[int(value)] = count
     return counts
 
 
 def _two_people(actor: User, confirmed_by: User) -> None:
     if actor.pk == confirmed_by.pk:
-        raise ApplicationError(
-            _("A second member of staff must confirm this count: you entered it."),
-            code="cash_count_same_person",
-            status_code=403,
-        )
+        raise ApplicationError(KioskError.CASH_COUNT_SAME_PERSON, status_code=403)
 
 
 def _deposits_since_last_count(kiosk: Kiosk) -> list[dict[str, object]]:
@@ -242,7 +236,7 @@ def cash_count_submit(*, kiosk: Kiosk, kind: str, counts: Mapping[int, object], 
     try:
         return _count_submit(kiosk=kiosk, kind=kind, counts=parsed, actor=actor)
     except ApplicationError as error:
-        if error.code == "cash_count_same_person":
+        if error.code == KioskError.CASH_COUNT_SAME_PERSON:
             with transaction.atomic():
                 _count_event(
                     kiosk,
@@ -265,14 +259,7 @@ def kiosk_currency_check(*, kiosk: Kiosk, currency: str) -> None:
     """A kiosk's currency cannot change while its cassettes or cash-in bin hold notes (they would be counted
     in the new currency)."""
     if kiosk.pk and currency != kiosk.currency and _holds_cash(kiosk):
-        raise ApplicationError(
-            _(
-                "The currency cannot change while the cassettes or the cash-in bin hold cash: empty them "
-                "first."
-            ),
-            code="kiosk_currency_cash_held",
-            status_code=409,
-        )
+        raise ApplicationError(KioskError.KIOSK_CURRENCY_CASH_HELD, status_code=409)
 
 
 @transaction.atomic

@@ -10,12 +10,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ..errors import KioskError
 from ..locks import kiosk_lock, kiosk_provisioning_code_lock
 from ..models import Kiosk, KioskCredential, KioskProvisioningCode
 
@@ -59,11 +59,7 @@ def _credential_issue(*, kiosk: Kiosk) -> tuple[KioskCredential, str]:
 def kiosk_provisioning_code_redeem(*, code: str) -> tuple[KioskCredential, str]:
     """Exchange a one-time code for the kiosk's device credential (returned in clear once)."""
     digest = token_digest((code or "").strip())
-    refused = ApplicationError(
-        _("This provisioning link is invalid, expired or already used."),
-        code="provisioning_invalid",
-        status_code=400,
-    )
+    refused = ApplicationError(KioskError.PROVISIONING_INVALID, status_code=400)
     found = KioskProvisioningCode.objects.filter(code_sha256=digest).values_list("pk", "kiosk_id").first()
     if found is None:
         raise refused

@@ -18,6 +18,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from notifications.senders import OtpSendError, otp_sender_get
 
+from ..errors import KioskError
 from ..locks import session_lock
 from ..models import Kiosk, KioskSession
 from .sessions import session_audit, session_get, session_require
@@ -37,11 +38,11 @@ def session_step(*, kiosk: Kiosk, public_id: str | UUID, states: tuple[str, ...]
     return session
 
 
-def attempts_left_refusal(message: str, *, code: str, attempts_left: int) -> ApplicationError:
-    """The 400 for a wrong code or PIN that still leaves attempts; `message` has a %(remaining)d slot."""
+def attempts_left_refusal(code: KioskError, *, attempts_left: int) -> ApplicationError:
+    """The 400 for a wrong code or PIN that still leaves attempts (the wording has a %(remaining)d slot)."""
     return ApplicationError(
-        message % {"remaining": attempts_left},
-        code=code,
+        code,
+        params={"remaining": attempts_left},
         status_code=400,
         extra={"attempts_left": attempts_left},
     )

@@ -18,6 +18,7 @@ from django.conf import settings
 from atmsite.errors import ApplicationError
 from biometrics.model_files import feature_active
 from biometrics.verdicts import FaceOutcome, FrameVerdict
+from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
     from biometrics.liveness import LivenessConfig
@@ -32,7 +33,9 @@ def image_decode(data: bytes) -> np.ndarray:
     try:
         return engine.decode_image(data, max_pixels=max_pixels)
     except engine.ImageRejected as error:
-        raise ApplicationError(error.message, code=f"frame_{error.code}", status_code=400) from None
+        raise ApplicationError(
+            KioskError.from_code(f"frame_{error.code}"), error.message, status_code=400
+        ) from None
 
 
 def frame_verify(*, customer_id: int, image: np.ndarray) -> FrameVerdict:

@@ -21,18 +21,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
-from biometrics.verdicts import FaceOutcome, FrameVerdict
+from biometrics.verdicts import FaceOutcome, FaceProblem, FrameVerdict
 
 from .. import messages
+from ..errors import KioskError
 from ..locks import session_lock
 from ..messages import FrameHint
 from ..models import Kiosk, KioskSession
 from ..selectors import session_owner_first_name
-from ..vocabulary import EndReason, FailureReason
+from ..vocabulary import EndReason, FailureReason, as_stranger
 from . import card_security, face, step_up
 from .sessions import (
     PublicId,
@@ -86,16 +86,16 @@ def session_frame_submit(
     the frame is accepted only if no other frame advanced the sequence meanwhile.
     """
     if not data:
-        raise ApplicationError(_("The frame is empty."), code="frame_empty", status_code=400)
+        raise ApplicationError(KioskError.FRAME_EMPTY, status_code=400)
     if len(data) > settings.KIOSK_FRAME_MAX_BYTES:
-        raise ApplicationError(_("The frame is too large."), code="frame_too_large", status_code=413)
+        raise ApplicationError(KioskError.FRAME_TOO_LARGE, status_code=413)
     # Idle and absolute deadlines first; a passed face deadline is decided below, with this frame as evidence.
     session = session_refresh(kiosk=kiosk, public_id=public_id, face_deadline=False)
     digest = hashlib.sha256(data).hexdigest()
     try:
         _frame_precheck(session, nonce=nonce, seq=seq, digest=digest, now=timezone.now())
     except ApplicationError as error:
-        if error.code == "frame_replayed" and _replays_exceed_limit(session, digest=digest):
+        if error.code == KioskError.FRAME_REPLAYED and _replays_exceed_limit(session, digest=digest):
             return _replayed_frames_fail(session, nonce=nonce, seq=seq, digest=digest, data=data)
         raise
     image = face.image_decode(data)
@@ -108,7 +108,7 @@ def session_frame_submit(
         live = face.liveness_feed(
             state=locked.liveness_state,
             # Another customer's face is a stranger's to liveness too, or its timing would tell them apart.
-            outcome=FaceOutcome.NO_MATCH if verdict.outcome == FaceOutcome.MISMATCH else verdict.outcome,
+            outcome=FaceOutcome(as_stranger(verdict.outcome)),
             landmarks=verdict.landmarks,
             t=now.timestamp(),
             fingerprint=digest,
@@ -136,18 +136,13 @@ def _frame_verify(session: KioskSession, *, image: np.ndarray) -> FrameVerdict:
 def _frame_precheck(session: KioskSession, *, nonce: str, seq: int, digest: str, now: datetime) -> None:
     session_require(session, states=(State.CARD_ENTERED, State.FACE_PENDING), now=now)
     if not hmac.compare_digest(str(nonce).encode(), session.frame_nonce.encode()):
-        raise ApplicationError(
-            _("This frame does not belong to the session."), code="frame_nonce", status_code=400
-        )
+        raise ApplicationError(KioskError.FRAME_NONCE, status_code=400)
     if seq != session.frame_seq + 1:
         raise ApplicationError(
-            _("Frame out of order."),
-            code="frame_sequence",
-            status_code=409,
-            extra={"expected_seq": session.frame_seq + 1},
+            KioskError.FRAME_SEQUENCE, status_code=409, extra={"expected_seq": session.frame_seq + 1}
         )
     if session.last_frame_sha256 and hmac.compare_digest(digest, session.last_frame_sha256):
-        raise ApplicationError(_("The same frame was sent twice."), code="frame_replayed", status_code=400)
+        raise ApplicationError(KioskError.FRAME_REPLAYED, status_code=400)
 
 
 def _frame_record(
@@ -251,10 +246,10 @@ def _replayed_frames_fail(
         try:
             _frame_precheck(locked, nonce=nonce, seq=seq, digest=digest, now=now)
         except ApplicationError as error:
-            if error.code != "frame_replayed":
+            if error.code != KioskError.FRAME_REPLAYED:
                 raise
         else:  # another frame was accepted meanwhile: this one is no longer a replay of the last
-            raise ApplicationError(_("Frame out of order."), code="frame_sequence", status_code=409)
+            raise ApplicationError(KioskError.FRAME_SEQUENCE, status_code=409)
         locked.last_activity_at = now
         live = face.LivenessStep(
             state=locked.liveness_state,
@@ -269,7 +264,7 @@ def _replayed_frames_fail(
 
 def _frame_hint(session: KioskSession, *, verdict: FrameVerdict) -> FrameHint:
     hint = _FRAME_HINTS.get(verdict.outcome)
-    if hint == FrameHint.MOVE_CLOSER and verdict.reason and "closer" not in verdict.reason.lower():
+    if hint == FrameHint.MOVE_CLOSER and verdict.problem == FaceProblem.BLURRED:
         hint = FrameHint.MORE_LIGHT  # large enough but blurred: usually too dark for a sharp picture
     if hint is None:
         # A comparable face, whoever it is: the same hint for a match, a stranger and another customer.

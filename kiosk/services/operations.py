@@ -14,13 +14,15 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from accounts.errors import AccountsError
 from accounts.models import BankAccount, Transaction
 from accounts.selectors import account_withdrawn_today, transactions_recent
 from accounts.services import idempotency_key_check, ledger_entry_replayed, money_parse, withdrawal_create
 from atmsite.errors import ApplicationError
 
+from .. import errors
+from ..errors import KioskError
 from ..locks import account_lock, kiosk_lock, session_lock
 from ..models import Cassette, Kiosk, KioskSession
 from . import cardless
@@ -47,7 +49,7 @@ def _active_kiosk(kiosk: Kiosk) -> Kiosk:
     # The kiosk row lock serialises every change to this kiosk's cash (cassettes and cash-in bin).
     locked = kiosk_lock(kiosk)
     if locked.status != Kiosk.Status.ACTIVE:
-        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
+        raise ApplicationError(KioskError.KIOSK_INACTIVE, status_code=403)
     return locked
 
 
@@ -90,9 +92,7 @@ class Receipt:
 def _whole_amount(raw: str | int | Decimal) -> int:
     amount = money_parse(raw)  # 400 for negative, zero, non-numbers, too many decimals
     if amount != amount.to_integral_value():
-        raise ApplicationError(
-            _("The amount must be a whole number of notes."), code="amount_not_notes", status_code=400
-        )
+        raise ApplicationError(KioskError.AMOUNT_NOT_NOTES, status_code=400)
     return int(amount)
 
 
@@ -132,11 +132,7 @@ def _withdraw(*, kiosk: Kiosk, public_id: str | UUID, whole: int, key: str) -> R
         cardless.cardless_limit_check(account=account, amount=Decimal(whole))
     plan = notes_for_amount(amount=whole, available=stock, max_notes=settings.KIOSK_MAX_NOTES)
     if plan is None:
-        raise ApplicationError(
-            _("This amount cannot be paid out with the notes in this kiosk. Try another amount."),
-            code="kiosk_notes",
-            status_code=409,
-        )
+        raise ApplicationError(KioskError.KIOSK_NOTES, status_code=409)
     # withdrawal_create checks funds, the daily limit and the account status; any refusal rolls back the
     # whole transaction, cassette debits included.
     entry = withdrawal_create(
@@ -166,33 +162,31 @@ def _account_check(account: BankAccount, *, kiosk: Kiosk, whole: int) -> None:
     """
     if account.currency != kiosk.currency:
         raise ApplicationError(
-            _("This kiosk dispenses %(currency)s only.") % {"currency": kiosk.currency},
-            code="currency_mismatch",
+            KioskError.CURRENCY_MISMATCH,
+            errors.CURRENCY_DISPENSED_ONLY,
+            params={"currency": kiosk.currency},
             status_code=409,
         )
     if whole > account.balance:
-        raise ApplicationError(_("Insufficient funds."), code="insufficient_funds", status_code=409)
+        raise ApplicationError(AccountsError.INSUFFICIENT_FUNDS, status_code=409)
     if account_withdrawn_today(account=account) + whole > account.daily_withdrawal_limit:
-        raise ApplicationError(
-            _("This withdrawal would exceed the daily limit."), code="daily_limit", status_code=409
-        )
+        raise ApplicationError(AccountsError.DAILY_LIMIT, status_code=409)
 
 
 def _stock_check(cassettes: dict[int, Cassette], *, whole: int) -> dict[int, int]:
     """The notes in the cassettes, {denomination: count}, if they can cover `whole` at all."""
     stock = {value: c.count for value, c in cassettes.items() if c.count > 0}
     if not stock:
-        raise ApplicationError(_("This kiosk has no cash left."), code="kiosk_no_cash", status_code=409)
+        raise ApplicationError(KioskError.KIOSK_NO_CASH, status_code=409)
     smallest = min(stock)
     if whole % smallest:
         raise ApplicationError(
-            _("The amount must be a multiple of %(note)d.") % {"note": smallest},
-            code="amount_not_notes",
+            KioskError.AMOUNT_NOT_NOTES,
+            errors.AMOUNT_NOT_MULTIPLE,
+            params={"note": smallest},
             status_code=400,
             extra={"smallest_note": smallest},
         )
     if whole > sum(value * count for value, count in stock.items()):
-        raise ApplicationError(
-            _("This kiosk does not have enough cash for this amount."), code="kiosk_cash", status_code=409
-        )
+        raise ApplicationError(KioskError.KIOSK_CASH, status_code=409)
     return stock

@@ -20,13 +20,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext as _
 
 from accounts.approvals.selectors import customer_phone_recently_changed
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from notifications.senders import OtpSendError
 
+from ..errors import KioskError
 from ..locks import otp_code_live_lock, session_lock
 from ..models import DeferredNaming, Kiosk, KioskSession, OtpCode
 from ..vocabulary import FailureReason
@@ -84,22 +84,13 @@ def _naming_pending(session: KioskSession) -> bool:
 
 def _wait_for_naming() -> ApplicationError:
     # Asked of a stranger and of another customer's face alike (neither matched the owner): no oracle.
-    return ApplicationError(
-        _("We are still checking. Please wait a moment, then ask for the code again."),
-        code="otp_wait",
-        status_code=409,
-        extra={"retry_after_s": 5},
-    )
+    return ApplicationError(KioskError.OTP_WAIT, status_code=409, extra={"retry_after_s": 5})
 
 
 def _code_unavailable() -> ApplicationError:
     # One answer for every reason the code path is closed: the person at the kiosk learns that there is no
     # code for this card now, not whether their face belonged to another customer.
-    return ApplicationError(
-        _("A one-time code cannot be sent for this card now. Please contact the bank."),
-        code="otp_unavailable",
-        status_code=403,
-    )
+    return ApplicationError(KioskError.OTP_UNAVAILABLE, status_code=403)
 
 
 def _otp_refuse_if_closed(*, kiosk: Kiosk, public_id: str | UUID) -> None:
@@ -148,11 +139,7 @@ def _otp_send(session: KioskSession, now: datetime) -> ApplicationError | None:
     )
     sent_recently = sent.filter(created_at__gte=now - timedelta(seconds=settings.OTP_SEND_WINDOW_S)).count()
     if sent_recently >= settings.OTP_MAX_SENDS:
-        raise ApplicationError(
-            _("Too many codes were sent for this card. Please try again later."),
-            code="otp_rate_limited",
-            status_code=429,
-        )
+        raise ApplicationError(KioskError.OTP_RATE_LIMITED, status_code=429)
     code = f"{secrets.randbelow(1_000_000):06d}"
     try:
         if session.mismatch_seen:
@@ -174,11 +161,7 @@ def _otp_send(session: KioskSession, now: datetime) -> ApplicationError | None:
             outcome=AuditEvent.Outcome.FAILURE,
             data={"error": error.reason[:200]},
         )
-        return ApplicationError(
-            _("The code could not be sent right now. Please try again in a moment."),
-            code="otp_send_failed",
-            status_code=503,
-        )
+        return ApplicationError(KioskError.OTP_SEND_FAILED, status_code=503)
     _otp_store(session, code=code, now=now, sent_in_window=sent_recently + 1)
     return None
 
@@ -208,9 +191,8 @@ def _otp_store(session: KioskSession, *, code: str, now: datetime, sent_in_windo
 def _cooldown_refusal(until: datetime) -> ApplicationError:
     seconds = max(1, int((until - timezone.now()).total_seconds()))
     return ApplicationError(
-        _("Too many wrong codes. Codes for this card are paused for %(minutes)d min.")
-        % {"minutes": max(1, round(seconds / 60))},
-        code="otp_cooldown",
+        KioskError.OTP_COOLDOWN,
+        params={"minutes": max(1, round(seconds / 60))},
         status_code=429,
         extra={"retry_after_s": seconds},
     )
@@ -222,7 +204,7 @@ def otp_verify(*, kiosk: Kiosk, public_id: str | UUID, code: str) -> KioskSessio
     # isascii(): str.isdigit() also accepts "１２３４５６" and "²"; those are typing slips, not guesses.
     if len(code) != 6 or not (code.isascii() and code.isdigit()):
         # Not counted: a malformed entry reveals nothing and is a typing slip, not a guess.
-        raise ApplicationError(_("Enter the 6-digit code."), code="otp_format", status_code=400)
+        raise ApplicationError(KioskError.OTP_FORMAT, status_code=400)
     session_refresh(kiosk=kiosk, public_id=public_id)
     return session_step(
         kiosk=kiosk,
@@ -238,11 +220,7 @@ def _otp_check(session: KioskSession, *, now: datetime, code: str) -> Applicatio
         raise _cooldown_refusal(paused_until)  # not even the right code during a pause: no guessing
     otp = otp_code_live_lock(session)
     if otp is None or otp.expires_at <= now:
-        raise ApplicationError(
-            _("The code has expired or was used up. Ask for a new code."),
-            code="otp_expired",
-            status_code=409,
-        )
+        raise ApplicationError(KioskError.OTP_EXPIRED, status_code=409)
     if not hmac.compare_digest(otp.code_hmac, otp_digest(session_id=session.pk, code=code)):
         return _otp_wrong(session, otp, now=now)
     otp.used_at = now
@@ -282,13 +260,8 @@ def _otp_wrong(session: KioskSession, otp: OtpCode, *, now: datetime) -> Applica
         code_path_cooldown_notice_send(session, until=paused_until)
         return _cooldown_refusal(paused_until)
     if voided:
-        return ApplicationError(
-            _("Too many wrong codes. This code no longer works; ask for a new one."),
-            code="otp_voided",
-            status_code=400,
-        )
+        return ApplicationError(KioskError.OTP_VOIDED, status_code=400)
     return attempts_left_refusal(
-        _("Wrong code. Attempts left: %(remaining)d."),
-        code="otp_wrong",
+        KioskError.OTP_WRONG,
         attempts_left=settings.OTP_MAX_ATTEMPTS - otp.failed_attempts,
     )

@@ -26,7 +26,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import BankAccount, Card
 from atmsite.errors import ApplicationError
@@ -34,10 +33,11 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from biometrics.verdicts import FaceOutcome, FrameVerdict
 
+from ..errors import KioskError
 from ..locks import card_lock, kiosk_lock, session_lock, sessions_open_lock
 from ..messages import session_ended_message
 from ..models import Kiosk, KioskSession
-from ..vocabulary import EndReason, FailureReason
+from ..vocabulary import EndReason, FailureReason, as_stranger
 from . import card_security, face
 from .card_reads import CardRead, card_read_resolve
 
@@ -46,16 +46,15 @@ State = KioskSession.State
 PublicId = uuid.UUID | str
 
 # The last frame's outcome → the failure recorded when the face check runs out of time (another customer's
-# face fails as a stranger's would).
+# face fails as a stranger's would: as_stranger).
 _TIMEOUT_REASON: dict[str, FailureReason] = {
     FaceOutcome.NO_MATCH: FailureReason.NO_MATCH,
     FaceOutcome.LOW_QUALITY: FailureReason.LOW_QUALITY,
-    FaceOutcome.MISMATCH: FailureReason.NO_MATCH,
 }
 
 
 def timeout_failure_reason(last_outcome: str) -> FailureReason:
-    return _TIMEOUT_REASON.get(last_outcome, FailureReason.TIMEOUT)
+    return _TIMEOUT_REASON.get(as_stranger(last_outcome), FailureReason.TIMEOUT)
 
 
 def _seconds(name: str) -> timedelta:
@@ -77,15 +76,13 @@ def session_deadlines(session: KioskSession) -> dict[str, datetime]:
 
 def _card_refusal(card: Card) -> ApplicationError | None:
     if card.status == Card.Status.STOLEN:
-        return ApplicationError(_("This card was reported stolen."), code="card_stolen", status_code=403)
+        return ApplicationError(KioskError.CARD_STOLEN, status_code=403)
     if card.status == Card.Status.BLOCKED:
-        return ApplicationError(
-            _("This card is blocked. Please contact the bank."), code="card_blocked", status_code=403
-        )
+        return ApplicationError(KioskError.CARD_BLOCKED, status_code=403)
     if card.status == Card.Status.EXPIRED or card.expires_on < timezone.localdate():
-        return ApplicationError(_("This card has expired."), code="card_expired", status_code=403)
+        return ApplicationError(KioskError.CARD_EXPIRED, status_code=403)
     if not card.customer.is_active or card.account.status == BankAccount.Status.CLOSED:
-        return ApplicationError(_("This card cannot be used."), code="card_inactive", status_code=403)
+        return ApplicationError(KioskError.CARD_INACTIVE, status_code=403)
     return None
 
 
@@ -146,7 +143,7 @@ def kiosk_claim(kiosk: Kiosk) -> tuple[Kiosk, datetime]:
     Call inside transaction.atomic."""
     kiosk = kiosk_lock(kiosk)
     if kiosk.status != Kiosk.Status.ACTIVE:
-        raise ApplicationError(_("This kiosk is out of service."), code="kiosk_inactive", status_code=403)
+        raise ApplicationError(KioskError.KIOSK_INACTIVE, status_code=403)
     now = timezone.now()
     for previous in sessions_open_lock(kiosk):
         session_close(previous, reason=EndReason.REPLACED, now=now)
@@ -275,7 +272,7 @@ def session_get(*, kiosk: Kiosk, public_id: PublicId) -> KioskSession:
         else None
     )
     if session is None:
-        raise ApplicationError(_("No such session at this kiosk."), code="session_not_found", status_code=404)
+        raise ApplicationError(KioskError.SESSION_NOT_FOUND, status_code=404)
     return session
 
 
@@ -301,21 +298,16 @@ def session_require(session: KioskSession, *, states: tuple[str, ...], now: date
     """Refuse (409, no writes) unless the locked session is open, within its deadlines and in `states`."""
     if not session.is_open:
         raise ApplicationError(
+            KioskError.SESSION_ENDED,
             session_ended_message(session),
-            code="session_ended",
             status_code=409,
             extra={"state": session.state, "end_reason": session.end_reason},
         )
     deadlines = session_deadlines(session)
     if now >= deadlines["session"] or now >= deadlines["idle"]:
-        raise ApplicationError(_("This session has timed out."), code="session_timeout", status_code=409)
+        raise ApplicationError(KioskError.SESSION_TIMEOUT, status_code=409)
     if session.state not in states:
-        raise ApplicationError(
-            _("This step is not available now."),
-            code="wrong_state",
-            status_code=409,
-            extra={"state": session.state},
-        )
+        raise ApplicationError(KioskError.WRONG_STATE, status_code=409, extra={"state": session.state})
 
 
 def session_touch(session: KioskSession, *, now: datetime) -> None:

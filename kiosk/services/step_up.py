@@ -23,7 +23,7 @@ from accounts.models import BankAccount
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 
-from .. import messages
+from ..errors import KioskError
 from ..locks import session_lock
 from ..models import Kiosk, KioskSession
 from ..vocabulary import FailureReason, VerifiedBy
@@ -120,4 +120,4 @@ def session_withdraw_step_up(*, kiosk: Kiosk, public_id: str | UUID, amount: int
                 "score": session.face_score,
             },
         )
-    raise ApplicationError(messages.step_up_message(), code="step_up_required", status_code=403)
+    raise ApplicationError(KioskError.STEP_UP_REQUIRED, status_code=403)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import Card, ChangeRequest
 from accounts.services.cards import CUSTOMER_FREEZE_REASON, card_freeze, card_unfreeze
@@ -20,6 +19,7 @@ from audit.models import AuditEvent
 from biometrics.approvals import biometrics_erase_propose, biometrics_revoke_propose
 from kiosk.models import CardlessAccess, KioskSession
 
+from ..errors import PortalError
 from ..events import PortalEvent, customer_actor, portal_audit
 from ..models import CardFreeze, CustomerLogin, FraudCase, PortalCode
 from .signin import code_send_after_commit, second_factor_matches
@@ -30,7 +30,7 @@ Outcome = AuditEvent.Outcome
 def _own_card(login: CustomerLogin, card: Card) -> Card:
     # Views fetch cards through the customer's own selectors; this is the second line of defence.
     if card.customer_id != login.customer_id:
-        raise ApplicationError(_("Not found."), code="not_found", status_code=404)
+        raise ApplicationError(PortalError.NOT_FOUND, status_code=404)
     return card
 
 
@@ -72,9 +72,7 @@ def portal_unfreeze_request(*, login: CustomerLogin, card: Card, code: str) -> C
     login = CustomerLogin.objects.select_for_update().select_related("customer").get(pk=login.pk)
     freeze = CardFreeze.objects.select_for_update().filter(card=card, ended_at__isnull=True).first()
     if freeze is None or card.blocked_reason != CUSTOMER_FREEZE_REASON:
-        raise ApplicationError(
-            _("This card can only be unfrozen at a branch."), code="not_frozen", status_code=409
-        )
+        raise ApplicationError(PortalError.NOT_FROZEN, status_code=409)
     if not second_factor_matches(login, code=code, purpose=PortalCode.Purpose.UNFREEZE):
         portal_audit(
             kind=PortalEvent.UNFREEZE_REQUESTED,
@@ -83,7 +81,7 @@ def portal_unfreeze_request(*, login: CustomerLogin, card: Card, code: str) -> C
             card_last4=card.last4,
             data={"card_id": card.pk, "step": "code"},
         )
-        raise ApplicationError(_("That code is not right."), code="code_wrong")
+        raise ApplicationError(PortalError.CODE_WRONG)
     now = timezone.now()
     freeze.unfreeze_requested_at = now
     freeze.unfreeze_not_before = now + timedelta(seconds=settings.PORTAL_UNFREEZE_COOLING_OFF_S)
@@ -104,13 +102,11 @@ def portal_unfreeze_complete(*, login: CustomerLogin, card: Card) -> Card:
     freeze = CardFreeze.objects.select_for_update().filter(card=card, ended_at__isnull=True).first()
     now = timezone.now()
     if freeze is None or freeze.unfreeze_not_before is None or freeze.unfreeze_not_before > now:
-        raise ApplicationError(_("The card cannot be unfrozen yet."), code="cooling_off", status_code=409)
+        raise ApplicationError(PortalError.COOLING_OFF, status_code=409)
     try:
         card = card_unfreeze(card=card, actor=customer_actor(login))
     except ValidationError:
-        raise ApplicationError(
-            _("This card can only be unfrozen at a branch."), code="not_frozen", status_code=409
-        ) from None
+        raise ApplicationError(PortalError.NOT_FROZEN, status_code=409) from None
     freeze.ended_at = now
     freeze.save(update_fields=["ended_at"])
     portal_audit(
@@ -164,10 +160,10 @@ def portal_fraud_report(*, login: CustomerLogin, session: KioskSession, note: st
     Reporting the same session twice returns the first case."""
     owner = session.card.customer_id if session.card_id and session.card else session.customer_id
     if owner != login.customer_id:
-        raise ApplicationError(_("Not found."), code="not_found", status_code=404)
+        raise ApplicationError(PortalError.NOT_FOUND, status_code=404)
     note = (note or "").strip()
     if len(note) > 500:
-        raise ApplicationError(_("Keep the note under 500 characters."), code="note_long")
+        raise ApplicationError(PortalError.NOTE_LONG)
     existing = FraudCase.objects.filter(session=session).first()
     if existing is not None:
         return existing
@@ -193,10 +189,10 @@ def fraud_case_update(*, case: FraudCase, state: str, actor: Actor, resolution: 
     """Staff: take a case up or close it (with what was found)."""
     case = FraudCase.objects.select_for_update().get(pk=case.pk)
     if state not in FraudCase.State.values or case.state == FraudCase.State.CLOSED:
-        raise ApplicationError("This case is closed or the state is unknown.", code="fraud_state")
+        raise ApplicationError(PortalError.FRAUD_STATE)
     resolution = (resolution or "").strip()[:300]
     if state == FraudCase.State.CLOSED and not resolution:
-        raise ApplicationError("Say what was found before closing the case.", code="fraud_resolution")
+        raise ApplicationError(PortalError.FRAUD_RESOLUTION)
     case.state, case.handled_by = state, actor_user(actor)
     if state == FraudCase.State.CLOSED:
         case.resolution, case.closed_at = resolution, timezone.now()

@@ -22,12 +22,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.errors import AccountsError
 from accounts.models import Customer
 from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from audit.actors import Actor, actor_user
 from audit.models import AuditEvent
 
+from ..errors import PortalError
 from ..events import PortalEvent, portal_audit, whatsapp_send
 from ..models import CustomerLogin, PortalCode
 
@@ -60,7 +62,7 @@ def portal_activation_issue(*, customer: Customer, actor: Actor, link_base: str)
     (a forgotten password), which signs out every session."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if not customer.is_active:
-        raise ApplicationError(str(_("The customer is not active.")), code="customer_inactive")
+        raise ApplicationError(AccountsError.CUSTOMER_INACTIVE)
     login, _created = CustomerLogin.objects.select_for_update().get_or_create(customer=customer)
     token = secrets.token_urlsafe(32)
     login.activation_hmac = activation_hmac(token)
@@ -109,12 +111,12 @@ class _PasswordOwner:
 def portal_activate(*, token: str, password: str, password_repeat: str) -> CustomerLogin:
     found = activation_login(token)
     if found is None:
-        raise ApplicationError(str(_("This link is not valid any more. Ask at your branch for a new one.")))
+        raise ApplicationError(PortalError.LINK_INVALID)
     login = CustomerLogin.objects.select_for_update().select_related("customer").get(pk=found.pk)
     if login.activation_hmac != found.activation_hmac:  # used by a concurrent request
-        raise ApplicationError(str(_("This link is not valid any more. Ask at your branch for a new one.")))
+        raise ApplicationError(PortalError.LINK_INVALID)
     if password != password_repeat:
-        raise ApplicationError(str(_("The two passwords differ.")), code="password_mismatch")
+        raise ApplicationError(PortalError.PASSWORD_MISMATCH)
     customer = login.customer
     # Raises ValidationError with Django's own (translated) reasons; the view shows them.
     owner = _PasswordOwner(username=customer.phone, first_name=customer.full_name, email=customer.email)
@@ -364,9 +366,7 @@ def totp_enrolment_confirm(*, login: CustomerLogin, code: str) -> CustomerLogin:
     secret = login.totp_pending_secret
     code = (code or "").strip().replace(" ", "")
     if not secret or len(code) != CODE_DIGITS or not pyotp.TOTP(secret).verify(code, valid_window=1):
-        raise ApplicationError(
-            str(_("That code is not right. Enter the code your app shows now.")), code="totp_code"
-        )
+        raise ApplicationError(PortalError.TOTP_CODE)
     login.totp_secret, login.totp_pending_secret = secret, ""
     login.totp_confirmed_at = timezone.now()
     login.totp_last_counter = pyotp.TOTP(secret).timecode(timezone.now())

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services
+from accounts.errors import AccountsError
 from accounts.models import Card
+from atmsite.errors import ApplicationError
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import audit_event_record
 from tests.factories import make_pan
@@ -90,10 +92,11 @@ def test_event_is_kept_when_the_change_commits(alice_card, teller, kind, call):
 
 
 def test_a_failed_service_call_writes_no_event(alice_card):
-    with pytest.raises(Exception, match="Insufficient funds"):
+    with pytest.raises(ApplicationError) as refused:
         services.withdrawal_create(
             account=alice_card.account, amount="9999.00", idempotency_key="audit-rb-03"
         )
+    assert refused.value.code == AccountsError.INSUFFICIENT_FUNDS
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.WITHDRAWAL).exists()
 
 

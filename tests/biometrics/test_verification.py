@@ -6,6 +6,7 @@ import pytest
 
 from biometrics.services import verification
 from biometrics.services.verification import frame_verify, match_percent
+from biometrics.verdicts import FaceProblem
 from tests.biometrics.test_enrolment_support import (  # noqa: F401
     BIDEN,
     KIT_PROBE,
@@ -101,7 +102,7 @@ def test_small_face_is_low_quality(enrolled, faces_dir, settings):
     obama, _ = enrolled
     settings.FACE_MIN_SIZE_PX = 1000
     verdict = frame_verify(customer_id=obama.pk, image=image(faces_dir, OBAMA_PROBE))
-    assert verdict.outcome == "low_quality" and verdict.reason == "Move closer"
+    assert verdict.outcome == "low_quality" and verdict.problem == FaceProblem.TOO_SMALL
 
 
 @pytest.mark.faces

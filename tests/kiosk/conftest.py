@@ -47,7 +47,7 @@ def scripted_verdict(outcome: str, **fields: Any) -> FrameVerdict:
         "match_percent": percent,
         "landmarks": None,
         "other_customer_id": 999 if face_outcome == FaceOutcome.MISMATCH else None,
-        "reason": "",
+        "problem": None,
     }
     return FrameVerdict(face_outcome, **{**defaults, **fields})
 

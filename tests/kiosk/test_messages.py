@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from biometrics.verdicts import FaceOutcome
 from kiosk import messages
 from kiosk.models import KioskSession
 from kiosk.selectors import owner_first_name_disclosed, session_view
-from kiosk.vocabulary import EndReason, FailureReason
+from kiosk.services.sessions import timeout_failure_reason
+from kiosk.vocabulary import EndReason, FailureReason, as_stranger
 from tests.kiosk.factories import KioskSessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +49,24 @@ def test_an_ended_session_says_why_it_ended_before_why_the_face_check_failed(ali
     assert messages.session_ended_message(session) == messages.session_message(session)
     session.end_reason = ""
     assert messages.session_message(session) == str(messages.FAILURE_MESSAGES[FailureReason.NO_MATCH])
+
+
+def test_the_stranger_rule_is_one_function_for_outcomes_failures_and_end_reasons():
+    # as_stranger compares values: the three vocabularies must keep spelling the mismatch alike.
+    assert FaceOutcome.MISMATCH == FailureReason.MISMATCH == EndReason.MISMATCH
+    assert as_stranger(FaceOutcome.MISMATCH) == FaceOutcome.NO_MATCH
+    assert as_stranger(FailureReason.MISMATCH) == FailureReason.NO_MATCH
+    assert as_stranger(EndReason.MISMATCH) == FailureReason.NO_MATCH
+    for other in [*FaceOutcome, *FailureReason, *EndReason]:
+        if other != FaceOutcome.MISMATCH:
+            assert as_stranger(other) == other
+    # The liveness feed and the face deadline read another customer's face as a stranger's too.
+    assert timeout_failure_reason(FaceOutcome.MISMATCH) == timeout_failure_reason(FaceOutcome.NO_MATCH)
+
+
+@pytest.mark.parametrize("cardless", [False, True])
+def test_a_session_ended_on_another_customers_face_says_what_a_strangers_would(alice_card, cardless):
+    fields = {"cardless": True, "account": alice_card.account} if cardless else {"card": alice_card}
+    session = KioskSessionFactory(state=State.ENDED, end_reason=EndReason.MISMATCH, **fields)
+    stranger = messages.CARDLESS_FAILURE_MESSAGES if cardless else messages.FAILURE_MESSAGES
+    assert messages.session_message(session) == str(stranger[FailureReason.NO_MATCH])

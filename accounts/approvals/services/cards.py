@@ -15,6 +15,8 @@ from accounts.pan import pan_hash, pan_mask, pan_validate
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ... import errors
+from ...errors import AccountsError
 from .common import Kind, State, change_propose, refusal, stale
 
 
@@ -26,16 +28,12 @@ def _pan_unused(pan_hmac: str) -> None:
         ).exists()
     )
     if taken:
-        raise ApplicationError(
-            "A card with this number is already registered or awaiting approval.",
-            code="pan_duplicate",
-            status_code=409,
-        )
+        raise ApplicationError(AccountsError.PAN_DUPLICATE, status_code=409)
 
 
 def _expiry_check(expires_on: dt.date) -> None:
     if expires_on <= timezone.localdate():
-        raise ApplicationError("The expiry date must be in the future.", code="expired")
+        raise ApplicationError(AccountsError.EXPIRED)
 
 
 def _new_card(digits: str, expires_on: dt.date) -> dict[str, str]:
@@ -51,9 +49,9 @@ def card_issue_check(*, customer: Customer, account: BankAccount, pan: str, expi
     except ValidationError as error:
         raise refusal(error) from None
     if account.customer_id != customer.pk:
-        raise ApplicationError("The account belongs to another customer.", code="account_owner")
+        raise ApplicationError(AccountsError.ACCOUNT_OWNER)
     if account.status != BankAccount.Status.ACTIVE:
-        raise ApplicationError("Cards are issued on active accounts only.", code="account_inactive")
+        raise ApplicationError(AccountsError.ACCOUNT_INACTIVE, errors.ACCOUNT_INACTIVE_FOR_CARDS)
     _expiry_check(expires_on)
     _pan_unused(pan_hash(digits))
     return digits
@@ -113,9 +111,7 @@ def _card_register(change: ChangeRequest, account: BankAccount, actor: Actor) ->
     expires_on = dt.date.fromisoformat(payload["expires_on"])
     _expiry_check(expires_on)
     if Card.objects.filter(pan_hmac=payload["pan_hmac"]).exists():
-        raise ApplicationError(
-            "A card with this number was registered meanwhile.", code="pan_duplicate", status_code=409
-        )
+        raise ApplicationError(AccountsError.PAN_DUPLICATE, errors.PAN_DUPLICATE_MEANWHILE, status_code=409)
     try:
         return account_services.card_register(
             customer=account.customer,

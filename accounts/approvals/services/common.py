@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import errors
+from accounts.errors import AccountsError
 from accounts.models import ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor, actor_user
@@ -21,14 +23,17 @@ State = ChangeRequest.State
 APPROVE_PERMISSION = "accounts.approve_changerequest"
 
 
-def refusal(error: ValidationError, *, code: str | None = None) -> ApplicationError:
-    return ApplicationError(error.messages[0], code=code or error.code or "invalid")
+def refusal(error: ValidationError, *, code: AccountsError | None = None) -> ApplicationError:
+    """A validator's refusal in the validator's words, under its code (an accounts validation code)."""
+    if code is None:
+        code = AccountsError.from_code(error.code) if error.code else AccountsError.INVALID
+    return ApplicationError(code, error.messages[0])
 
 
 def change_customer_pk(change: ChangeRequest) -> int:
     """The customer a customer-side request concerns (every kind but a staff grant has one)."""
     if change.customer_id is None:
-        raise ApplicationError("This request concerns no customer.", code="change_invalid")
+        raise ApplicationError(AccountsError.CHANGE_INVALID)
     return change.customer_id
 
 
@@ -36,14 +41,14 @@ def reason_check(reason: str) -> str:
     """The proposer's stated reason: required, so the approver decides on more than the values."""
     text = (reason or "").strip()
     if not text:
-        raise ApplicationError("Give the reason for this change.", code="reason_required")
+        raise ApplicationError(AccountsError.REASON_REQUIRED)
     return text[:300]
 
 
 def stale(what: str) -> ApplicationError:
     return ApplicationError(
-        f"{what} changed since this was proposed; reject it and propose again.",
-        code="change_stale",
+        AccountsError.CHANGE_STALE,
+        params={"what": what},
         status_code=409,
     )
 
@@ -90,8 +95,7 @@ def change_propose(
     pending = ChangeRequest.objects.filter(kind=kind, target=target, state=State.PENDING).first()
     if pending is not None:
         raise ApplicationError(
-            "The same kind of change is already awaiting approval for this; decide or cancel that one first.",
-            code="change_pending",
+            AccountsError.CHANGE_PENDING,
             status_code=409,
             # Staff pages link to it, so the clerk can cancel (or a checker decide) it from there.
             extra={"change_request_id": pending.pk},
@@ -110,7 +114,9 @@ def change_propose(
             )
     except IntegrityError:  # a concurrent proposal won the partial unique constraint
         raise ApplicationError(
-            "The same kind of change is already awaiting approval.", code="change_pending", status_code=409
+            AccountsError.CHANGE_PENDING,
+            errors.CHANGE_PENDING_ELSEWHERE,
+            status_code=409,
         ) from None
     change_audit(change, kind=AuditEvent.Kind.CHANGE_PROPOSED, actor=actor, outcome=AuditEvent.Outcome.INFO)
     return change

@@ -10,6 +10,8 @@ from accounts.models import ChangeRequest, Customer
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ... import errors
+from ...errors import AccountsError
 from ..kinds import change_kind
 from .common import APPROVE_PERMISSION, State, change_customer_pk, change_decide
 from .staff import staff_recently_granted_by
@@ -24,8 +26,8 @@ def _lock_pending(change_request: ChangeRequest) -> ChangeRequest:
     )
     if change.state != State.PENDING:
         raise ApplicationError(
-            f"This request is already {change.get_state_display().lower()}.",
-            code="change_not_pending",
+            AccountsError.CHANGE_NOT_PENDING,
+            params={"state": change.get_state_display().lower()},
             status_code=409,
         )
     return change
@@ -38,38 +40,29 @@ def _recheck(change: ChangeRequest) -> None:
         customer = Customer.objects.select_for_update().get(pk=change_customer_pk(change))
         if not customer.is_active:
             raise ApplicationError(
-                "The customer was deactivated since this was proposed; nothing was applied. Reject it.",
-                code="customer_inactive",
+                AccountsError.CUSTOMER_INACTIVE,
+                errors.CUSTOMER_DEACTIVATED_SINCE,
                 status_code=409,
             )
 
 
 def _check_checker(change: ChangeRequest, actor: Actor) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False):
-        raise ApplicationError(
-            "Only a member of staff can decide.", code="approve_permission", status_code=403
-        )
+        raise ApplicationError(AccountsError.APPROVE_PERMISSION, errors.APPROVE_STAFF_ONLY, status_code=403)
     if change.proposed_by_id is not None and change.proposed_by_id == actor.pk:
         # No exception for superusers: four eyes means two people.
-        raise ApplicationError(
-            "You proposed this change; another member of staff must decide it.",
-            code="four_eyes",
-            status_code=403,
-        )
+        raise ApplicationError(AccountsError.FOUR_EYES, status_code=403)
     if change.proposed_by_id is not None and staff_recently_granted_by(
         user_id=actor.pk or 0, by_id=change.proposed_by_id
     ):
         # Four eyes means two people: a login the proposer just made or promoted is their second pair.
         raise ApplicationError(
-            f"Your login was created or given its role by the proposer within the last "
-            f"{settings.STAFF_GRANT_COOLING_DAYS} days; another member of staff must decide.",
-            code="four_eyes_granted_by_proposer",
+            AccountsError.FOUR_EYES_GRANTED_BY_PROPOSER,
+            params={"days": settings.STAFF_GRANT_COOLING_DAYS},
             status_code=403,
         )
     if not actor.has_perm(APPROVE_PERMISSION):
-        raise ApplicationError(
-            "You may not approve or reject changes.", code="approve_permission", status_code=403
-        )
+        raise ApplicationError(AccountsError.APPROVE_PERMISSION, status_code=403)
 
 
 @transaction.atomic
@@ -88,7 +81,7 @@ def change_request_approve(*, change_request: ChangeRequest, actor: Actor, reaso
 @transaction.atomic
 def change_request_reject(*, change_request: ChangeRequest, actor: Actor, reason: str) -> ChangeRequest:
     if not (reason or "").strip():
-        raise ApplicationError("Give the reason for the rejection.", code="reason_required")
+        raise ApplicationError(AccountsError.REASON_REQUIRED, errors.REASON_FOR_REJECTION)
     change = _lock_pending(change_request)
     _check_checker(change, actor)
     change_decide(change, actor=actor, state=State.REJECTED, reason=reason)
@@ -103,12 +96,8 @@ def change_request_cancel(*, change_request: ChangeRequest, actor: Actor, reason
     """The proposer withdraws their own request (a re-enrolment is settled by rejecting it instead)."""
     change = _lock_pending(change_request)
     if change.proposed_by_id is None or change.proposed_by_id != getattr(actor, "pk", None):
-        raise ApplicationError(
-            "Only the proposer can cancel a request.", code="not_proposer", status_code=403
-        )
+        raise ApplicationError(AccountsError.NOT_PROPOSER, status_code=403)
     if not change_kind(change.kind).cancellable:
-        raise ApplicationError(
-            "An enrolment is approved or rejected by a second member of staff.", code="cancel_not_supported"
-        )
+        raise ApplicationError(AccountsError.CANCEL_NOT_SUPPORTED)
     change_decide(change, actor=actor, state=State.CANCELLED, reason=reason or "Cancelled by the proposer")
     return change

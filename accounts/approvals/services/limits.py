@@ -12,6 +12,8 @@ from accounts.models import BankAccount, ChangeRequest
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ... import errors
+from ...errors import AccountsError
 from .common import Kind, change_propose, stale
 
 LIMIT_MAX = Decimal("1e9")
@@ -21,11 +23,11 @@ def limit_parse(raw: object) -> Decimal:
     try:
         limit = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise ApplicationError("The limit is not a number.", code="limit_invalid") from None
+        raise ApplicationError(AccountsError.LIMIT_INVALID) from None
     if not limit.is_finite() or limit < 0 or limit >= LIMIT_MAX or limit != limit.quantize(Decimal("0.01")):
         raise ApplicationError(
-            "The limit must be zero or more, below 1,000,000,000, with at most two decimals.",
-            code="limit_invalid",
+            AccountsError.LIMIT_INVALID,
+            errors.LIMIT_OUT_OF_RANGE,
         )
     return limit
 

@@ -13,6 +13,7 @@ from accounts.phones import phone_mask
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 
+from ...errors import AccountsError
 from .common import Kind, change_customer_pk, change_propose, refusal, stale
 
 
@@ -23,9 +24,9 @@ def phone_change_propose(*, customer: Customer, phone: str, actor: Actor, reason
     try:
         E164(phone)
     except ValidationError as error:
-        raise refusal(error, code="phone_invalid") from None
+        raise refusal(error, code=AccountsError.PHONE_INVALID) from None
     if phone == customer.phone:
-        raise ApplicationError("This is already the customer's phone number.", code="phone_unchanged")
+        raise ApplicationError(AccountsError.PHONE_UNCHANGED)
     return change_propose(
         kind=Kind.PHONE_CHANGE,
         customer=customer,
@@ -45,7 +46,7 @@ def phone_change_approved(change: ChangeRequest, actor: Actor) -> None:
     try:
         E164(change.payload["phone"])
     except ValidationError as error:
-        raise refusal(error, code="phone_invalid") from None
+        raise refusal(error, code=AccountsError.PHONE_INVALID) from None
     account_services.customer_phone_change(customer=customer, phone=change.payload["phone"], actor=actor)
 
 

@@ -23,6 +23,7 @@ from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from ...errors import AccountsError
 from .common import Kind, change_propose, reason_check, stale
 
 FLAGS = ("is_active", "is_staff", "is_superuser")
@@ -47,7 +48,7 @@ def staff_grant_propose(*, user: User, wanted: dict[str, Any], actor: Actor, rea
     current = staff_grant_state(user)
     unknown = set(wanted["groups"]) - set(Group.objects.values_list("name", flat=True))
     if unknown:
-        raise ApplicationError(f"Unknown role: {', '.join(sorted(unknown))}.", code="role_unknown")
+        raise ApplicationError(AccountsError.ROLE_UNKNOWN, params={"roles": ", ".join(sorted(unknown))})
     return change_propose(
         kind=Kind.STAFF_GRANT,
         customer=None,
