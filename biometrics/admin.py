@@ -20,7 +20,7 @@ from atmsite.permissions import staff_user
 
 from . import selectors
 from .models import Enrolment, EnrolmentPhoto, FaceTemplate, GalleryState
-from .services import enrollment
+from .services import enrolment_review
 
 
 class EnrolmentPhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -69,7 +69,7 @@ class EnrolmentAdmin(admin.ModelAdmin):
         done = 0
         for enrolment in queryset:
             try:
-                enrollment.enrolment_review(
+                enrolment_review.enrolment_review(
                     enrolment=enrolment,
                     actor=staff_user(request),
                     approve=approve,

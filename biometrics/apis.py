@@ -23,7 +23,7 @@ from . import engine, errors, selectors
 from .approvals import biometrics_revoke_propose
 from .errors import BiometricsError
 from .models import Enrolment
-from .services import enrollment
+from .services import enrolment_capture, enrolment_review
 
 ERROR = inline_serializer(
     "BiometricsError", fields={"code": serializers.CharField(), "detail": serializers.CharField()}
@@ -81,7 +81,7 @@ class ConsentRecordApi(APIView):
         data.is_valid(raise_exception=True)
         if not data.validated_data["consent"]:
             raise ApplicationError(BiometricsError.CONSENT_MISSING, errors.CONSENT_NEEDED_FOR_ENROLMENT)
-        customer = enrollment.customer_consent_record(
+        customer = enrolment_capture.customer_consent_record(
             customer=get_object_or_404(Customer, pk=customer_id), actor=staff_user(request)
         )
         return Response({"customer_id": customer.pk, "consent_at": customer.biometric_consent_at})
@@ -101,7 +101,7 @@ class EnrolmentStartApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        enrolment = enrollment.enrolment_start(
+        enrolment = enrolment_capture.enrolment_start(
             customer=data.validated_data["customer"], actor=staff_user(request)
         )
         return Response(_progress(enrolment), status=status.HTTP_201_CREATED)
@@ -166,7 +166,7 @@ class EnrolmentPhotoAddApi(_UploadApi):
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = get_object_or_404(Enrolment, pk=enrolment_id)
         photo, options = self._upload(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-        feedback = enrollment.enrolment_photo_add(
+        feedback = enrolment_capture.enrolment_photo_add(
             enrolment=enrolment,
             data=photo,
             actor=staff_user(request),
@@ -194,7 +194,9 @@ class EnrolmentClipAddApi(_UploadApi):
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = get_object_or_404(Enrolment, pk=enrolment_id)
         clip, _ = self._upload(request, engine.VIDEO_MAX_BYTES)
-        feedback = enrollment.enrolment_clip_add(enrolment=enrolment, data=clip, actor=staff_user(request))
+        feedback = enrolment_capture.enrolment_clip_add(
+            enrolment=enrolment, data=clip, actor=staff_user(request)
+        )
         return Response(PhotoFeedbackOutput(feedback).data, status=status.HTTP_201_CREATED)
 
 
@@ -207,7 +209,7 @@ class EnrolmentSubmitApi(APIView):
         summary="Queue the photos for encoding (poll the enrolment for progress)",
     )
     def post(self, request: Request, enrolment_id: int) -> Response:
-        enrolment = enrollment.enrolment_submit(
+        enrolment = enrolment_capture.enrolment_submit(
             enrolment=get_object_or_404(Enrolment, pk=enrolment_id), actor=staff_user(request)
         )
         return Response(_progress(enrolment), status=status.HTTP_202_ACCEPTED)
@@ -228,7 +230,7 @@ class EnrolmentReviewApi(APIView):
     def post(self, request: Request, enrolment_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        enrolment = enrollment.enrolment_review(
+        enrolment = enrolment_review.enrolment_review(
             enrolment=get_object_or_404(Enrolment, pk=enrolment_id),
             actor=staff_user(request),
             **data.validated_data,

@@ -116,7 +116,7 @@ _MODEL_NOSE_DROP, _MODEL_NOSE_DEPTH = (
 ).tolist()
 # dlib's nose-tip landmark moves ~1.4 times further than the generic face's nose when a head turns (the
 # median pairwise yaw change of the shared photos and clip frames, nose-offset figure / fitted figure:
-# 1.36); the enrolment thresholds (enrollment.POSE_MIN_CHANGE) were set on the landmark offsets.
+# 1.36); the enrolment thresholds (enrolment_capture.POSE_MIN_CHANGE) were set on the landmark offsets.
 _NOSE_LANDMARK_GAIN = 1.4
 
 

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from biometrics.matcher import MATCH_TASK, MatcherUnavailable
-from biometrics.services import enrollment, templates
+from biometrics.services import enrolment_encoding, templates
 
 _COMMON = {"acks_late": True, "reject_on_worker_lost": True}
 
@@ -20,7 +20,7 @@ _COMMON = {"acks_late": True, "reject_on_worker_lost": True}
     max_retries=8,
 )
 def enrolment_encode_task(enrolment_id: int) -> str:
-    return enrollment.enrolment_encode(enrolment_id=enrolment_id).status
+    return enrolment_encoding.enrolment_encode(enrolment_id=enrolment_id).status
 
 
 @shared_task(**_COMMON)

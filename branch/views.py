@@ -22,7 +22,7 @@ from atmsite.errors import ApplicationError
 from atmsite.permissions import staff_user
 from biometrics import selectors
 from biometrics.models import Enrolment
-from biometrics.services import enrollment
+from biometrics.services.enrolment_capture import customer_consent_record, enrolment_start
 
 from .forms import CustomerCreateForm, CustomerSearchForm, EnrolmentStartForm
 
@@ -102,8 +102,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 def _start(request: HttpRequest, customer: Customer) -> HttpResponse:
     try:
-        enrollment.customer_consent_record(customer=customer, actor=staff_user(request))
-        enrolment = enrollment.enrolment_start(customer=customer, actor=staff_user(request))
+        customer_consent_record(customer=customer, actor=staff_user(request))
+        enrolment = enrolment_start(customer=customer, actor=staff_user(request))
     except ApplicationError as error:
         messages.error(request, _(error.message))
         return redirect("branch:customer", customer_id=customer.pk)

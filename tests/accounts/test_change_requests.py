@@ -22,7 +22,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from biometrics.approvals import biometrics_erase_propose, biometrics_revoke_propose
 from biometrics.models import Enrolment, FaceTemplate
-from biometrics.services import enrollment
+from biometrics.services import enrolment_encoding, enrolment_review
 from biometrics.services.templates import biometrics_revoke
 from tests.biometrics.test_enrolment_support import fresh_gallery  # noqa: F401
 from tests.factories import UserFactory, make_pan
@@ -59,7 +59,9 @@ def _active_count(world: World) -> int:
 
 
 def _reenrol(world: World) -> ChangeRequest:
-    enrolment = enrollment._enrolment_finish(enrolment_id=encoded_enrolment(world.alice, world.teller).pk)
+    enrolment = enrolment_encoding._enrolment_finish(
+        enrolment_id=encoded_enrolment(world.alice, world.teller).pk
+    )
     assert enrolment.status == Enrolment.Status.NEEDS_REVIEW
     return ChangeRequest.objects.get(kind=ChangeRequest.Kind.FACE_REENROL)
 
@@ -350,8 +352,8 @@ def test_reviewing_a_re_enrolment_directly_settles_its_request(world, administra
     change = CASES["face_reenrol"].propose(world)
     enrolment = Enrolment.objects.get(pk=change.payload["enrolment_id"])
     with pytest.raises(ApplicationError):
-        enrollment.enrolment_review(enrolment=enrolment, actor=world.teller, approve=True)
-    enrollment.enrolment_review(enrolment=enrolment, actor=administrator, approve=True)
+        enrolment_review.enrolment_review(enrolment=enrolment, actor=world.teller, approve=True)
+    enrolment_review.enrolment_review(enrolment=enrolment, actor=administrator, approve=True)
     change.refresh_from_db()
     assert (change.state, change.decided_by) == (ChangeRequest.State.APPROVED, administrator)
     assert CASES["face_reenrol"].applied(world)
@@ -378,7 +380,9 @@ def test_a_re_enrolment_reviewed_directly_leaves_the_same_record_as_one_approved
     change = CASES["face_reenrol"].propose(world)
     enrolment = Enrolment.objects.get(pk=change.payload["enrolment_id"])
     before = _last_seq()
-    enrollment.enrolment_review(enrolment=enrolment, actor=administrator, approve=True, note="same person")
+    enrolment_review.enrolment_review(
+        enrolment=enrolment, actor=administrator, approve=True, note="same person"
+    )
     change.refresh_from_db()
     enrolment.refresh_from_db()
     assert change.reason == enrolment.review_note == "same person"
@@ -389,7 +393,7 @@ def test_a_re_enrolment_reviewed_directly_leaves_the_same_record_as_one_approved
     assert AuditEvent.Kind.ENROLMENT_COMPLETED in direct
 
     second = encoded_enrolment(world.alice, world.teller)
-    enrollment._enrolment_finish(enrolment_id=second.pk)
+    enrolment_encoding._enrolment_finish(enrolment_id=second.pk)
     request = ChangeRequest.objects.get(state=ChangeRequest.State.PENDING, target=f"enrolment:{second.pk}")
     before = _last_seq()
     approvals.change_request_approve(change_request=request, actor=supervisor)
@@ -399,7 +403,7 @@ def test_a_re_enrolment_reviewed_directly_leaves_the_same_record_as_one_approved
 def test_rejecting_a_re_enrolment_at_the_review_rejects_its_request(world, administrator):
     change = CASES["face_reenrol"].propose(world)
     enrolment = Enrolment.objects.get(pk=change.payload["enrolment_id"])
-    enrollment.enrolment_review(enrolment=enrolment, actor=administrator, approve=False)
+    enrolment_review.enrolment_review(enrolment=enrolment, actor=administrator, approve=False)
     change.refresh_from_db()
     enrolment.refresh_from_db()
     assert (change.state, change.decided_by) == (ChangeRequest.State.REJECTED, administrator)
@@ -422,7 +426,7 @@ def test_an_enrolment_with_a_pending_request_is_never_settled_beside_it(world, a
 
 def test_a_first_enrolment_waits_for_a_second_person_too(teller, alice):
     # Issue 20 (a): a customer with no active face given one by a lone teller was an account handed over.
-    enrolment = enrollment._enrolment_finish(enrolment_id=encoded_enrolment(alice, teller).pk)
+    enrolment = enrolment_encoding._enrolment_finish(enrolment_id=encoded_enrolment(alice, teller).pk)
     assert enrolment.status == Enrolment.Status.NEEDS_REVIEW
     assert ChangeRequest.objects.get().kind == ChangeRequest.Kind.FACE_ENROL
 

@@ -51,16 +51,16 @@ def _approve(change: ChangeRequest, actor, capture) -> None:
 def test_each_change_to_recognition_or_payment_notifies_the_customer_in_their_language(
     teller, supervisor, outbox, django_capture_on_commit_callbacks
 ) -> None:
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_encoding
 
     capture = django_capture_on_commit_callbacks
     customer = CustomerFactory(phone=OLD_PHONE, preferred_language="ru")
     account = BankAccountFactory(customer=customer)
     pan = make_pan(3131)
 
-    enrollment._enrolment_finish(enrolment_id=encoded_enrolment(customer, teller).pk)
+    enrolment_encoding._enrolment_finish(enrolment_id=encoded_enrolment(customer, teller).pk)
     _approve(ChangeRequest.objects.get(kind=ChangeRequest.Kind.FACE_ENROL), supervisor, capture)
-    enrollment._enrolment_finish(enrolment_id=encoded_enrolment(customer, teller).pk)
+    enrolment_encoding._enrolment_finish(enrolment_id=encoded_enrolment(customer, teller).pk)
     _approve(ChangeRequest.objects.get(kind=ChangeRequest.Kind.FACE_REENROL), supervisor, capture)
     change = cardless_opt_in_propose(
         customer=customer, account=account, consent=True, actor=teller, reason="x"

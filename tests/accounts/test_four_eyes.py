@@ -80,11 +80,11 @@ def test_one_administrator_cannot_revoke_biometrics_alone(client, administrator,
 
 
 def test_one_teller_cannot_re_enrol_a_face_alone(teller, alice):
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_encoding
 
     old = active_templates(alice, 2)
     enrolment = encoded_enrolment(alice, teller)
-    finished = enrollment._enrolment_finish(enrolment_id=enrolment.pk)
+    finished = enrolment_encoding._enrolment_finish(enrolment_id=enrolment.pk)
     assert finished.status != Enrolment.Status.ACTIVE
     assert set(FaceTemplate.objects.filter(customer=alice, revoked_at__isnull=True)) >= set(old)
     assert not FaceTemplate.objects.filter(enrolment=enrolment, gallery_added_version__isnull=False).exists()

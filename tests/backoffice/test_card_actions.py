@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Card
-from biometrics.services import enrollment
+from biometrics.services import enrolment_capture
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,7 @@ def test_unblocking_an_active_card_is_not_reported_as_done(client, teller, alice
 def test_biometric_actions_ask_for_a_reason_then_propose(client, teller, alice, action):
     from accounts.models import ChangeRequest
 
-    enrollment.customer_consent_record(customer=alice, actor=teller)
+    enrolment_capture.customer_consent_record(customer=alice, actor=teller)
     client.force_login(teller)
     url = reverse("admin:accounts_customer_changelist")
     page = client.post(url, {"action": action, "_selected_action": [alice.pk]})

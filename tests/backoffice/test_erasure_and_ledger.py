@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts import services
 from accounts.approvals import services as approvals
 from accounts.models import ChangeRequest
-from biometrics.services import enrollment
+from biometrics.services import enrolment_capture
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_erasure_is_offered_on_the_customer_page_and_consent_shows_withdrawn(
     client, teller, administrator, alice
 ):
-    enrollment.customer_consent_record(customer=alice, actor=teller)
+    enrolment_capture.customer_consent_record(customer=alice, actor=teller)
     client.force_login(teller)
     change_page = client.get(reverse("admin:accounts_customer_change", args=[alice.pk])).content.decode()
     erase_url = reverse("admin:accounts_customer_erase_biometrics", args=[alice.pk])
@@ -44,7 +44,7 @@ def test_erasure_is_offered_on_the_customer_page_and_consent_shows_withdrawn(
 
 
 def test_auditor_cannot_propose_an_erasure(client, auditor, teller, alice):
-    enrollment.customer_consent_record(customer=alice, actor=teller)
+    enrolment_capture.customer_consent_record(customer=alice, actor=teller)
     client.force_login(auditor)
     url = reverse("admin:accounts_customer_erase_biometrics", args=[alice.pk])
     client.post(url, {"confirm": "yes", "reason": "x"})

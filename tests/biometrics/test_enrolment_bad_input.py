@@ -12,7 +12,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from biometrics.models import EnrolmentPhoto, FaceTemplate
-from biometrics.services import enrollment
+from biometrics.services import enrolment_capture
 from tests.biometrics.test_enrolment_support import BIDEN, read
 from tests.factories import CustomerFactory
 
@@ -45,8 +45,8 @@ def _huge_jpeg_header(width: int = 8000, height: int = 6250) -> bytes:
 @pytest.fixture
 def capture(teller):
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=2)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=teller, photos_required=2)
     client = APIClient()
     client.force_login(teller)
     return client, reverse("biometrics:enrolment-photo", args=[enrolment.pk])

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from biometrics.models import Enrolment, EnrolmentPhoto, FaceTemplate
-from biometrics.services import enrollment, gallery_sync
+from biometrics.services import enrolment_capture, enrolment_encoding, enrolment_review, gallery_sync
 from tests.biometrics.test_enrolment_support import BIDEN, OBAMA, enrol, fresh_gallery, read  # noqa: F401
 from tests.factories import CustomerFactory
 from tests.support.faces import first_enrolment_approve
@@ -87,9 +87,9 @@ def test_second_customer_with_the_same_face_needs_review(teller, administrator, 
     assert {m.customer_id for m in [gallery_sync.gallery_current().nearest(_one(impostor))]} == {first.pk}
 
     with pytest.raises(ApplicationError) as refused:
-        enrollment.enrolment_review(enrolment=flagged, actor=teller, approve=True)
+        enrolment_review.enrolment_review(enrolment=flagged, actor=teller, approve=True)
     assert refused.value.code == "four_eyes"
-    rejected = enrollment.enrolment_review(
+    rejected = enrolment_review.enrolment_review(
         enrolment=flagged, actor=administrator, approve=False, note="fraud"
     )
     assert rejected.status == Enrolment.Status.REJECTED
@@ -132,8 +132,8 @@ def test_encoding_twice_creates_no_duplicate_templates(teller, faces_dir):
     enrolment = enrol(customer, faces_dir, BIDEN, teller, encode=False)
     # A redelivered task after a crash between two photos: the first run stopped mid-way.
     Enrolment.objects.filter(pk=enrolment.pk).update(status=Enrolment.Status.ENCODING)
-    enrollment.enrolment_encode(enrolment_id=enrolment.pk)
-    enrollment.enrolment_encode(enrolment_id=enrolment.pk)
+    enrolment_encoding.enrolment_encode(enrolment_id=enrolment.pk)
+    enrolment_encoding.enrolment_encode(enrolment_id=enrolment.pk)
     assert FaceTemplate.objects.filter(enrolment=enrolment).count() == 2
     first_enrolment_approve(customer)
     enrolment.refresh_from_db()
@@ -148,21 +148,21 @@ def test_live_capture_asks_for_a_head_movement_between_identical_poses(teller, f
     from PIL import Image, ImageEnhance
 
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=3)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=teller, photos_required=3)
     original = read(faces_dir, BIDEN[1])
-    enrollment.enrolment_photo_add(enrolment=enrolment, data=original, actor=teller)
+    enrolment_capture.enrolment_photo_add(enrolment=enrolment, data=original, actor=teller)
     # Same pose, different bytes (a camera firing twice at a still head).
     import io
 
     buffer = io.BytesIO()
     ImageEnhance.Brightness(Image.open(io.BytesIO(original))).enhance(1.05).save(buffer, "JPEG", quality=90)
     with pytest.raises(ApplicationError) as refused:
-        enrollment.enrolment_photo_add(enrolment=enrolment, data=buffer.getvalue(), actor=teller)
+        enrolment_capture.enrolment_photo_add(enrolment=enrolment, data=buffer.getvalue(), actor=teller)
     assert refused.value.code == "photo_too_similar"
     assert "move your head" in refused.value.message
     with pytest.raises(ApplicationError) as duplicate:
-        enrollment.enrolment_photo_add(enrolment=enrolment, data=original, actor=teller)
+        enrolment_capture.enrolment_photo_add(enrolment=enrolment, data=original, actor=teller)
     assert duplicate.value.code == "photo_duplicate"
     assert enrolment.photos.count() == 1
 
@@ -171,8 +171,8 @@ def test_a_short_clip_provides_the_photos(teller, faces_dir):
     from biometrics.services.enrolment_capture import _pose_changed
 
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=3)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=teller, photos_required=3)
     client = APIClient()
     client.force_login(teller)
     clip = read(faces_dir, "video/short_hamilton_clip.mp4")
@@ -191,8 +191,8 @@ def test_a_short_clip_provides_the_photos(teller, faces_dir):
 
 def test_a_clip_that_is_not_a_video_is_refused(teller):
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=3)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=teller, photos_required=3)
     client = APIClient()
     client.force_login(teller)
     url = reverse("biometrics:enrolment-clip", args=[enrolment.pk])
@@ -215,8 +215,8 @@ def test_a_clip_of_views_already_taken_adds_no_photos(teller, faces_dir):
     """Clip frames are re-encoded stills (new bytes), so the byte check alone cannot see a repeat: each frame
     is compared with every kept shot's pose, not only the last one."""
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=30)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=teller, photos_required=30)
     client = APIClient()
     client.force_login(teller)
     url = reverse("biometrics:enrolment-clip", args=[enrolment.pk])

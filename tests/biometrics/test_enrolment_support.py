@@ -14,7 +14,7 @@ import pytest
 from accounts.models import Customer
 from biometrics import engine
 from biometrics.models import Enrolment
-from biometrics.services import enrollment, gallery_sync, verification
+from biometrics.services import enrolment_capture, enrolment_encoding, gallery_sync, verification
 from tests.support.faces import first_enrolment_approve
 
 OBAMA = [
@@ -77,15 +77,15 @@ def enrol(
     customer: Customer, faces_dir: Path, photos: list[str], actor: object, *, encode: bool = True
 ) -> Enrolment:
     """Consent, capture `photos` as stills, submit, and (in-test) run the encoding service directly."""
-    enrollment.customer_consent_record(customer=customer, actor=actor)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=actor, photos_required=len(photos))
+    enrolment_capture.customer_consent_record(customer=customer, actor=actor)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=actor, photos_required=len(photos))
     for relative in photos:
-        enrollment.enrolment_photo_add(
+        enrolment_capture.enrolment_photo_add(
             enrolment=enrolment, data=read(faces_dir, relative), actor=actor, require_pose_change=False
         )
-    enrolment = enrollment.enrolment_submit(enrolment=enrolment, actor=actor)
+    enrolment = enrolment_capture.enrolment_submit(enrolment=enrolment, actor=actor)
     if encode:
-        enrolment = enrollment.enrolment_encode(enrolment_id=enrolment.pk)
+        enrolment = enrolment_encoding.enrolment_encode(enrolment_id=enrolment.pk)
         first_enrolment_approve(customer)  # a first face waits for a second member of staff (issue 20)
         enrolment.refresh_from_db()
     return enrolment

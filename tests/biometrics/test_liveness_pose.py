@@ -9,7 +9,8 @@ from biometrics.engine import Box, Face, Quality
 from biometrics.pose import enrolment_pose, head_yaw, landmarks_array
 from tests.biometrics.test_liveness import head
 
-# enrollment.POSE_MIN_CHANGE for the pose figures: a shot is a new view when one of them moves this far.
+# enrolment_capture.POSE_MIN_CHANGE for the pose figures: a shot is a new view when one of them moves this
+# far.
 POSE_STEP = 0.04
 
 

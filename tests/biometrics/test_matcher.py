@@ -99,7 +99,7 @@ import django
 django.setup()
 import atmsite.urls, atmsite.wsgi, kiosk.apis, kiosk.services.sessions, kiosk.services.naming
 import biometrics.apis, branch.views, branch.views_cardless, biometrics.services.verification
-import biometrics.services.enrollment
+import biometrics.services.enrolment_capture
 from kiosk.services import face
 face.frame_verify  # the door the frame path uses
 from atmsite.celery import app

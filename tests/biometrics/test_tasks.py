@@ -19,7 +19,7 @@ from atmsite.errors import ApplicationError
 from audit.models import AuditEvent
 from biometrics import engine
 from biometrics.models import Enrolment, FaceTemplate, GalleryState
-from biometrics.services import enrollment, gallery_sync
+from biometrics.services import enrolment_capture, gallery_sync
 from biometrics.tasks import enrolment_encode_task, gallery_rebuild_task, templates_reencode_task
 from tests.biometrics.test_enrolment_support import BIDEN, OBAMA, enrol, fresh_gallery, memo_engine, read  # noqa: F401
 from tests.factories import CustomerFactory
@@ -184,10 +184,12 @@ def _wait(enrolment_id: int, predicate, timeout: float, logs: list[Path]) -> Enr
 
 
 def _capture(customer, faces_dir, photos, teller) -> Enrolment:
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=len(photos))
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(
+        customer=customer, actor=teller, photos_required=len(photos)
+    )
     for relative in photos:
-        enrollment.enrolment_photo_add(
+        enrolment_capture.enrolment_photo_add(
             enrolment=enrolment, data=read(faces_dir, relative), actor=teller, require_pose_change=False
         )
     return enrolment
@@ -200,7 +202,7 @@ def test_a_real_worker_encodes_a_submitted_enrolment(real_celery, teller, faces_
     worker = real_celery()
     customer = CustomerFactory()
     enrolment = _capture(customer, faces_dir, BIDEN, teller)
-    enrollment.enrolment_submit(enrolment=enrolment, actor=teller)  # commits: on_commit sends the task
+    enrolment_capture.enrolment_submit(enrolment=enrolment, actor=teller)  # commits: on_commit sends the task
     done = _wait(enrolment.pk, lambda e: e.status not in Enrolment.OPEN_STATUSES, 180, [worker.log])
     assert done.status == Enrolment.Status.NEEDS_REVIEW, done.failure_reason
     first_enrolment_approve(customer)
@@ -217,7 +219,7 @@ def test_a_worker_killed_mid_task_is_redone_by_another_without_duplicates(real_c
     first = real_celery(visibility_timeout=3)
     customer = CustomerFactory()
     enrolment = _capture(customer, faces_dir, photos, teller)
-    enrollment.enrolment_submit(enrolment=enrolment, actor=teller)
+    enrolment_capture.enrolment_submit(enrolment=enrolment, actor=teller)
     _wait(enrolment.pk, lambda e: e.encoded_count >= 1 or e.status == "needs_review", 180, [first.log])
     first.kill(signal.SIGKILL)
     killed_at = Enrolment.objects.get(pk=enrolment.pk)

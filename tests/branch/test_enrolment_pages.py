@@ -128,11 +128,11 @@ def _kept_photo(enrolment: Enrolment, colour: tuple[int, int, int] = (200, 120, 
 
 
 def _consenting_enrolment(teller: object) -> Enrolment:
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_capture
 
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    return enrollment.enrolment_start(customer=customer, actor=teller, photos_required=3)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    return enrolment_capture.enrolment_start(customer=customer, actor=teller, photos_required=3)
 
 
 def test_kept_photo_thumbnail_is_decrypted_for_the_teller_and_never_cached(
@@ -181,10 +181,10 @@ def test_kept_photo_thumbnail_needs_the_role_and_the_right_enrolment(
 
 
 def test_consent_on_file_is_not_asked_again(client, teller):
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_capture
 
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
     client.force_login(teller)
     page = client.get(reverse("branch:customer", args=[customer.pk])).content.decode()
     assert 'name="consent"' not in page and "Consent is on file" in page

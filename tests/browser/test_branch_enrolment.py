@@ -10,7 +10,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from biometrics.models import Enrolment
-from biometrics.services import enrollment, gallery_sync, verification
+from biometrics.services import enrolment_capture, gallery_sync, verification
 from tests.factories import CustomerFactory
 from tests.support.faces import first_enrolment_approve
 
@@ -43,8 +43,8 @@ def capture_page(live_server, teller, browser_factory, camera_file, settings):
             browsers[camera] = browser_factory(camera_file(PHOTO, width=camera[0], height=camera[1]))
         browser = browsers[camera]
         customer = CustomerFactory(full_name="Barack Obama")
-        enrollment.customer_consent_record(customer=customer, actor=teller)
-        enrolment = enrollment.enrolment_start(
+        enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+        enrolment = enrolment_capture.enrolment_start(
             customer=customer, actor=teller, photos_required=photos_required
         )
         context = browser.new_context(viewport={"width": 1366, "height": 768})
@@ -100,8 +100,8 @@ def test_a_recorded_clip_provides_photos(live_server, teller, browser_factory, c
     session.force_login(teller)
     browser = browser_factory(camera_file("video/short_hamilton_clip.mp4", width=1280, height=720))
     customer = CustomerFactory(full_name="Clip Customer")
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=3)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=teller, photos_required=3)
     context = browser.new_context()
     context.add_cookies(
         [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]

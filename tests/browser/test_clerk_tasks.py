@@ -19,7 +19,7 @@ from accounts import services
 from accounts.approvals import services as approvals
 from accounts.models import BankAccount, Card, ChangeRequest, Customer
 from audit.models import AuditEvent, AuditSnapshot
-from biometrics.services import enrollment
+from biometrics.services import enrolment_capture
 from tests.factories import BankAccountFactory, CardFactory, CustomerFactory, make_pan
 from tests.support.faces import first_enrolment_approve
 
@@ -192,7 +192,7 @@ def test_teller_blocks_a_card_with_a_reason_and_reports_one_stolen(
 
 def test_teller_proposes_a_biometric_erasure(live_server, as_clerk, teller, administrator, george, viewport):
     customer = george.customer
-    enrollment.customer_consent_record(customer=customer, actor=teller)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
     clerk = as_clerk(teller, "teller-erase")
     page = _go(clerk, live_server, f"/admin/accounts/customer/{customer.pk}/change/")
     expect(page.locator(".field-biometric_status")).to_contain_text("Consent given")

@@ -22,15 +22,15 @@ pytestmark = [pytest.mark.faces, pytest.mark.django_db]
 
 
 def _enrol(customer, photos: list[Path]) -> None:
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_capture
 
-    enrollment.customer_consent_record(customer=customer, actor=None)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=None, photos_required=len(photos))
+    enrolment_capture.customer_consent_record(customer=customer, actor=None)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=None, photos_required=len(photos))
     for path in photos:
-        enrollment.enrolment_photo_add(
+        enrolment_capture.enrolment_photo_add(
             enrolment=enrolment, data=path.read_bytes(), actor=None, require_pose_change=False
         )
-    enrollment.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)
+    enrolment_capture.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)
 
 
 def _frames(path: Path, count: int) -> list[bytes]:
@@ -141,7 +141,7 @@ CLIP_FRAMES = 66
 @pytest.fixture
 def clip_owner(faces_dir, kiosk, django_capture_on_commit_callbacks):
     """The performer of the shared real video, enrolled from that clip (the branch portal's clip path)."""
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_capture
     from biometrics.services.gallery_sync import gallery_reset
     from biometrics.services.verification import cache_clear
 
@@ -149,11 +149,11 @@ def clip_owner(faces_dir, kiosk, django_capture_on_commit_callbacks):
     cache_clear()
     clip = (faces_dir / "video" / "short_hamilton_clip.mp4").read_bytes()
     performer = CustomerFactory(full_name="Clip Performer")
-    enrollment.customer_consent_record(customer=performer, actor=None)
-    enrolment = enrollment.enrolment_start(customer=performer, actor=None, photos_required=5)
-    enrollment.enrolment_clip_add(enrolment=enrolment, data=clip, actor=None)
+    enrolment_capture.customer_consent_record(customer=performer, actor=None)
+    enrolment = enrolment_capture.enrolment_start(customer=performer, actor=None, photos_required=5)
+    enrolment_capture.enrolment_clip_add(enrolment=enrolment, data=clip, actor=None)
     with django_capture_on_commit_callbacks(execute=True):
-        enrollment.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)
+        enrolment_capture.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)
     first_enrolment_approve(performer)
     CardFactory(account=BankAccountFactory(customer=performer), customer=performer, pan=make_pan(61))
     return clip

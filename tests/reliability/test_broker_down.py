@@ -49,12 +49,12 @@ def dead_broker():
 @pytest.fixture
 def captured(transactional_db, teller):
     """An enrolment with all its photos taken (rows made directly: the face engine is not what is tested)."""
-    enrollment = pytest.importorskip("biometrics.services.enrollment")
+    enrolment_capture = pytest.importorskip("biometrics.services.enrolment_capture")
     from biometrics.models import EnrolmentPhoto
 
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller, photos_required=2)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=teller, photos_required=2)
     for index in range(2):
         EnrolmentPhoto.objects.create(
             enrolment=enrolment,

@@ -166,9 +166,9 @@ def test_script_in_a_customer_name_is_escaped(script_customer, administrator, te
 
 
 def test_script_in_a_customer_name_is_escaped_on_the_enrolment_page(script_customer, teller):
-    enrollment = pytest.importorskip("biometrics.services.enrollment")
-    enrollment.customer_consent_record(customer=script_customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=script_customer, actor=teller)
+    enrolment_capture = pytest.importorskip("biometrics.services.enrolment_capture")
+    enrolment_capture.customer_consent_record(customer=script_customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=script_customer, actor=teller)
     client = Client()
     client.force_login(teller)
     response = client.get(f"/branch/enrolments/{enrolment.pk}/")

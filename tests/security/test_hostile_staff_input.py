@@ -108,12 +108,12 @@ def test_staff_path_ids_that_are_not_numbers_are_404(teller_client):
 
 @pytest.fixture
 def enrolment_client(teller):
-    enrollment = pytest.importorskip("biometrics.services.enrollment")
+    enrolment_capture = pytest.importorskip("biometrics.services.enrolment_capture")
     from tests.factories import CustomerFactory
 
     customer = CustomerFactory()
-    enrollment.customer_consent_record(customer=customer, actor=teller)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=teller)
+    enrolment_capture.customer_consent_record(customer=customer, actor=teller)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=teller)
     client = APIClient()
     client.force_login(teller)
     client.enrolment_id = enrolment.pk

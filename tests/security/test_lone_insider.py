@@ -48,7 +48,7 @@ def _gallery_ids(customer) -> set[int]:
 def test_first_enrolment_of_a_customer_without_an_active_face_waits_for_a_second_person(
     teller, supervisor, history
 ) -> None:
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_encoding
     from biometrics.services.templates import biometrics_revoke
 
     customer = CustomerFactory()
@@ -56,7 +56,7 @@ def test_first_enrolment_of_a_customer_without_an_active_face_waits_for_a_second
         active_templates(customer, 2)
         biometrics_revoke(customer=customer, actor=supervisor, reason="lost consent")
     enrolment = encoded_enrolment(customer, teller)
-    finished = enrollment._enrolment_finish(enrolment_id=enrolment.pk)
+    finished = enrolment_encoding._enrolment_finish(enrolment_id=enrolment.pk)
     assert finished.status == Enrolment.Status.NEEDS_REVIEW
     assert _gallery_ids(customer) == set()  # the accomplice's face opens nothing yet
     change = ChangeRequest.objects.get(customer=customer, state=ChangeRequest.State.PENDING)

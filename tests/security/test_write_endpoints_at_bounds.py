@@ -268,12 +268,12 @@ def world(request, alice_card, alice_pan, kiosk, administrator):
         client = APIClient()
         client.force_login(administrator)
         if needs == "enrolment":
-            from biometrics.services import enrollment
+            from biometrics.services import enrolment_capture
             from tests.factories import CustomerFactory
 
             customer = CustomerFactory()
-            enrollment.customer_consent_record(customer=customer, actor=administrator)
-            built["enrolment"] = enrollment.enrolment_start(customer=customer, actor=administrator).pk
+            enrolment_capture.customer_consent_record(customer=customer, actor=administrator)
+            built["enrolment"] = enrolment_capture.enrolment_start(customer=customer, actor=administrator).pk
             built["customer"] = customer.pk  # a new start supersedes the open capture
         return client
 

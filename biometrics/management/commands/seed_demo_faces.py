@@ -13,7 +13,7 @@ from accounts.demo import DEMO_CUSTOMERS
 from accounts.models import Customer
 from atmsite.errors import ApplicationError
 from biometrics.models import Enrolment
-from biometrics.services import enrollment
+from biometrics.services import enrolment_capture
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
@@ -47,12 +47,14 @@ class Command(BaseCommand):
 
     def _enrol(self, customer: Customer, folder: Path, actor: User | None) -> str:
         photos = sorted(path for path in folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES)
-        enrollment.customer_consent_record(customer=customer, actor=actor)
-        enrolment = enrollment.enrolment_start(customer=customer, actor=actor, photos_required=len(photos))
+        enrolment_capture.customer_consent_record(customer=customer, actor=actor)
+        enrolment = enrolment_capture.enrolment_start(
+            customer=customer, actor=actor, photos_required=len(photos)
+        )
         accepted = 0
         for path in photos:
             try:
-                enrollment.enrolment_photo_add(
+                enrolment_capture.enrolment_photo_add(
                     enrolment=enrolment, data=path.read_bytes(), actor=actor, require_pose_change=False
                 )
                 accepted += 1
@@ -61,7 +63,7 @@ class Command(BaseCommand):
         if not accepted:
             return "no usable photo"
         # With a broker the worker encodes it; without one the task runs here, eagerly.
-        enrolment = enrollment.enrolment_submit(enrolment=enrolment, actor=actor, allow_partial=True)
+        enrolment = enrolment_capture.enrolment_submit(enrolment=enrolment, actor=actor, allow_partial=True)
         self._approve_as_demo_admin(customer)
         enrolment.refresh_from_db()
         return f"{accepted} photos, enrolment {enrolment.get_status_display().lower()}"

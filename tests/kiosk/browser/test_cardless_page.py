@@ -24,15 +24,17 @@ PIN = "4821"
 
 
 def _enrol(customer, faces_dir, photos: list[str]) -> None:
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_capture
 
-    enrollment.customer_consent_record(customer=customer, actor=None)
-    enrolment = enrollment.enrolment_start(customer=customer, actor=None, photos_required=len(photos))
+    enrolment_capture.customer_consent_record(customer=customer, actor=None)
+    enrolment = enrolment_capture.enrolment_start(customer=customer, actor=None, photos_required=len(photos))
     for name in photos:
-        enrollment.enrolment_photo_add(
+        enrolment_capture.enrolment_photo_add(
             enrolment=enrolment, data=(faces_dir / name).read_bytes(), actor=None, require_pose_change=False
         )
-    enrollment.enrolment_submit(enrolment=enrolment, actor=None, allow_partial=True)  # encodes on commit
+    enrolment_capture.enrolment_submit(
+        enrolment=enrolment, actor=None, allow_partial=True
+    )  # encodes on commit
     first_enrolment_approve(customer)
 
 

@@ -39,21 +39,21 @@ def noisy_camera(tmp_path, faces_dir):
 
 @pytest.fixture
 def obama_card(transactional_db, faces_dir):
-    from biometrics.services import enrollment
+    from biometrics.services import enrolment_capture
     from biometrics.services.gallery_sync import gallery_reset
     from biometrics.services.verification import cache_clear
 
     gallery_reset()
     cache_clear()
     obama = CustomerFactory(full_name="Barack Obama")
-    enrollment.customer_consent_record(customer=obama, actor=None)
+    enrolment_capture.customer_consent_record(customer=obama, actor=None)
     photos = [faces_dir / "people" / "barack_obama" / f"obama_{n}.jpg" for n in (1, 2, 3, 4)]
-    enrolment = enrollment.enrolment_start(customer=obama, actor=None, photos_required=len(photos))
+    enrolment = enrolment_capture.enrolment_start(customer=obama, actor=None, photos_required=len(photos))
     for path in photos:
-        enrollment.enrolment_photo_add(
+        enrolment_capture.enrolment_photo_add(
             enrolment=enrolment, data=path.read_bytes(), actor=None, require_pose_change=False
         )
-    enrollment.enrolment_submit(
+    enrolment_capture.enrolment_submit(
         enrolment=enrolment, actor=None, allow_partial=True
     )  # encodes on commit (eager)
     first_enrolment_approve(obama)
