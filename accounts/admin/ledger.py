@@ -61,6 +61,12 @@ TITLES = {
     "rejected": _("Reject change request: %(kind)s for %(customer)s"),
     "cancelled": _("Cancel change request: %(kind)s for %(customer)s"),
 }
+# A request about no customer (a staff login's roles): the title names the kind only.
+TITLES_NO_CUSTOMER = {
+    "approved": _("Approve change request: %(kind)s"),
+    "rejected": _("Reject change request: %(kind)s"),
+    "cancelled": _("Cancel change request: %(kind)s"),
+}
 DONE = {
     "approved": _("Request #%(pk)s (%(kind)s) approved."),
     "rejected": _("Request #%(pk)s (%(kind)s) rejected."),
@@ -216,7 +222,11 @@ class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:accounts_changerequest_changelist"))
         context = {
             **self.admin_site.each_context(request),
-            "title": TITLES[action] % {"kind": change.get_kind_display(), "customer": change.customer},
+            "title": (
+                TITLES[action] % {"kind": change.get_kind_display(), "customer": change.customer}
+                if change.customer_id
+                else TITLES_NO_CUSTOMER[action] % {"kind": change.get_kind_display()}
+            ),
             "summary": change_request_summary(change),
             "rows": change_request_rows(change),
             "reason": change_request_reason(change),

@@ -106,16 +106,18 @@ def test_a_staff_grant_and_an_account_closure_read_plainly_to_the_checker(client
     assert f"Groups: — → {SUPERVISOR}" in page and "Status: Active → Closed" in page
     approve = client.get(reverse("admin:accounts_changerequest_approve", args=[grant.pk])).content.decode()
     assert "sidekick" in approve and "template_ids" not in approve
+    assert "None" not in approve  # a request about no customer is titled by its kind alone
     client.cookies["django_language"] = "ru"
     url = reverse("admin:accounts_changerequest_approve", args=[closure.pk])
     russian = client.get(url, HTTP_ACCEPT_LANGUAGE="ru")
     assert russian.status_code == 200
     assert not sweep.page_findings(url, russian.content.decode(), sweep.data_values())
-    # Django's own translations of the login's fields (the page header of a customer-less request still
-    # shows the stored English summary: the ledger admin's, not the rows').
+    # Django's own translations of the login's fields, and no English anywhere on the page.
     url = reverse("admin:accounts_changerequest_approve", args=[grant.pk])
     russian_rows = (
         client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode().split('id="change-proposer"')[0]
     )
     assert "Группы" in russian_rows and "Статус суперпользователя" in russian_rows
     assert "Groups" not in russian_rows and "Superuser status" not in russian_rows
+    russian_grant = client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert not sweep.page_findings(url, russian_grant, sweep.data_values())
