@@ -153,10 +153,13 @@ class FaceTemplate(models.Model):
         blank=True, default="", help_text="Base64 of the 256-float second-model embedding, Fernet-encrypted."
     )
     reid_version = models.CharField(max_length=80, blank=True, default="")
-    reid_scale = models.FloatField(
+    reid_shift = models.FloatField(
         null=True,
         blank=True,
-        help_text="Per-template scale fixed at enrolment against a cohort of other faces.",
+        help_text=(
+            "Per-template cohort shift, fixed at enrolment against a cohort of other faces and added to the "
+            "second model's distance (read under reid_version)."
+        ),
     )
     quality = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -77,8 +77,8 @@ def _load_reid(gallery: Gallery, queryset: QuerySet[FaceTemplate]) -> None:
     if gallery.reid is None:
         gallery.reid = ReidIndex()
     rows = list(
-        queryset.filter(reid_version=REID_VERSION, reid_scale__isnull=False).values_list(
-            "id", "customer_id", "reid_encoding", "reid_scale"
+        queryset.filter(reid_version=REID_VERSION, reid_shift__isnull=False).values_list(
+            "id", "customer_id", "reid_encoding", "reid_shift"
         )
     )
     if not rows:

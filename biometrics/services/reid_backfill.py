@@ -79,7 +79,7 @@ def templates_reid_backfill() -> ReidBackfillResult:
                 if (template := locked.get(pk)) is None:
                     continue  # revoked meanwhile
                 template_reid_fill(template, embedding, cohort.reshape(-1, REID_ENCODING_SIZE))
-                template.save(update_fields=["reid_encoding", "reid_version", "reid_scale"])
+                template.save(update_fields=["reid_encoding", "reid_version", "reid_shift"])
                 written += 1
             version = gallery_version_bump(state=state)
             audit_event_record(

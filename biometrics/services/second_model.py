@@ -21,7 +21,7 @@ from biometrics.comparison import normalised_scores, normalised_threshold, templ
 from biometrics.model_files import feature_active
 from biometrics.models import REID_ENCODING_SIZE, FaceTemplate, encoding_pack, encoding_unpack
 
-# The version names the embedding and what ``reid_scale`` holds: /1 stored the 1 % cohort quantile (a
+# The version names the embedding and its cohort term (``reid_shift``): /1 stored the 1 % cohort quantile (a
 # divisor), /2 the cohort shift (added). Rows of another version are ignored and re-encoded by
 # `reencode_templates` (the comparison, not the embedding, changed: their photos are embedded again).
 REID_VERSION = "reid0095-fp16/yunet2023mar/cohort-top025-shift/2"
@@ -75,10 +75,10 @@ def cohort_read(*, exclude_customer_id: int) -> np.ndarray:
 
 def template_reid_fill(template: FaceTemplate, embedding: np.ndarray, cohort: np.ndarray) -> None:
     """Set the template's encrypted embedding and its shift against ``cohort`` (the caller saves the row; the
-    shift lives in ``reid_scale``, read as a shift under this REID_VERSION)."""
+    shift lives in ``reid_shift``)."""
     template.reid_encoding = encoding_pack(embedding, size=REID_ENCODING_SIZE)
     template.reid_version = REID_VERSION
-    template.reid_scale = template_shift(embedding, cohort)
+    template.reid_shift = template_shift(embedding, cohort)
 
 
 def customer_reid_templates(*, customer_id: int, state: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +96,8 @@ def customer_reid_templates(*, customer_id: int, state: tuple[int, int]) -> tupl
             gallery_added_version__isnull=False,
             revoked_at__isnull=True,
             reid_version=REID_VERSION,
-            reid_scale__isnull=False,
-        ).values_list("reid_encoding", "reid_scale")
+            reid_shift__isnull=False,
+        ).values_list("reid_encoding", "reid_shift")
     )
     matrix = np.array([encoding_unpack(text, size=REID_ENCODING_SIZE) for text, _ in rows], np.float32)
     shifts = np.array([shift for _, shift in rows], np.float64)

@@ -54,7 +54,7 @@ def template_create(
     if reid is not None:
         template_reid_fill(template, reid, cohort if cohort is not None else np.empty((0, reid.size)))
     fields = ("customer_id", "enrolment", "encoding", "source", "quality", "reid_encoding", "reid_version")
-    defaults = {name: getattr(template, name) for name in fields} | {"reid_scale": template.reid_scale}
+    defaults = {name: getattr(template, name) for name in fields} | {"reid_shift": template.reid_shift}
     return FaceTemplate.objects.get_or_create(
         photo=photo, engine_version=engine.ENGINE_VERSION, defaults=defaults
     )
@@ -155,7 +155,7 @@ def biometrics_erase(*, customer: Customer, actor: User | None) -> EraseResult:
     biometrics_revoke(customer=customer, actor=actor, reason="Erasure")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     templates = FaceTemplate.objects.filter(customer=customer).exclude(encoding="")
-    template_count = templates.update(encoding="", reid_encoding="", reid_version="", reid_scale=None)
+    template_count = templates.update(encoding="", reid_encoding="", reid_version="", reid_shift=None)
     photos = EnrolmentPhoto.objects.filter(enrolment__customer=customer)
     names = list(photos.values_list("storage_name", flat=True))
     photos.delete()

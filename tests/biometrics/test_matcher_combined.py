@@ -28,8 +28,8 @@ def _with_reid(templates: list, vector: np.ndarray, shift: float) -> None:
     for template in templates:
         template.reid_encoding = encoding_pack(vector, size=REID_ENCODING_SIZE)
         template.reid_version = second_model.REID_VERSION
-        template.reid_scale = shift  # read as the cohort shift under this REID_VERSION
-        template.save(update_fields=["reid_encoding", "reid_version", "reid_scale"])
+        template.reid_shift = shift  # read as the cohort shift under this REID_VERSION
+        template.save(update_fields=["reid_encoding", "reid_version", "reid_shift"])
 
 
 def test_reid_index_scores_by_each_templates_shift() -> None:

@@ -56,7 +56,7 @@ def test_enrolment_stores_the_second_model_template_encrypted_with_its_shift(
     assert len(templates) == 3
     for template in templates:
         assert template.reid_version == second_model.REID_VERSION
-        assert template.reid_scale == DEFAULT_SHIFT  # a cohort of 0 other faces is too small to measure
+        assert template.reid_shift == DEFAULT_SHIFT  # a cohort of 0 other faces is too small to measure
         assert template.gallery_added_version is not None
     with connection.cursor() as cursor:
         cursor.execute("SELECT reid_encoding FROM biometrics_facetemplate WHERE customer_id = %s", [obama.pk])
