@@ -52,6 +52,18 @@ def _counters() -> CardCounters:
     return _card_counters[0]
 
 
+def _card_event(card: Card, *, kind: str, actor: Actor, data: dict) -> None:
+    """A decision about one card, audited in the caller's transaction (the last 4 digits, never the PAN)."""
+    audit_event_record(
+        kind=kind,
+        outcome=AuditEvent.Outcome.SUCCESS,
+        actor=actor,
+        customer_id=card.customer_id,
+        card_last4=card.last4,
+        data=data,
+    )
+
+
 @transaction.atomic
 def card_issue(
     *, customer: Customer, account: BankAccount, pan: str, expires_on: dt.date, actor: Actor = None
@@ -91,12 +103,10 @@ def card_register(
         raise ValidationError(
             "A card with this number is already registered.", code="pan_duplicate"
         ) from None
-    audit_event_record(
+    _card_event(
+        card,
         kind=AuditEvent.Kind.CARD_ISSUED,
-        outcome=AuditEvent.Outcome.SUCCESS,
         actor=actor,
-        customer_id=customer.pk,
-        card_last4=card.last4,
         data={"card_id": card.pk, "account": account.number, "expires_on": expires_on.isoformat()},
     )
     customer_notice(customer=customer, notice=Notice.CARD_ADDED, last4=card.last4)
@@ -111,12 +121,10 @@ def card_block(*, card: Card, reason: str, status: str = Card.Status.BLOCKED, ac
         raise ValidationError("A card can only be blocked or reported stolen.", code="status")
     card.status, card.blocked_reason = status, reason[:200]
     card.save(update_fields=["status", "blocked_reason"])
-    audit_event_record(
+    _card_event(
+        card,
         kind=AuditEvent.Kind.CARD_BLOCKED,
-        outcome=AuditEvent.Outcome.SUCCESS,
         actor=actor,
-        customer_id=card.customer_id,
-        card_last4=card.last4,
         data={"card_id": card.pk, "status": status, "reason": card.blocked_reason},
     )
     return card
@@ -143,12 +151,10 @@ def card_face_lock_reset(*, card: Card, reason: str, actor: Actor) -> Card:
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status != Card.Status.ACTIVE:
         raise ApplicationError(AccountsError.CARD_NOT_ACTIVE, status_code=409)
-    audit_event_record(
+    _card_event(
+        card,
         kind=AuditEvent.Kind.FACE_LOCK_RESET,
-        outcome=AuditEvent.Outcome.SUCCESS,
         actor=actor,
-        customer_id=card.customer_id,
-        card_last4=card.last4,
         data={
             "card_id": card.pk,
             "face_locked_until": previous.isoformat() if previous else None,
@@ -172,12 +178,10 @@ def card_unblock(*, card: Card, actor: Actor = None) -> Card:
     previous_status = card.status
     card.status, card.blocked_reason = Card.Status.ACTIVE, ""
     card.save(update_fields=["status", "blocked_reason"])
-    audit_event_record(
+    _card_event(
+        card,
         kind=AuditEvent.Kind.CARD_UNBLOCKED,
-        outcome=AuditEvent.Outcome.SUCCESS,
         actor=actor,
-        customer_id=card.customer_id,
-        card_last4=card.last4,
         data={"card_id": card.pk, "previous_status": previous_status, "reset": reset},
     )
     return card
@@ -197,12 +201,10 @@ def card_freeze(*, card: Card, actor: Actor) -> Card:
         return card
     card.status, card.blocked_reason = Card.Status.BLOCKED, CUSTOMER_FREEZE_REASON
     card.save(update_fields=["status", "blocked_reason"])
-    audit_event_record(
+    _card_event(
+        card,
         kind=AuditEvent.Kind.CARD_BLOCKED,
-        outcome=AuditEvent.Outcome.SUCCESS,
         actor=actor,
-        customer_id=card.customer_id,
-        card_last4=card.last4,
         data={"card_id": card.pk, "status": card.status, "reason": CUSTOMER_FREEZE_REASON},
     )
     return card
@@ -219,12 +221,10 @@ def card_unfreeze(*, card: Card, actor: Actor) -> Card:
         raise ValidationError("The card has expired.", code="expired")
     card.status, card.blocked_reason = Card.Status.ACTIVE, ""
     card.save(update_fields=["status", "blocked_reason"])
-    audit_event_record(
+    _card_event(
+        card,
         kind=AuditEvent.Kind.CARD_UNBLOCKED,
-        outcome=AuditEvent.Outcome.SUCCESS,
         actor=actor,
-        customer_id=card.customer_id,
-        card_last4=card.last4,
         data={"card_id": card.pk, "previous_status": Card.Status.BLOCKED, "reason": "customer unfreeze"},
     )
     return card
