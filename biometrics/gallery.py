@@ -1,19 +1,20 @@
 """In-memory 1:N index of face templates (pure numpy, no Django, no engine).
 
-Rows live in a preallocated float32 matrix that doubles when full, so adding a customer's templates
-is amortised O(templates), and a revoked template is overwritten by the last row (swap-with-last),
-so removal is O(1) with no rebuild. A query is one matrix-vector product using
-``||a - b||^2 = ||a||^2 - 2 a.b + ||b||^2`` with the row norms precomputed at insertion.
+Rows are kept by ``row_store.RowStore`` (preallocated, doubling when full, swap-with-last removal: adding
+a customer's templates is amortised O(templates), removal O(1) with no rebuild). A query is one
+matrix-vector product using ``||a - b||^2 = ||a||^2 - 2 a.b + ||b||^2`` with the row norms precomputed at
+insertion.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from biometrics.row_store import RowStore
 
 if TYPE_CHECKING:
     from biometrics.gallery_reid import ReidIndex
@@ -29,19 +30,17 @@ class Match:
     distance: float
 
 
-class Gallery:
+class Gallery(RowStore):
     """In-memory 1:N index: float32 (N,128) matrix + precomputed squared norms; one matrix product per query.
+    Thread-safe as ``RowStore`` says."""
 
-    Safe to share between threads: a lock serialises mutation against queries (numpy releases the
-    GIL during the product, so without it a concurrent ``add`` could swap the arrays mid-query).
-    """
+    _columns = ("_encodings", "_squared_norms", "_template_ids", "_customer_ids", "_second")
 
     def __init__(self, *, capacity: int = _INITIAL_CAPACITY) -> None:
         """``capacity``: rows to allocate up front. A full load that knows its row count should pass
         it: each doubling copies the whole matrix (~15 ms at 1e5 rows, ~1.4 s at 1e6)."""
+        super().__init__()
         self.version: int = 0  # set by the caller to the template-set version it last synced to
-        self._lock = threading.RLock()
-        self._size = 0
         capacity = max(int(capacity), 1)
         self._encodings = np.zeros((capacity, ENCODING_SIZE), dtype=np.float32)
         self._squared_norms = np.zeros(capacity, dtype=np.float32)
@@ -50,19 +49,12 @@ class Gallery:
         # Rows whose template also has a second-model template (in ``reid``): the combined comparison
         # scores them by the second model, and dlib only the others (``nearest(..., skip_second=True)``).
         self._second = np.zeros(capacity, dtype=bool)
-        self._row_of: dict[int, int] = {}
         self.reid: ReidIndex | None = None  # the shard's second-model templates (gallery_sync)
 
-    def __len__(self) -> int:
-        return self._size
-
-    def __contains__(self, template_id: object) -> bool:
-        return template_id in self._row_of
-
     def nbytes(self) -> int:
-        """Bytes held by the arrays (allocated capacity, not just the used rows)."""
-        arrays = (self._encodings, self._squared_norms, self._template_ids, self._customer_ids, self._second)
-        return sum(array.nbytes for array in arrays) + (self.reid.nbytes() if self.reid is not None else 0)
+        """Bytes held by the arrays (allocated capacity, not just the used rows), the shard's second-model
+        rows included."""
+        return self._columns_nbytes() + (self.reid.nbytes() if self.reid is not None else 0)
 
     def mark_second(self, template_ids: Iterable[int]) -> None:
         """Mark templates that the second model scores (unknown ids are ignored)."""
@@ -111,25 +103,6 @@ class Gallery:
             self._row_of.update(zip(ids[fresh].tolist(), range(start, stop), strict=True))
             self._size = stop
 
-    def remove(self, template_ids: Iterable[int]) -> None:
-        """Revoke templates; unknown ids are ignored (revocation is idempotent)."""
-        with self._lock:
-            for template_id in template_ids:
-                row = self._row_of.pop(int(template_id), None)
-                if row is None:
-                    continue
-                last = self._size - 1
-                if row != last:
-                    self._encodings[row] = self._encodings[last]
-                    self._squared_norms[row] = self._squared_norms[last]
-                    self._template_ids[row] = self._template_ids[last]
-                    self._customer_ids[row] = self._customer_ids[last]
-                    self._second[row] = self._second[last]
-                    self._row_of[int(self._template_ids[row])] = row
-                # Zero the vacated row so a revoked template's vector does not linger in memory.
-                self._encodings[last] = 0.0
-                self._size = last
-
     def nearest(
         self, probe: np.ndarray, *, exclude_customer_id: int | None = None, skip_second: bool = False
     ) -> Match | None:
@@ -162,19 +135,3 @@ class Gallery:
                 customer_id=int(self._customer_ids[row]),
                 distance=float(np.sqrt(diff @ diff)),
             )
-
-    def _reserve(self, needed: int) -> None:
-        capacity = len(self._encodings)
-        if needed <= capacity:
-            return
-        while capacity < needed:
-            capacity *= 2
-        size = self._size
-        encodings = np.zeros((capacity, ENCODING_SIZE), dtype=np.float32)
-        encodings[:size] = self._encodings[:size]
-        self._encodings = encodings
-        for name in ("_squared_norms", "_template_ids", "_customer_ids", "_second"):
-            old = getattr(self, name)
-            grown = np.zeros(capacity, dtype=old.dtype)
-            grown[:size] = old[:size]
-            setattr(self, name, grown)

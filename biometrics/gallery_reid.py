@@ -1,46 +1,38 @@
 """In-memory 1:N index of second-model templates (pure numpy): unit vectors and their per-template shifts.
 
 The matcher tier compares as the 1:1 does (``biometrics.comparison.normalised_scores``): a template's
-score for a probe is ``(1 - cosine) + shift``, the shift fixed at enrolment. Rows are kept like
-``gallery.Gallery``'s: a preallocated float32 matrix that doubles when full, swap-with-last removal, one
-matrix product per query.
+score for a probe is ``(1 - cosine) + shift``, the shift fixed at enrolment. Rows are kept by
+``row_store.RowStore``, as ``gallery.Gallery``'s; one matrix product per query.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from biometrics.comparison import normalised_scores
 from biometrics.gallery import Match
+from biometrics.row_store import RowStore
 
 REID_SIZE = 256
 
 
-class ReidIndex:
+class ReidIndex(RowStore):
     """Second-model templates of one gallery shard: (N, 256) float32 unit vectors and (N,) shifts."""
 
+    _columns = ("_vectors", "_shifts", "_template_ids", "_customer_ids")
+
     def __init__(self, *, capacity: int = 64) -> None:
-        self._lock = threading.RLock()
-        self._size = 0
+        super().__init__()
         capacity = max(int(capacity), 1)
         self._vectors = np.zeros((capacity, REID_SIZE), dtype=np.float32)
         self._shifts = np.zeros(capacity, dtype=np.float32)
         self._template_ids = np.zeros(capacity, dtype=np.int64)
         self._customer_ids = np.zeros(capacity, dtype=np.int64)
-        self._row_of: dict[int, int] = {}
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __contains__(self, template_id: object) -> bool:
-        return template_id in self._row_of
 
     def nbytes(self) -> int:
-        arrays = (self._vectors, self._shifts, self._template_ids, self._customer_ids)
-        return sum(array.nbytes for array in arrays)
+        return self._columns_nbytes()
 
     def add(
         self,
@@ -67,21 +59,6 @@ class ReidIndex:
                 self._template_ids[row] = int(template_id)
                 self._customer_ids[row] = int(customer_id)
 
-    def remove(self, template_ids: Iterable[int]) -> None:
-        """Revoke templates; unknown ids are ignored."""
-        with self._lock:
-            for template_id in template_ids:
-                row = self._row_of.pop(int(template_id), None)
-                if row is None:
-                    continue
-                last = self._size - 1
-                if row != last:
-                    for array in (self._vectors, self._shifts, self._template_ids, self._customer_ids):
-                        array[row] = array[last]
-                    self._row_of[int(self._template_ids[row])] = row
-                self._vectors[last] = 0.0
-                self._size = last
-
     def nearest(self, probe: np.ndarray, *, exclude_customer_id: int | None = None) -> Match | None:
         """The template with the smallest score ``(1 - cosine) + shift`` (the ``distance``)."""
         vector = np.asarray(probe, dtype=np.float32).reshape(-1)
@@ -102,16 +79,3 @@ class ReidIndex:
                 return None
             exact = normalised_scores(self._vectors[row], self._shifts[row : row + 1], vector)[0]
             return Match(int(self._template_ids[row]), int(self._customer_ids[row]), float(exact))
-
-    def _reserve(self, needed: int) -> None:
-        capacity = len(self._vectors)
-        if needed <= capacity:
-            return
-        while capacity < needed:
-            capacity *= 2
-        size = self._size
-        for name in ("_vectors", "_shifts", "_template_ids", "_customer_ids"):
-            old = getattr(self, name)
-            grown = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
-            grown[:size] = old[:size]
-            setattr(self, name, grown)
