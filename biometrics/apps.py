@@ -30,6 +30,7 @@ class BiometricsConfig(AppConfig):
         from biometrics.models import EnrolmentPhoto, FaceTemplate
 
         encrypted_column_register(name="templates", model=FaceTemplate, field="encoding")
+        encrypted_column_register(name="second_model_templates", model=FaceTemplate, field="reid_encoding")
         encrypted_files_register(name="photos", rows=EnrolmentPhoto.objects.all)
 
     def _approvals_register(self) -> None:

@@ -31,3 +31,13 @@ class KioskConfig(AppConfig):
         customer_overview_part_register("sessions", selectors.customer_sessions_recent)
         # Four-eyes (accounts) knows kinds, not apps: we hand it the card-less kinds we own.
         approvals.kiosk_change_kinds_register()
+        self._rekeying_register()
+
+    def _rekeying_register(self) -> None:
+        # What `manage.py rotate_keys` (audit) re-encrypts of ours: audit cannot import kiosk.
+        from audit.rekeying import encrypted_column_register
+
+        from .models import CashInDevice, DeferredNaming
+
+        encrypted_column_register(name="naming_probes", model=DeferredNaming, field="probe")
+        encrypted_column_register(name="cash_in_keys", model=CashInDevice, field="signing_key")

@@ -3,8 +3,9 @@
 Procedure: put a new key in front of FIELD_ENCRYPTION_KEY (newest first, old keys after it), restart, run this
 command, and once it reports every item verified with the newest key alone, drop the old keys.
 
-Covers what the apps register in audit.rekeying from their AppConfig.ready (today: face templates,
-biometrics.FaceTemplate.encoding, an EncryptedTextField; enrolment photo files; audit snapshot files). Works
+Covers what the apps register in audit.rekeying from their AppConfig.ready: every encrypted column (face
+templates of both models, deferred-naming probes, cash-in module keys, portal TOTP secrets; a test refuses an
+encrypted field nobody registered), enrolment photo files and audit snapshot files. Works
 in batches (one short transaction each), is idempotent (items already under the newest key are left alone,
 so an interrupted run is simply run again), verifies every item with the newest key alone, and records a
 KEYS_ROTATED audit event with the counts.
@@ -54,8 +55,8 @@ def _files_delete(names: tuple[str, ...]) -> None:
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt what is encrypted at rest (face templates, enrolment photos, audit snapshots) under the "
-        "newest FIELD_ENCRYPTION_KEY."
+        "Re-encrypt what is encrypted at rest (face templates, probes, device keys, TOTP secrets, enrolment "
+        "photos, audit snapshots) under the newest FIELD_ENCRYPTION_KEY."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
