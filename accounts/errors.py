@@ -53,6 +53,15 @@ class AccountsError(ErrorCode):
     FACE_LOCK_RESET_PERMISSION = "face_lock_reset_permission", _("You may not reset face locks.")
     QUERY_INVALID = "query_invalid", _("The search text contains a NUL character.")
     LIMIT_INVALID = "limit_invalid", _("The limit is not a number.")
+    LIMIT_TOO_LARGE = "limit_too_large", _("The daily limit cannot be above the largest balance (%(max)s).")
+    CURRENCY = "currency", _("This bank does not open accounts in %(currency)s.")
+    STATUS = "status", _("A card can only be blocked or reported stolen.")
+    CARD_STOLEN = "stolen", _("A card reported stolen is never unblocked; issue a new card.")
+    NOT_FROZEN = "not_frozen", _("Only a card the customer froze can be unfrozen this way.")
+    CLOSE_FOUR_EYES = (
+        "close_four_eyes",
+        _("An account is closed through a closure request that a second member of staff approves."),
+    )
     ROLE_UNKNOWN = "role_unknown", _("Unknown role: %(roles)s.")
     # Four-eyes changes (accounts.approvals)
     INVALID = "invalid", _("Invalid input.")
@@ -93,4 +102,8 @@ CUSTOMER_DEACTIVATED_SINCE = _(
 )
 LIMIT_OUT_OF_RANGE = _("The limit must be zero or more, below 1,000,000,000, with at most two decimals.")
 REASON_FOR_FACE_LOCK_RESET = _("Give the reason for lifting the face lock.")
+PAN_DUPLICATE_REGISTERED = _("A card with this number is already registered.")
+CARD_EXPIRED = _("The card has expired.")
+DAILY_LIMIT_NEGATIVE = _("The daily limit must be zero or more.")
+ACCOUNT_STATUS_UNKNOWN = _("Unknown account status.")
 AMOUNT_ABOVE_TRANSACTION_MAX = _("The amount is above the largest single transaction.")

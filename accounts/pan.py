@@ -7,7 +7,8 @@ import hmac
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+
+from accounts.errors import AccountsError
 
 _NON_DIGITS = re.compile(r"[\s-]")
 
@@ -39,9 +40,9 @@ def pan_validate(raw: str) -> str:
     """Return the PAN as digits, or raise ValidationError with a reason (the PAN is never echoed back)."""
     digits = pan_normalise(raw)
     if not digits.isdigit() or not 12 <= len(digits) <= 19:
-        raise ValidationError("A card number has 12 to 19 digits.", code="pan_format")
+        raise AccountsError.PAN_FORMAT.invalid()
     if not luhn_valid(digits):
-        raise ValidationError("This is not a valid card number (check digit).", code="pan_luhn")
+        raise AccountsError.PAN_LUHN.invalid()
     return digits
 
 

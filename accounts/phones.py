@@ -8,12 +8,11 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+
+from accounts.errors import AccountsError
 
 # Long enough for any usual written form (spaces, dashes, brackets, a leading 8 or 00).
 PHONE_INPUT_MAX_LENGTH = 32
-INVALID = _("Enter a mobile phone number, e.g. +7 916 555-12-34, 8 (916) 555-12-34 or +44 7700 900123.")
 
 
 def phone_mask(phone: str) -> str:
@@ -32,7 +31,7 @@ def phone_e164(raw: str) -> str:
     8 in Russia)."""
     text = (raw or "").strip()
     if not text or len(text) > PHONE_INPUT_MAX_LENGTH:
-        raise ValidationError(INVALID, code="phone_invalid")
+        raise AccountsError.PHONE_INVALID.invalid()
     if text.startswith("00"):
         text = "+" + text[2:]
     for index, region in enumerate(_regions()):
@@ -49,7 +48,7 @@ def phone_e164(raw: str) -> str:
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise ValidationError(INVALID, code="phone_invalid")
+    raise AccountsError.PHONE_INVALID.invalid()
 
 
 class PhoneField(forms.CharField):

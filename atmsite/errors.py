@@ -37,6 +37,12 @@ class ErrorCode(StrEnum):
         member.message = message
         return member
 
+    def invalid(self, message: str | Promise | None = None, **params: Any) -> DjangoValidationError:
+        """This refusal as a Django ValidationError (validators and form-level checks), in its wording or a
+        second wording from the app's errors.py, with ``params`` filled in."""
+        text = str(self.message if message is None else message)
+        return DjangoValidationError(text % params if params else text, code=self.value)
+
     @classmethod
     def from_code(cls, code: str) -> Self:
         """The member whose value is `code`, for a code built elsewhere (a validator's, the face engine's with

@@ -12,3 +12,6 @@ class AuditError(ErrorCode):
         "note_required",
         _("Write what you checked in the note: a mark without a note is not saved."),
     )
+    PURGED = "purged", _("This snapshot was purged after its retention period.")
+    STATUS = "status", _("A snapshot can be marked reviewed or fraud suspected.")
+    NOTE_TOO_LONG = "note", _("The note is longer than 300 characters.")

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from atmsite.crypto import encrypted_file_delete, encrypted_file_read, encrypted_file_save
 
@@ -95,7 +93,7 @@ def _event_context(event: AuditEvent) -> dict[str, Any]:
 def snapshot_view(*, snapshot: AuditSnapshot, actor: Actor) -> bytes:
     """Decrypt a snapshot for a person and record that they saw it (SNAPSHOT_VIEWED, same transaction)."""
     if snapshot.purged_at is not None:
-        raise ValidationError("This snapshot was purged after its retention period.", code="purged")
+        raise AuditError.PURGED.invalid()
     image = encrypted_file_read(snapshot.storage_name)
     audit_event_record(
         kind=AuditEvent.Kind.SNAPSHOT_VIEWED,
@@ -127,12 +125,12 @@ def snapshot_mark(*, snapshot: AuditSnapshot, status: str, actor: Actor, note: s
     earlier ones (selectors.snapshot_marks); the row holds only the latest.
     """
     if status not in (AuditSnapshot.Status.REVIEWED, AuditSnapshot.Status.FRAUD_SUSPECTED):
-        raise ValidationError(_("A snapshot can be marked reviewed or fraud suspected."), code="status")
+        raise AuditError.STATUS.invalid()
     note = (note or "").strip()
     if not note:
-        raise ValidationError(str(AuditError.NOTE_REQUIRED.message), code=AuditError.NOTE_REQUIRED)
+        raise AuditError.NOTE_REQUIRED.invalid()
     if len(note) > 300:
-        raise ValidationError(_("The note is longer than 300 characters."), code="note")
+        raise AuditError.NOTE_TOO_LONG.invalid()
     # Lock so two auditors marking at once leave one consistent row, each mark recorded in order.
     snapshot = AuditSnapshot.objects.select_for_update().select_related("event").get(pk=snapshot.pk)
     previous = snapshot.status

@@ -6,15 +6,14 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext
 
 from atmsite.errors import ApplicationError
 from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
+from .. import errors
 from ..errors import AccountsError
 from ..models import BankAccount, Customer
 
@@ -22,13 +21,9 @@ from ..models import BankAccount, Customer
 def daily_limit_check(limit: Decimal) -> Decimal:
     """A daily withdrawal limit within the bounds, or ValidationError (shown as a form error)."""
     if not limit.is_finite() or limit < 0:
-        raise ValidationError("The daily limit must be zero or more.", code="limit_invalid")
+        raise AccountsError.LIMIT_INVALID.invalid(errors.DAILY_LIMIT_NEGATIVE)
     if limit > settings.ACCOUNT_MAX_BALANCE:
-        raise ValidationError(
-            "The daily limit cannot be above the largest balance (%(max)s).",
-            code="limit_too_large",
-            params={"max": settings.ACCOUNT_MAX_BALANCE},
-        )
+        raise AccountsError.LIMIT_TOO_LARGE.invalid(max=settings.ACCOUNT_MAX_BALANCE)
     return limit
 
 
@@ -53,10 +48,7 @@ def account_open(
 ) -> BankAccount:
     """Open an active account; without `number` one is generated."""
     if currency not in settings.BANK_CURRENCIES:
-        raise ValidationError(
-            gettext("This bank does not open accounts in %(currency)s.") % {"currency": currency},
-            code="currency",
-        )
+        raise AccountsError.CURRENCY.invalid(currency=currency)
     account = BankAccount(
         customer=customer,
         number=number or account_number_new(),
@@ -113,13 +105,10 @@ def account_limit_change(*, account: BankAccount, limit: Decimal, actor: Actor) 
 def account_status_change(*, account: BankAccount, status: str, actor: Actor) -> BankAccount:
     """Freeze or re-activate. Closing is four-eyes (accounts.approvals: account_close_propose)."""
     if status not in BankAccount.Status.values:
-        raise ValidationError("Unknown account status.", code="status")
+        raise AccountsError.STATUS.invalid(errors.ACCOUNT_STATUS_UNKNOWN)
     current = BankAccount.objects.get(pk=account.pk).status
     if status == BankAccount.Status.CLOSED and current != BankAccount.Status.CLOSED:
-        raise ValidationError(
-            "An account is closed through a closure request that a second member of staff approves.",
-            code="close_four_eyes",
-        )
+        raise AccountsError.CLOSE_FOUR_EYES.invalid()
     return _account_update(account=account, actor=actor, status=status)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -92,17 +92,15 @@ def card_register(
 ) -> Card:
     """Create a card from its keyed hash (an approved card issue never held the number in clear)."""
     if account.customer_id != customer.pk:
-        raise ValidationError("The account belongs to another customer.", code="account_owner")
+        raise AccountsError.ACCOUNT_OWNER.invalid()
     if expires_on <= timezone.localdate():
-        raise ValidationError("The expiry date must be in the future.", code="expired")
+        raise AccountsError.EXPIRED.invalid()
     card = Card(customer=customer, account=account, pan_hmac=pan_hmac, last4=last4, expires_on=expires_on)
     try:
         with transaction.atomic():
             card.save()
     except IntegrityError:
-        raise ValidationError(
-            "A card with this number is already registered.", code="pan_duplicate"
-        ) from None
+        raise AccountsError.PAN_DUPLICATE.invalid(errors.PAN_DUPLICATE_REGISTERED) from None
     _card_event(
         card,
         kind=AuditEvent.Kind.CARD_ISSUED,
@@ -118,7 +116,7 @@ def card_block(*, card: Card, reason: str, status: str = Card.Status.BLOCKED, ac
     # Lock so a concurrent kiosk session start sees the block or runs entirely before it.
     card = Card.objects.select_for_update().get(pk=card.pk)
     if status not in (Card.Status.BLOCKED, Card.Status.STOLEN):
-        raise ValidationError("A card can only be blocked or reported stolen.", code="status")
+        raise AccountsError.STATUS.invalid()
     card.status, card.blocked_reason = status, reason[:200]
     card.save(update_fields=["status", "blocked_reason"])
     _card_event(
@@ -174,7 +172,7 @@ def card_unblock(*, card: Card, actor: Actor = None) -> Card:
     reset = _counters().reset(card)
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status == Card.Status.STOLEN:
-        raise ValidationError("A card reported stolen is never unblocked; issue a new card.", code="stolen")
+        raise AccountsError.CARD_STOLEN.invalid()
     previous_status = card.status
     card.status, card.blocked_reason = Card.Status.ACTIVE, ""
     card.save(update_fields=["status", "blocked_reason"])
@@ -216,9 +214,9 @@ def card_unfreeze(*, card: Card, actor: Actor) -> Card:
     used to clear a face or code lock-out."""
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status != Card.Status.BLOCKED or card.blocked_reason != CUSTOMER_FREEZE_REASON:
-        raise ValidationError("Only a card the customer froze can be unfrozen this way.", code="not_frozen")
+        raise AccountsError.NOT_FROZEN.invalid()
     if card.expires_on < timezone.localdate():
-        raise ValidationError("The card has expired.", code="expired")
+        raise AccountsError.EXPIRED.invalid(errors.CARD_EXPIRED)
     card.status, card.blocked_reason = Card.Status.ACTIVE, ""
     card.save(update_fields=["status", "blocked_reason"])
     _card_event(

@@ -54,6 +54,12 @@ def _where(path: Path, node: ast.AST) -> str:
 def _string_codes_raised(path: Path) -> list[str]:
     bad = []
     for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.Call) and _called_name(node) == "ValidationError":
+            # A validator's refusal carries a code too (mapped onto ApplicationError by `from_code`): it is
+            # raised as `AccountsError.X.invalid()`, never with a code written in.
+            if any(keyword.arg == "code" and _is_text(keyword.value) for keyword in node.keywords):
+                bad.append(_where(path, node))
+            continue
         if not (isinstance(node, ast.Call) and _called_name(node) == "ApplicationError"):
             continue
         code = node.args[0] if node.args else None
@@ -103,14 +109,36 @@ def test_the_checks_catch_what_they_forbid(tmp_path: Path) -> None:
         "if error.code == KioskError.FRAME_REPLAYED: pass\n"
         "raise ApplicationError(KioskError.WRONG_STATE, _('Not now.'))\n"
         "raise ApplicationError(KioskError.WRONG_STATE, errors.NOT_NOW, status_code=409)\n"
+        "raise ValidationError('The card has expired.', code='expired')\n"
+        "raise AccountsError.EXPIRED.invalid(errors.CARD_EXPIRED)\n"
     )
-    assert _string_codes_raised(sample) == ["sample.py:1", "sample.py:2", "sample.py:3", "sample.py:8"]
+    assert _string_codes_raised(sample) == [
+        "sample.py:1",
+        "sample.py:2",
+        "sample.py:3",
+        "sample.py:8",
+        "sample.py:10",
+    ]
     assert _string_codes_compared(sample) == ["sample.py:4", "sample.py:5"]
 
 
 def test_no_application_error_is_raised_with_a_string_code_or_its_own_words() -> None:
     bad = [where for path in _sources() for where in _string_codes_raised(path)]
-    assert not bad, f"ApplicationError takes an error-code enum member (its wording in errors.py): {bad}"
+    assert not bad, f"refusals take an error-code enum member (its wording in errors.py): {bad}"
+
+
+def test_a_validator_refusal_keeps_its_code_and_wording() -> None:
+    from accounts.errors import AccountsError
+
+    with translation.override("en"):
+        error = AccountsError.LIMIT_TOO_LARGE.invalid(max=5)
+        assert (error.code, error.messages) == (
+            "limit_too_large",
+            ["The daily limit cannot be above the largest balance (5)."],
+        )
+    with translation.override("ru"):
+        stolen = AccountsError.CARD_STOLEN.invalid().messages[0]
+        assert stolen != "A card reported stolen is never unblocked; issue a new card."
 
 
 def test_no_code_is_compared_with_a_string() -> None:
